@@ -1,0 +1,157 @@
+/// One deployment target from `site.yml` (`local`, `staging`, `production`, …): the public settings the
+/// app needs at run time, and where `site publish` sends the build.
+public struct Environment: Sendable, Equatable {
+    public struct Cognito: Sendable, Equatable {
+        public var region: String
+        public var userPoolId: String
+        public var clientId: String
+        /// Overrides the regional endpoint (the local cloud, or a proxy).
+        public var endpoint: String?
+
+        /// The URL the app sends Cognito requests to.
+        public var effectiveEndpoint: String { endpoint ?? "https://cognito-idp.\(region).amazonaws.com" }
+    }
+
+    public struct Publish: Sendable, Equatable {
+        public var bucket: String
+        public var region: String
+        public var prefix: String?
+        public var distributionIds: [String]
+    }
+
+    public var name: String
+    public var cognito: Cognito?
+    /// The video API's base URL, without a trailing slash.
+    public var apiBaseURL: String?
+    /// Origins presigned upload URLs point to (e.g. the temp bucket's S3 host).
+    public var uploadOrigins: [String]
+    /// Origin videos and thumbnails play from (e.g. the CloudFront domain).
+    public var mediaOrigin: String?
+    public var publish: Publish?
+
+    /// Plain `http://` is allowed only here, for the local cloud on loopback.
+    public var isLocal: Bool { name == "local" }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    /// The origins the app talks to: Cognito, the API and the upload origins, deduplicated in order.
+    public var connectOrigins: [String] {
+        var origins: [String] = []
+        for url in [cognito?.effectiveEndpoint, apiBaseURL].compactMap({ $0 }) + uploadOrigins {
+            let origin = URLCheck.origin(of: url)
+            if !origins.contains(origin) { origins.append(origin) }
+        }
+        return origins
+    }
+
+    static func parse(name: String, node: YAMLNode) throws -> Environment {
+        var environment = Environment(name: name, cognito: nil, apiBaseURL: nil, uploadOrigins: [], mediaOrigin: nil, publish: nil)
+        let fields = try node.fields(allowed: ["cognito", "api", "uploads", "media", "publish"])
+        let rules = FieldRules(isLocal: environment.isLocal)
+        if let cognitoNode = fields["cognito"] {
+            let cognito = try cognitoNode.fields(allowed: ["region", "userPoolId", "clientId", "endpoint"])
+            func required(_ key: String) throws -> YAMLNode {
+                guard let value = cognito[key] else { throw cognitoNode.error("missing required key '\(key)'") }
+                return value
+            }
+            let region = try required("region")
+            let pool = try required("userPoolId")
+            environment.cognito = Cognito(
+                region: try rules.check(region, rules.region),
+                userPoolId: try rules.check(pool, rules.userPoolId),
+                clientId: try rules.check(try required("clientId"), rules.clientId),
+                endpoint: try cognito["endpoint"].map { try rules.check($0, rules.baseURL) })
+            if let message = rules.poolRegionMismatch(environment.cognito!) { throw pool.error(message) }
+        }
+        if let apiNode = fields["api"] {
+            let api = try apiNode.fields(allowed: ["baseUrl"])
+            guard let base = api["baseUrl"] else { throw apiNode.error("missing required key 'baseUrl'") }
+            environment.apiBaseURL = try rules.check(base, rules.baseURL)
+        }
+        if let uploadsNode = fields["uploads"] {
+            let uploads = try uploadsNode.fields(allowed: ["origins"])
+            if let origins = uploads["origins"] {
+                environment.uploadOrigins = try origins.listItems.map { try rules.check($0, rules.origin) }
+            }
+        }
+        if let mediaNode = fields["media"] {
+            let media = try mediaNode.fields(allowed: ["origin"])
+            environment.mediaOrigin = try media["origin"].map { try rules.check($0, rules.origin) }
+        }
+        if let publishNode = fields["publish"] {
+            let publish = try publishNode.fields(allowed: ["bucket", "region", "prefix", "distributionIds"])
+            guard let bucket = publish["bucket"] else { throw publishNode.error("missing required key 'bucket'") }
+            guard let region = publish["region"] else { throw publishNode.error("missing required key 'region'") }
+            let distributions = publish["distributionIds"]?.listItems ?? []
+            environment.publish = Publish(
+                bucket: try rules.check(bucket, rules.bucket),
+                region: try rules.check(region, rules.region),
+                prefix: try publish["prefix"].map { try rules.check($0, rules.prefix) },
+                distributionIds: try distributions.map { try rules.check($0, rules.distributionId) })
+        }
+        return environment
+    }
+
+    /// The process-environment variables that override fields of the selected environment, for CI secrets.
+    public static let overrideVariables: [(variable: String, key: String)] = [
+        ("SITE_COGNITO_REGION", "cognito.region"),
+        ("SITE_COGNITO_USER_POOL_ID", "cognito.userPoolId"),
+        ("SITE_COGNITO_CLIENT_ID", "cognito.clientId"),
+        ("SITE_COGNITO_ENDPOINT", "cognito.endpoint"),
+        ("SITE_API_BASE_URL", "api.baseUrl"),
+        ("SITE_UPLOADS_ORIGINS", "uploads.origins"),
+        ("SITE_MEDIA_ORIGIN", "media.origin"),
+        ("SITE_PUBLISH_BUCKET", "publish.bucket"),
+        ("SITE_PUBLISH_REGION", "publish.region"),
+        ("SITE_PUBLISH_PREFIX", "publish.prefix"),
+        ("SITE_PUBLISH_DISTRIBUTION_IDS", "publish.distributionIds"),
+    ]
+
+    /// This environment with the `SITE_*` variables present in `variables` applied and validated.
+    ///
+    /// A list variable (`SITE_UPLOADS_ORIGINS`, `SITE_PUBLISH_DISTRIBUTION_IDS`) is comma-separated.
+    /// Overriding part of a section the file does not have is an error naming what else is needed.
+    public func applying(overrides variables: [String: String]) throws -> Environment {
+        var result = self
+        let rules = FieldRules(isLocal: isLocal)
+        for (variable, key) in Self.overrideVariables {
+            guard let raw = variables[variable] else { continue }
+            let where_ = "environment variable \(variable)"
+            func value(_ rule: FieldRules.Rule) throws -> String {
+                if let message = rule(raw.trimmingSpaces) { throw Diagnostic(message, at: SourceLocation(file: where_), key: "\(name).\(key)") }
+                return rule.normalised(raw.trimmingSpaces)
+            }
+            func list(_ rule: FieldRules.Rule) throws -> [String] {
+                try raw.split(separator: ",").map { item in
+                    let text = String(item).trimmingSpaces
+                    if let message = rule(text) { throw Diagnostic(message, at: SourceLocation(file: where_), key: "\(name).\(key)") }
+                    return rule.normalised(text)
+                }
+            }
+            func needs(_ section: String) -> Diagnostic {
+                Diagnostic("environment '\(name)' has no \(section) section in site.yml to override; add it there (values may be placeholders)",
+                           at: SourceLocation(file: where_), key: "\(name).\(key)")
+            }
+            switch variable {
+            case "SITE_COGNITO_REGION": guard result.cognito != nil else { throw needs("cognito") }; result.cognito!.region = try value(rules.region)
+            case "SITE_COGNITO_USER_POOL_ID": guard result.cognito != nil else { throw needs("cognito") }; result.cognito!.userPoolId = try value(rules.userPoolId)
+            case "SITE_COGNITO_CLIENT_ID": guard result.cognito != nil else { throw needs("cognito") }; result.cognito!.clientId = try value(rules.clientId)
+            case "SITE_COGNITO_ENDPOINT": guard result.cognito != nil else { throw needs("cognito") }; result.cognito!.endpoint = try value(rules.baseURL)
+            case "SITE_API_BASE_URL": result.apiBaseURL = try value(rules.baseURL)
+            case "SITE_UPLOADS_ORIGINS": result.uploadOrigins = try list(rules.origin)
+            case "SITE_MEDIA_ORIGIN": result.mediaOrigin = try value(rules.origin)
+            case "SITE_PUBLISH_BUCKET": guard result.publish != nil else { throw needs("publish") }; result.publish!.bucket = try value(rules.bucket)
+            case "SITE_PUBLISH_REGION": guard result.publish != nil else { throw needs("publish") }; result.publish!.region = try value(rules.region)
+            case "SITE_PUBLISH_PREFIX": guard result.publish != nil else { throw needs("publish") }; result.publish!.prefix = try value(rules.prefix)
+            case "SITE_PUBLISH_DISTRIBUTION_IDS": guard result.publish != nil else { throw needs("publish") }; result.publish!.distributionIds = try list(rules.distributionId)
+            default: break
+            }
+        }
+        if let cognito = result.cognito, let message = rules.poolRegionMismatch(cognito) {
+            throw Diagnostic(message, at: SourceLocation(file: "environment variables"), key: "\(name).cognito.userPoolId")
+        }
+        return result
+    }
+}

@@ -1,0 +1,77 @@
+/// The YAML block between `---` lines at the top of a page, and what it may say.
+public struct FrontMatter: Sendable {
+    public enum Auth: String, Sendable, CaseIterable {
+        /// Only signed-in users; the app redirects others to sign-in.
+        case required
+        /// Only signed-out users (sign-in, sign-up).
+        case guest
+        /// Anyone.
+        case `public`
+    }
+
+    public static let keys = ["title", "layout", "description", "scripts", "auth"]
+
+    public var title: String
+    public var layout: String = "page"
+    public var description: String?
+    /// Entry modules as asset URLs (`/assets/js/pages/login.js`), each with where it was written.
+    public var scripts: [(url: String, location: SourceLocation)] = []
+    public var auth: Auth = .public
+    /// Where `layout:` was written, for a missing-layout error (the file's first line when defaulted).
+    public var layoutLocation: SourceLocation
+
+    /// Splits `text` into front matter and body; the body's first line number is returned too.
+    public static func parse(_ text: String, file: String) throws -> (FrontMatter, body: Substring, bodyLine: Int) {
+        let start = SourceLocation(file: file, line: 1, column: 1)
+        let missing = Diagnostic("missing front matter; start the file with ---, a `title:` line and ---", at: start, key: "title")
+        guard text.hasPrefix("---\n") || text.hasPrefix("---\r\n") else { throw missing }
+        var yamlLines: [Substring] = []
+        var lineNumber = 1
+        var rest = text[text.index(after: text.firstIndex(of: "\n")!)...]
+        var closed = false
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: "\n")
+            let line = rest[..<(end ?? rest.endIndex)]
+            rest = end.map { rest[rest.index(after: $0)...] } ?? rest[rest.endIndex...]
+            lineNumber += 1
+            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+            if trimmed == "---" || trimmed == "..." { closed = true; break }
+            yamlLines.append(line)
+        }
+        guard closed else {
+            throw Diagnostic("front matter is not closed; end it with a --- line", at: start)
+        }
+        let node = try YAMLNode.parse(yamlLines.joined(separator: "\n"), file: file, lineOffset: 1)
+        if case .scalar = node.node, (try? node.string()) == nil {
+            throw missing
+        }
+        let fields = try node.fields(allowed: keys)
+        guard let titleNode = fields["title"] else { throw missing }
+        var matter = FrontMatter(title: try titleNode.nonEmptyString(), layoutLocation: start)
+        if let layout = fields["layout"] {
+            let name = try layout.nonEmptyString()
+            guard !name.contains("..") && !name.hasPrefix("/") else { throw layout.error("layout is a name like page or app") }
+            matter.layout = name
+            matter.layoutLocation = layout.location
+        }
+        matter.description = try fields["description"]?.string()
+        if let auth = fields["auth"] {
+            let value = try auth.nonEmptyString()
+            guard let parsed = Auth(rawValue: value) else {
+                throw auth.error("'\(value)' is not one of: \(Auth.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            matter.auth = parsed
+        }
+        if let scripts = fields["scripts"] {
+            matter.scripts = try scripts.listItems.map { item in
+                let path = try item.nonEmptyString()
+                guard path.hasSuffix(".js") || path.hasSuffix(".mjs") else {
+                    throw item.error("'\(path)' is not a JavaScript module (.js or .mjs)")
+                }
+                let url = path.hasPrefix("/assets/") ? path : "/assets/" + (path.hasPrefix("/") ? String(path.dropFirst()) : path)
+                return (url, item.location)
+            }
+        }
+        return (matter, rest, lineNumber + 1)
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import SiteBuild
+
+@main
+struct Site: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "site",
+        abstract: "Build, serve and publish the SStech Video frontend.",
+        discussion: """
+        The project folder holds site/ (site.yml, layouts/, partials/, pages/, i18n/) and assets/.
+        Run `site build` there to write dist/; `site help build` explains every option.
+        """,
+        version: siteVersion,
+        subcommands: [Build.self])
+}
+
+/// Where the project is: `--site DIR` may name the project folder or its `site/` folder.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: .customLong("site"), help: ArgumentHelp(
+        "The project folder (holding site/site.yml and assets/), or its site/ folder.", valueName: "DIR"))
+    var site: String = "."
+
+    var projectRoot: String {
+        var path = site
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        if !fileExists(path + "/site/site.yml") && fileExists(path + "/site.yml") {
+            return path + "/.."
+        }
+        return path
+    }
+}
