@@ -82,6 +82,7 @@ public enum PageRoute {
         }
         var pages: [Page] = []
         var urls: [String: String] = [:]
+        var reportedClashes = Set<[String]>()
         for route in byRoute.keys.sorted() {
             let variants = byRoute[route]!
             for language in languages {
@@ -89,8 +90,11 @@ public enum PageRoute {
                 guard let (source, format) = own ?? variants[defaultLanguage] else { continue }
                 let url = url(route: route, language: language, defaultLanguage: defaultLanguage)
                 if let other = urls[url] {
-                    problems.append(Diagnostic("two pages have the URL \(url): \(other) and \(source)",
-                                               at: SourceLocation(file: source)))
+                    // The same two files clash in every language; say so once.
+                    if reportedClashes.insert([other, source]).inserted {
+                        problems.append(Diagnostic("two pages have the URL \(url): \(other) and \(source)",
+                                                   at: SourceLocation(file: source)))
+                    }
                     continue
                 }
                 urls[url] = source
