@@ -2,9 +2,15 @@ import Synchronization
 
 /// Writes published files into the output folder with their `.gz` siblings, and records each in the
 /// manifest. Safe to use from several threads; each thread brings its own compressor.
+///
+/// A file whose bytes equal the previous build's is hard-linked from it instead of written (and its
+/// `.gz` is not compressed again): rebuilds cost little, and swapping out the previous build frees
+/// no disk blocks. The previous output is only read, so a failed build still leaves it untouched.
 final class BuildOutput: Sendable {
     let folder: OutputFolder
     let compress: Bool
+    /// The previous build's manifest entries by path.
+    private let previous: [String: Manifest.Entry]
     private let state = Mutex(State())
 
     struct State {
@@ -17,20 +23,26 @@ final class BuildOutput: Sendable {
     init(folder: OutputFolder, compress: Bool) {
         self.folder = folder
         self.compress = compress
+        let manifest = try? folder.readPrevious(Manifest.path).map(Manifest.decode)
+        previous = Dictionary((manifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Writes `bytes` at `path`; a compressible file also gets `path.gz` when that is smaller.
     func write(_ bytes: [UInt8], to path: String, source: String?, cache: Manifest.CacheClass, compressor: GzipCompressor) throws {
-        try folder.write(bytes, to: path)
-        var entry = Manifest.Entry(path: path, size: bytes.count, sha256: Digest.sha256Hex(bytes),
+        let sha256 = Digest.sha256Hex(bytes)
+        var entry = Manifest.Entry(path: path, size: bytes.count, sha256: sha256,
                                    contentType: ContentType.of(path), cache: cache, source: source, gzip: nil)
+        let old = previous[path].flatMap { $0.sha256 == sha256 && $0.size == bytes.count ? $0 : nil }
+        let reused = old == nil ? false : try folder.reusePrevious(path, ifEqualTo: bytes)
+        if !reused { try folder.write(bytes, to: path) }
         var compressed = bytes.count
         if compress && ContentType.isCompressible(path) {
-            let gzipped = compressor.compress(bytes)
-            if gzipped.count < bytes.count {
-                try folder.write(gzipped, to: path + ".gz")
-                entry.gzip = Manifest.Encoded(path: path + ".gz", size: gzipped.count, sha256: Digest.sha256Hex(gzipped))
-                compressed = gzipped.count
+            if let oldGzip = old?.gzip, try folder.reusePrevious(oldGzip.path, ifSHA256: oldGzip.sha256) {
+                entry.gzip = oldGzip
+                compressed = oldGzip.size
+            } else {
+                try writeGzip(of: bytes, path: path, into: &entry, compressor: compressor)
+                compressed = entry.gzip?.size ?? bytes.count
             }
         }
         let isCompressible = ContentType.isCompressible(path)
@@ -41,6 +53,13 @@ final class BuildOutput: Sendable {
                 state.compressedBytes += compressed
             }
         }
+    }
+
+    private func writeGzip(of bytes: [UInt8], path: String, into entry: inout Manifest.Entry, compressor: GzipCompressor) throws {
+        let gzipped = compressor.compress(bytes)
+        guard gzipped.count < bytes.count else { return }
+        try folder.write(gzipped, to: path + ".gz")
+        entry.gzip = Manifest.Encoded(path: path + ".gz", size: gzipped.count, sha256: Digest.sha256Hex(gzipped))
     }
 
     var snapshot: State { state.withLock { $0 } }

@@ -41,7 +41,15 @@ public struct FrontMatter: Sendable {
         guard closed else {
             throw Diagnostic("front matter is not closed; end it with a --- line", at: start)
         }
-        let node = try YAMLNode.parse(yamlLines.joined(separator: "\n"), file: file, lineOffset: 1)
+        let matter = try simple(yamlLines, file: file) ?? yaml(yamlLines, file: file)
+        return (matter, rest, lineNumber + 1)
+    }
+
+    /// Reads the front matter lines with the YAML parser.
+    static func yaml(_ lines: [Substring], file: String) throws -> FrontMatter {
+        let start = SourceLocation(file: file, line: 1, column: 1)
+        let missing = Diagnostic("missing front matter; start the file with ---, a `title:` line and ---", at: start, key: "title")
+        let node = try YAMLNode.parse(lines.joined(separator: "\n"), file: file, lineOffset: 1)
         if case .scalar = node.node, (try? node.string()) == nil {
             throw missing
         }
@@ -72,6 +80,41 @@ public struct FrontMatter: Sendable {
                 return (url, item.location)
             }
         }
-        return (matter, rest, lineNumber + 1)
+        return matter
+    }
+
+    /// Reads the common front matter — `key: plain text` lines of title, layout, description and
+    /// auth — without a YAML parser, which costs more than the rest of a page's rendering.
+    /// Anything else, including every kind of mistake, returns nil and goes through YAML, which
+    /// gives the precise error.
+    static func simple(_ lines: [Substring], file: String) -> FrontMatter? {
+        var values: [String: String] = [:]
+        for line in lines {
+            if line.allSatisfy({ $0 == " " }) { continue }
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            let key = String(line[..<colon])
+            guard ["title", "layout", "description", "auth"].contains(key), values[key] == nil else { return nil }
+            let afterColon = line[line.index(after: colon)...]
+            guard afterColon.first == " " else { return nil }
+            let value = afterColon.trimmingSpaces
+            guard let first = value.first, !"-?:,[]{}#&*!|>'\"%@`~".contains(first),
+                  !value.contains(": "), !value.contains(" #"), !value.hasSuffix(":"), !value.contains("\t"),
+                  !["null", "Null", "NULL"].contains(value) else { return nil }
+            values[key] = value
+        }
+        guard let title = values["title"] else { return nil }
+        var matter = FrontMatter(title: title, layoutLocation: SourceLocation(file: file, line: 1, column: 1))
+        if let layout = values["layout"] {
+            guard !layout.contains(".."), let line = lines.firstIndex(where: { $0.hasPrefix("layout:") }) else { return nil }
+            matter.layout = layout
+            let column = lines[line].distance(from: lines[line].startIndex, to: lines[line].firstIndex(of: layout.first!)!) + 1
+            matter.layoutLocation = SourceLocation(file: file, line: line - lines.startIndex + 2, column: column)
+        }
+        if let auth = values["auth"] {
+            guard let parsed = Auth(rawValue: auth) else { return nil }
+            matter.auth = parsed
+        }
+        matter.description = values["description"]
+        return matter
     }
 }

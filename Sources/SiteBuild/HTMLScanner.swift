@@ -1,13 +1,13 @@
 /// A small HTML tokenizer that finds start tags, their attributes and the raw text of `<script>` and
 /// `<style>`, with byte ranges so the build can rewrite values in place. Comments and end tags are skipped.
-enum HTMLScanner {
+///
+/// It runs on every page of every build, so it works on bytes and creates strings only for names.
+struct HTMLScanner {
     struct Attribute {
         /// Lowercased.
         let name: String
         /// Byte range of the value inside any quotes; nil when written without a value.
         let valueRange: Range<Int>?
-        /// The value with character references decoded.
-        let value: String
     }
 
     struct Tag {
@@ -25,102 +25,146 @@ enum HTMLScanner {
     }
 
     struct Document {
+        let bytes: [UInt8]
         let tags: [Tag]
         /// Just past a leading `<!DOCTYPE …>`, or 0.
         let afterDoctype: Int
+
+        /// An attribute's value with character references decoded ("" when it has none).
+        func value(_ attribute: Attribute?) -> String {
+            guard let range = attribute?.valueRange else { return "" }
+            return HTMLScanner.decodeEntities(String(decoding: bytes[range], as: UTF8.self))
+        }
+
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
     }
 
     static func scan(_ bytes: [UInt8]) -> Document {
-        var tags: [Tag] = []
-        var afterDoctype = 0
-        var index = 0
+        bytes.withUnsafeBufferPointer { buffer in
+            var scanner = HTMLScanner(bytes: buffer)
+            scanner.run()
+            return Document(bytes: bytes, tags: scanner.tags, afterDoctype: scanner.afterDoctype)
+        }
+    }
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private var tags: [Tag] = []
+    private var afterDoctype = 0
+
+    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 10 || byte == 12 || byte == 13 }
+    private static func lower(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
+
+    /// Lowercased text of a short byte range (names), without intermediate arrays.
+    private func name(_ range: Range<Int>) -> String {
+        String(unsafeUninitializedCapacity: range.count) { output in
+            for (offset, position) in range.enumerated() { output[offset] = Self.lower(bytes[position]) }
+            return range.count
+        }
+    }
+
+    private func startsWith(_ text: StaticString, at position: Int, caseInsensitive: Bool) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard position + count <= bytes.count else { return false }
+        let pointer = text.utf8Start
+        for offset in 0..<count {
+            let byte = caseInsensitive ? Self.lower(bytes[position + offset]) : bytes[position + offset]
+            if byte != pointer[offset] { return false }
+        }
+        return true
+    }
+
+    private mutating func run() {
         let count = bytes.count
-        func isSpace(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 10 || byte == 12 || byte == 13 }
-        func lower(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
         while index < count {
             guard bytes[index] == UInt8(ascii: "<"), index + 1 < count else { index += 1; continue }
             let next = bytes[index + 1]
             if next == UInt8(ascii: "!") {
-                if index + 3 < count, bytes[index + 2] == UInt8(ascii: "-"), bytes[index + 3] == UInt8(ascii: "-") {
-                    var cursor = index + 4
-                    while cursor + 2 < count, !(bytes[cursor] == UInt8(ascii: "-") && bytes[cursor + 1] == UInt8(ascii: "-") && bytes[cursor + 2] == UInt8(ascii: ">")) { cursor += 1 }
-                    index = min(cursor + 3, count)
-                } else {
-                    let isDoctype = tags.isEmpty && index + 9 <= count
-                        && String(decoding: bytes[(index + 2)..<(index + 9)].map(lower), as: UTF8.self) == "doctype"
-                    while index < count, bytes[index] != UInt8(ascii: ">") { index += 1 }
-                    index += 1
-                    if isDoctype { afterDoctype = min(index, count) }
-                }
+                skipMarkup()
+            } else if (next >= 97 && next <= 122) || (next >= 65 && next <= 90) {
+                readTag()
+            } else {
+                index += 1
+            }
+        }
+    }
+
+    /// Comments, doctype and other `<!…>` markup.
+    private mutating func skipMarkup() {
+        if startsWith("<!--", at: index, caseInsensitive: false) {
+            var cursor = index + 4
+            while cursor < bytes.count, !startsWith("-->", at: cursor, caseInsensitive: false) { cursor += 1 }
+            index = min(cursor + 3, bytes.count)
+            return
+        }
+        let isDoctype = tags.isEmpty && startsWith("<!doctype", at: index, caseInsensitive: true)
+        while index < bytes.count, bytes[index] != UInt8(ascii: ">") { index += 1 }
+        index = min(index + 1, bytes.count)
+        if isDoctype { afterDoctype = index }
+    }
+
+    private mutating func readTag() {
+        let count = bytes.count
+        let start = index
+        var cursor = index + 1
+        while cursor < count, !Self.isSpace(bytes[cursor]), bytes[cursor] != UInt8(ascii: ">"), bytes[cursor] != UInt8(ascii: "/") { cursor += 1 }
+        let tagName = name((start + 1)..<cursor)
+        var attributes: [Attribute] = []
+        var insertionPoint = count
+        while cursor < count {
+            while cursor < count, Self.isSpace(bytes[cursor]) { cursor += 1 }
+            guard cursor < count else { break }
+            if bytes[cursor] == UInt8(ascii: ">") { insertionPoint = cursor; cursor += 1; break }
+            if bytes[cursor] == UInt8(ascii: "/") {
+                if cursor + 1 < count, bytes[cursor + 1] == UInt8(ascii: ">") { insertionPoint = cursor; cursor += 2; break }
+                cursor += 1
                 continue
             }
-            guard (next >= 97 && next <= 122) || (next >= 65 && next <= 90) else { index += 1; continue }
-            let start = index
-            var cursor = index + 1
-            while cursor < count, !isSpace(bytes[cursor]), bytes[cursor] != UInt8(ascii: ">"), bytes[cursor] != UInt8(ascii: "/") { cursor += 1 }
-            let name = String(decoding: bytes[(start + 1)..<cursor].map(lower), as: UTF8.self)
-            var attributes: [Attribute] = []
-            var insertionPoint = count
-            while cursor < count {
-                while cursor < count, isSpace(bytes[cursor]) { cursor += 1 }
-                guard cursor < count else { break }
-                if bytes[cursor] == UInt8(ascii: ">") { insertionPoint = cursor; cursor += 1; break }
-                if bytes[cursor] == UInt8(ascii: "/") {
-                    if cursor + 1 < count, bytes[cursor + 1] == UInt8(ascii: ">") { insertionPoint = cursor; cursor += 2; break }
-                    cursor += 1
-                    continue
-                }
-                let nameStart = cursor
-                while cursor < count, !isSpace(bytes[cursor]), bytes[cursor] != UInt8(ascii: "="), bytes[cursor] != UInt8(ascii: ">"),
-                      !(bytes[cursor] == UInt8(ascii: "/") && cursor + 1 < count && bytes[cursor + 1] == UInt8(ascii: ">")) { cursor += 1 }
-                let attributeName = String(decoding: bytes[nameStart..<cursor].map(lower), as: UTF8.self)
-                var probe = cursor
-                while probe < count, isSpace(bytes[probe]) { probe += 1 }
-                guard probe < count, bytes[probe] == UInt8(ascii: "=") else {
-                    attributes.append(Attribute(name: attributeName, valueRange: nil, value: ""))
-                    continue
-                }
-                cursor = probe + 1
-                while cursor < count, isSpace(bytes[cursor]) { cursor += 1 }
-                var valueRange: Range<Int>
-                if cursor < count, bytes[cursor] == UInt8(ascii: "\"") || bytes[cursor] == UInt8(ascii: "'") {
-                    let quote = bytes[cursor]
-                    let valueStart = cursor + 1
-                    cursor = valueStart
-                    while cursor < count, bytes[cursor] != quote { cursor += 1 }
-                    valueRange = valueStart..<min(cursor, count)
-                    cursor += 1
-                } else {
-                    let valueStart = cursor
-                    while cursor < count, !isSpace(bytes[cursor]), bytes[cursor] != UInt8(ascii: ">") { cursor += 1 }
-                    valueRange = valueStart..<cursor
-                }
-                attributes.append(Attribute(name: attributeName, valueRange: valueRange,
-                                            value: decodeEntities(String(decoding: bytes[valueRange], as: UTF8.self))))
-            }
-            var content: Range<Int>?
-            if name == "script" || name == "style" {
-                let closing = Array("</\(name)".utf8)
-                var end = cursor
-                search: while end < count {
-                    if bytes[end] == UInt8(ascii: "<"), end + closing.count <= count {
-                        for offset in 1..<closing.count where lower(bytes[end + offset]) != closing[offset] {
-                            end += 1
-                            continue search
-                        }
-                        break
-                    }
-                    end += 1
-                }
-                content = cursor..<min(end, count)
-                tags.append(Tag(name: name, range: start..<cursor, attributes: attributes, insertionPoint: insertionPoint, content: content))
-                index = min(end, count)
+            let nameStart = cursor
+            while cursor < count, !Self.isSpace(bytes[cursor]), bytes[cursor] != UInt8(ascii: "="), bytes[cursor] != UInt8(ascii: ">"),
+                  !(bytes[cursor] == UInt8(ascii: "/") && cursor + 1 < count && bytes[cursor + 1] == UInt8(ascii: ">")) { cursor += 1 }
+            let attributeName = name(nameStart..<cursor)
+            var probe = cursor
+            while probe < count, Self.isSpace(bytes[probe]) { probe += 1 }
+            guard probe < count, bytes[probe] == UInt8(ascii: "=") else {
+                attributes.append(Attribute(name: attributeName, valueRange: nil))
                 continue
             }
-            tags.append(Tag(name: name, range: start..<cursor, attributes: attributes, insertionPoint: insertionPoint, content: nil))
+            cursor = probe + 1
+            while cursor < count, Self.isSpace(bytes[cursor]) { cursor += 1 }
+            let valueRange: Range<Int>
+            if cursor < count, bytes[cursor] == UInt8(ascii: "\"") || bytes[cursor] == UInt8(ascii: "'") {
+                let quote = bytes[cursor]
+                let valueStart = cursor + 1
+                cursor = valueStart
+                while cursor < count, bytes[cursor] != quote { cursor += 1 }
+                valueRange = valueStart..<cursor
+                cursor = min(cursor + 1, count)
+            } else {
+                let valueStart = cursor
+                while cursor < count, !Self.isSpace(bytes[cursor]), bytes[cursor] != UInt8(ascii: ">") { cursor += 1 }
+                valueRange = valueStart..<cursor
+            }
+            attributes.append(Attribute(name: attributeName, valueRange: valueRange))
+        }
+        var content: Range<Int>?
+        if tagName == "script" || tagName == "style" {
+            // Raw text: runs to the matching end tag, whatever it contains.
+            var end = cursor
+            while end < count, !(bytes[end] == UInt8(ascii: "<") && bytes[end + 1 < count ? end + 1 : end] == UInt8(ascii: "/")
+                                 && endTagMatches(tagName, at: end + 2)) { end += 1 }
+            content = cursor..<end
+            index = end
+        } else {
             index = cursor
         }
-        return Document(tags: tags, afterDoctype: afterDoctype)
+        tags.append(Tag(name: tagName, range: start..<cursor, attributes: attributes, insertionPoint: insertionPoint, content: content))
+    }
+
+    private func endTagMatches(_ tagName: String, at position: Int) -> Bool {
+        tagName == "script" ? startsWith("script", at: position, caseInsensitive: true) : startsWith("style", at: position, caseInsensitive: true)
     }
 
     /// Decodes the character references Mustache and authors put in URLs.
@@ -156,6 +200,9 @@ enum HTMLScanner {
 
     /// Escapes text for a double-quoted attribute value.
     static func escapeAttribute(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
+            return text
+        }
         var result = ""
         for character in text {
             switch character {

@@ -72,6 +72,30 @@ public final class OutputFolder: @unchecked Sendable {
         }
     }
 
+    /// The bytes of a file in the current (previous) output, if there is one.
+    func readPrevious(_ relative: String) -> [UInt8]? {
+        readFile(destination + "/" + relative)
+    }
+
+    /// Hard-links the previous output's file into the staging folder if its bytes are `expected`.
+    func reusePrevious(_ relative: String, ifEqualTo expected: [UInt8]) throws -> Bool {
+        guard readPrevious(relative) == expected else { return false }
+        return try link(relative)
+    }
+
+    /// Hard-links the previous output's file into the staging folder if its SHA-256 is `sha256`.
+    func reusePrevious(_ relative: String, ifSHA256 sha256: String) throws -> Bool {
+        guard let bytes = readPrevious(relative), Digest.sha256Hex(bytes) == sha256 else { return false }
+        return try link(relative)
+    }
+
+    private func link(_ relative: String) throws -> Bool {
+        if let slash = relative.lastIndex(of: "/") {
+            try Self.makeDirectories(staging + "/" + relative[..<slash])
+        }
+        return Glibc.link(destination + "/" + relative, staging + "/" + relative) == 0
+    }
+
     /// Puts the staging folder in place of the destination, atomically where the system allows.
     public func commit() throws {
         var info = stat()

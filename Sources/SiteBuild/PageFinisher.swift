@@ -8,13 +8,20 @@ struct PageFinisher: Sendable {
     /// The `site-config` JSON, when the build has an environment.
     let configJSON: String?
     let importMapJSON: String
+    let importMapHash: String
+    /// The meta policy of pages without inline blocks, with and without the import map: most pages.
+    private let plainPolicy: String
+    private let modulePolicy: String
 
     init(catalog: AssetCatalog, pageURLs: Set<String>, policy: SecurityPolicy, configJSON: String?) {
         self.catalog = catalog
         self.pageURLs = pageURLs
         self.policy = policy
         self.configJSON = configJSON
-        self.importMapJSON = ImportMap.json(for: catalog)
+        importMapJSON = ImportMap.json(for: catalog)
+        importMapHash = Digest.cspHash(Array(importMapJSON.utf8))
+        plainPolicy = policy.contentSecurityPolicy(scriptHashes: [String](), styleHashes: [String](), forHeader: false)
+        modulePolicy = policy.contentSecurityPolicy(scriptHashes: [importMapHash], styleHashes: [String](), forHeader: false)
     }
 
     struct Result {
@@ -28,8 +35,8 @@ struct PageFinisher: Sendable {
 
     /// `locate` finds where a piece of text was written (the page or one of its templates), for errors.
     func finish(_ html: String, url: String, locate: (String) -> SourceLocation) throws -> Result {
-        let bytes = Array(html.utf8)
-        let document = HTMLScanner.scan(bytes)
+        let document = HTMLScanner.scan(Array(html.utf8))
+        let bytes = document.bytes
         var edits: [(range: Range<Int>, text: String)] = []
         var problems = DiagnosticBag()
         var scriptHashes = Set<String>()
@@ -44,7 +51,7 @@ struct PageFinisher: Sendable {
             case "html": if headInsertion == nil { headInsertion = tag.range.upperBound }
             case "meta":
                 if tag.attribute("charset") != nil, charsetEnd == nil { charsetEnd = tag.range.upperBound }
-                if tag.attribute("http-equiv")?.value.lowercased() == "content-security-policy" {
+                if document.value(tag.attribute("http-equiv")).lowercased() == "content-security-policy" {
                     problems.append(Diagnostic("remove this Content-Security-Policy meta tag: the build generates the policy",
                                                at: locate("Content-Security-Policy")))
                 }
@@ -60,19 +67,19 @@ struct PageFinisher: Sendable {
                 }
                 guard let range = attribute.valueRange else { continue }
                 if Self.urlAttributes.contains(attribute.name) {
-                    guard let reference = Reference.resolve(attribute.value, against: url) else { continue }
+                    guard let reference = Reference.resolve(document.value(attribute), against: url) else { continue }
                     switch check(reference) {
                     case .asset(let asset):
                         edits.append((range, HTMLScanner.escapeAttribute(reference.fingerprinted(asset.fingerprint))))
                         assetForIntegrity = asset
                     case .page: break
                     case .missing(let message):
-                        problems.append(Diagnostic(message, at: locate(String(decoding: bytes[range], as: UTF8.self))))
+                        problems.append(Diagnostic(message, at: locate(document.text(range))))
                     }
                 } else if attribute.name == "srcset" {
                     var rewritten: [String] = []
                     var changed = false
-                    for candidate in attribute.value.split(separator: ",") {
+                    for candidate in document.value(attribute).split(separator: ",") {
                         let parts = candidate.trimmingSpaces.split(separator: " ", maxSplits: 1)
                         guard let first = parts.first, let reference = Reference.resolve(String(first), against: url) else {
                             rewritten.append(candidate.trimmingSpaces)
@@ -91,7 +98,7 @@ struct PageFinisher: Sendable {
                     if changed { edits.append((range, HTMLScanner.escapeAttribute(rewritten.joined(separator: ", ")))) }
                 }
             }
-            let type = tag.attribute("type")?.value.lowercased().trimmingSpaces ?? ""
+            let type = document.value(tag.attribute("type")).lowercased().trimmingSpaces
             switch tag.name {
             case "script":
                 if type == "module" { usesModules = true }
@@ -101,7 +108,7 @@ struct PageFinisher: Sendable {
                     scriptHashes.insert(Digest.cspHash(bytes[content]))
                 }
             case "link":
-                let rel = Set((tag.attribute("rel")?.value.lowercased() ?? "").split(separator: " ").map(String.init))
+                let rel = Set(document.value(tag.attribute("rel")).lowercased().split(separator: " ").map(String.init))
                 if let asset = assetForIntegrity, !rel.isDisjoint(with: ["stylesheet", "modulepreload", "preload"]) {
                     setIntegrity(asset, on: tag, edits: &edits)
                 }
@@ -115,11 +122,18 @@ struct PageFinisher: Sendable {
         // The head block: the policy first, then data and the import map, before any script runs.
         var blocks: [String] = []
         if usesModules {
-            scriptHashes.insert(Digest.cspHash(Array(importMapJSON.utf8)))
+            scriptHashes.insert(importMapHash)
             if let configJSON { blocks.append("<script type=\"application/json\" id=\"site-config\">\(configJSON)</script>") }
             blocks.append("<script type=\"importmap\">\(importMapJSON)</script>")
         }
-        let policyText = policy.contentSecurityPolicy(scriptHashes: scriptHashes, styleHashes: styleHashes, forHeader: false)
+        let policyText: String
+        if styleHashes.isEmpty && scriptHashes.isEmpty {
+            policyText = plainPolicy
+        } else if styleHashes.isEmpty && scriptHashes == [importMapHash] {
+            policyText = modulePolicy
+        } else {
+            policyText = policy.contentSecurityPolicy(scriptHashes: scriptHashes, styleHashes: styleHashes, forHeader: false)
+        }
         blocks.insert("<meta http-equiv=\"Content-Security-Policy\" content=\"\(HTMLScanner.escapeAttribute(policyText))\">", at: 0)
         let head = blocks.map { "\n" + $0 }.joined()
         let insertion = charsetEnd ?? headInsertion ?? document.afterDoctype

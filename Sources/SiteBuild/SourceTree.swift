@@ -98,24 +98,8 @@ public struct SourceTree: Sendable {
 
     /// The bytes of a project-relative file.
     public func read(_ relative: String) throws -> [UInt8] {
-        let fd = open(absolute(relative), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
+        guard let bytes = readFile(absolute(relative)) else {
             throw Diagnostic("cannot read file: \(errnoMessage())", at: SourceLocation(file: relative))
-        }
-        defer { close(fd) }
-        var info = stat()
-        fstat(fd, &info)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Diagnostic("cannot read file: \(errnoMessage())", at: SourceLocation(file: relative))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
         }
         return bytes
     }

@@ -70,3 +70,35 @@ import Testing
         #expect(json == #"{"text":"\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e\u0026\u2028"}"#)
     }
 }
+
+@Suite struct OutputReuseTests {
+    func inode(_ fixture: Fixture, _ path: String) throws -> Int {
+        try #require(try FileManager.default.attributesOfItem(atPath: fixture.root + "/" + path)[.systemFileNumber] as? Int)
+    }
+
+    @Test func unchangedFilesAreCarriedOverNotRewritten() throws {
+        let fixture = try Fixture()
+        try fixture.build()
+        let paths = try fixture.snapshot().keys.filter { !$0.hasPrefix(".site/") }
+        let before = try Dictionary(uniqueKeysWithValues: paths.map { ($0, try inode(fixture, "dist/" + $0)) })
+        try fixture.write("site/pages/help.md", "---\ntitle: Ajuda\n---\nNovo texto.\n")
+        try fixture.build()
+        for path in paths {
+            let changed = path.hasPrefix("help/") || path.hasPrefix("en/help/")
+            #expect((try inode(fixture, "dist/" + path) == before[path]) != changed, "\(path)")
+        }
+        #expect(try fixture.text("dist/help/index.html").contains("Novo texto."))
+    }
+
+    @Test func aHandEditedOutputIsRewrittenNotCarriedOver() throws {
+        let fixture = try Fixture()
+        try fixture.build()
+        let clean = try fixture.snapshot()
+        var page = try fixture.bytes("dist/index.html")
+        page[page.count - 2] = UInt8(ascii: "X")
+        try Data(page).write(to: URL(fileURLWithPath: fixture.root + "/dist/index.html"))
+        try Data("not gzip".utf8).write(to: URL(fileURLWithPath: fixture.root + "/dist/help/index.html.gz"))
+        try fixture.build()
+        #expect(try fixture.snapshot() == clean)
+    }
+}

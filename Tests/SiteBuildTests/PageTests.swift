@@ -47,6 +47,26 @@ import Testing
     }
 
     @Test(arguments: [
+        "title: Hello world\n",
+        "title: Olá, mundo — 2º\nlayout: wide\ndescription: A page.\nauth: required\n",
+        "  \ntitle: Spaces   \nlayout: page\n",
+        "title: 100\ndescription: true\n",
+    ])
+    func quickFrontMatterReadsAsYAMLDoes(yaml: String) throws {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 }
+        let quick = try #require(FrontMatter.simple(lines, file: "p.md"), "not taken by the quick path")
+        let full = try FrontMatter.yaml(lines, file: "p.md")
+        #expect(quick.title == full.title && quick.layout == full.layout && quick.description == full.description)
+        #expect(quick.auth == full.auth && quick.layoutLocation == full.layoutLocation)
+    }
+
+    @Test(arguments: ["title: 'quoted'", "title: a: b", "title: x # comment", "title: ~", "title:", "scripts: [a.js]\ntitle: T",
+                      "title: T\ntitle: U", "title: T\nauth: admins", "title: [a]", "title: T\ncolour: red", "title:\tT"])
+    func quickFrontMatterLeavesEverythingElseToYAML(yaml: String) {
+        #expect(FrontMatter.simple(yaml.split(separator: "\n").map { $0 }, file: "p.md") == nil)
+    }
+
+    @Test(arguments: [
         ("---\ntitle: T\nauth: admins\n---\n", "site/pages/p.md:3:7: auth: 'admins' is not one of: required, guest, public"),
         ("---\ntitle: T\nscripts: [app.css]\n---\n", "site/pages/p.md:3:11: scripts[0]: 'app.css' is not a JavaScript module (.js or .mjs)"),
         ("---\ntitle: T\n", "site/pages/p.md:1:1: front matter is not closed; end it with a --- line"),
