@@ -3,14 +3,11 @@ import Synchronization
 /// Writes published files into the output folder with their `.gz` siblings, and records each in the
 /// manifest. Safe to use from several threads; each thread brings its own compressor.
 ///
-/// A file whose bytes equal the previous build's is hard-linked from it instead of written (and its
-/// `.gz` is not compressed again): rebuilds cost little, and swapping out the previous build frees
-/// no disk blocks. The previous output is only read, so a failed build still leaves it untouched.
+/// A file whose bytes are already in the output folder's spare is kept, not written, and its `.gz`
+/// is not compressed again, so a rebuild costs little more than rendering.
 final class BuildOutput: Sendable {
     let folder: OutputFolder
     let compress: Bool
-    /// The previous build's manifest entries by path.
-    private let previous: [String: Manifest.Entry]
     private let state = Mutex(State())
 
     struct State {
@@ -23,8 +20,6 @@ final class BuildOutput: Sendable {
     init(folder: OutputFolder, compress: Bool) {
         self.folder = folder
         self.compress = compress
-        let manifest = try? folder.readPrevious(Manifest.path).map(Manifest.decode)
-        previous = Dictionary((manifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Writes `bytes` at `path`; a compressible file also gets `path.gz` when that is smaller.
@@ -32,12 +27,12 @@ final class BuildOutput: Sendable {
         let sha256 = Digest.sha256Hex(bytes)
         var entry = Manifest.Entry(path: path, size: bytes.count, sha256: sha256,
                                    contentType: ContentType.of(path), cache: cache, source: source, gzip: nil)
-        let old = previous[path].flatMap { $0.sha256 == sha256 && $0.size == bytes.count ? $0 : nil }
-        let reused = old == nil ? false : try folder.reusePrevious(path, ifEqualTo: bytes)
-        if !reused { try folder.write(bytes, to: path) }
+        let old = folder.previous[path].flatMap { $0.sha256 == sha256 && $0.size == bytes.count ? $0 : nil }
+        let kept = old != nil && folder.keep(path, ifEqualTo: bytes)
+        if !kept { try folder.write(bytes, to: path) }
         var compressed = bytes.count
         if compress && ContentType.isCompressible(path) {
-            if let oldGzip = old?.gzip, try folder.reusePrevious(oldGzip.path, ifSHA256: oldGzip.sha256) {
+            if let oldGzip = old?.gzip, folder.keep(oldGzip.path, ifSHA256: oldGzip.sha256) {
                 entry.gzip = oldGzip
                 compressed = oldGzip.size
             } else {

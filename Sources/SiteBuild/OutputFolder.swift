@@ -3,27 +3,81 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
-/// The build's output, written to a staging folder beside the destination and swapped in only when
-/// the whole build succeeded, so a failed or killed build never leaves a half-written `dist/`.
-public final class OutputFolder: @unchecked Sendable {
+/// The build's output. It is written into a spare folder beside the destination and swapped with
+/// it in one rename only when the whole build succeeded, so a failed or killed build never touches
+/// the live `dist/`.
+///
+/// The spare is the build before last, kept after each swap: a file whose bytes are unchanged is
+/// left where it is, so a rebuild writes, creates and deletes only what changed.
+public final class OutputFolder: Sendable {
     /// Where the finished output goes.
     public let destination: String
-    /// The folder being written (same parent, so the final rename is atomic).
+    /// The folder being written: `.<name>.spare` beside the destination (same file system, so the swap is atomic).
     public let staging: String
+    /// What the spare held before this build, from its manifest; every reuse is still checked byte for byte.
+    let previous: [String: Manifest.Entry]
+    private let lock: Int32
+    /// Paths this build wrote or kept; everything else in the spare is removed before the swap.
+    private let produced = Mutex(Set<String>())
 
-    /// Creates an empty staging folder next to `destination`, removing stale ones left by killed builds.
-    public init(destination: String) throws {
-        let trimmed = destination.hasSuffix("/") && destination.count > 1 ? String(destination.dropLast()) : destination
-        self.destination = trimmed
-        let (parent, name) = Self.split(trimmed)
-        Self.removeStaleStaging(in: parent, name: name)
-        staging = "\(parent)/.\(name).staging-\(getpid())"
-        removeTree(staging)
-        try Self.makeDirectories(parent)
-        guard mkdir(staging, 0o755) == 0 else {
-            throw Diagnostic("cannot create the staging folder \(staging): \(errnoMessage())")
+    /// Prepares the spare next to `destination`, waiting for any other build of the same destination.
+    ///
+    /// Because a build replaces the whole destination, it refuses one that holds anything but a
+    /// previous build: the project itself, its sources, or a folder of other files.
+    public init(destination: String, project: String) throws {
+        let (parent, name) = try Self.resolve(destination)
+        let resolved = parent == "/" ? "/" + name : parent + "/" + name
+        self.destination = resolved
+        func refuse(_ why: String) -> Diagnostic {
+            Diagnostic("refusing to write the build to \(resolved): \(why); choose another --out", key: "--out")
         }
+        if resolved == project || project.hasPrefix(resolved + "/") { throw refuse("it holds the project") }
+        for source in ["site", "assets"] where resolved == project + "/" + source || resolved.hasPrefix(project + "/" + source + "/") {
+            throw refuse("it is inside the project's \(source)/ folder")
+        }
+        var info = stat()
+        if lstat(resolved, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw refuse("it exists and is not a folder") }
+            if !(listDirectory(resolved) ?? []).isEmpty && readFile(resolved + "/" + Manifest.path) == nil {
+                throw refuse("it has files but no \(Manifest.path), so it is not an earlier build and would be replaced")
+            }
+        }
+        let base = parent == "/" ? "" : parent
+        lock = open("\(base)/.\(name).lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw Diagnostic("cannot create \(base)/.\(name).lock: \(errnoMessage())") }
+        flock(lock, LOCK_EX)
+        staging = "\(base)/.\(name).spare"
+        if lstat(staging, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR { removeTree(staging) }
+        if mkdir(staging, 0o755) != 0 && errno != EEXIST {
+            let reason = errnoMessage()
+            close(lock)
+            throw Diagnostic("cannot create the spare output folder \(staging): \(reason)")
+        }
+        let manifest = readFile(staging + "/" + Manifest.path).flatMap { try? Manifest.decode($0) }
+        previous = Dictionary((manifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    deinit { close(lock) }
+
+    /// The absolute, symlink-free parent of `path` and its last component.
+    private static func resolve(_ path: String) throws -> (parent: String, name: String) {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        if !trimmed.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            guard getcwd(&buffer, buffer.count) != nil else { throw Diagnostic("cannot read the current folder: \(errnoMessage())") }
+            trimmed = String(cString: buffer) + "/" + trimmed
+        }
+        let (parent, name) = split(trimmed)
+        guard !name.isEmpty, name != ".", name != ".." else {
+            throw Diagnostic("the output folder must be named, like dist (got \(path))", key: "--out")
+        }
+        try makeDirectories(parent)
+        guard let real = realpath(parent, nil) else { throw Diagnostic("cannot open \(parent): \(errnoMessage())", key: "--out") }
+        defer { free(real) }
+        return (String(cString: real), name)
     }
 
     private static func split(_ path: String) -> (parent: String, name: String) {
@@ -32,19 +86,14 @@ public final class OutputFolder: @unchecked Sendable {
         return (parent.isEmpty ? "/" : String(parent), String(path[path.index(after: slash)...]))
     }
 
-    /// Staging folders whose build process is gone.
-    private static func removeStaleStaging(in parent: String, name: String) {
-        let prefix = ".\(name).staging-"
-        for entry in listDirectory(parent) ?? [] where entry.hasPrefix(prefix) {
-            let pidText = entry.dropFirst(prefix.count).prefix { $0.isNumber }
-            guard let pid = Int32(pidText), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            removeTree("\(parent)/\(entry)")
-        }
-    }
-
+    /// Creates `path` and its parents; a file standing where a folder must be is removed.
     static func makeDirectories(_ path: String) throws {
         var info = stat()
-        if stat(path, &info) == 0 { return }
+        if lstat(path, &info) == 0 {
+            if (info.st_mode & S_IFMT) == S_IFDIR { return }
+            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return }
+            unlink(path)
+        }
         let (parent, _) = split(path)
         if parent != path && parent != "/" && parent != "." { try makeDirectories(parent) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
@@ -52,13 +101,17 @@ public final class OutputFolder: @unchecked Sendable {
         }
     }
 
-    /// Writes `bytes` at `relative` inside the staging folder, creating folders as needed.
+    /// Writes `bytes` at `relative` in the spare, creating folders as needed.
     public func write(_ bytes: [UInt8], to relative: String) throws {
         let path = staging + "/" + relative
         if let slash = relative.lastIndex(of: "/") {
             try Self.makeDirectories(staging + "/" + relative[..<slash])
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == EISDIR {
+            removeTree(path)
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
         guard fd >= 0 else { throw Diagnostic("cannot write \(relative): \(errnoMessage())") }
         defer { close(fd) }
         var offset = 0
@@ -70,34 +123,28 @@ public final class OutputFolder: @unchecked Sendable {
             }
             offset += written
         }
+        produced.withLock { _ = $0.insert(relative) }
     }
 
-    /// The bytes of a file in the current (previous) output, if there is one.
-    func readPrevious(_ relative: String) -> [UInt8]? {
-        readFile(destination + "/" + relative)
+    /// Keeps the spare's file at `relative` if its bytes are `expected`.
+    func keep(_ relative: String, ifEqualTo expected: [UInt8]) -> Bool {
+        guard readFile(staging + "/" + relative) == expected else { return false }
+        produced.withLock { _ = $0.insert(relative) }
+        return true
     }
 
-    /// Hard-links the previous output's file into the staging folder if its bytes are `expected`.
-    func reusePrevious(_ relative: String, ifEqualTo expected: [UInt8]) throws -> Bool {
-        guard readPrevious(relative) == expected else { return false }
-        return try link(relative)
+    /// Keeps the spare's file at `relative` if its SHA-256 is `sha256`.
+    func keep(_ relative: String, ifSHA256 sha256: String) -> Bool {
+        guard let bytes = readFile(staging + "/" + relative), Digest.sha256Hex(bytes) == sha256 else { return false }
+        produced.withLock { _ = $0.insert(relative) }
+        return true
     }
 
-    /// Hard-links the previous output's file into the staging folder if its SHA-256 is `sha256`.
-    func reusePrevious(_ relative: String, ifSHA256 sha256: String) throws -> Bool {
-        guard let bytes = readPrevious(relative), Digest.sha256Hex(bytes) == sha256 else { return false }
-        return try link(relative)
-    }
-
-    private func link(_ relative: String) throws -> Bool {
-        if let slash = relative.lastIndex(of: "/") {
-            try Self.makeDirectories(staging + "/" + relative[..<slash])
-        }
-        return Glibc.link(destination + "/" + relative, staging + "/" + relative) == 0
-    }
-
-    /// Puts the staging folder in place of the destination, atomically where the system allows.
+    /// Removes what this build did not produce from the spare, then swaps it with the destination,
+    /// atomically where the system allows. The old output becomes the spare for the next build.
     public func commit() throws {
+        let keep = produced.withLock { $0 }
+        prune("", keeping: keep)
         var info = stat()
         if lstat(destination, &info) != 0 {
             guard rename(staging, destination) == 0 else {
@@ -106,26 +153,40 @@ public final class OutputFolder: @unchecked Sendable {
             return
         }
         if let exchange = Self.renameExchange, exchange(AT_FDCWD, staging, AT_FDCWD, destination, 2 /* RENAME_EXCHANGE */) == 0 {
-            removeTree(staging)
             return
         }
         // No atomic exchange here: move the old output aside first, so one of the two is always whole.
-        let previous = staging + ".previous"
-        guard rename(destination, previous) == 0 else {
+        let aside = staging + ".swap"
+        removeTree(aside)
+        guard rename(destination, aside) == 0 else {
             throw Diagnostic("cannot move the previous build out of \(destination): \(errnoMessage())")
         }
         guard rename(staging, destination) == 0 else {
             let reason = errnoMessage()
-            _ = rename(previous, destination)
+            _ = rename(aside, destination)
             throw Diagnostic("cannot move the new build into \(destination): \(reason)")
         }
-        removeTree(previous)
+        _ = rename(aside, staging)
     }
 
-    /// Removes the staging folder after a failed build.
-    public func discard() {
-        removeTree(staging)
+    /// Deletes files under `folder` (relative to the spare) that are not in `keep`, and emptied folders.
+    private func prune(_ folder: String, keeping keep: Set<String>) {
+        let path = folder.isEmpty ? staging : staging + "/" + folder
+        for name in listDirectory(path) ?? [] {
+            let relative = folder.isEmpty ? name : folder + "/" + name
+            var info = stat()
+            guard lstat(staging + "/" + relative, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                prune(relative, keeping: keep)
+                rmdir(staging + "/" + relative)
+            } else if !keep.contains(relative) {
+                unlink(staging + "/" + relative)
+            }
+        }
     }
+
+    /// Leaves the destination alone after a failed build; the spare stays for the next one.
+    public func discard() {}
 
     /// Linux's renameat2, looked up at run time because the C library headers Swift sees do not declare it.
     private static let renameExchange: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {

@@ -51,7 +51,7 @@ public enum SiteBuilder {
         let templates = try Templates.load(from: tree)
         let pages = try PageRoute.plan(sources: try tree.files(under: "site/pages"), languages: config.languages)
 
-        let output = try OutputFolder(destination: options.output ?? tree.absolute("dist"))
+        let output = try OutputFolder(destination: options.output ?? tree.absolute("dist"), project: tree.root)
         do {
             let writer = BuildOutput(folder: output, compress: options.compress)
             let compressor = GzipCompressor()

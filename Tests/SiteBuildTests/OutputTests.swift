@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import SiteBuild
 
@@ -16,36 +17,41 @@ import Testing
         #expect(gunzip(compressor.compress([])) == [])
     }
 
-    @Test func stagingReplacesTheDestinationOnlyOnCommit() throws {
+    @Test func theSpareReplacesTheDestinationOnlyOnCommit() throws {
         let fixture = try Fixture([:])
-        let destination = fixture.root + "/dist"
         try fixture.write("dist/old.txt", "old")
-        let output = try OutputFolder(destination: destination)
+        try fixture.write("dist/.site/manifest.json", "{}")
+        let output = try OutputFolder(destination: fixture.root + "/dist", project: "/nonexistent-project")
         try output.write(Array("new".utf8), to: "a/b/new.txt")
         #expect(try fixture.text("dist/old.txt") == "old", "nothing changes before commit")
         try output.commit()
-        #expect(try fixture.text("dist/a/b/new.txt") == "new")
-        #expect(!fixture.exists("dist/old.txt"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.root) == ["dist"])
+        #expect(try fixture.snapshot() == ["a/b/new.txt": Array("new".utf8)])
+        #expect(try fixture.text(".dist.spare/old.txt") == "old", "the old output is kept as the next spare")
     }
 
-    @Test func discardLeavesTheDestinationAlone() throws {
+    @Test func aFailedBuildLeavesTheDestinationAlone() throws {
         let fixture = try Fixture([:])
         try fixture.write("dist/old.txt", "old")
-        let output = try OutputFolder(destination: fixture.root + "/dist")
+        try fixture.write("dist/.site/manifest.json", "{}")
+        let output = try OutputFolder(destination: fixture.root + "/dist", project: "/nonexistent-project")
         try output.write(Array("new".utf8), to: "new.txt")
         output.discard()
-        #expect(try fixture.snapshot() == ["old.txt": Array("old".utf8)])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.root) == ["dist"])
+        #expect(try fixture.snapshot() == ["old.txt": Array("old".utf8), ".site/manifest.json": Array("{}".utf8)])
     }
 
-    @Test func stagingLeftByAKilledBuildIsRemoved() throws {
-        let fixture = try Fixture([:])
-        // PID 2^22+1 exceeds Linux's pid_max, so no process can have it.
-        try fixture.write(".dist.staging-4194305/index.html", "half-written")
-        let output = try OutputFolder(destination: fixture.root + "/dist")
-        #expect(!fixture.exists(".dist.staging-4194305"))
-        output.discard()
+    @Test func whatAKilledBuildLeftInTheSpareIsRepairedOrRemoved() throws {
+        let fixture = try Fixture()
+        try fixture.build()
+        try fixture.build()
+        let clean = try fixture.snapshot()
+        // A build killed half-way: files overwritten, added, and turned into folders in the spare.
+        try fixture.write(".dist.spare/index.html", "half-written")
+        try fixture.write(".dist.spare/help/index.html.gz", "not gzip")
+        try fixture.write(".dist.spare/stray/file.html", "stray")
+        try fixture.remove(".dist.spare/404.html")
+        try fixture.write(".dist.spare/404.html/oops", "a folder where a file goes")
+        try fixture.build()
+        #expect(try fixture.snapshot() == clean)
     }
 
     @Test func contentTypesAndCompressibility() {
@@ -72,20 +78,26 @@ import Testing
 }
 
 @Suite struct OutputReuseTests {
-    func inode(_ fixture: Fixture, _ path: String) throws -> Int {
-        try #require(try FileManager.default.attributesOfItem(atPath: fixture.root + "/" + path)[.systemFileNumber] as? Int)
+    /// Inode and modification time: both stay the same only for a file that was not written.
+    func identity(_ fixture: Fixture, _ path: String) throws -> String {
+        var info = stat()
+        #expect(lstat(fixture.root + "/" + path, &info) == 0)
+        return "\(info.st_ino)/\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
 
-    @Test func unchangedFilesAreCarriedOverNotRewritten() throws {
+    @Test func aRebuildWritesOnlyWhatChanged() throws {
         let fixture = try Fixture()
         try fixture.build()
-        let paths = try fixture.snapshot().keys.filter { !$0.hasPrefix(".site/") }
-        let before = try Dictionary(uniqueKeysWithValues: paths.map { ($0, try inode(fixture, "dist/" + $0)) })
+        try fixture.build()
+        // The spare now holds the build before last, which the next build updates in place.
+        let paths = try fixture.snapshot(".dist.spare").keys.filter { !$0.hasPrefix(".site/") }
+        let before = try Dictionary(uniqueKeysWithValues: paths.map { ($0, try identity(fixture, ".dist.spare/" + $0)) })
+        usleep(20_000)
         try fixture.write("site/pages/help.md", "---\ntitle: Ajuda\n---\nNovo texto.\n")
         try fixture.build()
         for path in paths {
             let changed = path.hasPrefix("help/") || path.hasPrefix("en/help/")
-            #expect((try inode(fixture, "dist/" + path) == before[path]) != changed, "\(path)")
+            #expect((try identity(fixture, "dist/" + path) == before[path]) != changed, "\(path)")
         }
         #expect(try fixture.text("dist/help/index.html").contains("Novo texto."))
     }
@@ -100,5 +112,29 @@ import Testing
         try Data("not gzip".utf8).write(to: URL(fileURLWithPath: fixture.root + "/dist/help/index.html.gz"))
         try fixture.build()
         #expect(try fixture.snapshot() == clean)
+    }
+}
+
+@Suite struct OutputSafetyTests {
+    @Test(arguments: [".", "..", "site", "site/pages/out", "assets"])
+    func refusesToReplaceTheProjectOrItsSources(out: String) throws {
+        let fixture = try Fixture()
+        let before = try fixture.snapshot("")
+        #expect(throws: Diagnostic.self) { try fixture.build(output: fixture.root + "/" + out) }
+        #expect(try fixture.snapshot("") == before)
+    }
+
+    @Test func refusesAFolderThatIsNotAnEarlierBuild() throws {
+        let fixture = try Fixture()
+        try fixture.write("photos/holiday.jpg", "precious")
+        do {
+            try fixture.build(output: fixture.root + "/photos")
+            Issue.record("replaced a folder of other files")
+        } catch {
+            #expect("\(error)".hasSuffix("photos: it has files but no .site/manifest.json, so it is not an earlier build and would be replaced; choose another --out"))
+        }
+        #expect(try fixture.text("photos/holiday.jpg") == "precious")
+        try fixture.build(output: fixture.root + "/empty-or-new")
+        try fixture.build(output: fixture.root + "/empty-or-new")
     }
 }
