@@ -7,8 +7,9 @@ public final class GzipCompressor {
     private var stream = z_stream()
     private var output: [UInt8] = []
 
-    /// `level` 9 matches `gzip -9`.
-    public init(level: Int32 = 9) {
+    /// Level 6 by default: on HTML it comes within 0.01% of `gzip -9` for about half the CPU time
+    /// of level 9 (`bench/build` prints the comparison).
+    public init(level: Int32 = 6) {
         let status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY,
                                    zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "zlib could not allocate its state")

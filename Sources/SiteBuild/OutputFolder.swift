@@ -169,20 +169,25 @@ public final class OutputFolder: Sendable {
         _ = rename(aside, staging)
     }
 
-    /// Deletes files under `folder` (relative to the spare) that are not in `keep`, and emptied folders.
-    private func prune(_ folder: String, keeping keep: Set<String>) {
+    /// Deletes files under `folder` (relative to the spare) that are not in `keep`, and emptied
+    /// folders; returns whether anything was kept.
+    @discardableResult
+    private func prune(_ folder: String, keeping keep: Set<String>) -> Bool {
+        var keptAny = false
         let path = folder.isEmpty ? staging : staging + "/" + folder
         for name in listDirectory(path) ?? [] {
             let relative = folder.isEmpty ? name : folder + "/" + name
             var info = stat()
             guard lstat(staging + "/" + relative, &info) == 0 else { continue }
             if (info.st_mode & S_IFMT) == S_IFDIR {
-                prune(relative, keeping: keep)
-                rmdir(staging + "/" + relative)
-            } else if !keep.contains(relative) {
+                if prune(relative, keeping: keep) { keptAny = true } else { rmdir(staging + "/" + relative) }
+            } else if keep.contains(relative) {
+                keptAny = true
+            } else {
                 unlink(staging + "/" + relative)
             }
         }
+        return keptAny
     }
 
     /// Leaves the destination alone after a failed build; the spare stays for the next one.
