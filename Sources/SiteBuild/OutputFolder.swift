@@ -68,7 +68,7 @@ public final class OutputFolder: Sendable {
         if !trimmed.hasPrefix("/") {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             guard getcwd(&buffer, buffer.count) != nil else { throw Diagnostic("cannot read the current folder: \(errnoMessage())") }
-            trimmed = String(cString: buffer) + "/" + trimmed
+            trimmed = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } + "/" + trimmed
         }
         let (parent, name) = split(trimmed)
         guard !name.isEmpty, name != ".", name != ".." else {

@@ -43,12 +43,7 @@ import Testing
         ("environments: {prod: {api: {}}}", "site/site.yml:2:28: environments.prod.api: missing required key 'baseUrl'"),
     ])
     func invalidValuesNameTheirKey(yaml: String, message: String) {
-        do {
-            _ = try SiteConfig.parse("title: T\n" + yaml + "\n")
-            Issue.record("accepted: \(yaml)")
-        } catch {
-            #expect("\(error)" == message)
-        }
+        expectError(message) { _ = try SiteConfig.parse("title: T\n" + yaml + "\n") }
     }
 
     @Test func plainHTTPIsAllowedOnlyInTheLocalEnvironment() throws {

@@ -1,5 +1,16 @@
 import Foundation
+import Testing
 @testable import SiteBuild
+
+/// Checks that `body` throws an error whose text is exactly `message`.
+func expectError(_ message: String, sourceLocation: Testing.SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("no error; expected: \(message)", sourceLocation: sourceLocation)
+    } catch {
+        #expect("\(error)" == message, sourceLocation: sourceLocation)
+    }
+}
 
 /// A throwaway project folder written from a dictionary of files, with helpers to build it and read the output.
 final class Fixture {
@@ -60,7 +71,7 @@ final class Fixture {
         guard let enumerator = FileManager.default.enumerator(atPath: base) else { return [:] }
         while let path = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: base + "/" + path, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: base + "/" + path, isDirectory: &isDirectory)
             if !isDirectory.boolValue { result[path] = Array(try Data(contentsOf: URL(fileURLWithPath: base + "/" + path))) }
         }
         return result

@@ -17,11 +17,16 @@ import Testing
         #expect(gunzip(compressor.compress([])) == [])
     }
 
-    @Test func theSpareReplacesTheDestinationOnlyOnCommit() throws {
+    /// A project folder with an earlier build holding `old.txt`, and an output folder over it.
+    func earlierBuild() throws -> (Fixture, OutputFolder) {
         let fixture = try Fixture([:])
         try fixture.write("dist/old.txt", "old")
         try fixture.write("dist/.site/manifest.json", "{}")
-        let output = try OutputFolder(destination: fixture.root + "/dist", project: "/nonexistent-project")
+        return (fixture, try OutputFolder(destination: fixture.root + "/dist", project: "/nonexistent-project"))
+    }
+
+    @Test func theSpareReplacesTheDestinationOnlyOnCommit() throws {
+        let (fixture, output) = try earlierBuild()
         try output.write(Array("new".utf8), to: "a/b/new.txt")
         #expect(try fixture.text("dist/old.txt") == "old", "nothing changes before commit")
         try output.commit()
@@ -30,10 +35,7 @@ import Testing
     }
 
     @Test func aFailedBuildLeavesTheDestinationAlone() throws {
-        let fixture = try Fixture([:])
-        try fixture.write("dist/old.txt", "old")
-        try fixture.write("dist/.site/manifest.json", "{}")
-        let output = try OutputFolder(destination: fixture.root + "/dist", project: "/nonexistent-project")
+        let (fixture, output) = try earlierBuild()
         try output.write(Array("new".utf8), to: "new.txt")
         output.discard()
         #expect(try fixture.snapshot() == ["old.txt": Array("old".utf8), ".site/manifest.json": Array("{}".utf8)])

@@ -75,12 +75,7 @@ import Testing
         ("# No front matter\n", "site/pages/p.md:1:1: title: missing front matter; start the file with ---, a `title:` line and ---"),
     ])
     func badFrontMatter(text: String, message: String) {
-        do {
-            _ = try FrontMatter.parse(text, file: "site/pages/p.md")
-            Issue.record("accepted: \(text)")
-        } catch {
-            #expect("\(error)" == message)
-        }
+        expectError(message) { _ = try FrontMatter.parse(text, file: "site/pages/p.md") }
     }
 
     @Test func markdownRendersCommonMarkAndOmitsRawHTMLUnlessAllowed() {
@@ -107,11 +102,6 @@ import Testing
         ("{\"a.b\": \"x\"}", "site/i18n/en.json:1:2: t.a.b: keys must be non-empty and contain no '.' (nest objects instead)"),
     ])
     func badStrings(text: String, message: String) {
-        do {
-            _ = try Strings.parse(text, language: "en", file: "site/i18n/en.json")
-            Issue.record("accepted: \(text)")
-        } catch {
-            #expect("\(error)" == message)
-        }
+        expectError(message) { _ = try Strings.parse(text, language: "en", file: "site/i18n/en.json") }
     }
 }
