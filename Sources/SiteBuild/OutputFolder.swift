@@ -21,6 +21,11 @@ public final class OutputFolder: Sendable {
     private let lock: Int32
     /// Paths this build wrote or kept; everything else in the spare is removed before the swap.
     private let produced = Mutex(Set<String>())
+    /// Every file in the spare, when known without walking it: it is empty, or it is a finished
+    /// build (its manifest plus `.site/`) that no failed build has touched since.
+    private let spareFiles: [String]?
+    /// Present in the spare while a build changes it; a spare that has it is walked, not trusted.
+    private static let incompleteMarker = ".site/incomplete"
 
     /// Prepares the spare next to `destination`, waiting for any other build of the same destination.
     ///
@@ -57,6 +62,20 @@ public final class OutputFolder: Sendable {
         }
         let manifest = readFile(staging + "/" + Manifest.path).flatMap { try? Manifest.decode($0) }
         previous = Dictionary((manifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        if (listDirectory(staging) ?? ["?"]).isEmpty {
+            spareFiles = []
+        } else if let manifest, lstat(staging + "/" + Self.incompleteMarker, &info) != 0 {
+            spareFiles = manifest.files.flatMap { [$0.path] + ($0.gzip.map { [$0.path] } ?? []) }
+                + [Manifest.path, ".site/headers.json"]
+        } else {
+            spareFiles = nil
+        }
+        do {
+            try write([], to: Self.incompleteMarker)
+        } catch {
+            close(lock)
+            throw error
+        }
     }
 
     deinit { close(lock) }
@@ -144,7 +163,12 @@ public final class OutputFolder: Sendable {
     /// atomically where the system allows. The old output becomes the spare for the next build.
     public func commit() throws {
         let keep = produced.withLock { $0 }
-        prune("", keeping: keep)
+        if let spareFiles {
+            for file in spareFiles where !keep.contains(file) { removeFileAndEmptyFolders(file) }
+        } else {
+            prune("", keeping: keep)
+        }
+        unlink(staging + "/" + Self.incompleteMarker)
         var info = stat()
         if lstat(destination, &info) != 0 {
             guard rename(staging, destination) == 0 else {
@@ -167,6 +191,16 @@ public final class OutputFolder: Sendable {
             throw Diagnostic("cannot move the new build into \(destination): \(reason)")
         }
         _ = rename(aside, staging)
+    }
+
+    /// Deletes a file from the spare, and its folders as they become empty.
+    private func removeFileAndEmptyFolders(_ relative: String) {
+        guard unlink(staging + "/" + relative) == 0 else { return }
+        var folder = Substring(relative)
+        while let slash = folder.lastIndex(of: "/") {
+            folder = folder[..<slash]
+            if rmdir(staging + "/" + folder) != 0 { break }
+        }
     }
 
     /// Deletes files under `folder` (relative to the spare) that are not in `keep`, and emptied

@@ -46,7 +46,9 @@ import Testing
         try fixture.build()
         try fixture.build()
         let clean = try fixture.snapshot()
-        // A build killed half-way: files overwritten, added, and turned into folders in the spare.
+        // A build killed half-way: it marked the spare as being changed, then overwrote, added and
+        // turned files into folders.
+        try fixture.write(".dist.spare/.site/incomplete", "")
         try fixture.write(".dist.spare/index.html", "half-written")
         try fixture.write(".dist.spare/help/index.html.gz", "not gzip")
         try fixture.write(".dist.spare/stray/file.html", "stray")
@@ -102,6 +104,17 @@ import Testing
             #expect((try identity(fixture, "dist/" + path) == before[path]) != changed, "\(path)")
         }
         #expect(try fixture.text("dist/help/index.html").contains("Novo texto."))
+    }
+
+    @Test func aRemovedPageIsRemovedWithItsFolders() throws {
+        let fixture = try Fixture()
+        for _ in 0..<3 { try fixture.build() }
+        try fixture.remove("site/pages/posts/first.md")
+        try fixture.build()
+        #expect(!fixture.exists("dist/posts") && !fixture.exists("dist/en/posts"))
+        try fixture.build()
+        #expect(!fixture.exists("dist/posts") && !fixture.exists(".dist.spare/posts"))
+        #expect(!fixture.exists("dist/.site/incomplete") && !fixture.exists(".dist.spare/.site/incomplete"))
     }
 
     @Test func aHandEditedOutputIsRewrittenNotCarriedOver() throws {
