@@ -100,18 +100,6 @@ struct YAMLNode {
         return value
     }
 
-    /// A list of text values; a single text is accepted as a list of one.
-    func strings() throws -> [String] {
-        switch node {
-        case .scalar: return [try nonEmptyString()]
-        case let .sequence(sequence):
-            return try sequence.enumerated().map { index, item in
-                try YAMLNode(node: item, file: file, keyPath: "\(keyPath)[\(index)]", lineOffset: lineOffset).nonEmptyString()
-            }
-        default: throw error("expected a list of text values")
-        }
-    }
-
     /// The items of a sequence, or the node itself where a single value stands for a list of one.
     var listItems: [YAMLNode] {
         guard case .sequence = node else { return [self] }
