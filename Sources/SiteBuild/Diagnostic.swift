@@ -64,8 +64,8 @@ struct DiagnosticBag {
     mutating func append(_ diagnostic: Diagnostic) { items.append(diagnostic) }
     mutating func append(contentsOf diagnostics: [Diagnostic]) { items.append(contentsOf: diagnostics) }
 
-    /// Runs `body`, keeping its diagnostic instead of stopping.
-    mutating func collect<T>(_ body: () throws -> T) -> T? {
+    /// Runs `body`, keeping its diagnostic instead of stopping; other errors are blamed on `location`.
+    mutating func collect<T>(at location: SourceLocation? = nil, _ body: () throws -> T) -> T? {
         do {
             return try body()
         } catch let diagnostic as Diagnostic {
@@ -73,7 +73,7 @@ struct DiagnosticBag {
         } catch let failure as BuildFailure {
             items.append(contentsOf: failure.diagnostics)
         } catch {
-            items.append(Diagnostic("\(error)"))
+            items.append(Diagnostic("\(error)", at: location))
         }
         return nil
     }

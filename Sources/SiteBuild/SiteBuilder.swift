@@ -119,14 +119,15 @@ public enum SiteBuilder {
     private static func renderPages(_ pages: [Page], tree: SourceTree, renderer: PageRenderer, finisher: PageFinisher,
                                     writer: BuildOutput) throws -> (scripts: Set<String>, styles: Set<String>) {
         struct Collected {
-            var problems: [Diagnostic] = []
+            var problems = Set<Diagnostic>()
             var scripts = Set<String>()
             var styles = Set<String>()
         }
         let collected = Mutex(Collected())
         parallelForEach(count: pages.count, makeLocal: { GzipCompressor() }) { index, compressor in
             let page = pages[index]
-            do {
+            var problems = DiagnosticBag()
+            problems.collect(at: SourceLocation(file: page.source)) {
                 let text = try tree.readText(page.source)
                 let rendered = try renderer.render(page, text: text)
                 let result = try finisher.finish(rendered.html, url: page.url) { needle in
@@ -137,19 +138,12 @@ public enum SiteBuilder {
                     $0.scripts.formUnion(result.scriptHashes)
                     $0.styles.formUnion(result.styleHashes)
                 }
-            } catch let failure as BuildFailure {
-                collected.withLock { $0.problems += failure.diagnostics }
-            } catch let diagnostic as Diagnostic {
-                collected.withLock { $0.problems.append(diagnostic) }
-            } catch {
-                collected.withLock { $0.problems.append(Diagnostic("\(error)", at: SourceLocation(file: page.source))) }
             }
+            if !problems.isEmpty { collected.withLock { $0.problems.formUnion(problems.items) } }
         }
         let result = collected.withLock { $0 }
-        // A page shared by several languages fails the same way in each: report it once.
-        var unique: [Diagnostic] = []
-        for problem in result.problems where !unique.contains(problem) { unique.append(problem) }
-        if !unique.isEmpty { throw BuildFailure(unique) }
+        // A set: a page shared by several languages fails the same way in each, and is reported once.
+        if !result.problems.isEmpty { throw BuildFailure(Array(result.problems)) }
         return (result.scripts, result.styles)
     }
 
