@@ -23,8 +23,7 @@ public struct FrontMatter: Sendable {
     /// Splits `text` into front matter and body; the body's first line number is returned too.
     public static func parse(_ text: String, file: String) throws -> (FrontMatter, body: Substring, bodyLine: Int) {
         let start = SourceLocation(file: file, line: 1, column: 1)
-        let missing = Diagnostic("missing front matter; start the file with ---, a `title:` line and ---", at: start, key: "title")
-        guard text.hasPrefix("---\n") || text.hasPrefix("---\r\n") else { throw missing }
+        guard text.hasPrefix("---\n") || text.hasPrefix("---\r\n") else { throw missingTitle(file) }
         var yamlLines: [Substring] = []
         var lineNumber = 1
         var rest = text[text.index(after: text.firstIndex(of: "\n")!)...]
@@ -48,7 +47,7 @@ public struct FrontMatter: Sendable {
     /// Reads the front matter lines with the YAML parser.
     static func yaml(_ lines: [Substring], file: String) throws -> FrontMatter {
         let start = SourceLocation(file: file, line: 1, column: 1)
-        let missing = Diagnostic("missing front matter; start the file with ---, a `title:` line and ---", at: start, key: "title")
+        let missing = missingTitle(file)
         let node = try YAMLNode.parse(lines.joined(separator: "\n"), file: file, lineOffset: 1)
         if case .scalar = node.node, (try? node.string()) == nil {
             throw missing
@@ -81,6 +80,11 @@ public struct FrontMatter: Sendable {
             }
         }
         return matter
+    }
+
+    private static func missingTitle(_ file: String) -> Diagnostic {
+        Diagnostic("missing front matter; start the file with ---, a `title:` line and ---",
+                   at: SourceLocation(file: file, line: 1, column: 1), key: "title")
     }
 
     /// Reads the common front matter — `key: plain text` lines of title, layout, description and

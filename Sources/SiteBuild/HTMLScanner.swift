@@ -153,8 +153,7 @@ struct HTMLScanner {
         if tagName == "script" || tagName == "style" {
             // Raw text: runs to the matching end tag, whatever it contains.
             var end = cursor
-            while end < count, !(bytes[end] == UInt8(ascii: "<") && bytes[end + 1 < count ? end + 1 : end] == UInt8(ascii: "/")
-                                 && endTagMatches(tagName, at: end + 2)) { end += 1 }
+            while end < count, !(startsWith("</", at: end, caseInsensitive: false) && endTagMatches(tagName, at: end + 2)) { end += 1 }
             content = cursor..<end
             index = end
         } else {

@@ -6,8 +6,8 @@ import Darwin
 import Synchronization
 
 /// The build's output. It is written into a spare folder beside the destination and swapped with
-/// it in one rename only when the whole build succeeded, so a failed or killed build never touches
-/// the live `dist/`.
+/// it in one rename only when the whole build succeeded (`commit`), so a failed or killed build never
+/// touches the live `dist/`: a build that fails simply does not commit, and the spare waits for the next.
 ///
 /// The spare is the build before last, kept after each swap: a file whose bytes are unchanged is
 /// left where it is, so a rebuild writes, creates and deletes only what changed.
@@ -147,14 +147,16 @@ public final class OutputFolder: Sendable {
 
     /// Keeps the spare's file at `relative` if its bytes are `expected`.
     func keep(_ relative: String, ifEqualTo expected: [UInt8]) -> Bool {
-        guard readFile(staging + "/" + relative) == expected else { return false }
-        produced.withLock { _ = $0.insert(relative) }
-        return true
+        keep(relative) { $0 == expected }
     }
 
     /// Keeps the spare's file at `relative` if its SHA-256 is `sha256`.
     func keep(_ relative: String, ifSHA256 sha256: String) -> Bool {
-        guard let bytes = readFile(staging + "/" + relative), Digest.sha256Hex(bytes) == sha256 else { return false }
+        keep(relative) { Digest.sha256Hex($0) == sha256 }
+    }
+
+    private func keep(_ relative: String, where matches: ([UInt8]) -> Bool) -> Bool {
+        guard let bytes = readFile(staging + "/" + relative), matches(bytes) else { return false }
         produced.withLock { _ = $0.insert(relative) }
         return true
     }
@@ -223,9 +225,6 @@ public final class OutputFolder: Sendable {
         }
         return keptAny
     }
-
-    /// Leaves the destination alone after a failed build; the spare stays for the next one.
-    public func discard() {}
 
     /// Linux's renameat2, looked up at run time because the C library headers Swift sees do not declare it.
     private static let renameExchange: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {

@@ -52,36 +52,31 @@ public enum SiteBuilder {
         let pages = try PageRoute.plan(sources: try tree.files(under: "site/pages"), languages: config.languages)
 
         let output = try OutputFolder(destination: options.output ?? tree.absolute("dist"), project: tree.root)
-        do {
-            let writer = BuildOutput(folder: output, compress: options.compress)
-            let compressor = GzipCompressor()
-            let catalog = try AssetCatalog.build(from: tree) { asset, bytes in
-                try writer.write(bytes, to: String(asset.outputURL.dropFirst()), source: asset.source,
-                                 cache: .immutable, compressor: compressor)
-            }
-            let renderer = PageRenderer(
-                config: config, environment: environment, templates: templates,
-                strings: strings.mapValues(\.templateValue),
-                pagesByRoute: Dictionary(grouping: pages, by: \.route),
-                configValue: AppConfig.templateValue(environment))
-            let finisher = PageFinisher(catalog: catalog, pageURLs: Set(pages.map(\.url)),
-                                        policy: SecurityPolicy(environment: environment),
-                                        configJSON: environment.map(AppConfig.json))
-            let hashes = try renderPages(pages, tree: tree, renderer: renderer, finisher: finisher, writer: writer)
-            let state = writer.snapshot
-            let manifest = Manifest(generator: generator, environment: environment?.name,
-                                    files: state.entries.sorted { $0.path < $1.path })
-            try output.write(try manifest.encoded(), to: Manifest.path)
-            try output.write(try headersFile(environment: environment, hashes: hashes), to: ".site/headers.json")
-            try output.commit()
-            return BuildReport(output: output.destination, environment: environment?.name, pages: pages.count,
-                               languages: config.languages, assets: catalog.assets.count, files: manifest.files.count,
-                               compressibleBytes: state.compressibleBytes, compressedBytes: state.compressedBytes,
-                               manifest: manifest)
-        } catch {
-            output.discard()
-            throw error
+        let writer = BuildOutput(folder: output, compress: options.compress)
+        let compressor = GzipCompressor()
+        let catalog = try AssetCatalog.build(from: tree) { asset, bytes in
+            try writer.write(bytes, to: String(asset.outputURL.dropFirst()), source: asset.source,
+                             cache: .immutable, compressor: compressor)
         }
+        let renderer = PageRenderer(
+            config: config, environment: environment, templates: templates,
+            strings: strings.mapValues(\.templateValue),
+            pagesByRoute: Dictionary(grouping: pages, by: \.route),
+            configValue: AppConfig.templateValue(environment))
+        let finisher = PageFinisher(catalog: catalog, pageURLs: Set(pages.map(\.url)),
+                                    policy: SecurityPolicy(environment: environment),
+                                    configJSON: environment.map(AppConfig.json))
+        let hashes = try renderPages(pages, tree: tree, renderer: renderer, finisher: finisher, writer: writer)
+        let state = writer.snapshot
+        let manifest = Manifest(generator: generator, environment: environment?.name,
+                                files: state.entries.sorted { $0.path < $1.path })
+        try output.write(try manifest.encoded(), to: Manifest.path)
+        try output.write(try headersFile(environment: environment, hashes: hashes), to: ".site/headers.json")
+        try output.commit()
+        return BuildReport(output: output.destination, environment: environment?.name, pages: pages.count,
+                           languages: config.languages, assets: catalog.assets.count, files: manifest.files.count,
+                           compressibleBytes: state.compressibleBytes, compressedBytes: state.compressedBytes,
+                           manifest: manifest)
     }
 
     static func loadConfig(from tree: SourceTree) throws -> SiteConfig {
