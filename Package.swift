@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
     ],
     targets: [
         .systemLibrary(
@@ -34,16 +35,38 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "SigV4",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "Publish",
+            dependencies: [
+                "SiteBuild",
+                "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "site",
             dependencies: [
                 "SiteBuild",
+                "Publish",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "SiteBuildTests",
             dependencies: ["SiteBuild", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "SigV4Tests",
+            dependencies: ["SigV4"]
+        ),
+        .testTarget(
+            name: "PublishTests",
+            dependencies: ["Publish", "SigV4", "SiteBuild"]
         ),
     ],
     swiftLanguageModes: [.v6]
