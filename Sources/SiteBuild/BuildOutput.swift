@@ -32,7 +32,7 @@ final class BuildOutput: Sendable {
         if !kept { try folder.write(bytes, to: path) }
         var compressed = bytes.count
         if compress && ContentType.isCompressible(path) {
-            if let oldGzip = old?.gzip, folder.keep(oldGzip.path, ifSHA256: oldGzip.sha256) {
+            if let oldGzip = old?.gzip, folder.previousCompression == GzipCompressor.settings, folder.keep(oldGzip.path, ifSHA256: oldGzip.sha256) {
                 entry.gzip = oldGzip
                 compressed = oldGzip.size
             } else {

@@ -17,6 +17,15 @@ public struct Environment: Sendable, Equatable {
         public var region: String
         public var prefix: String?
         public var distributionIds: [String]
+        /// `Cache-Control` overrides by key pattern, first match wins (`publish.cacheControl` in site.yml).
+        public var cacheRules: [CacheRule] = []
+    }
+
+    /// One `publish.cacheControl` entry: keys matching `pattern` (`*` within a segment, `**` across
+    /// segments, matched against the path in dist/) are served with `value`.
+    public struct CacheRule: Sendable, Equatable {
+        public var pattern: String
+        public var value: String
     }
 
     public var name: String
@@ -81,7 +90,7 @@ public struct Environment: Sendable, Equatable {
             environment.mediaOrigin = try media["origin"].map { try rules.check($0, rules.origin) }
         }
         if let publishNode = fields["publish"] {
-            let publish = try publishNode.fields(allowed: ["bucket", "region", "prefix", "distributionIds"])
+            let publish = try publishNode.fields(allowed: ["bucket", "region", "prefix", "distributionIds", "cacheControl"])
             guard let bucket = publish["bucket"] else { throw publishNode.error("missing required key 'bucket'") }
             guard let region = publish["region"] else { throw publishNode.error("missing required key 'region'") }
             let distributions = publish["distributionIds"]?.listItems ?? []
@@ -89,9 +98,23 @@ public struct Environment: Sendable, Equatable {
                 bucket: try rules.check(bucket, rules.bucket),
                 region: try rules.check(region, rules.region),
                 prefix: try publish["prefix"].map { try rules.check($0, rules.prefix) },
-                distributionIds: try distributions.map { try rules.check($0, rules.distributionId) })
+                distributionIds: try distributions.map { try rules.check($0, rules.distributionId) },
+                cacheRules: try publish["cacheControl"].map(Self.cacheRules) ?? [])
         }
         return environment
+    }
+
+    private static func cacheRules(_ node: YAMLNode) throws -> [CacheRule] {
+        try node.mapping().map { entry in
+            let value = try entry.value.nonEmptyString()
+            guard !entry.key.hasPrefix("/"), !entry.key.isEmpty else {
+                throw entry.value.error("cacheControl pattern '\(entry.key)' must be a path in dist/ without a leading '/', like 'media/**'")
+            }
+            guard !value.contains(where: { $0 == "\n" || $0 == "\r" }) else {
+                throw entry.value.error("a Cache-Control value must be one line")
+            }
+            return CacheRule(pattern: entry.key, value: value)
+        }
     }
 
     /// The process-environment variables that override fields of the selected environment, for CI secrets.

@@ -9,7 +9,11 @@ public final class GzipCompressor {
 
     /// Level 6 by default: on HTML it comes within 0.01% of `gzip -9` for about half the CPU time
     /// of level 9 (`bench/build` prints the comparison).
-    public init(level: Int32 = 6) {
+    /// The zlib version and level every `.gz` is made with: a change invalidates reused `.gz` files.
+    public static let level: Int32 = 6
+    public static let settings = "zlib-\(String(cString: zlibVersion()))-\(level)"
+
+    public init(level: Int32 = GzipCompressor.level) {
         let status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY,
                                    zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "zlib could not allocate its state")

@@ -34,6 +34,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var generator: String
     /// The environment the build's config is for (`site publish` refuses others); nil without environments.
     public var environment: String?
+    /// How the `.gz` siblings were made (`zlib-6`): a later build reuses them only if it would make the same bytes.
+    public var compression: String? = nil
     public var files: [Entry]
 
     public static let path = ".site/manifest.json"

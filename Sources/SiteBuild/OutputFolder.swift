@@ -18,6 +18,8 @@ public final class OutputFolder: Sendable {
     public let staging: String
     /// What the spare held before this build, from its manifest; every reuse is still checked byte for byte.
     let previous: [String: Manifest.Entry]
+    /// The previous build's `compression`: its `.gz` files are reused only when it equals this build's.
+    let previousCompression: String?
     private let lock: Int32
     /// Paths this build wrote or kept; everything else in the spare is removed before the swap.
     private let produced = Mutex(Set<String>())
@@ -62,6 +64,7 @@ public final class OutputFolder: Sendable {
         }
         let manifest = readFile(staging + "/" + Manifest.path).flatMap { try? Manifest.decode($0) }
         previous = Dictionary((manifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        previousCompression = manifest?.compression
         if (listDirectory(staging) ?? ["?"]).isEmpty {
             spareFiles = []
         } else if let manifest, lstat(staging + "/" + Self.incompleteMarker, &info) != 0 {

@@ -69,6 +69,7 @@ public enum SiteBuilder {
         let hashes = try renderPages(pages, tree: tree, renderer: renderer, finisher: finisher, writer: writer)
         let state = writer.snapshot
         let manifest = Manifest(generator: generator, environment: environment?.name,
+                                compression: options.compress ? GzipCompressor.settings : nil,
                                 files: state.entries.sorted { $0.path < $1.path })
         try output.write(try manifest.encoded(), to: Manifest.path)
         try output.write(try headersFile(environment: environment, hashes: hashes), to: ".site/headers.json")
@@ -85,6 +86,13 @@ public enum SiteBuilder {
                              at: SourceLocation(file: SiteConfig.file))
         }
         return try SiteConfig.parse(try tree.readText(SiteConfig.file))
+    }
+
+    /// The environment `name` (default: `local` when defined) of the project's site.yml, with the
+    /// `SITE_*` overrides in `overrides` applied: what `site publish` reads its target from.
+    public static func environment(_ name: String?, projectRoot: String, overrides: [String: String]) throws -> Environment? {
+        let tree = try SourceTree(root: projectRoot)
+        return try selectEnvironment(name, in: try loadConfig(from: tree), overrides: overrides)
     }
 
     /// The environment to build for, with `SITE_*` overrides applied.

@@ -80,8 +80,4 @@ struct Build: ParsableCommand {
         ]
     }
 
-    private func printJSON(_ value: [String: Any]) {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted])) ?? Data()
-        print(String(decoding: data, as: UTF8.self))
-    }
 }

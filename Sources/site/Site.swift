@@ -2,16 +2,17 @@ import ArgumentParser
 import SiteBuild
 
 @main
-struct Site: ParsableCommand {
+struct Site: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site",
         abstract: "Build, serve and publish the SStech Video frontend.",
         discussion: """
         The project folder holds site/ (site.yml, layouts/, partials/, pages/, i18n/) and assets/.
-        Run `site build` there to write dist/; `site help build` explains every option.
+        Run `site build` there to write dist/, and `site publish --env NAME` to send it to S3 and
+        CloudFront; `site help build` and `site help publish` explain every option.
         """,
         version: siteVersion,
-        subcommands: [Build.self])
+        subcommands: [Build.self, PublishCommand.self])
 }
 
 /// Where the project is: `--site DIR` may name the project folder or its `site/` folder.

@@ -44,3 +44,9 @@ enum BuildSummary {
 func fileExists(_ path: String) -> Bool {
     FileManager.default.fileExists(atPath: path)
 }
+
+/// Prints a JSON object on stdout, keys sorted, for `--json`.
+func printJSON(_ value: [String: Any]) {
+    let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+    print(String(decoding: data, as: UTF8.self))
+}

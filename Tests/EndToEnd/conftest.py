@@ -1,0 +1,73 @@
+"""Fixtures for the end-to-end tests of `site publish`.
+
+- `peer` (module scope): a started AwsPeer; see aws_peer.py.
+- `bucket`: a fresh, uniquely named bucket on the peer.
+- `fault_proxy(**faults)`: starts a FaultProxy in front of the peer and returns
+  it; stopped after the test, its request log saved to the test's tmp_path.
+- `site_bin`: the `site` executable, or a skip if it has not been built.
+- `run_site(args, env, cwd)`: runs `site` and captures its output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from aws_peer import AwsPeer
+from fault_proxy import FaultProxy
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def site_binary() -> Path:
+    """$SITE_BIN if set, else the debug build in the repository."""
+    return Path(os.environ.get("SITE_BIN") or REPO / ".build" / "debug" / "site")
+
+
+def run_site(args, env: dict[str, str], cwd, timeout: float = 120.0
+             ) -> subprocess.CompletedProcess:
+    """Runs `site ARGS`; raises subprocess.TimeoutExpired (after killing it)
+    if it takes longer than `timeout` seconds."""
+    return subprocess.run([str(site_binary()), *map(str, args)], env=env, cwd=cwd,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def peer():
+    with AwsPeer() as started:
+        yield started
+
+
+@pytest.fixture
+def bucket(peer) -> str:
+    return peer.create_bucket(f"site-e2e-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def fault_proxy(peer, tmp_path):
+    proxies = []
+
+    def start(**faults) -> FaultProxy:
+        proxy = FaultProxy(peer.url, **faults).start()
+        proxies.append(proxy)
+        return proxy
+
+    yield start
+    for number, proxy in enumerate(proxies):
+        proxy.stop()
+        proxy.dump_log(tmp_path / f"proxy-{number}.json")
+
+
+@pytest.fixture
+def site_bin() -> Path:
+    path = site_binary()
+    if not path.exists():
+        if "SITE_BIN" in os.environ:
+            pytest.fail(f"SITE_BIN={path} does not exist")
+        pytest.skip(f"{path} is not built (swift build)")
+    return path
