@@ -30,7 +30,7 @@ public struct SignableRequest: Sendable, Equatable {
     }
 
     /// Parses a request target as received on the wire (`/bucket/a%20b?list-type=2`), decoding the
-    /// path and each query name and value. Nil when an escape decodes to bytes that are not UTF-8.
+    /// path and each query name and value (where `+` means a space). Nil when an escape decodes to bytes that are not UTF-8.
     public init?(method: String, target: String, headers: [Header] = []) {
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         guard let path = percentDecode(parts[0]) else { return nil }
@@ -38,8 +38,9 @@ public struct SignableRequest: Sendable, Equatable {
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
                 let nameValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let name = percentDecode(nameValue[0]),
-                      let value = nameValue.count == 2 ? percentDecode(nameValue[1]) : ""
+                // Form-style `+` is a space in query strings (botocore sends spaces so); a plus is `%2B`.
+                guard let name = percentDecode(nameValue[0].replacingPlus),
+                      let value = nameValue.count == 2 ? percentDecode(nameValue[1].replacingPlus) : ""
                 else { return nil }
                 query.append(QueryItem(name, value))
             }
@@ -106,4 +107,8 @@ enum Canonical {
     static func collapseWhitespace(_ value: String) -> String {
         value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
     }
+}
+
+extension Substring {
+    var replacingPlus: String { String(map { $0 == "+" ? " " : $0 }) }
 }
