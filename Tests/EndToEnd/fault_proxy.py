@@ -77,7 +77,7 @@ class Faults:
 class LogEntry(NamedTuple):
     seq: int
     start: float  # time.time() when the request line arrived
-    end: float
+    end: float  # when the reply (or the drop) was about to go out
     method: str
     target: str  # path with query, as received
     # the status sent to the client, or one of: 'injected-500', 'injected-503',
@@ -185,48 +185,45 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         proxy: FaultProxy = self.server.proxy
         start = time.time()
         seq, fault = proxy._next_request(self.command)
-        faults = proxy.faults
-        upstream_status = None
-
-        if fault == "dropped":
-            self._reset_connection()
-            outcome = fault
-        else:
-            body, trailers = self._read_body()
-            if faults.applies_to(self.command) and faults.delay_seconds:
-                time.sleep(faults.delay_seconds)
-            skew_error = self._skew_error(proxy)
-            if skew_error is not None:
-                self._send_error_xml(403, "Forbidden", skew_error, seq, proxy)
-                outcome = "skewed-403"
-            elif fault == "injected-500":
-                self._send_error_xml(500, "Internal Server Error", _error_xml(
-                    "InternalError", "We encountered an internal error. Please try again.",
-                    seq), seq, proxy)
-                outcome = fault
-            elif fault == "injected-503":
-                self._send_error_xml(503, "Slow Down", _error_xml(
-                    "SlowDown", "Please reduce your request rate.", seq), seq, proxy)
-                outcome = fault
-            else:
-                try:
-                    status, reason, headers, payload = self._forward(body, trailers, proxy)
-                except (OSError, http.client.HTTPException, UnicodeError) as error:
-                    self._send_error_xml(502, "Bad Gateway", _error_xml(
-                        "BadGateway", f"fault proxy: upstream failed: {error}", seq), seq, proxy)
-                    outcome = "upstream-error"
-                else:
-                    upstream_status = status
-                    if fault == "dropped-after-forward":
-                        self._reset_connection()
-                        outcome = fault
-                    else:
-                        self._send(status, reason, headers, payload, proxy)
-                        outcome = status
+        outcome, upstream_status, reply = self._decide(proxy, seq, fault)
+        # Logged before replying, so a client that has its answer finds the
+        # request in the log.
         proxy._record(LogEntry(seq, start, time.time(), self.command, self.path, outcome,
                                upstream_status))
+        reply()
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_request
+
+    def _decide(self, proxy: FaultProxy, seq: int, fault: str | None):
+        """Returns (outcome, upstream status, a callable that sends the reply)."""
+        if fault == "dropped":
+            return fault, None, self._reset_connection
+        body, trailers = self._read_body()
+        faults = proxy.faults
+        if faults.applies_to(self.command) and faults.delay_seconds:
+            time.sleep(faults.delay_seconds)
+        skew_error = self._skew_error(proxy)
+        if skew_error is not None:
+            return "skewed-403", None, lambda: self._send_error_xml(
+                403, "Forbidden", skew_error, seq, proxy)
+        if fault == "injected-500":
+            return fault, None, lambda: self._send_error_xml(
+                500, "Internal Server Error", _error_xml(
+                    "InternalError", "We encountered an internal error. Please try again.", seq),
+                seq, proxy)
+        if fault == "injected-503":
+            return fault, None, lambda: self._send_error_xml(
+                503, "Slow Down", _error_xml("SlowDown", "Please reduce your request rate.", seq),
+                seq, proxy)
+        try:
+            status, reason, headers, payload = self._forward(body, trailers, proxy)
+        except (OSError, http.client.HTTPException, UnicodeError) as error:
+            message = f"fault proxy: upstream failed: {error}"
+            return "upstream-error", None, lambda: self._send_error_xml(
+                502, "Bad Gateway", _error_xml("BadGateway", message, seq), seq, proxy)
+        if fault == "dropped-after-forward":
+            return fault, status, self._reset_connection
+        return status, status, lambda: self._send(status, reason, headers, payload, proxy)
 
     def _read_body(self) -> tuple[bytes, bytes | None]:
         """Returns the request body and, for a chunked body, its raw trailer
