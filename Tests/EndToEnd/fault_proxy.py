@@ -4,7 +4,8 @@ It sits between a client and the AWS peer and forwards each request with its
 method, target and headers (Host included) unchanged, so SigV4 signatures made
 for the proxy's address stay valid upstream. Every request is logged. Faults
 are drawn from a seeded random.Random, so a run with the same seed and the same
-request order injects the same faults.
+request order injects the same faults. Assigning a new Faults to
+`proxy.faults` changes them from the next request on.
 
 Library use:
 
@@ -151,16 +152,17 @@ class FaultProxy:
         faults = self.faults
         with self._lock:
             self._seq += 1
+            seq = self._seq
             if not faults.applies_to(method):
-                return self._seq, None
+                return seq, None
             draw = self._random.random()
         for fault, chance in (("injected-500", faults.p500), ("injected-503", faults.p503),
                               ("dropped", faults.pdrop),
                               ("dropped-after-forward", faults.pdrop_after)):
             if draw < chance:
-                return self._seq, fault
+                return seq, fault
             draw -= chance
-        return self._seq, None
+        return seq, None
 
     def _record(self, entry: LogEntry) -> None:
         with self._lock:
@@ -307,7 +309,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         try:
             request_time = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
         except ValueError:
-            request_time = None
+            request_time = None  # unreadable: refused like a skewed one
         if request_time is not None and abs(request_time - server_now) <= MAX_SKEW_SECONDS:
             return None
         server_time = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(server_now))
