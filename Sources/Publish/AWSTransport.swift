@@ -196,34 +196,59 @@ struct FileChunks: AsyncSequence, Sendable {
     let length: Int64
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        let path: String
-        var position: Int64
-        let end: Int64
-        var descriptor: Int32 = -1
+        var reader: FileRangeReader
 
         mutating func next() async throws -> ByteBuffer? {
-            guard position < end else {
-                if descriptor >= 0 { close(descriptor); descriptor = -1 }
-                return nil
+            do {
+                guard let chunk = try reader.next(maximum: 262_144) else {
+                    reader.close()
+                    return nil
+                }
+                return ByteBuffer(bytes: chunk)
+            } catch {
+                reader.close()
+                throw error
             }
-            if descriptor < 0 {
-                descriptor = open(path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { throw FileReadError(path: path, errno: errno) }
-            }
-            let count = Int(Swift.min(262_144, end - position))
-            var chunk = [UInt8](repeating: 0, count: count)
-            let read = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(position)) }
-            guard read > 0 else {
-                close(descriptor)
-                descriptor = -1
-                throw FileReadError(path: path, errno: read < 0 ? errno : EIO)
-            }
-            position += Int64(read)
-            return ByteBuffer(bytes: chunk[0..<read])
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path, position: offset, end: offset + length) }
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(reader: FileRangeReader(path: path, position: offset, end: offset + length))
+    }
+}
+
+/// Reads a byte range of a file in chunks with `pread`, opening the file on the first read.
+struct FileRangeReader {
+    let path: String
+    var position: Int64
+    let end: Int64
+    private var descriptor: Int32 = -1
+
+    init(path: String, position: Int64, end: Int64) {
+        self.path = path
+        self.position = position
+        self.end = end
+    }
+
+    /// The next chunk of at most `maximum` bytes, or nil at the end of the range.
+    mutating func next(maximum: Int) throws -> [UInt8]? {
+        guard position < end else { return nil }
+        if descriptor < 0 {
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw FileReadError(path: path, errno: errno) }
+        }
+        let count = Int(Swift.min(Int64(maximum), end - position))
+        var chunk = [UInt8](repeating: 0, count: count)
+        let read = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(position)) }
+        guard read > 0 else { throw FileReadError(path: path, errno: read < 0 ? errno : EIO) }
+        position += Int64(read)
+        return read == count ? chunk : Array(chunk[0..<read])
+    }
+
+    mutating func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
 }
 
 struct FileReadError: Error, CustomStringConvertible {

@@ -46,9 +46,9 @@ public struct CredentialChain: Sendable {
     }
 
     public func resolve() async throws -> Resolved {
-        let profiles = sharedProfiles()
+        let profiles = Self.sharedProfiles(variables: variables)
         if let profile {
-            return try await fromProfile(profile, profiles: profiles.settings, visited: [])
+            return try await fromProfile(profile, profiles: profiles, visited: [])
         }
         var tried: [String] = []
         if let environment = try fromEnvironment() { return environment }
@@ -62,7 +62,7 @@ public struct CredentialChain: Sendable {
 
         let name = variables["AWS_PROFILE"] ?? variables["AWS_DEFAULT_PROFILE"] ?? "default"
         if profiles.settings[name] != nil {
-            return try await fromProfile(name, profiles: profiles.settings, visited: [])
+            return try await fromProfile(name, profiles: profiles, visited: [])
         }
         if variables["AWS_PROFILE"] != nil {
             throw Invalid(message: "AWS_PROFILE names profile '\(name)', which is in neither \(profiles.credentialsPath) nor \(profiles.configPath)")
@@ -91,10 +91,9 @@ public struct CredentialChain: Sendable {
         }
     }
 
-    private func fromProfile(_ name: String, profiles: [String: [String: String]], visited: [String]) async throws -> Resolved {
-        let files = sharedProfiles()
-        guard let settings = profiles[name] else {
-            throw Invalid(message: "profile '\(name)' is in neither \(files.credentialsPath) nor \(files.configPath)")
+    private func fromProfile(_ name: String, profiles: Profiles, visited: [String]) async throws -> Resolved {
+        guard let settings = profiles.settings[name] else {
+            throw Invalid(message: "profile '\(name)' is in neither \(profiles.credentialsPath) nor \(profiles.configPath)")
         }
         if let role = settings["role_arn"] {
             let session = settings["role_session_name"]
@@ -211,7 +210,7 @@ public struct CredentialChain: Sendable {
         var configPath: String
     }
 
-    func sharedProfiles() -> Profiles {
+    static func sharedProfiles(variables: [String: String]) -> Profiles {
         let home = variables["HOME"] ?? NSHomeDirectory()
         let credentialsPath = variables["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials"
         let configPath = variables["AWS_CONFIG_FILE"] ?? home + "/.aws/config"
@@ -224,10 +223,10 @@ public struct CredentialChain: Sendable {
                         credentialsPath: credentialsPath, configPath: configPath)
     }
 
-    /// The region named by a profile, for the region lookup (flag, env, profile, site.yml).
-    public func profileRegion() -> String? {
+    /// The region the selected profile names, for the region lookup (flag, env, profile, site.yml).
+    public static func profileRegion(variables: [String: String], profile: String?) -> String? {
         let name = profile ?? variables["AWS_PROFILE"] ?? variables["AWS_DEFAULT_PROFILE"] ?? "default"
-        return sharedProfiles().settings[name]?["region"]
+        return sharedProfiles(variables: variables).settings[name]?["region"]
     }
 
     private func defaultSessionName() -> String { "site-publish-\(Int(Date().timeIntervalSince1970))" }

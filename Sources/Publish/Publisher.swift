@@ -122,7 +122,7 @@ public struct Publisher: Sendable {
         let finished = await now()
         let record = plan.record(id: DeployRecord.makeId(at: finished, after: previous), now: finished.secondsSince1970,
                                  environment: manifest.environment, generator: manifest.generator,
-                                 previous: previous, listing: listing, etags: etags)
+                                 listing: listing, etags: etags)
         var recordKey: String?
         if !plan.isEmpty || !needHead.isEmpty || previous == nil || previous?.retired != record.retired {
             let key = recordPrefix + record.id + ".json"

@@ -84,7 +84,7 @@ public struct S3Client: Sendable {
     @discardableResult
     public func put(_ key: String, body: AWSRequest.Body, sha256: String, headers: [SignableRequest.Header]) async throws -> String {
         var all = headers
-        all.append(.init("Content-MD5", try md5Base64(body)))
+        all.append(.init("Content-MD5", try digests(body).md5Base64))
         var put = request("PUT", key: key, headers: all, operation: "PUT \(url(key))")
         put.body = body
         put.payloadHash = sha256
@@ -104,12 +104,12 @@ public struct S3Client: Sendable {
 
     /// Uploads part `number` (from 1) of a multipart upload; returns its ETag.
     public func uploadPart(_ key: String, uploadId: String, number: Int, body: AWSRequest.Body) async throws -> String {
-        let sha = try sha256Hex(body)
+        let (md5, sha) = try digests(body, sha256: true)
         var part = request("PUT", key: key, query: [.init("partNumber", String(number)), .init("uploadId", uploadId)],
-                           headers: [.init("Content-MD5", try md5Base64(body))],
+                           headers: [.init("Content-MD5", md5)],
                            operation: "UploadPart \(number) \(url(key))")
         part.body = body
-        part.payloadHash = sha
+        part.payloadHash = sha ?? Signer.unsignedPayload
         return try await transport.send(part).header("etag") ?? ""
     }
 
@@ -146,7 +146,7 @@ public struct S3Client: Sendable {
         let xml = "<Delete><Quiet>true</Quiet>" + keys.map { "<Object><Key>\(xmlEscape($0))</Key></Object>" }.joined() + "</Delete>"
         let body = Array(xml.utf8)
         var delete = request("POST", key: nil, query: [.init("delete", "")],
-                             headers: [.init("Content-MD5", try md5Base64(.bytes(body))), .init("Content-Type", "application/xml")],
+                             headers: [.init("Content-MD5", try digests(.bytes(body)).md5Base64), .init("Content-Type", "application/xml")],
                              operation: "DeleteObjects s3://\(bucket) (\(keys.count) keys)")
         delete.body = .bytes(body)
         delete.payloadHash = hexSHA256(body)
@@ -176,36 +176,22 @@ public struct S3Client: Sendable {
     }
 }
 
-/// Base64 MD5 of a body (`Content-MD5`), reading a file range in chunks.
-func md5Base64(_ body: AWSRequest.Body) throws -> String {
+/// Base64 MD5 of a body (`Content-MD5`) and, when asked, its hex SHA-256 (the signed payload
+/// hash), in one read of a file range.
+func digests(_ body: AWSRequest.Body, sha256 wantSHA256: Bool = false) throws -> (md5Base64: String, sha256Hex: String?) {
     var md5 = Insecure.MD5()
-    try forEachChunk(body) { md5.update(data: $0) }
-    return Data(md5.finalize()).base64EncodedString()
-}
-
-/// Hex SHA-256 of a body, reading a file range in chunks.
-func sha256Hex(_ body: AWSRequest.Body) throws -> String {
-    var sha = SHA256()
-    try forEachChunk(body) { sha.update(data: $0) }
-    return sha.finalize().map { String(format: "%02x", $0) }.joined()
-}
-
-private func forEachChunk(_ body: AWSRequest.Body, _ consume: ([UInt8]) -> Void) throws {
+    var sha = wantSHA256 ? SHA256() : nil
+    let consume: ([UInt8]) -> Void = { chunk in
+        md5.update(data: chunk)
+        sha?.update(data: chunk)
+    }
     switch body {
-    case .empty: consume([])
+    case .empty: break
     case .bytes(let bytes): consume(bytes)
     case .file(let path, let offset, let length):
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FileReadError(path: path, errno: errno) }
-        defer { close(descriptor) }
-        var position = offset
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while position < offset + length {
-            let want = Int(min(Int64(chunk.count), offset + length - position))
-            let read = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, want, off_t(position)) }
-            guard read > 0 else { throw FileReadError(path: path, errno: read < 0 ? errno : EIO) }
-            consume(Array(chunk[0..<read]))
-            position += Int64(read)
-        }
+        var reader = FileRangeReader(path: path, position: offset, end: offset + length)
+        defer { reader.close() }
+        while let chunk = try reader.next(maximum: 1 << 20) { consume(chunk) }
     }
+    return (Data(md5.finalize()).base64EncodedString(), sha.map { hexEncoded($0.finalize()) })
 }

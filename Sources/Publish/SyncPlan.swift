@@ -131,7 +131,7 @@ public struct SyncPlan: Sendable {
 
     /// The record of this deploy once the plan is carried out; `etags` are the ETags of uploads.
     public func record(id: String, now: Int64, environment: String?, generator: String,
-                       previous: DeployRecord?, listing: [S3Client.ObjectSummary], etags: [String: String]) -> DeployRecord {
+                       listing: [S3Client.ObjectSummary], etags: [String: String]) -> DeployRecord {
         let remote = Dictionary(listing.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var objects: [String: DeployRecord.Object] = [:]
         for object in uploads.map(\.object) + unchanged {

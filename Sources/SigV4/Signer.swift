@@ -128,16 +128,17 @@ public struct SigningKey: Sendable {
 
     /// Hex HMAC-SHA256 of `text` under this key.
     public func sign(_ text: String) -> String {
-        hex(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
+        hexEncoded(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
     }
 }
 
 /// Lower-case hex SHA-256 of some bytes: the payload hash SigV4 wants.
 public func hexSHA256<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    hex(SHA256.hash(data: Array(bytes)))
+    hexEncoded(SHA256.hash(data: Array(bytes)))
 }
 
-func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+/// Lower-case hex of some bytes (a digest).
+public func hexEncoded<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
     let digits = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []
     for byte in bytes {

@@ -101,12 +101,11 @@ struct PublishCommand: AsyncParsableCommand {
               let target = environment.publish else {
             throw PublishRefusal(message: "\(SiteConfig.file): environment '\(env)' has no publish section (bucket, region, distributionIds)")
         }
-        var chain = CredentialChain(variables: variables, profile: profile, region: target.region,
-                                    endpoints: try ServiceEndpoints.resolve(region: target.region, bucket: target.bucket, variables: variables),
+        let region = region ?? variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"]
+            ?? CredentialChain.profileRegion(variables: variables, profile: profile) ?? target.region
+        let chain = CredentialChain(variables: variables, profile: profile, region: region,
+                                    endpoints: try ServiceEndpoints.resolve(region: region, bucket: target.bucket, variables: variables),
                                     http: http)
-        let region = region ?? variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"] ?? chain.profileRegion() ?? target.region
-        chain.region = region
-        chain.endpoints = try ServiceEndpoints.resolve(region: region, bucket: target.bucket, variables: variables)
         let provider = CredentialProvider(chain: chain)
         let resolved = try await provider.current()
         progress.credentials(resolved.source, region: region)

@@ -40,9 +40,9 @@ final class PublishProgress: @unchecked Sendable {
             say("plan: \(plan.uploads.count) to upload (\(BuildSummary.bytes(Int(plan.uploadBytes)))), \(plan.unchanged.count) unchanged, "
                 + "\(plan.deletions.count) to delete, \(plan.retained.count) kept for the grace period")
             if !json {
-                for upload in plan.uploads { detail("  upload  \(upload.object.key)  (\(upload.reason.rawValue))") }
-                for deletion in plan.deletions { detail("  delete  \(deletion.key)  (\(deletion.reason.rawValue))") }
-                for retention in plan.retained { detail("  keep    \(retention.key)  (retired, kept for the grace period)") }
+                for upload in plan.uploads { say("  upload  \(upload.object.key)  (\(upload.reason.rawValue))") }
+                for deletion in plan.deletions { say("  delete  \(deletion.key)  (\(deletion.reason.rawValue))") }
+                for retention in plan.retained { say("  keep    \(retention.key)  (retired, kept for the grace period)") }
             }
         case .phaseStarted(let name, let objects, let bytes):
             lock.withLock { phase = name; phaseTotal = objects; phaseDone = 0; bytesDone = 0 }
@@ -112,8 +112,6 @@ final class PublishProgress: @unchecked Sendable {
         guard !json else { return }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
-
-    private func detail(_ line: String) { say(line) }
 
     private func endLine() {
         guard Terminal.isInteractive, !json else { return }

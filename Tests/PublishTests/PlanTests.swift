@@ -87,7 +87,7 @@ struct PlanTests {
         #expect(plan.retained == [.init(key: oldAsset.key, retiredAt: now)])
         #expect(plan.invalidationPaths == ["/about/", "/about", "/about/index.html"])
 
-        let next = plan.record(id: "2", now: now, environment: nil, generator: "site", previous: previous, listing: listing, etags: [:])
+        let next = plan.record(id: "2", now: now, environment: nil, generator: "site", listing: listing, etags: [:])
         let later = SyncPlan.make(local: [], listing: [listed(oldAsset.key)], record: next, heads: [:],
                                   now: now + 7 * day, graceSeconds: 7 * day, prefix: "")
         #expect(later.deletions.map(\.reason) == [.expired])
