@@ -163,8 +163,10 @@ public final class AWSTransport: Sendable {
         signable.headers.insert(.init("Host", request.endpoint.hostHeader), at: 0)
         if request.signed {
             let signer = Signer(credentials: try await credentials(), region: request.region, service: request.service)
+            // x-amz-content-sha256 is required by S3 and accepted by every other service; signing
+            // it everywhere lets S3-compatible peers that check it for all services verify us.
             signer.sign(&signable, payloadHash: request.payloadHash, at: await clock.now(),
-                        contentSHA256Header: request.service == "s3")
+                        contentSHA256Header: true)
         }
         var outgoing = HTTPClientRequest(url: "\(request.endpoint.scheme)://\(request.endpoint.hostHeader)\(signable.target)")
         outgoing.method = HTTPMethod(rawValue: request.method)

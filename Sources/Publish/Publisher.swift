@@ -51,6 +51,8 @@ public struct PublishReport: Sendable {
     public var plan: SyncPlan
     public var recordKey: String?
     public var invalidations: [(distributionId: String, invalidationId: String, paths: [String])]
+    /// True when `--wait` saw every invalidation complete.
+    public var invalidationsCompleted = false
 }
 
 /// A publish refused before touching the bucket, with what to do about it.
@@ -154,7 +156,8 @@ public struct Publisher: Sendable {
                 }
             }
         }
-        return PublishReport(plan: plan, recordKey: recordKey, invalidations: invalidations)
+        return PublishReport(plan: plan, recordKey: recordKey, invalidations: invalidations,
+                             invalidationsCompleted: options.wait && !invalidations.isEmpty)
     }
 
     private func readManifest() throws -> Manifest {
@@ -196,10 +199,12 @@ public struct Publisher: Sendable {
         }
         let uploadId = try await s3.createMultipartUpload(object.key, headers: headers)
         do {
+            // S3 allows at most 10,000 parts: larger files get larger parts.
+            let partSize = max(options.partSize, (object.size + 9_999) / 10_000)
             var etags: [String] = []
             var offset: Int64 = 0
             while offset < object.size {
-                let length = min(options.partSize, object.size - offset)
+                let length = min(partSize, object.size - offset)
                 etags.append(try await s3.uploadPart(object.key, uploadId: uploadId, number: etags.count + 1,
                                                      body: .file(path: path, offset: offset, length: length)))
                 offset += length

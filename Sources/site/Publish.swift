@@ -71,6 +71,12 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(name: .customLong("grace-days"), help: ArgumentHelp("Days fingerprinted assets stay after leaving the site.", valueName: "DAYS"))
     var graceDays = 7
 
+    @Option(name: .customLong("multipart-above"), help: ArgumentHelp("Upload files larger than this many MiB in parts (at least 5).", valueName: "MiB"))
+    var multipartAbove = 64
+
+    @Option(name: .customLong("part-size"), help: ArgumentHelp("The size of each part of a multipart upload, in MiB (at least 5).", valueName: "MiB"))
+    var partSize = 16
+
     @Flag(help: "Print a JSON summary (or the error) instead of text.")
     var json = false
 
@@ -78,6 +84,9 @@ struct PublishCommand: AsyncParsableCommand {
         guard jobs >= 1, jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
         guard maxDeletes >= 0 else { throw ValidationError("--max-deletes must be 0 or more") }
         guard graceDays >= 0 else { throw ValidationError("--grace-days must be 0 or more") }
+        // S3 refuses parts under 5 MiB (except the last) and more than 10,000 parts.
+        guard multipartAbove >= 5 else { throw ValidationError("--multipart-above must be 5 MiB or more (S3's smallest part)") }
+        guard partSize >= 5, partSize <= 5 * 1024 else { throw ValidationError("--part-size must be between 5 and 5120 MiB") }
     }
 
     func run() async throws {
@@ -118,6 +127,8 @@ struct PublishCommand: AsyncParsableCommand {
         options.graceSeconds = Int64(graceDays) * 86_400
         options.dryRun = dryRun
         options.wait = wait
+        options.multipartThreshold = Int64(multipartAbove) << 20
+        options.partSize = Int64(partSize) << 20
         let publisher = Publisher(
             s3: S3Client(transport: transport, bucket: target.bucket, region: region,
                          endpoint: chain.endpoints.s3, pathStyle: chain.endpoints.s3PathStyle),

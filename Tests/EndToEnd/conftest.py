@@ -6,11 +6,15 @@
   it; stopped after the test, its request log saved to the test's tmp_path.
 - `site_bin`: the `site` executable, or a skip if it has not been built.
 - `run_site(args, env, cwd)`: runs `site` and captures its output.
+- `project`: a copy of the starter app in tmp_path, so a test can edit it.
+- `target`: a bucket with a CloudFront distribution, and the environment that
+  makes `site publish --env production` of `project` go there.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -71,3 +75,20 @@ def site_bin() -> Path:
             pytest.fail(f"SITE_BIN={path} does not exist")
         pytest.skip(f"{path} is not built (swift build)")
     return path
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the starter app, so tests can edit it."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "site", root / "site")
+    shutil.copytree(REPO / "assets", root / "assets")
+    return root
+
+
+@pytest.fixture
+def target(peer, bucket, project, site_bin):
+    distribution = peer.create_distribution(bucket)
+    env = peer.env()
+    env.update({"SITE_PUBLISH_BUCKET": bucket, "SITE_PUBLISH_DISTRIBUTION_IDS": distribution, "NO_COLOR": "1"})
+    return {"bucket": bucket, "distribution": distribution, "env": env, "project": project}

@@ -3,78 +3,14 @@ every request's signature checked, inspected afterwards with boto3."""
 
 from __future__ import annotations
 
-import gzip
-import json
-import shutil
+import hashlib
+import os
+import signal
+import time
+import urllib.parse
 
-import pytest
-
-from conftest import REPO, run_site
-
-
-@pytest.fixture
-def project(tmp_path):
-    """A copy of the starter app, so tests can edit it."""
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "site", root / "site")
-    shutil.copytree(REPO / "assets", root / "assets")
-    return root
-
-
-@pytest.fixture
-def target(peer, bucket, project, site_bin):
-    distribution = peer.create_distribution(bucket)
-    env = peer.env()
-    env.update({"SITE_PUBLISH_BUCKET": bucket, "SITE_PUBLISH_DISTRIBUTION_IDS": distribution, "NO_COLOR": "1"})
-    return {"bucket": bucket, "distribution": distribution, "env": env, "project": project}
-
-
-def build(target, environment="production"):
-    env = {k: v for k, v in target["env"].items() if environment == "production" or not k.startswith("SITE_PUBLISH_")}
-    result = run_site(["build", "--env", environment, "--site", target["project"], "-q"], env, target["project"])
-    assert result.returncode == 0, result.stderr
-
-
-def publish(target, *extra, env=None, expect_ok=True):
-    result = run_site(["publish", "--env", "production", "--site", target["project"], "--json", *extra],
-                      env or target["env"], target["project"])
-    summary = json.loads(result.stdout) if result.stdout.strip() else {}
-    if expect_ok:
-        assert result.returncode == 0, result.stderr + result.stdout
-    return summary, result
-
-
-def site_objects(peer, bucket):
-    s3 = peer.client("s3")
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket) for o in page.get("Contents", [])]
-    return sorted(k for k in keys if not k.startswith(".site/"))
-
-
-def manifest(target):
-    return json.loads((target["project"] / "dist/.site/manifest.json").read_text())
-
-
-def assert_bucket_matches_build(peer, target):
-    """Every object of the build is in the bucket with its bytes, headers and hash metadata."""
-    s3 = peer.client("s3")
-    dist = target["project"] / "dist"
-    files = manifest(target)["files"]
-    for entry in files:
-        obj = s3.get_object(Bucket=target["bucket"], Key=entry["path"])
-        body = obj["Body"].read()
-        if entry.get("gzip"):
-            assert body == (dist / entry["gzip"]["path"]).read_bytes()
-            assert gzip.decompress(body) == (dist / entry["path"]).read_bytes()
-            assert obj["ContentEncoding"] == "gzip"
-        else:
-            assert body == (dist / entry["path"]).read_bytes()
-            assert "ContentEncoding" not in obj
-        assert obj["ContentType"] == entry["contentType"]
-        expected_cache = "public, max-age=31536000, immutable" if entry["cache"] == "immutable" else "no-cache"
-        assert obj["CacheControl"] == expected_cache
-        assert obj["Metadata"]["site-sha256"] == (entry.get("gzip") or entry)["sha256"]
-        assert len(obj["Metadata"]["site-headers"]) == 64
-    assert site_objects(peer, target["bucket"]) == sorted(e["path"] for e in files)
+from publishing import (asset_references, assert_bucket_matches_build, build, manifest, publish,
+                        site_objects, start_publish)
 
 
 def test_first_publish_uploads_the_build_then_nothing_changes(peer, target):
@@ -188,3 +124,99 @@ def test_a_skewed_server_clock_is_adopted(peer, target, fault_proxy):
     publish(target, env={**target["env"], "AWS_ENDPOINT_URL": proxy.url})
     assert "skewed-403" in proxy.outcomes()
     assert_bucket_matches_build(peer, target)
+
+
+def test_wait_polls_the_invalidation_to_completion(peer, target):
+    build(target)
+    publish(target)
+    help_page = target["project"] / "site/pages/help.md"
+    help_page.write_text(help_page.read_text() + "\nOne more line.\n")
+    build(target)
+    summary, _ = publish(target, "--wait")
+    invalidation = summary["invalidations"][0]
+    assert invalidation["completed"] is True
+    status = peer.client("cloudfront").get_invalidation(DistributionId=target["distribution"], Id=invalidation["id"])
+    assert status["Invalidation"]["Status"] == "COMPLETED"
+    # One CreateInvalidation (POST) and at least one GetInvalidation after it.
+    assert summary["requests"]["POST"] >= 1 and summary["requests"]["GET"] >= 2
+
+
+def test_a_large_file_goes_up_in_parts_and_is_then_left_alone(peer, target):
+    media = target["project"] / "assets/media"
+    media.mkdir()
+    body = os.urandom(12 * 1024 * 1024 + 12345)
+    (media / "intro.mp4").write_bytes(body)
+    build(target)
+    summary, _ = publish(target, "--multipart-above", "5", "--part-size", "5")
+    key = next(e["path"] for e in manifest(target)["files"] if e["path"].startswith("assets/media/intro."))
+    obj = peer.client("s3").get_object(Bucket=target["bucket"], Key=key)
+    assert obj["Body"].read() == body
+    assert obj["ETag"].strip('"').endswith("-3"), "three parts: 5 MiB, 5 MiB and the rest"
+    assert obj["ContentType"] == "video/mp4"
+    assert obj["Metadata"]["site-sha256"] == hashlib.sha256(body).hexdigest()
+    # CreateMultipartUpload and CompleteMultipartUpload are POSTs; the parts are PUTs.
+    assert summary["requests"]["POST"] >= 2
+    assert_bucket_matches_build(peer, target)
+
+    # A multipart ETag is not an MD5; change detection does not depend on it.
+    build(target)
+    again, _ = publish(target, "--multipart-above", "5", "--part-size", "5")
+    assert again["uploaded"] == [] and again["requests"].get("PUT", 0) == 0
+
+
+def successful_puts(proxy) -> list:
+    return [e for e in proxy.log if e.method == "PUT" and e.upstream_status == 200]
+
+
+def kill_after_puts(target, proxy, count: int, timeout: float = 60.0) -> None:
+    """Starts a publish through `proxy` and SIGKILLs it once `count` more
+    objects have been stored; fails if the publish ends first."""
+    already = len(successful_puts(proxy))
+    process = start_publish(target, "--jobs", "2", env={**target["env"], "AWS_ENDPOINT_URL": proxy.url})
+    deadline = time.monotonic() + timeout
+    try:
+        while len(successful_puts(proxy)) < already + count:
+            assert process.poll() is None, f"publish ended before it could be killed: {process.communicate()}"
+            assert time.monotonic() < deadline, "publish made no progress"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+
+
+def assert_no_html_before_its_assets(proxy, references: dict[str, set[str]], since: int = 0) -> None:
+    """Every HTML object stored after request `since` was sent only after each asset it names
+    (in `references`, made from the build being published) had been stored."""
+    stored = successful_puts(proxy)
+    for html in (e for e in stored if e.seq > since):
+        key = urllib.parse.unquote(html.target.split("?")[0]).split("/", 2)[2]
+        for asset in references.get(key, ()):
+            before = [e for e in stored if e.target.split("?")[0].endswith("/" + asset) and e.end <= html.start]
+            assert before, f"{key} was uploaded (request {html.seq}) before {asset}"
+
+
+def test_a_killed_publish_converges_and_never_exposes_html_before_its_assets(peer, target, fault_proxy):
+    proxy = fault_proxy(delay_seconds=0.05, methods={"PUT"})
+    build(target)
+    references = asset_references(target)
+    kill_after_puts(target, proxy, 3)
+    publish(target, env={**target["env"], "AWS_ENDPOINT_URL": proxy.url})
+    assert_bucket_matches_build(peer, target)
+    assert_no_html_before_its_assets(proxy, references)
+
+    # An asset edit: the new stylesheet and module must be in place before any page naming them.
+    css = target["project"] / "assets/css/app.css"
+    css.write_text(css.read_text() + "\n.killed-mid-run { color: blue; }\n")
+    boot = target["project"] / "assets/js/pages/boot.js"
+    boot.write_text(boot.read_text() + "\n// edited\n")
+    build(target)
+    references = asset_references(target)
+    since = proxy.log[-1].seq
+    kill_after_puts(target, proxy, 1)
+    kill_after_puts(target, proxy, 4)
+    summary, _ = publish(target, env={**target["env"], "AWS_ENDPOINT_URL": proxy.url})
+    assert len(summary["retained"]) == 2, "the old stylesheet and module stay for the grace period"
+    assert_bucket_matches_build(peer, target, retained=summary["retained"])
+    assert_no_html_before_its_assets(proxy, references, since)
+    # The re-runs only finished what the killed ones left.
+    assert len(summary["uploaded"]) < len(references)
