@@ -82,12 +82,15 @@ public struct Publisher: Sendable {
     static let headersMetadata = "site-headers"
 
     public func run(now: @Sendable () async -> Timestamp) async throws -> PublishReport {
+        // The listings (read-only) start first; the manifest is read and the newest deploy record
+        // fetched while the bucket is listed. A refused manifest cancels them.
+        let recordPrefix = options.prefix + DeployRecord.folder
+        async let remote = s3.list(prefix: options.prefix)
+        async let records = deployRecords(prefix: recordPrefix)
         let manifest = try readManifest()
         let local = LocalObject.objects(from: manifest, prefix: options.prefix, cacheRules: options.target.cacheRules)
-        let listing = try await s3.list(prefix: options.prefix)
-        let recordPrefix = options.prefix + DeployRecord.folder
-        let recordKeys = listing.map(\.key).filter { $0.hasPrefix(recordPrefix) && $0.hasSuffix(".json") }.sorted()
-        let previous = try await latestRecord(recordKeys)
+        let listing = try await remote
+        let (recordKeys, previous) = try await records
 
         let needHead = SyncPlan.keysNeedingHead(local: local, listing: listing, record: previous)
         let heads = try await concurrently(needHead) { key -> (String, SyncPlan.KnownState) in
@@ -179,11 +182,17 @@ public struct Publisher: Sendable {
         return manifest
     }
 
-    private func latestRecord(_ keys: [String]) async throws -> DeployRecord? {
-        guard let newest = keys.last, let bytes = try await s3.get(newest) else { return nil }
-        do { return try DeployRecord.decode(bytes) } catch {
+    /// The keys of the deploy records under `prefix`, oldest first, and the newest record.
+    private func deployRecords(prefix: String) async throws -> ([String], DeployRecord?) {
+        // Listed by the shorter prefix `.site`: some S3-compatible servers (moto) mis-verify the
+        // signature of a query value with an encoded '/', and nothing else lives under `.site`.
+        let folder = options.prefix + DeployRecord.folder.prefix { $0 != "/" }
+        let keys = try await s3.list(prefix: folder).map(\.key)
+            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }.sorted()
+        guard let newest = keys.last, let bytes = try await s3.get(newest) else { return (keys, nil) }
+        do { return (keys, try DeployRecord.decode(bytes)) } catch {
             events(.warning("ignoring unreadable deploy record \(newest) (\(error)); objects will be checked one by one"))
-            return nil
+            return (keys, nil)
         }
     }
 

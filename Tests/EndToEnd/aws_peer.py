@@ -8,7 +8,9 @@ be signed with that key (or temporary credentials derived from it).
 Quirks of moto 5.2 that tests must live with:
 - S3 object keys and query values are checked against their decoded form, so
   only keys made of letters, digits, `-._~/` and space verify; any other
-  character that SigV4 percent-encodes fails with SignatureDoesNotMatch.
+  character that SigV4 percent-encodes fails with SignatureDoesNotMatch. The
+  same goes for a '/' in a query value (ListObjectsV2 with Prefix="a/b/"),
+  from botocore too.
 - For non-S3 requests without a body (CloudFront GETs), moto hashes the query
   or the headers as if they were the payload; a signed X-Amz-Content-SHA256
   header makes it use that value instead, and `client()` adds one.
