@@ -31,12 +31,17 @@ def test_first_publish_uploads_the_build_then_nothing_changes(peer, target):
     assert rebuilt["requests"].get("HEAD", 0) == 0
 
 
-def test_one_page_edit_uploads_that_page_and_invalidates_its_paths(peer, target):
+def publish_then_edit_help_page(target):
+    """Publishes the starter app, then edits and rebuilds its help page."""
     build(target)
     publish(target)
     help_page = target["project"] / "site/pages/help.md"
     help_page.write_text(help_page.read_text() + "\nOne more line.\n")
     build(target)
+
+
+def test_one_page_edit_uploads_that_page_and_invalidates_its_paths(peer, target):
+    publish_then_edit_help_page(target)
     summary, _ = publish(target)
     assert [u["key"] for u in summary["uploaded"]] == ["help/index.html"]
     assert summary["invalidations"][0]["paths"] == ["/help/", "/help", "/help/index.html"]
@@ -127,11 +132,7 @@ def test_a_skewed_server_clock_is_adopted(peer, target, fault_proxy):
 
 
 def test_wait_polls_the_invalidation_to_completion(peer, target):
-    build(target)
-    publish(target)
-    help_page = target["project"] / "site/pages/help.md"
-    help_page.write_text(help_page.read_text() + "\nOne more line.\n")
-    build(target)
+    publish_then_edit_help_page(target)
     summary, _ = publish(target, "--wait")
     invalidation = summary["invalidations"][0]
     assert invalidation["completed"] is True
