@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +52,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "LocalCloud",
+            dependencies: [
+                "SigV4",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
+        ),
         .executableTarget(
             name: "site",
             dependencies: [
@@ -73,6 +84,10 @@ let package = Package(
         .testTarget(
             name: "PublishTests",
             dependencies: ["Publish", "SigV4", "SiteBuild"]
+        ),
+        .testTarget(
+            name: "LocalCloudTests",
+            dependencies: ["LocalCloud", .product(name: "BigInt", package: "BigInt")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -73,6 +73,13 @@ struct SuiteCase: CustomTestStringConvertible, Sendable {
 
 @Suite("The AWS SigV4 test suite")
 struct SuiteTests {
+    /// The parameterised tests below would pass with no cases at all: this one fails instead when
+    /// the suite is not where the tests look for it.
+    @Test("the suite is present")
+    func suiteIsPresent() {
+        #expect(SuiteCase.all.count == 38, "expected the 38 cases of the AWS SigV4 test suite in \(SuiteCase.root.path)")
+    }
+
     @Test("header signing matches canonical request, string to sign and signature", arguments: SuiteCase.all)
     func headerSigning(_ suiteCase: SuiteCase) throws {
         let context = try suiteCase.context()
