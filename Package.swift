@@ -87,7 +87,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LocalCloudTests",
-            dependencies: ["LocalCloud", .product(name: "BigInt", package: "BigInt")]
+            dependencies: ["LocalCloud", "SigV4", .product(name: "BigInt", package: "BigInt")]
         ),
     ],
     swiftLanguageModes: [.v6]

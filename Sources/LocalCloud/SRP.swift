@@ -93,19 +93,19 @@ public enum SRP {
 
     /// Cognito's TIMESTAMP form, "EEE MMM d HH:mm:ss UTC yyyy" with the day not zero-padded.
     public static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE MMM d HH:mm:ss 'UTC' yyyy"
-        return formatter.string(from: date)
+        timestampFormatter().string(from: date)
     }
 
     /// Parses a client's TIMESTAMP (either day form); nil if it is not one.
     public static func parseTimestamp(_ text: String) -> Date? {
+        timestampFormatter().date(from: text)
+    }
+
+    private static func timestampFormatter() -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "EEE MMM d HH:mm:ss 'UTC' yyyy"
-        return formatter.date(from: text)
+        return formatter
     }
 }

@@ -1,6 +1,7 @@
 import BigInt
 import Foundation
 import LocalCloud
+import SigV4
 import Testing
 
 /// One exchange of `../shared/testdata/srp/cognito-srp-vectors.json`.
@@ -53,7 +54,7 @@ struct SRPTests {
         let A = vector.number("srpAHex")
         #expect(SRP.u(A: A, B: B) == vector.number("uHex"))
         let key = try #require(SRP.sessionKey(A: A, B: B, b: b, verifier: v))
-        #expect(Data(key) == Data(hexString: vector["hkdfKeyHex"]))
+        #expect(hexEncoded(key) == vector["hkdfKeyHex"])
         let secretBlock = try #require(Data(base64Encoded: vector["secretBlock"]))
         let signature = SRP.claimSignature(key: key, poolName: pool, userId: vector["userIdForSrp"],
                                            secretBlock: Array(secretBlock), timestamp: vector["timestamp"])
@@ -70,7 +71,7 @@ struct SRPTests {
         let B = SRP.publicB(verifier: wrong, b: b)
         let key = try #require(SRP.sessionKey(A: vector.number("srpAHex"), B: B, b: b, verifier: wrong))
         #expect(right != wrong)
-        #expect(Data(key) != Data(hexString: vector["hkdfKeyHex"]))
+        #expect(hexEncoded(key) != vector["hkdfKeyHex"])
     }
 
     @Test("A = 0 mod N is refused")
@@ -93,18 +94,5 @@ struct SRPTests {
         #expect(SRP.padded(BigUInt(0x7F)) == [0x7F])
         #expect(SRP.padded(BigUInt(0x80)) == [0x00, 0x80])
         #expect(SRP.padded(BigUInt(0x0180)) == [0x01, 0x80])
-    }
-}
-
-extension Data {
-    init(hexString: String) {
-        var bytes: [UInt8] = []
-        var index = hexString.startIndex
-        while index < hexString.endIndex {
-            let next = hexString.index(index, offsetBy: 2)
-            bytes.append(UInt8(hexString[index..<next], radix: 16)!)
-            index = next
-        }
-        self.init(bytes)
     }
 }

@@ -34,6 +34,12 @@ struct SuiteCase: CustomTestStringConvertible, Sendable {
         var signBody: Bool
         var expires: Int
         var omitSessionToken: Bool
+
+        /// The signer the case's context describes.
+        var signer: Signer {
+            Signer(credentials: credentials, region: region, service: service,
+                   normalizePath: normalize, omitSessionTokenFromSignature: omitSessionToken)
+        }
     }
 
     func context() throws -> Context {
@@ -84,8 +90,7 @@ struct SuiteTests {
     func headerSigning(_ suiteCase: SuiteCase) throws {
         let context = try suiteCase.context()
         var (request, body) = try suiteCase.request()
-        let signer = Signer(credentials: context.credentials, region: context.region, service: context.service,
-                            normalizePath: context.normalize, omitSessionTokenFromSignature: context.omitSessionToken)
+        let signer = context.signer
         let result = signer.sign(&request, payloadHash: hexSHA256(body.utf8), at: context.time, contentSHA256Header: context.signBody)
         #expect(result.canonicalRequest == (try suiteCase.text("header-canonical-request.txt")))
         #expect(result.stringToSign == (try suiteCase.text("header-string-to-sign.txt")))
@@ -102,8 +107,7 @@ struct SuiteTests {
     func querySigning(_ suiteCase: SuiteCase) throws {
         let context = try suiteCase.context()
         let (request, body) = try suiteCase.request()
-        let signer = Signer(credentials: context.credentials, region: context.region, service: context.service,
-                            normalizePath: context.normalize, omitSessionTokenFromSignature: context.omitSessionToken)
+        let signer = context.signer
         let headerNames = Set(request.headers.map { $0.name.lowercased() })
         let result = signer.presign(request, expiresIn: context.expires, at: context.time,
                                     payloadHash: hexSHA256(body.utf8), signedHeaders: headerNames)
