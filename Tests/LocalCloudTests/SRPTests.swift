@@ -4,14 +4,13 @@ import LocalCloud
 import SigV4
 import Testing
 
-/// One exchange of `../shared/testdata/srp/cognito-srp-vectors.json`.
+/// One exchange of `Tests/Vectors/srp/cognito-srp-vectors.json` (a copy of `shared/testdata/srp`).
 struct SRPVector: CustomTestStringConvertible, Sendable {
     let fields: [String: String]
     var testDescription: String { fields["userIdForSrp"] ?? "?" }
 
     static let file = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/testdata/srp/cognito-srp-vectors.json")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Vectors/srp/cognito-srp-vectors.json")
 
     static var document: [String: Any] {
         guard let data = FileManager.default.contents(atPath: file.path),

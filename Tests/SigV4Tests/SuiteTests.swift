@@ -2,15 +2,14 @@ import Foundation
 import SigV4
 import Testing
 
-/// One case of the AWS SigV4 test suite in `../shared/testdata/sigv4/`.
+/// One case of the AWS SigV4 test suite in `Tests/Vectors/sigv4/` (a copy of `shared/testdata/sigv4`).
 struct SuiteCase: CustomTestStringConvertible, Sendable {
     let name: String
     let folder: URL
     var testDescription: String { name }
 
     static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/testdata/sigv4")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Vectors/sigv4")
 
     static var all: [SuiteCase] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
