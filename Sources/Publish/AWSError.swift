@@ -1,3 +1,5 @@
+import SigV4
+
 /// An error answer from an AWS API: the service's code and message, and the request id to quote
 /// to AWS support.
 public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {

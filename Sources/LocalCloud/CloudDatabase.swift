@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+
+/// The local cloud's state: one SQLite file under the data folder, so users, tokens, objects, videos
+/// and the conversion queue survive a restart (and a crash: every change is one transaction).
+public final class CloudDatabase: Sendable {
+    let queue: DatabaseQueue
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        try Self.migrator.migrate(queue)
+    }
+
+    /// Reads in one transaction. The result may hold rows: fetched rows are copies that no one else
+    /// touches, so they may cross to the caller's task.
+    func read<T>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await queue.read { db in Handover(value: try body(db)) }.value
+    }
+
+    /// Writes in one transaction (all or nothing).
+    func write<T>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await queue.write { db in Handover(value: try body(db)) }.value
+    }
+
+    private struct Handover<T>: @unchecked Sendable {
+        let value: T
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    sub TEXT PRIMARY KEY,
+                    username TEXT NOT NULL UNIQUE,
+                    email TEXT NOT NULL,
+                    emailVerified INTEGER NOT NULL DEFAULT 0,
+                    salt TEXT NOT NULL,
+                    verifier TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    totpSecret TEXT,
+                    pendingTotpSecret TEXT,
+                    lastTotpCounter INTEGER NOT NULL DEFAULT -1,
+                    failedAttempts INTEGER NOT NULL DEFAULT 0,
+                    lockedUntil REAL NOT NULL DEFAULT 0,
+                    signedOutAt REAL NOT NULL DEFAULT 0,
+                    createdAt REAL NOT NULL
+                );
+                CREATE TABLE codes (
+                    username TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    expiresAt REAL NOT NULL,
+                    PRIMARY KEY (username, purpose)
+                );
+                CREATE TABLE challenges (
+                    id TEXT PRIMARY KEY,
+                    username TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    createdAt REAL NOT NULL,
+                    used INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE refreshTokens (
+                    tokenHash TEXT PRIMARY KEY,
+                    sub TEXT NOT NULL,
+                    originJti TEXT NOT NULL,
+                    authTime INTEGER NOT NULL,
+                    createdAt REAL NOT NULL,
+                    revoked INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE revokedOrigins (originJti TEXT PRIMARY KEY);
+                CREATE TABLE mailbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    recipient TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    createdAt REAL NOT NULL
+                );
+                CREATE TABLE objects (
+                    bucket TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    file TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    etag TEXT NOT NULL,
+                    contentType TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    lastModified REAL NOT NULL,
+                    PRIMARY KEY (bucket, key)
+                );
+                CREATE TABLE uploads (
+                    uploadId TEXT PRIMARY KEY,
+                    bucket TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    contentType TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    createdAt REAL NOT NULL
+                );
+                CREATE TABLE parts (
+                    uploadId TEXT NOT NULL REFERENCES uploads(uploadId) ON DELETE CASCADE,
+                    partNumber INTEGER NOT NULL,
+                    file TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    etag TEXT NOT NULL,
+                    lastModified REAL NOT NULL,
+                    PRIMARY KEY (uploadId, partNumber)
+                );
+                CREATE TABLE videos (
+                    id TEXT PRIMARY KEY,
+                    sub TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    fileName TEXT NOT NULL,
+                    contentType TEXT NOT NULL,
+                    sizeBytes INTEGER NOT NULL,
+                    uploadKey TEXT NOT NULL UNIQUE,
+                    uploadId TEXT,
+                    partSize INTEGER,
+                    status TEXT NOT NULL,
+                    durationSeconds REAL,
+                    progress REAL,
+                    error TEXT,
+                    createdAt REAL NOT NULL
+                );
+                CREATE INDEX videosBySub ON videos(sub, createdAt);
+                CREATE TABLE jobs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    videoId TEXT NOT NULL,
+                    bucket TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    notBefore REAL NOT NULL DEFAULT 0,
+                    lastError TEXT,
+                    command TEXT,
+                    pid INTEGER,
+                    createdAt REAL NOT NULL,
+                    updatedAt REAL NOT NULL
+                );
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    createdAt REAL NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

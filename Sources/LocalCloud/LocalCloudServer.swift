@@ -1,0 +1,294 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import NIOCore
+import SigV4
+import Synchronization
+
+/// How to run the local cloud.
+public struct LocalCloudConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port.
+    public var port = 9400
+    public var dataDirectory: URL
+    /// Origins whose pages may call the local cloud (the dev server's), as production's CORS rules allow the site's.
+    public var allowedOrigins: [String] = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    public var userPoolId = "us-east-1_LocalPool"
+    public var clientId = "localappclient0000000000000"
+    public var region = "us-east-1"
+    public var workers = 1
+    public var ffmpeg = "ffmpeg"
+    public var ffprobe = "ffprobe"
+    public var retryBackoff: [Double] = [2, 8]
+
+    public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
+}
+
+/// The endpoints a started local cloud answers on.
+public struct LocalCloudEndpoints: Sendable {
+    public var origin: String
+    public var userPoolId: String
+    public var clientId: String
+    public var credentialsFile: String
+    public var cognito: String { origin }
+    public var api: String { origin + "/api" }
+    public var s3: String { origin }
+    public var mailbox: String { origin + "/_local/mailbox" }
+    public var overview: String { origin + "/_local/" }
+
+    /// The lines `site cloud` prints, one per endpoint.
+    public var lines: [String] {
+        ["cognito: \(cognito)", "api: \(api)", "s3: \(s3)", "mailbox: \(mailbox)",
+         "userPoolId: \(userPoolId)", "clientId: \(clientId)", "credentials: \(credentialsFile) (profile localcloud)"]
+    }
+}
+
+public enum LocalCloudError: Error, CustomStringConvertible {
+    case dataFolder(String, String)
+    case notLoopback(String)
+
+    public var description: String {
+        switch self {
+        case .dataFolder(let path, let reason): "the local cloud's data folder \(path) cannot be used: \(reason)"
+        case .notLoopback(let host): "the local cloud listens on loopback only; \(host) is not a loopback address"
+        }
+    }
+}
+
+/// The local cloud: Cognito, the video API, S3 and the conversion pipeline on one loopback origin.
+public enum LocalCloud {
+    /// Starts the server and the pipeline and runs until cancelled (or SIGINT/SIGTERM when
+    /// `handleSignals`); `onReady` gets the endpoints once the port is bound.
+    public static func run(_ configuration: LocalCloudConfiguration, handleSignals: Bool = true,
+                           log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+                           onReady: @escaping @Sendable (LocalCloudEndpoints) -> Void) async throws {
+        guard ["127.0.0.1", "::1", "localhost"].contains(configuration.host) else {
+            throw LocalCloudError.notLoopback(configuration.host)
+        }
+        let folder = configuration.dataDirectory
+        let state = try DataFolder(folder)
+        let database = try CloudDatabase(path: folder.appendingPathComponent("cloud.sqlite").path)
+        let pipelineBox = Mutex<Pipeline?>(nil)
+        let store = try ObjectStore(database: database, root: folder.appendingPathComponent("s3"),
+                                    buckets: [VideoAPI.tempBucket, VideoAPI.mainBucket],
+                                    onCreated: Pipeline.objectCreated,
+                                    afterCreated: { pipelineBox.withLock { $0?.notify() } })
+        var pipelineSettings = Pipeline.Settings()
+        pipelineSettings.workers = configuration.workers
+        pipelineSettings.ffmpeg = configuration.ffmpeg
+        pipelineSettings.ffprobe = configuration.ffprobe
+        pipelineSettings.backoff = configuration.retryBackoff
+        let pipeline = Pipeline(settings: pipelineSettings, database: database, store: store,
+                                workFolder: folder.appendingPathComponent("work"), log: log)
+        pipelineBox.withLock { $0 = pipeline }
+
+        let routes = Routes()
+        var logger = Logger(label: "local-cloud")
+        logger.logLevel = .warning
+        let app = Application(
+            responder: CloudResponder(routes: routes),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+                let origin = "http://\(host):\(port)"
+                let services = Services(configuration: configuration, origin: origin, database: database, store: store,
+                                        key: state.tokenKey, credentials: state.credentials)
+                routes.install(services)
+                onReady(LocalCloudEndpoints(origin: origin, userPoolId: configuration.userPoolId, clientId: configuration.clientId,
+                                            credentialsFile: state.credentialsFile.path))
+            },
+            logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await pipeline.run() }
+            group.addTask {
+                if handleSignals { try await app.runService() } else { try await app.run() }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// The data folder's keys: the token signing key and the S3 credentials, made on first start.
+struct DataFolder {
+    let tokenKey: TokenKey
+    let credentials: Credentials
+    let credentialsFile: URL
+
+    init(_ folder: URL) throws {
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw LocalCloudError.dataFolder(folder.path, "\(error.localizedDescription)")
+        }
+        let keyFile = folder.appendingPathComponent("token-key.pem")
+        if let pem = try? String(contentsOf: keyFile, encoding: .utf8) {
+            tokenKey = try TokenKey(pem: pem)
+        } else {
+            tokenKey = try TokenKey.generate()
+            try Self.writePrivate(tokenKey.privateKey.pemRepresentation, to: keyFile)
+        }
+        credentialsFile = folder.appendingPathComponent("aws-credentials")
+        if let text = try? String(contentsOf: credentialsFile, encoding: .utf8), let parsed = Self.parse(text) {
+            credentials = parsed
+        } else {
+            credentials = Credentials(accessKeyId: "LOCAL" + ObjectStore.randomToken(bytes: 8).uppercased(),
+                                      secretAccessKey: Base64URL.encode(Array(ObjectStore.randomToken(bytes: 30).utf8.prefix(40))))
+            try Self.writePrivate("""
+                # The local cloud's S3 keys (this data folder only). Use with:
+                #   AWS_SHARED_CREDENTIALS_FILE=\(credentialsFile.path) AWS_PROFILE=localcloud
+                [localcloud]
+                aws_access_key_id = \(credentials.accessKeyId)
+                aws_secret_access_key = \(credentials.secretAccessKey)
+
+                """, to: credentialsFile)
+        }
+    }
+
+    static func parse(_ text: String) -> Credentials? {
+        var values: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let pair = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2 { values[pair[0]] = pair[1] }
+        }
+        guard let id = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] else { return nil }
+        return Credentials(accessKeyId: id, secretAccessKey: secret)
+    }
+
+    static func writePrivate(_ text: String, to url: URL) throws {
+        let temporary = url.appendingPathExtension("tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw LocalCloudError.dataFolder(url.deletingLastPathComponent().path, "cannot write \(url.lastPathComponent)")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            throw LocalCloudError.dataFolder(url.deletingLastPathComponent().path, "cannot write \(url.lastPathComponent)")
+        }
+    }
+}
+
+/// Holds the services once the port is known (the issuer and presigned URLs name it).
+final class Routes: Sendable {
+    private let services = Mutex<Services?>(nil)
+    func install(_ value: Services) { services.withLock { $0 = value } }
+    var current: Services? { services.withLock { $0 } }
+}
+
+struct CloudResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let routes: Routes
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        guard let services = routes.current else { return Reply.text(503, "The local cloud is starting.\n", type: "text/plain") }
+        return await services.respond(request)
+    }
+}
+
+/// Everything behind the one origin, and the routing between them.
+struct Services: Sendable {
+    let configuration: LocalCloudConfiguration
+    let origin: String
+    let cognito: CognitoService
+    let s3: S3Service
+    let api: VideoAPI
+    let pages: LocalPages
+    let key: TokenKey
+
+    init(configuration: LocalCloudConfiguration, origin: String, database: CloudDatabase, store: ObjectStore,
+         key: TokenKey, credentials: Credentials) {
+        self.configuration = configuration
+        self.origin = origin
+        self.key = key
+        cognito = CognitoService(settings: .init(userPoolId: configuration.userPoolId, clientId: configuration.clientId,
+                                                 region: configuration.region, issuer: origin + "/" + configuration.userPoolId,
+                                                 adminCredentials: credentials),
+                                 database: database, key: key)
+        s3 = S3Service(store: store, credentials: credentials, region: configuration.region)
+        let document = Bundle.module.url(forResource: "openapi", withExtension: "yaml").flatMap { try? Data(contentsOf: $0) }.map { Array($0) }
+        api = VideoAPI(cognito: cognito, store: store, database: database,
+                       signer: Signer(credentials: credentials, region: configuration.region, service: "s3"),
+                       s3Origin: origin, document: document)
+        pages = LocalPages(database: database, origin: origin, configuration: configuration)
+    }
+
+    func respond(_ request: Request) async -> Response {
+        var headers = [SignableRequest.Header]()
+        if let authority = request.head.authority { headers.append(.init("host", authority)) }
+        for field in request.headers { headers.append(.init(field.name.canonicalName, field.value)) }
+        guard let signable = SignableRequest(method: request.method.rawValue, target: request.head.path ?? "/", headers: headers) else {
+            return Reply.text(400, "The request's path or query is not valid UTF-8.\n", type: "text/plain")
+        }
+        let origin = signable.header("origin")
+        let allowed = origin.map { configuration.allowedOrigins.contains($0) } ?? false
+        if signable.method == "OPTIONS", signable.header("access-control-request-method") != nil {
+            guard allowed, let origin else {
+                return Reply.text(403, "CORS: the origin \(origin ?? "(none)") is not allowed; start the local cloud with --allow-origin.\n",
+                                  type: "text/plain", headers: [("Vary", "Origin")])
+            }
+            return Reply.empty(204, headers: [
+                ("Access-Control-Allow-Origin", origin), ("Vary", "Origin"),
+                ("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE"),
+                ("Access-Control-Allow-Headers", signable.header("access-control-request-headers") ?? "content-type"),
+                ("Access-Control-Expose-Headers", "ETag"), ("Access-Control-Max-Age", "600"),
+            ])
+        }
+        var response = await route(request, signable)
+        response.headers.append("Vary", "Origin")
+        if allowed, let origin {
+            response.headers.append("Access-Control-Allow-Origin", origin)
+            response.headers.append("Access-Control-Expose-Headers", "ETag, WWW-Authenticate, Retry-After, x-amzn-RequestId, x-amzn-ErrorType")
+        }
+        return response
+    }
+
+    private func route(_ request: Request, _ signable: SignableRequest) async -> Response {
+        let path = signable.path
+        if path == "/", signable.method == "POST", let target = signable.header("x-amz-target") {
+            return await cognitoCall(request, target: target, signable: signable)
+        }
+        if path == "/api" || path.hasPrefix("/api/") {
+            return await api.handle(request, path: String(path.dropFirst(4)), signable: signable)
+        }
+        if path == "/_local" || path.hasPrefix("/_local/") {
+            return await pages.handle(path: path, signable: signable)
+        }
+        let pool = "/" + configuration.userPoolId + "/.well-known/"
+        if path.hasPrefix(pool), signable.method == "GET" || signable.method == "HEAD" {
+            switch path.dropFirst(pool.count) {
+            case "jwks.json":
+                return Reply.json(200, (try? key.jwks()) ?? [:], headers: [("Cache-Control", "max-age=300")])
+            case "openid-configuration":
+                let issuer = origin + "/" + configuration.userPoolId
+                return Reply.json(200, ["issuer": issuer, "jwks_uri": issuer + "/.well-known/jwks.json",
+                                        "id_token_signing_alg_values_supported": ["RS256"],
+                                        "subject_types_supported": ["public"], "response_types_supported": ["code", "token"]])
+            default: break
+            }
+        }
+        return await s3.handle(request, signable: signable)
+    }
+
+    private func cognitoCall(_ request: Request, target: String, signable: SignableRequest) async -> Response {
+        let prefix = "AWSCognitoIdentityProviderService."
+        let requestId = UUID().uuidString.lowercased()
+        func reply(_ status: Int, _ body: [String: Any]) -> Response {
+            var headers = [("x-amzn-RequestId", requestId)]
+            if let type = body["__type"] as? String, status >= 400 { headers.append(("x-amzn-ErrorType", type)) }
+            return Reply.json(status, body, type: "application/x-amz-json-1.1", headers: headers)
+        }
+        guard target.hasPrefix(prefix) else {
+            return reply(400, ["__type": "UnknownOperationException", "message": "Unknown target \(target)."])
+        }
+        var request = request
+        guard let buffer = try? await request.collectBody(upTo: 1 << 20),
+              let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] else {
+            return reply(400, ["__type": "SerializationException", "message": "The request body is not a JSON object."])
+        }
+        // AdminCreateUser is SigV4-signed over the body: the service checks the signature against these bytes.
+        let (status, body) = await cognito.handle(operation: String(target.dropFirst(prefix.count)), body: object,
+                                                  bodyHash: hexSHA256(buffer.readableBytesView), signable: signable)
+        return reply(status, body)
+    }
+}

@@ -1,0 +1,451 @@
+import Crypto
+import Foundation
+import GRDB
+import NIOCore
+import SigV4
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the store knows about one object.
+public struct StoredObject: Sendable, Equatable {
+    public var bucket: String
+    public var key: String
+    public var file: String
+    public var size: Int64
+    public var etag: String
+    public var contentType: String
+    public var metadata: [String: String]
+    public var lastModified: Date
+}
+
+public struct StoredPart: Sendable, Equatable {
+    public var partNumber: Int
+    public var size: Int64
+    public var etag: String
+    public var lastModified: Date
+}
+
+/// Why a store operation failed, in S3's terms.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+    public var status: Int
+    public var description: String { "\(code): \(message)" }
+
+    static func noSuchKey() -> StoreError { .init(code: "NoSuchKey", message: "The specified key does not exist.", status: 404) }
+    static func noSuchUpload() -> StoreError {
+        .init(code: "NoSuchUpload", message: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", status: 404)
+    }
+    static func invalidPart(_ detail: String) -> StoreError {
+        .init(code: "InvalidPart", message: "One or more of the specified parts could not be found or did not match: \(detail)", status: 400)
+    }
+}
+
+/// Objects on disk, described in SQLite. A body streams to a temporary file, is flushed, and is
+/// renamed to a fresh file name; only then does one transaction point the key at it. A killed
+/// upload therefore leaves no object (at worst an orphan temporary file, swept on start).
+public final class ObjectStore: Sendable {
+    public static let minimumPartSize: Int64 = 5 * 1024 * 1024
+    public static let maximumKeyBytes = 1024
+
+    let database: CloudDatabase
+    let root: URL
+    let buckets: Set<String>
+    /// Called inside the transaction that creates an object, so an event and the object are one commit.
+    let onCreated: @Sendable (Database, StoredObject) throws -> Void
+    let afterCreated: @Sendable () -> Void
+
+    init(database: CloudDatabase, root: URL, buckets: Set<String>,
+         onCreated: @escaping @Sendable (Database, StoredObject) throws -> Void = { _, _ in },
+         afterCreated: @escaping @Sendable () -> Void = {}) throws {
+        self.database = database
+        self.root = root
+        self.buckets = buckets
+        self.onCreated = onCreated
+        self.afterCreated = afterCreated
+        let manager = FileManager.default
+        for folder in ["objects", "parts", "tmp"] {
+            try manager.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        // Temporary files belong to uploads that were cut off; nothing refers to them.
+        for name in (try? manager.contentsOfDirectory(atPath: root.appendingPathComponent("tmp").path)) ?? [] {
+            try? manager.removeItem(at: root.appendingPathComponent("tmp").appendingPathComponent(name))
+        }
+    }
+
+    func path(_ file: String) -> String { root.appendingPathComponent(file).path }
+
+    // MARK: Objects
+
+    public func object(bucket: String, key: String) async throws -> StoredObject? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, key])
+                .map(Self.object)
+        }
+    }
+
+    static func object(_ row: Row) -> StoredObject {
+        let metadataText: String = row["metadata"]
+        let metadata = (try? JSONDecoder().decode([String: String].self, from: Data(metadataText.utf8))) ?? [:]
+        return StoredObject(bucket: row["bucket"], key: row["key"], file: row["file"], size: row["size"],
+                            etag: row["etag"], contentType: row["contentType"], metadata: metadata,
+                            lastModified: Date(timeIntervalSince1970: row["lastModified"]))
+    }
+
+    /// Streams `body` into the store as `bucket/key`. `expectedLength` (Content-Length) and
+    /// `expectedSHA256` (a signed `x-amz-content-sha256`) are checked before the object appears.
+    public func put<Body: AsyncSequence>(bucket: String, key: String, contentType: String, metadata: [String: String],
+                                         body: Body, expectedLength: Int64?, expectedSHA256: String?) async throws -> StoredObject
+    where Body.Element == ByteBuffer {
+        let written = try await receive(body, expectedLength: expectedLength, expectedSHA256: expectedSHA256, folder: "objects")
+        let object = StoredObject(bucket: bucket, key: key, file: written.file, size: written.size,
+                                  etag: written.md5, contentType: contentType, metadata: metadata, lastModified: Date())
+        try await commit(object)
+        return object
+    }
+
+    private func commit(_ object: StoredObject) async throws {
+        let metadata = String(decoding: try JSONEncoder().encode(object.metadata), as: UTF8.self)
+        let replaced: String?
+        do {
+            replaced = try await database.write { [onCreated] db -> String? in
+                let old = try String.fetchOne(db, sql: "SELECT file FROM objects WHERE bucket = ? AND key = ?",
+                                              arguments: [object.bucket, object.key])
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO objects (bucket, key, file, size, etag, contentType, metadata, lastModified)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [object.bucket, object.key, object.file, object.size, object.etag,
+                                     object.contentType, metadata, object.lastModified.timeIntervalSince1970])
+                try onCreated(db, object)
+                return old
+            }
+        } catch {
+            unlink(path(object.file))
+            throw error
+        }
+        if let replaced { unlink(path(replaced)) }
+        afterCreated()
+    }
+
+    /// Stores a file that is already on disk (the conversion's output), by copying it in atomically.
+    public func putFile(bucket: String, key: String, contentType: String, from source: URL) async throws -> StoredObject {
+        let handle = try FileHandle(forReadingFrom: source)
+        defer { try? handle.close() }
+        let chunks = AsyncStream<ByteBuffer> { continuation in
+            while let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty {
+                continuation.yield(ByteBuffer(bytes: data))
+            }
+            continuation.finish()
+        }
+        return try await put(bucket: bucket, key: key, contentType: contentType, metadata: [:], body: chunks,
+                             expectedLength: nil, expectedSHA256: nil)
+    }
+
+    @discardableResult
+    public func delete(bucket: String, key: String) async throws -> Bool {
+        let file = try await database.write { db -> String? in
+            let file = try String.fetchOne(db, sql: "SELECT file FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, key])
+            try db.execute(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, key])
+            return file
+        }
+        if let file { unlink(path(file)) }
+        return file != nil
+    }
+
+    public struct Listing: Sendable {
+        public var objects: [StoredObject]
+        public var commonPrefixes: [String]
+        public var truncated: Bool
+        /// The last key or prefix returned, where the next page starts after.
+        public var last: String?
+    }
+
+    public func list(bucket: String, prefix: String, delimiter: String?, after: String?, maxKeys: Int) async throws -> Listing {
+        try await database.read { db in
+            var objects: [StoredObject] = []
+            var prefixes: [String] = []
+            var cursor = after ?? ""
+            var last: String?
+            var truncated = false
+            let limit = max(0, maxKeys)
+            scan: while true {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT * FROM objects WHERE bucket = ? AND key > ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT 1000
+                    """, arguments: [bucket, cursor, prefix.count, prefix])
+                if rows.isEmpty { break }
+                for row in rows {
+                    let object = Self.object(row)
+                    cursor = object.key
+                    var entry: String? = nil
+                    if let delimiter, !delimiter.isEmpty {
+                        let rest = object.key.dropFirst(prefix.count)
+                        if let range = rest.range(of: delimiter) {
+                            entry = prefix + rest[..<range.upperBound]
+                        }
+                    }
+                    if let entry, entry == prefixes.last { continue }
+                    if objects.count + prefixes.count == limit {
+                        truncated = true
+                        break scan
+                    }
+                    if let entry {
+                        prefixes.append(entry)
+                        last = entry
+                        // Skip every key under this common prefix.
+                        cursor = entry + "\u{10FFFF}"
+                    } else {
+                        objects.append(object)
+                        last = object.key
+                    }
+                    if entry != nil { continue scan }
+                }
+            }
+            return Listing(objects: objects, commonPrefixes: prefixes, truncated: truncated, last: last)
+        }
+    }
+
+    // MARK: Multipart
+
+    public func createUpload(bucket: String, key: String, contentType: String, metadata: [String: String]) async throws -> String {
+        let uploadId = Self.randomToken(bytes: 32)
+        let metadataText = String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self)
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO uploads (uploadId, bucket, key, contentType, metadata, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [uploadId, bucket, key, contentType, metadataText, Date().timeIntervalSince1970])
+        }
+        return uploadId
+    }
+
+    public struct Upload: Sendable {
+        public var uploadId: String
+        public var bucket: String
+        public var key: String
+        public var contentType: String
+        public var metadata: [String: String]
+    }
+
+    public func upload(_ uploadId: String, bucket: String, key: String) async throws -> Upload {
+        let row = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE uploadId = ? AND bucket = ? AND key = ?",
+                             arguments: [uploadId, bucket, key])
+        }
+        guard let row else { throw StoreError.noSuchUpload() }
+        let metadataText: String = row["metadata"]
+        return Upload(uploadId: uploadId, bucket: bucket, key: key, contentType: row["contentType"],
+                      metadata: (try? JSONDecoder().decode([String: String].self, from: Data(metadataText.utf8))) ?? [:])
+    }
+
+    public func putPart<Body: AsyncSequence>(uploadId: String, bucket: String, key: String, partNumber: Int, body: Body,
+                                             expectedLength: Int64?, expectedSHA256: String?) async throws -> StoredPart
+    where Body.Element == ByteBuffer {
+        _ = try await upload(uploadId, bucket: bucket, key: key)
+        let written = try await receive(body, expectedLength: expectedLength, expectedSHA256: expectedSHA256, folder: "parts")
+        let part = StoredPart(partNumber: partNumber, size: written.size, etag: written.md5, lastModified: Date())
+        let replaced: String?
+        do {
+            replaced = try await database.write { db -> String? in
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM uploads WHERE uploadId = ?", arguments: [uploadId]) != nil else {
+                    throw StoreError.noSuchUpload()
+                }
+                let old = try String.fetchOne(db, sql: "SELECT file FROM parts WHERE uploadId = ? AND partNumber = ?",
+                                              arguments: [uploadId, partNumber])
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO parts (uploadId, partNumber, file, size, etag, lastModified) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [uploadId, partNumber, written.file, written.size, written.md5, part.lastModified.timeIntervalSince1970])
+                return old
+            }
+        } catch {
+            unlink(path(written.file))
+            throw error
+        }
+        if let replaced { unlink(path(replaced)) }
+        return part
+    }
+
+    public func parts(uploadId: String) async throws -> [(StoredPart, file: String)] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM parts WHERE uploadId = ? ORDER BY partNumber", arguments: [uploadId]).map { row in
+                (StoredPart(partNumber: row["partNumber"], size: row["size"], etag: row["etag"],
+                            lastModified: Date(timeIntervalSince1970: row["lastModified"])), file: row["file"] as String)
+            }
+        }
+    }
+
+    /// Joins the listed parts into the object. Every part but the last must be at least 5 MiB.
+    public func complete(uploadId: String, bucket: String, key: String, parts requested: [(number: Int, etag: String)]) async throws -> StoredObject {
+        let upload = try await upload(uploadId, bucket: bucket, key: key)
+        let stored = Dictionary(try await parts(uploadId: uploadId).map { ($0.0.partNumber, $0) }, uniquingKeysWith: { a, _ in a })
+        guard !requested.isEmpty else {
+            throw StoreError(code: "MalformedXML", message: "The XML you provided was not well-formed or did not validate against our published schema.", status: 400)
+        }
+        var previous = 0
+        var chosen: [(StoredPart, file: String)] = []
+        for (index, wanted) in requested.enumerated() {
+            guard wanted.number > previous else {
+                throw StoreError(code: "InvalidPartOrder", message: "The list of parts was not in ascending order. The parts list must be specified in order by part number.", status: 400)
+            }
+            previous = wanted.number
+            let etag = wanted.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard let part = stored[wanted.number], part.0.etag == etag else {
+                throw StoreError.invalidPart("part \(wanted.number)")
+            }
+            if index < requested.count - 1, part.0.size < Self.minimumPartSize {
+                throw StoreError(code: "EntityTooSmall", message: "Your proposed upload is smaller than the minimum allowed object size (part \(wanted.number) is \(part.0.size) bytes; every part but the last must be at least 5 MiB).", status: 400)
+            }
+            chosen.append(part)
+        }
+        // Concatenate into a temporary file, then commit it like a PUT.
+        let temporary = "tmp/" + Self.randomToken(bytes: 16)
+        let final = "objects/" + Self.randomToken(bytes: 16)
+        var digest = Insecure.MD5()
+        var total: Int64 = 0
+        do {
+            let output = try FileWriter(path: path(temporary))
+            defer { output.close() }
+            for (part, file) in chosen {
+                let input = open(path(file), O_RDONLY | O_CLOEXEC)
+                guard input >= 0 else { throw StoreError.invalidPart("part \(part.partNumber) is missing on disk") }
+                defer { Glibc.close(input) }
+                var buffer = [UInt8](repeating: 0, count: 1 << 20)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
+                    if count < 0 { throw POSIXError(.EIO) }
+                    if count == 0 { break }
+                    try buffer.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    total += Int64(count)
+                }
+                digest.update(data: hexDecoded(part.etag))
+            }
+            try output.sync()
+            output.close()
+            guard rename(path(temporary), path(final)) == 0 else { throw POSIXError(.EIO) }
+        } catch {
+            unlink(path(temporary))
+            throw error
+        }
+        let etag = hexEncoded(digest.finalize()) + "-\(chosen.count)"
+        let object = StoredObject(bucket: bucket, key: key, file: final, size: total, etag: etag,
+                                  contentType: upload.contentType, metadata: upload.metadata, lastModified: Date())
+        try await commit(object)
+        try await discardUpload(uploadId)
+        return object
+    }
+
+    public func abort(uploadId: String, bucket: String, key: String) async throws {
+        _ = try await upload(uploadId, bucket: bucket, key: key)
+        try await discardUpload(uploadId)
+    }
+
+    private func discardUpload(_ uploadId: String) async throws {
+        let files = try await database.write { db -> [String] in
+            let files = try String.fetchAll(db, sql: "SELECT file FROM parts WHERE uploadId = ?", arguments: [uploadId])
+            try db.execute(sql: "DELETE FROM uploads WHERE uploadId = ?", arguments: [uploadId])
+            return files
+        }
+        for file in files { unlink(path(file)) }
+    }
+
+    // MARK: Streaming to disk
+
+    struct Written {
+        var file: String
+        var size: Int64
+        var md5: String
+    }
+
+    /// Writes the body to a temporary file, hashing as it goes; checks length and SHA-256; flushes
+    /// it to disk and renames it into `folder`. The temporary file is removed on any failure.
+    private func receive<Body: AsyncSequence>(_ body: Body, expectedLength: Int64?, expectedSHA256: String?,
+                                              folder: String) async throws -> Written where Body.Element == ByteBuffer {
+        let temporary = "tmp/" + Self.randomToken(bytes: 16)
+        let final = folder + "/" + Self.randomToken(bytes: 16)
+        var md5 = Insecure.MD5()
+        var sha256: SHA256? = expectedSHA256 == nil ? nil : SHA256()
+        var size: Int64 = 0
+        do {
+            let output = try FileWriter(path: path(temporary))
+            defer { output.close() }
+            for try await buffer in body {
+                try buffer.withUnsafeReadableBytes { bytes in
+                    md5.update(bufferPointer: bytes)
+                    sha256?.update(bufferPointer: bytes)
+                    try output.write(bytes)
+                }
+                size += Int64(buffer.readableBytes)
+                if let expectedLength, size > expectedLength {
+                    throw StoreError(code: "IncompleteBody", message: "The request body is longer than its Content-Length.", status: 400)
+                }
+            }
+            if let expectedLength, size != expectedLength {
+                throw StoreError(code: "IncompleteBody", message: "You did not provide the number of bytes specified by the Content-Length HTTP header.", status: 400)
+            }
+            if let expectedSHA256, let sha256, hexEncoded(sha256.finalize()) != expectedSHA256.lowercased() {
+                throw StoreError(code: "XAmzContentSHA256Mismatch", message: "The provided 'x-amz-content-sha256' header does not match what was computed.", status: 400)
+            }
+            try output.sync()
+            output.close()
+            guard rename(path(temporary), path(final)) == 0 else { throw POSIXError(.EIO) }
+        } catch {
+            unlink(path(temporary))
+            throw error
+        }
+        return Written(file: final, size: size, md5: hexEncoded(md5.finalize()))
+    }
+
+    static func randomToken(bytes count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+/// A file opened for writing with plain POSIX calls (no buffering beyond the kernel's).
+final class FileWriter {
+    private var descriptor: Int32
+
+    init(path: String) throws {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            offset += written
+        }
+    }
+
+    func sync() throws {
+        guard fsync(descriptor) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    }
+
+    func close() {
+        if descriptor >= 0 { Glibc.close(descriptor); descriptor = -1 }
+    }
+
+    deinit { close() }
+}
+
+func hexDecoded(_ text: String) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var iterator = text.utf8.makeIterator()
+    while let high = iterator.next(), let low = iterator.next() {
+        guard let h = hexValue(high), let l = hexValue(low) else { return [] }
+        bytes.append(h << 4 | l)
+    }
+    return bytes
+}
+
+private func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case 48...57: return c - 48
+    case 97...102: return c - 87
+    case 65...70: return c - 55
+    default: return nil
+    }
+}

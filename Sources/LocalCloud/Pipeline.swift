@@ -1,0 +1,308 @@
+import Foundation
+import GRDB
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The conversion pipeline, shaped like production's: an object created in the temporary bucket
+/// becomes a job in a durable SQLite queue (S3 event → SNS → SQS); a worker (Lambda +
+/// MediaConvert) converts it with ffmpeg into the main bucket; a completion event marks the video
+/// ready and the temporary object is deleted (the EventBridge clean-up).
+final class Pipeline: Sendable {
+    struct Settings: Sendable {
+        var ffmpeg = "ffmpeg"
+        var ffprobe = "ffprobe"
+        var workers = 1
+        var maxAttempts = 3
+        /// Seconds before retry n (1-based); the last is reused.
+        var backoff: [Double] = [2, 8]
+    }
+
+    let settings: Settings
+    let database: CloudDatabase
+    let store: ObjectStore
+    let workFolder: URL
+    private let wake: AsyncStream<Void>.Continuation
+    private let signals: AsyncStream<Void>
+    let log: @Sendable (String) -> Void
+
+    init(settings: Settings, database: CloudDatabase, store: ObjectStore, workFolder: URL, log: @escaping @Sendable (String) -> Void) {
+        self.settings = settings
+        self.database = database
+        self.store = store
+        self.workFolder = workFolder
+        self.log = log
+        (signals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func notify() { wake.yield() }
+
+    /// The S3 event: inside the transaction that created the object, enqueue its conversion.
+    static func objectCreated(_ db: Database, _ object: StoredObject) throws {
+        guard object.bucket == VideoAPI.tempBucket else { return }
+        let now = Date().timeIntervalSince1970
+        try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('s3:ObjectCreated', ?, ?)",
+                       arguments: ["\(object.bucket)/\(object.key)", now])
+        guard let id = try String.fetchOne(db, sql: "SELECT id FROM videos WHERE uploadKey = ? AND status = 'uploading'",
+                                           arguments: [object.key]) else { return }
+        try db.execute(sql: "UPDATE videos SET status = 'queued', uploadId = NULL WHERE id = ?", arguments: [id])
+        try db.execute(sql: """
+            INSERT INTO jobs (videoId, bucket, key, state, createdAt, updatedAt) VALUES (?, ?, ?, 'queued', ?, ?)
+            """, arguments: [id, object.bucket, object.key, now, now])
+    }
+
+    // MARK: Running
+
+    /// Recovers from a crash, then runs the workers until cancelled.
+    func run() async {
+        await recover()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                for await _ in signals { }
+            }
+            for _ in 0..<max(1, settings.workers) {
+                group.addTask { [self] in await workLoop() }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Jobs that were running when the process died go back to the queue (their attempt does not
+    /// count); their ffmpeg, if it outlived us, is stopped; finished jobs get their clean-up.
+    private func recover() async {
+        do {
+            let interrupted = try await database.write { db -> [Row] in
+                let rows = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = 'running'")
+                try db.execute(sql: "UPDATE jobs SET state = 'queued', attempts = max(0, attempts - 1), pid = NULL WHERE state = 'running'")
+                try db.execute(sql: """
+                    UPDATE videos SET status = 'queued', progress = NULL
+                    WHERE id IN (SELECT videoId FROM jobs WHERE state = 'queued') AND status = 'converting'
+                    """)
+                return rows
+            }
+            for row in interrupted {
+                if let pid = row["pid"] as Int32?, Self.isOurFFmpeg(pid: pid, folder: workFolder) { kill(pid, SIGKILL) }
+                log("conversion of video \(row["videoId"] as String) was interrupted; it is queued again")
+            }
+            let done = try await database.read { db in
+                try Row.fetchAll(db, sql: "SELECT bucket, key FROM jobs WHERE state = 'done'")
+            }
+            for row in done { try await store.delete(bucket: row["bucket"], key: row["key"]) }
+        } catch {
+            log("error: could not recover the conversion queue: \(error)")
+        }
+    }
+
+    private static func isOurFFmpeg(pid: Int32, folder: URL) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: data, as: UTF8.self).contains(folder.path)
+    }
+
+    private func workLoop() async {
+        while !Task.isCancelled {
+            do {
+                if let job = try await claim() {
+                    await process(job)
+                    continue
+                }
+            } catch {
+                log("error: the conversion queue could not be read: \(error)")
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    struct Job: Sendable {
+        var id: Int64
+        var videoId: String
+        var bucket: String
+        var key: String
+        var attempts: Int
+        var sub: String
+    }
+
+    /// Takes the oldest due job and marks it running, in one transaction.
+    private func claim() async throws -> Job? {
+        let now = Date().timeIntervalSince1970
+        return try await database.write { db -> Job? in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT jobs.*, videos.sub FROM jobs JOIN videos ON videos.id = jobs.videoId
+                WHERE jobs.state = 'queued' AND jobs.notBefore <= ? ORDER BY jobs.notBefore, jobs.id LIMIT 1
+                """, arguments: [now]) else { return nil }
+            let id: Int64 = row["id"]
+            try db.execute(sql: "UPDATE jobs SET state = 'running', attempts = attempts + 1, updatedAt = ? WHERE id = ?", arguments: [now, id])
+            try db.execute(sql: "UPDATE videos SET status = 'converting', progress = 0 WHERE id = ?", arguments: [row["videoId"] as String])
+            return Job(id: id, videoId: row["videoId"], bucket: row["bucket"], key: row["key"],
+                       attempts: (row["attempts"] as Int) + 1, sub: row["sub"])
+        }
+    }
+
+    struct ConversionFailure: Error {
+        var reason: String
+    }
+
+    private func process(_ job: Job) async {
+        let folder = workFolder.appendingPathComponent("job-\(job.id)")
+        try? FileManager.default.removeItem(at: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            guard let object = try await store.object(bucket: job.bucket, key: job.key) else {
+                throw ConversionFailure(reason: "The uploaded file is missing; upload it again.")
+            }
+            let input = store.path(object.file)
+            log("converting video \(job.videoId) (attempt \(job.attempts))")
+            let probe = try await probe(input)
+            try await database.write { db in
+                try db.execute(sql: "UPDATE videos SET durationSeconds = ? WHERE id = ?", arguments: [probe.duration, job.videoId])
+            }
+            let output = folder.appendingPathComponent("video.mp4")
+            let thumbnail = folder.appendingPathComponent("thumbnail.jpg")
+            try await convert(input: input, output: output.path, duration: probe.duration, hasAudio: probe.hasAudio, job: job, folder: folder)
+            let frameAt = probe.duration.map { min(1.0, $0 / 2) } ?? 0
+            try await runTool(settings.ffmpeg, ["-nostdin", "-v", "error", "-y", "-ss", String(format: "%.3f", frameAt), "-i", output.path,
+                                                "-frames:v", "1", "-vf", "scale='min(640,iw)':-2", "-q:v", "4", thumbnail.path],
+                              job: job, folder: folder, progress: nil)
+            guard try await stillWanted(job) else { return }
+            let keys = VideoAPI.mainKeys(sub: job.sub, id: job.videoId)
+            _ = try await store.putFile(bucket: VideoAPI.mainBucket, key: keys.video, contentType: "video/mp4", from: output)
+            _ = try await store.putFile(bucket: VideoAPI.mainBucket, key: keys.thumbnail, contentType: "image/jpeg", from: thumbnail)
+            // The completion event, then the clean-up it triggers.
+            let now = Date().timeIntervalSince1970
+            let completed = try await database.write { db -> Bool in
+                guard try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [job.id]) == "running" else { return false }
+                try db.execute(sql: "UPDATE jobs SET state = 'done', pid = NULL, lastError = NULL, updatedAt = ? WHERE id = ?", arguments: [now, job.id])
+                try db.execute(sql: "UPDATE videos SET status = 'ready', progress = NULL, error = NULL WHERE id = ?", arguments: [job.videoId])
+                try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('mediaconvert:COMPLETE', ?, ?)",
+                               arguments: [job.videoId, now])
+                return true
+            }
+            if completed {
+                try await store.delete(bucket: job.bucket, key: job.key)
+                log("video \(job.videoId) is ready")
+            } else {
+                try await store.delete(bucket: VideoAPI.mainBucket, key: keys.video)
+                try await store.delete(bucket: VideoAPI.mainBucket, key: keys.thumbnail)
+            }
+        } catch let failure as ConversionFailure {
+            await fail(job, reason: failure.reason)
+        } catch {
+            await fail(job, reason: "The conversion failed: \(error).")
+        }
+    }
+
+    /// False when the video was deleted (its job cancelled) while it was converting.
+    private func stillWanted(_ job: Job) async throws -> Bool {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [job.id]) == "running"
+        }
+    }
+
+    private func fail(_ job: Job, reason: String) async {
+        let now = Date().timeIntervalSince1970
+        let final = job.attempts >= settings.maxAttempts
+        let delay = settings.backoff.isEmpty ? 1 : settings.backoff[min(job.attempts - 1, settings.backoff.count - 1)]
+        do {
+            try await database.write { db in
+                guard try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [job.id]) == "running" else { return }
+                if final {
+                    try db.execute(sql: "UPDATE jobs SET state = 'failed', pid = NULL, lastError = ?, updatedAt = ? WHERE id = ?",
+                                   arguments: [reason, now, job.id])
+                    try db.execute(sql: "UPDATE videos SET status = 'failed', progress = NULL, error = ? WHERE id = ?",
+                                   arguments: [reason, job.videoId])
+                    try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('mediaconvert:ERROR', ?, ?)",
+                                   arguments: ["\(job.videoId): \(reason)", now])
+                } else {
+                    try db.execute(sql: "UPDATE jobs SET state = 'queued', pid = NULL, lastError = ?, notBefore = ?, updatedAt = ? WHERE id = ?",
+                                   arguments: [reason, now + delay, now, job.id])
+                    try db.execute(sql: "UPDATE videos SET status = 'queued', progress = NULL WHERE id = ?", arguments: [job.videoId])
+                }
+            }
+        } catch {
+            log("error: could not record the failure of video \(job.videoId): \(error)")
+        }
+        log(final ? "video \(job.videoId) failed: \(reason)"
+                  : "video \(job.videoId) failed (attempt \(job.attempts) of \(settings.maxAttempts)), retrying in \(Int(delay)) s: \(reason)")
+    }
+
+    // MARK: ffprobe and ffmpeg
+
+    struct Probe {
+        var duration: Double?
+        var hasAudio: Bool
+    }
+
+    private func probe(_ input: String) async throws -> Probe {
+        let result = try await Subprocess.run(settings.ffprobe, ["-v", "error", "-show_entries", "format=duration:stream=codec_type",
+                                                                 "-of", "json", input])
+        guard result.status == 0 else {
+            let detail = Self.lastLine(result.errorOutput)
+            throw ConversionFailure(reason: "No video stream found: the file is not a video that can be read"
+                                    + (detail.isEmpty ? "." : " (\(detail))."))
+        }
+        let json = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8))) as? [String: Any] ?? [:]
+        let streams = (json["streams"] as? [[String: Any]] ?? []).compactMap { $0["codec_type"] as? String }
+        guard streams.contains("video") else {
+            throw ConversionFailure(reason: "No video stream found: the file has \(streams.isEmpty ? "no streams" : "only " + streams.joined(separator: ", ") + " streams").")
+        }
+        let duration = ((json["format"] as? [String: Any])?["duration"] as? String).flatMap(Double.init)
+        return Probe(duration: duration, hasAudio: streams.contains("audio"))
+    }
+
+    /// The ffmpeg arguments of a conversion: H.264 + AAC in an MP4 with the index first (`+faststart`).
+    static func conversionArguments(input: String, output: String, hasAudio: Bool) -> [String] {
+        var arguments = ["-nostdin", "-v", "error", "-y", "-i", input, "-map", "0:v:0"]
+        if hasAudio { arguments += ["-map", "0:a:0"] }
+        arguments += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+        if hasAudio { arguments += ["-c:a", "aac", "-b:a", "128k"] }
+        arguments += ["-movflags", "+faststart", output]
+        return arguments
+    }
+
+    private func convert(input: String, output: String, duration: Double?, hasAudio: Bool, job: Job, folder: URL) async throws {
+        var arguments = Self.conversionArguments(input: input, output: output, hasAudio: hasAudio)
+        arguments.insert(contentsOf: ["-progress", "pipe:1", "-nostats"], at: arguments.count - 1)
+        let command = ([settings.ffmpeg] + Self.conversionArguments(input: input, output: output, hasAudio: hasAudio)).joined(separator: " ")
+        try await database.write { db in
+            try db.execute(sql: "UPDATE jobs SET command = ? WHERE id = ?", arguments: [command, job.id])
+        }
+        let database = self.database
+        let lastWrite = Mutex(Date.distantPast)
+        try await runTool(settings.ffmpeg, arguments, job: job, folder: folder) { line in
+            guard let duration, duration > 0, line.hasPrefix("out_time_us="),
+                  let micros = Double(line.dropFirst("out_time_us=".count)) else { return }
+            let due = lastWrite.withLock { last in
+                guard Date().timeIntervalSince(last) >= 0.5 else { return false }
+                last = Date()
+                return true
+            }
+            guard due else { return }
+            let progress = max(0, min(0.99, micros / 1_000_000 / duration))
+            try? database.queue.write { db in
+                try db.execute(sql: "UPDATE videos SET progress = ? WHERE id = ? AND status = 'converting'", arguments: [progress, job.videoId])
+            }
+        }
+    }
+
+    private func runTool(_ tool: String, _ arguments: [String], job: Job, folder: URL,
+                         progress: (@Sendable (Substring) -> Void)?) async throws {
+        let errorFile = folder.appendingPathComponent("stderr.txt")
+        let database = self.database
+        let result = try await Subprocess.run(tool, arguments, errorFile: errorFile, started: { pid in
+            try? database.queue.write { db in
+                try db.execute(sql: "UPDATE jobs SET pid = ? WHERE id = ?", arguments: [pid, job.id])
+            }
+        }, line: progress)
+        guard result.status == 0 else {
+            let detail = Self.lastLine((try? String(contentsOf: errorFile, encoding: .utf8)) ?? result.errorOutput)
+            throw ConversionFailure(reason: "ffmpeg could not convert the video" + (detail.isEmpty ? "." : ": \(detail)."))
+        }
+    }
+
+    static func lastLine(_ text: String) -> String {
+        let line = text.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+        return String(line.trimmingCharacters(in: .whitespaces).prefix(300))
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Runs a tool on its own thread (ffmpeg can take minutes; the cooperative pool must not wait on it).
+enum Subprocess {
+    struct Result: Sendable {
+        var status: Int32
+        var output: String
+        var errorOutput: String
+    }
+
+    /// Runs `tool` (looked up on PATH) with `arguments`. Standard output goes to `line` one line at a
+    /// time when given, otherwise it is collected; standard error goes to `errorFile` when given.
+    static func run(_ tool: String, _ arguments: [String], errorFile: URL? = nil,
+                    started: (@Sendable (Int32) -> Void)? = nil,
+                    line: (@Sendable (Substring) -> Void)? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try runBlocking(tool, arguments, errorFile: errorFile, started: started, line: line))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
+    private static func runBlocking(_ tool: String, _ arguments: [String], errorFile: URL?,
+                                    started: (@Sendable (Int32) -> Void)?, line: (@Sendable (Substring) -> Void)?) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        // Standard error goes to a file, never a pipe: a chatty tool must not block on a full pipe.
+        let errorURL = errorFile ?? FileManager.default.temporaryDirectory.appendingPathComponent("site-\(UUID().uuidString).stderr")
+        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let errorHandle = try FileHandle(forWritingTo: errorURL)
+        process.standardError = errorHandle
+        defer {
+            try? errorHandle.close()
+            if errorFile == nil { try? FileManager.default.removeItem(at: errorURL) }
+        }
+        try process.run()
+        started?(process.processIdentifier)
+        var collected = Data()
+        var pending = Data()
+        let reader = output.fileHandleForReading
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            if let line {
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 10) {
+                    line(Substring(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)))
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+            } else {
+                collected.append(chunk)
+            }
+        }
+        process.waitUntilExit()
+        let errorData = FileManager.default.contents(atPath: errorURL.path) ?? Data()
+        return Result(status: process.terminationStatus, output: String(decoding: collected, as: UTF8.self),
+                      errorOutput: String(decoding: errorData.suffix(64 * 1024), as: UTF8.self))
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import LocalCloud
+
+struct CloudCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cloud",
+        abstract: "Run the local cloud: Cognito, the video API, S3 and the conversion pipeline on loopback.",
+        discussion: """
+        A stand-in for every AWS service the app uses, speaking their real protocols, so the whole \
+        journey (sign up, MFA, upload, convert, watch) works with no AWS account. `site serve` starts \
+        it for you; run it alone to point other clients (boto3, the AWS CLI) at it.
+
+        On start it prints one line per endpoint:
+          cognito: URL      the endpoint_url for Cognito clients (JWKS at URL/<userPoolId>/.well-known/jwks.json)
+          api: URL          the video API of Sources/LocalCloud/Resources/openapi.yaml (also at URL/openapi.yaml)
+          s3: URL           path-style S3 with buckets video-temp-conversion and video-main
+          mailbox: URL      confirmation and reset codes (JSON with Accept: application/json)
+          userPoolId: ...   and clientId: ..., as in site.yml's `local` environment
+          credentials: FILE the S3 keys of this data folder, as an AWS credentials file (profile localcloud)
+        URL/_local/ shows the mailbox, users, videos and the conversion queue.
+
+        State (SQLite), objects and keys live in the data folder and survive restarts; queued and \
+        interrupted conversions resume. Conversion needs ffmpeg and ffprobe on PATH.
+
+        Examples:
+          site cloud
+          site cloud --port 0 --data /tmp/cloud
+          AWS_SHARED_CREDENTIALS_FILE=.local-cloud/aws-credentials AWS_PROFILE=localcloud \\
+            aws --endpoint-url http://127.0.0.1:9400 s3 ls s3://video-main/
+        """)
+
+    @Option(help: ArgumentHelp("The port to listen on (0 picks a free one).", valueName: "N"))
+    var port: Int = 9400
+
+    @Option(help: ArgumentHelp("The loopback address to listen on.", valueName: "HOST"))
+    var host: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("The data folder (state, objects, keys).", valueName: "DIR"))
+    var data: String = ".local-cloud"
+
+    @Option(name: .customLong("allow-origin"), parsing: .singleValue, help: ArgumentHelp(
+        "An origin whose pages may call the local cloud (CORS); repeatable. Default: the dev server's, http://127.0.0.1:8000 and http://localhost:8000.",
+        valueName: "ORIGIN"))
+    var allowOrigins: [String] = []
+
+    @Option(help: ArgumentHelp("How many conversions run at once.", valueName: "N"))
+    var workers: Int = 1
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
+        guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16.") }
+        for origin in allowOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
+            throw ValidationError("--allow-origin \(origin): an origin is scheme://host[:port] with no path, e.g. http://127.0.0.1:8000.")
+        }
+    }
+
+    func run() async throws {
+        var configuration = LocalCloudConfiguration(dataDirectory: URL(fileURLWithPath: data).standardizedFileURL)
+        configuration.port = port
+        configuration.host = host
+        configuration.workers = workers
+        if !allowOrigins.isEmpty { configuration.allowedOrigins = allowOrigins }
+        do {
+            try await LocalCloud.run(configuration) { endpoints in
+                let text = (endpoints.lines + ["overview: \(endpoints.overview)"]).joined(separator: "\n") + "\n"
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        } catch let error as LocalCloudError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,268 @@
+"""Starts `site cloud` (the local cloud) for the end-to-end tests and hands out clients.
+
+`site cloud --port 0 --data DIR` prints, once it listens:
+
+    cognito: http://127.0.0.1:PORT
+    api: http://127.0.0.1:PORT/api
+    s3: http://127.0.0.1:PORT
+    mailbox: http://127.0.0.1:PORT/_local/mailbox
+    userPoolId: us-east-1_LocalPool
+    clientId: localappclient0000000000000
+    credentials: DIR/aws-credentials (profile localcloud)
+
+The credentials file is an AWS shared credentials file holding the S3 keys of this data folder.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+LINE = re.compile(r"^(cognito|api|s3|mailbox|userPoolId|clientId|credentials): (.+)$")
+REGION = "us-east-1"
+
+
+class LocalCloud:
+    def __init__(self, binary: Path, data: Path, port: int = 0, extra_args: tuple[str, ...] = ()):
+        self.binary = Path(binary)
+        self.data = Path(data)
+        self.port = port
+        self.extra_args = extra_args
+        self.process: subprocess.Popen | None = None
+        self.endpoints: dict[str, str] = {}
+        self.output: list[str] = []
+
+    # -- life cycle -----------------------------------------------------------------------
+    def start(self, timeout: float = 60.0) -> "LocalCloud":
+        self.endpoints = {}
+        self.output = []
+        self.process = subprocess.Popen(
+            [str(self.binary), "cloud", "--port", str(self.port), "--data", str(self.data), *self.extra_args],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while len(self.endpoints) < 7:
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("site cloud did not print its endpoints:\n" + "".join(self.output))
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("site cloud exited:\n" + "".join(self.output))
+            self.output.append(line)
+            match = LINE.match(line.strip())
+            if match:
+                self.endpoints[match.group(1)] = match.group(2)
+        # Keep draining the output so the server never blocks on a full pipe.
+        threading.Thread(target=self._drain, daemon=True).start()
+        if self.port == 0:
+            self.port = int(self.endpoints["s3"].rsplit(":", 1)[1].split("/")[0])
+        return self
+
+    def _drain(self):
+        process = self.process
+        if process is None or process.stdout is None:
+            return
+        for line in process.stdout:
+            self.output.append(line)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- endpoints --------------------------------------------------------------------------
+    @property
+    def cognito_url(self) -> str: return self.endpoints["cognito"]
+
+    @property
+    def api_url(self) -> str: return self.endpoints["api"]
+
+    @property
+    def s3_url(self) -> str: return self.endpoints["s3"]
+
+    @property
+    def mailbox_url(self) -> str: return self.endpoints["mailbox"]
+
+    @property
+    def user_pool_id(self) -> str: return self.endpoints["userPoolId"]
+
+    @property
+    def client_id(self) -> str: return self.endpoints["clientId"]
+
+    @property
+    def credentials_file(self) -> Path:
+        return Path(self.endpoints["credentials"].split(" (profile")[0])
+
+    def s3_keys(self) -> tuple[str, str]:
+        parser = configparser.ConfigParser()
+        parser.read(self.credentials_file)
+        section = parser["localcloud"]
+        return section["aws_access_key_id"], section["aws_secret_access_key"]
+
+    # -- clients -------------------------------------------------------------------------------
+    def cognito(self):
+        """boto3 cognito-idp with nothing but the endpoint changed (unsigned operations need no keys;
+        dummy keys keep botocore from searching the machine for real ones)."""
+        return boto3.client("cognito-idp", region_name=REGION, endpoint_url=self.cognito_url,
+                            aws_access_key_id="unused", aws_secret_access_key="unused")
+
+    def cognito_admin(self):
+        key, secret = self.s3_keys()
+        return boto3.client("cognito-idp", region_name=REGION, endpoint_url=self.cognito_url,
+                            aws_access_key_id=key, aws_secret_access_key=secret)
+
+    def s3(self, **config):
+        key, secret = self.s3_keys()
+        return boto3.client("s3", region_name=REGION, endpoint_url=self.s3_url,
+                            aws_access_key_id=key, aws_secret_access_key=secret,
+                            config=Config(s3={"addressing_style": "path"}, **config))
+
+    def mailbox(self) -> list[dict]:
+        request = urllib.request.Request(self.mailbox_url, headers={"Accept": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["messages"]
+
+    def latest_code(self, email: str, kind: str | None = None) -> str:
+        for message in reversed(self.mailbox()):
+            if message["to"] == email and (kind is None or message["kind"] == kind):
+                return message["code"]
+        raise AssertionError(f"no {kind or ''} message for {email} in the mailbox")
+
+    def state(self) -> dict:
+        """The `/_local/` overview as JSON: users, videos, jobs and the mailbox."""
+        request = urllib.request.Request(self.s3_url + "/_local/", headers={"Accept": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+def cloud_binary() -> Path:
+    repo = Path(__file__).resolve().parents[2]
+    return Path(os.environ.get("SITE_BIN") or repo / ".build" / "debug" / "site")
+
+
+# -- users ---------------------------------------------------------------------------------------
+def totp(secret_base32: str, at: float | None = None, step_offset: int = 0) -> str:
+    """RFC 6238 (SHA-1, 6 digits, 30 s), computed here independently of the server."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    padded = secret_base32.upper() + "=" * (-len(secret_base32) % 8)
+    key = base64.b32decode(padded)
+    counter = int((time.time() if at is None else at) // 30) + step_offset
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"
+
+
+def fresh_totp(secret: str, used: set[str] | None = None) -> str:
+    """A code for now that is not in `used` (a code is accepted once); waits for the next step if needed."""
+    while True:
+        code = totp(secret)
+        if used is None or code not in used:
+            if used is not None:
+                used.add(code)
+            return code
+        time.sleep(1)
+
+
+def register_user(cloud: LocalCloud, email: str, password: str = "Correct-Horse-9") -> dict:
+    """Signs a user up, confirms them with the mailbox's code, signs in with USER_PASSWORD_AUTH and
+    sets up TOTP. Returns {"sub", "email", "password", "secret", "used", "tokens"} where tokens is
+    the AuthenticationResult (AccessToken, IdToken, RefreshToken)."""
+    client = cloud.cognito()
+    signed_up = client.sign_up(ClientId=cloud.client_id, Username=email, Password=password,
+                               UserAttributes=[{"Name": "email", "Value": email}])
+    client.confirm_sign_up(ClientId=cloud.client_id, Username=email,
+                           ConfirmationCode=cloud.latest_code(email, "confirmation"))
+    started = client.initiate_auth(ClientId=cloud.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                   AuthParameters={"USERNAME": email, "PASSWORD": password})
+    assert started["ChallengeName"] == "MFA_SETUP", started
+    associated = client.associate_software_token(Session=started["Session"])
+    secret = associated["SecretCode"]
+    used: set[str] = set()
+    verified = client.verify_software_token(Session=associated["Session"], UserCode=fresh_totp(secret, used))
+    assert verified["Status"] == "SUCCESS", verified
+    done = client.respond_to_auth_challenge(ClientId=cloud.client_id, ChallengeName="MFA_SETUP",
+                                            Session=verified["Session"],
+                                            ChallengeResponses={"USERNAME": email})
+    return {"sub": signed_up["UserSub"], "email": email, "password": password, "secret": secret,
+            "used": used, "tokens": done["AuthenticationResult"]}
+
+
+# -- plain HTTP for the cloud tests (http.client: no header is added or re-encoded behind our back) --
+class HttpResponse:
+    def __init__(self, status: int, reason: str, headers, body: bytes):
+        self.status, self.reason, self.headers, self.body = status, reason, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"<HTTP {self.status} {self.reason} {self.body[:300]!r}>"
+
+
+def http_request(method: str, url: str, body: bytes | None = None, headers: dict | None = None,
+                 timeout: float = 60.0) -> HttpResponse:
+    """Sends exactly one request to `url` as given (path and query are not re-encoded)."""
+    import http.client
+    import urllib.parse
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        connection.request(method, target, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return HttpResponse(response.status, response.reason, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+def api_call(cloud: LocalCloud, method: str, path: str, token: str | None = None, body=None,
+             raw: bytes | None = None, query: dict | None = None, headers: dict | None = None,
+             timeout: float = 60.0) -> HttpResponse:
+    """Calls the video API (`cloud.api_url` + path) with `Authorization: Bearer token`; `body` is
+    sent as JSON, `raw` as is."""
+    import urllib.parse
+    url = cloud.api_url + path
+    if query:
+        url += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+    sent = dict(headers or {})
+    if token is not None:
+        sent.setdefault("Authorization", f"Bearer {token}")
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+    if data is not None:
+        sent.setdefault("Content-Type", "application/json")
+    return http_request(method, url, data, sent, timeout)
