@@ -1,0 +1,180 @@
+import Crypto
+import Foundation
+import NIOCore
+import SigV4
+import Testing
+@testable import LocalCloud
+
+@Suite("Byte ranges")
+struct ByteRangeTests {
+    @Test("single, open-ended, suffix and clamped ranges", arguments: [
+        ("bytes=2-5", ByteRange.range(2, 5)),
+        ("bytes=10-", .range(10, 99)),
+        ("bytes=-4", .range(96, 99)),
+        ("bytes=-500", .range(0, 99)),
+        ("bytes=90-200", .range(90, 99)),
+        ("bytes=100-", .unsatisfiable),
+        ("bytes=-0", .unsatisfiable),
+        ("bytes=5-2", .whole),
+        ("bytes=0-1,5-6", .whole),
+        ("items=0-5", .whole),
+    ])
+    func parse(header: String, expected: ByteRange) {
+        #expect(ByteRange.parse(header, size: 100) == expected)
+    }
+}
+
+@Suite("Video API rules")
+struct VideoRulesTests {
+    @Test("file names: refused shapes", arguments: ["", ".", "..", "a/b", "a\\b", "a\u{0}b", "a\u{1f}b", "a\u{85}b",
+                                                     String(repeating: "x", count: 256)])
+    func refusedNames(name: String) {
+        #expect(VideoAPI.fileNameProblem(name) != nil)
+    }
+
+    @Test("file names: accepted", arguments: ["clip.mp4", "vídeo 🎬.mov", "..hidden", "a..b", String(repeating: "é", count: 255)])
+    func acceptedNames(name: String) {
+        #expect(VideoAPI.fileNameProblem(name) == nil)
+    }
+
+    @Test("video ids are 128 random bits in lowercase base32 and match the document's pattern")
+    func ids() throws {
+        let pattern = try Regex("^[a-z2-7]{25}[aeimquy4]$")
+        var seen = Set<String>()
+        for _ in 0..<200 {
+            let id = VideoAPI.newVideoId()
+            #expect(id.wholeMatch(of: pattern) != nil)
+            #expect(VideoAPI.isVideoId(id))
+            seen.insert(id)
+        }
+        #expect(seen.count == 200)
+        #expect(!VideoAPI.isVideoId("aaaaaaaaaaaaaaaaaaaaaaaaab"))
+    }
+
+    @Test("part sizes keep every upload within 10,000 parts of at least 16 MiB")
+    func partSizes() {
+        let mebibyte: Int64 = 1 << 20
+        #expect(VideoAPI.partSize(for: 1) == 16 * mebibyte)
+        #expect(VideoAPI.partSize(for: 2 << 30) == 16 * mebibyte)
+        let sizes: [Int64] = [200 << 30, 5 << 40, (5 << 40) - 1]
+        for size in sizes {
+            let part = VideoAPI.partSize(for: size)
+            #expect((size + part - 1) / part <= 10_000)
+            #expect(part % mebibyte == 0)
+        }
+    }
+
+    @Test("titles drop the last extension only")
+    func titles() {
+        #expect(VideoAPI.title(of: "Holiday 2024.mp4") == "Holiday 2024")
+        #expect(VideoAPI.title(of: "a.b.mov") == "a.b")
+        #expect(VideoAPI.title(of: "noext") == "noext")
+        #expect(VideoAPI.title(of: ".mp4") == ".mp4")
+    }
+}
+
+@Suite("Object store")
+struct ObjectStoreTests {
+    static func store() throws -> (ObjectStore, URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let database = try CloudDatabase(path: folder.appendingPathComponent("cloud.sqlite").path)
+        return (try ObjectStore(database: database, root: folder.appendingPathComponent("s3"), buckets: ["b"]), folder)
+    }
+
+    static func body(_ chunks: [[UInt8]]) -> AsyncStream<ByteBuffer> {
+        AsyncStream { continuation in
+            for chunk in chunks { continuation.yield(ByteBuffer(bytes: chunk)) }
+            continuation.finish()
+        }
+    }
+
+    @Test("a put streams to one file, its ETag is the MD5, and an overwrite removes the old file")
+    func putAndOverwrite() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try await store.put(bucket: "b", key: "a/../b", contentType: "text/plain", metadata: ["x": "1"],
+                                        body: Self.body([Array("hello ".utf8), Array("world".utf8)]), expectedLength: 11, expectedSHA256: nil)
+        #expect(first.etag == hexEncoded(Insecure.MD5.hash(data: Array("hello world".utf8))))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store.path(first.file))) == Data("hello world".utf8))
+        let second = try await store.put(bucket: "b", key: "a/../b", contentType: "text/plain", metadata: [:],
+                                         body: Self.body([Array("bye".utf8)]), expectedLength: 3, expectedSHA256: nil)
+        #expect(!FileManager.default.fileExists(atPath: store.path(first.file)))
+        let stored = try #require(try await store.object(bucket: "b", key: "a/../b"))
+        #expect(stored.file == second.file && stored.etag == second.etag && stored.size == 3 && stored.metadata.isEmpty)
+        // Keys never become paths: the only files are the store's own.
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s3/objects").path)
+        #expect(files == [String(second.file.dropFirst("objects/".count))])
+    }
+
+    @Test("a body shorter than its Content-Length or with the wrong SHA-256 leaves no object and no file")
+    func refusedBodies() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        await #expect(throws: StoreError.self) {
+            _ = try await store.put(bucket: "b", key: "k", contentType: "x", metadata: [:], body: Self.body([[1, 2]]),
+                                    expectedLength: 3, expectedSHA256: nil)
+        }
+        await #expect(throws: StoreError.self) {
+            _ = try await store.put(bucket: "b", key: "k", contentType: "x", metadata: [:], body: Self.body([[1, 2]]),
+                                    expectedLength: 2, expectedSHA256: String(repeating: "0", count: 64))
+        }
+        #expect(try await store.object(bucket: "b", key: "k") == nil)
+        for folderName in ["objects", "tmp"] {
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s3/\(folderName)").path).isEmpty)
+        }
+    }
+
+    @Test("listing with a prefix, a delimiter and pages")
+    func listing() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for key in ["a/1", "a/2", "b/x/1", "b/x/2", "b/y", "c"] {
+            _ = try await store.put(bucket: "b", key: key, contentType: "x", metadata: [:], body: Self.body([[0]]),
+                                    expectedLength: 1, expectedSHA256: nil)
+        }
+        let top = try await store.list(bucket: "b", prefix: "", delimiter: "/", after: nil, maxKeys: 1000)
+        #expect(top.objects.map(\.key) == ["c"])
+        #expect(top.commonPrefixes == ["a/", "b/"])
+        let underB = try await store.list(bucket: "b", prefix: "b/", delimiter: "/", after: nil, maxKeys: 1000)
+        #expect(underB.objects.map(\.key) == ["b/y"] && underB.commonPrefixes == ["b/x/"])
+        var keys: [String] = []
+        var after: String?
+        repeat {
+            let page = try await store.list(bucket: "b", prefix: "", delimiter: nil, after: after, maxKeys: 4)
+            keys += page.objects.map(\.key)
+            after = page.truncated ? page.last : nil
+        } while after != nil
+        #expect(keys == ["a/1", "a/2", "b/x/1", "b/x/2", "b/y", "c"])
+    }
+
+    @Test("multipart: parts join in order, the ETag has S3's multipart form, small middle parts are refused")
+    func multipart() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let upload = try await store.createUpload(bucket: "b", key: "big", contentType: "video/mp4", metadata: [:])
+        let big = [UInt8](repeating: 7, count: Int(ObjectStore.minimumPartSize))
+        let one = try await store.putPart(uploadId: upload, bucket: "b", key: "big", partNumber: 1, body: Self.body([big]),
+                                          expectedLength: nil, expectedSHA256: nil)
+        let two = try await store.putPart(uploadId: upload, bucket: "b", key: "big", partNumber: 2, body: Self.body([[1, 2, 3]]),
+                                          expectedLength: 3, expectedSHA256: nil)
+        await #expect(throws: StoreError.self) {
+            _ = try await store.complete(uploadId: upload, bucket: "b", key: "big", parts: [(2, two.etag), (1, one.etag)])
+        }
+        let object = try await store.complete(uploadId: upload, bucket: "b", key: "big", parts: [(1, "\"\(one.etag)\""), (2, two.etag)])
+        let joined = hexDecoded(one.etag) + hexDecoded(two.etag)
+        #expect(object.etag == hexEncoded(Insecure.MD5.hash(data: joined)) + "-2")
+        #expect(object.size == Int64(big.count) + 3)
+        await #expect(throws: StoreError.self) { _ = try await store.upload(upload, bucket: "b", key: "big") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s3/parts").path).isEmpty)
+
+        let small = try await store.createUpload(bucket: "b", key: "small", contentType: "x", metadata: [:])
+        let a = try await store.putPart(uploadId: small, bucket: "b", key: "small", partNumber: 1, body: Self.body([[1]]),
+                                        expectedLength: 1, expectedSHA256: nil)
+        let b = try await store.putPart(uploadId: small, bucket: "b", key: "small", partNumber: 2, body: Self.body([[2]]),
+                                        expectedLength: 1, expectedSHA256: nil)
+        await #expect {
+            _ = try await store.complete(uploadId: small, bucket: "b", key: "small", parts: [(1, a.etag), (2, b.etag)])
+        } throws: { ($0 as? StoreError)?.code == "EntityTooSmall" }
+    }
+}
