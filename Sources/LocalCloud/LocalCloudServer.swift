@@ -88,6 +88,7 @@ public enum LocalCloud {
         logger.logLevel = .warning
         let app = Application(
             responder: CloudResponder(routes: routes),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

@@ -96,9 +96,11 @@ public final class ObjectStore: Sendable {
     /// Streams `body` into the store as `bucket/key`. `expectedLength` (Content-Length) and
     /// `expectedSHA256` (a signed `x-amz-content-sha256`) are checked before the object appears.
     public func put<Body: AsyncSequence>(bucket: String, key: String, contentType: String, metadata: [String: String],
-                                         body: Body, expectedLength: Int64?, expectedSHA256: String?) async throws -> StoredObject
+                                         body: Body, expectedLength: Int64?, expectedSHA256: String?,
+                                         expectedMD5: String? = nil) async throws -> StoredObject
     where Body.Element == ByteBuffer {
-        let written = try await receive(body, expectedLength: expectedLength, expectedSHA256: expectedSHA256, folder: "objects")
+        let written = try await receive(body, expectedLength: expectedLength, expectedSHA256: expectedSHA256,
+                                        expectedMD5: expectedMD5, folder: "objects")
         let object = StoredObject(bucket: bucket, key: key, file: written.file, size: written.size,
                                   etag: written.md5, contentType: contentType, metadata: metadata, lastModified: Date())
         try await commit(object)
@@ -237,10 +239,12 @@ public final class ObjectStore: Sendable {
     }
 
     public func putPart<Body: AsyncSequence>(uploadId: String, bucket: String, key: String, partNumber: Int, body: Body,
-                                             expectedLength: Int64?, expectedSHA256: String?) async throws -> StoredPart
+                                             expectedLength: Int64?, expectedSHA256: String?,
+                                             expectedMD5: String? = nil) async throws -> StoredPart
     where Body.Element == ByteBuffer {
         _ = try await upload(uploadId, bucket: bucket, key: key)
-        let written = try await receive(body, expectedLength: expectedLength, expectedSHA256: expectedSHA256, folder: "parts")
+        let written = try await receive(body, expectedLength: expectedLength, expectedSHA256: expectedSHA256,
+                                        expectedMD5: expectedMD5, folder: "parts")
         let part = StoredPart(partNumber: partNumber, size: written.size, etag: written.md5, lastModified: Date())
         let replaced: String?
         do {
@@ -357,12 +361,14 @@ public final class ObjectStore: Sendable {
     /// Writes the body to a temporary file, hashing as it goes; checks length and SHA-256; flushes
     /// it to disk and renames it into `folder`. The temporary file is removed on any failure.
     private func receive<Body: AsyncSequence>(_ body: Body, expectedLength: Int64?, expectedSHA256: String?,
-                                              folder: String) async throws -> Written where Body.Element == ByteBuffer {
+                                              expectedMD5: String?, folder: String) async throws -> Written
+    where Body.Element == ByteBuffer {
         let temporary = "tmp/" + Self.randomToken(bytes: 16)
         let final = folder + "/" + Self.randomToken(bytes: 16)
         var md5 = Insecure.MD5()
         var sha256: SHA256? = expectedSHA256 == nil ? nil : SHA256()
         var size: Int64 = 0
+        var md5Digest: [UInt8] = []
         do {
             let output = try FileWriter(path: path(temporary))
             defer { output.close() }
@@ -380,6 +386,10 @@ public final class ObjectStore: Sendable {
             if let expectedLength, size != expectedLength {
                 throw StoreError(code: "IncompleteBody", message: "You did not provide the number of bytes specified by the Content-Length HTTP header.", status: 400)
             }
+            md5Digest = Array(md5.finalize())
+            if let expectedMD5, Data(base64Encoded: expectedMD5).map(Array.init) != md5Digest {
+                throw StoreError(code: "BadDigest", message: "The Content-MD5 you specified did not match what we received.", status: 400)
+            }
             if let expectedSHA256, let sha256, hexEncoded(sha256.finalize()) != expectedSHA256.lowercased() {
                 throw StoreError(code: "XAmzContentSHA256Mismatch", message: "The provided 'x-amz-content-sha256' header does not match what was computed.", status: 400)
             }
@@ -390,7 +400,7 @@ public final class ObjectStore: Sendable {
             unlink(path(temporary))
             throw error
         }
-        return Written(file: final, size: size, md5: hexEncoded(md5.finalize()))
+        return Written(file: final, size: size, md5: hexEncoded(md5Digest))
     }
 
     static func randomToken(bytes count: Int) -> String {

@@ -46,7 +46,7 @@ final class Pipeline: Sendable {
                        arguments: ["\(object.bucket)/\(object.key)", now])
         guard let id = try String.fetchOne(db, sql: "SELECT id FROM videos WHERE uploadKey = ? AND status = 'uploading'",
                                            arguments: [object.key]) else { return }
-        try db.execute(sql: "UPDATE videos SET status = 'queued', uploadId = NULL WHERE id = ?", arguments: [id])
+        try db.execute(sql: "UPDATE videos SET status = 'queued' WHERE id = ?", arguments: [id])
         try db.execute(sql: """
             INSERT INTO jobs (videoId, bucket, key, state, createdAt, updatedAt) VALUES (?, ?, ?, 'queued', ?, ?)
             """, arguments: [id, object.bucket, object.key, now, now])
@@ -238,7 +238,7 @@ final class Pipeline: Sendable {
         let result = try await Subprocess.run(settings.ffprobe, ["-v", "error", "-show_entries", "format=duration:stream=codec_type",
                                                                  "-of", "json", input])
         guard result.status == 0 else {
-            let detail = Self.lastLine(result.errorOutput)
+            let detail = Self.lastLine(result.errorOutput, hiding: [input])
             throw ConversionFailure(reason: "No video stream found: the file is not a video that can be read"
                                     + (detail.isEmpty ? "." : " (\(detail))."))
         }
@@ -296,13 +296,23 @@ final class Pipeline: Sendable {
             }
         }, line: progress)
         guard result.status == 0 else {
-            let detail = Self.lastLine((try? String(contentsOf: errorFile, encoding: .utf8)) ?? result.errorOutput)
+            let detail = Self.lastLine((try? String(contentsOf: errorFile, encoding: .utf8)) ?? result.errorOutput,
+                                       hiding: [store.root.path, folder.path])
             throw ConversionFailure(reason: "ffmpeg could not convert the video" + (detail.isEmpty ? "." : ": \(detail)."))
         }
     }
 
-    static func lastLine(_ text: String) -> String {
-        let line = text.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+    /// The tool's last line of output for a person to read, without our file paths: a line that
+    /// begins with a path ("/…/objects/ab12: Invalid data…") keeps only what follows it.
+    static func lastLine(_ text: String, hiding paths: [String]) -> String {
+        var line = text.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+        for path in paths where line.contains(path) {
+            if line.hasPrefix(path), let colon = line.range(of: ": ") {
+                line = String(line[colon.upperBound...])
+            } else {
+                line = line.replacingOccurrences(of: path, with: "…")
+            }
+        }
         return String(line.trimmingCharacters(in: .whitespaces).prefix(300))
     }
 }

@@ -34,7 +34,9 @@ struct S3Service: Sendable {
                     $0 == credentials.accessKeyId ? credentials : nil
                 }
             } catch {
-                throw Failure(status: 403, code: error.code.rawValue, message: error.message)
+                // S3 answers an expired presigned URL with AccessDenied.
+                let code = error.code == .expired ? "AccessDenied" : error.code.rawValue
+                throw Failure(status: 403, code: code, message: error.message)
             }
             _ = identity
             return try await route(request, signable)
@@ -168,7 +170,7 @@ struct S3Service: Sendable {
     private func putObject(_ request: Request, _ signable: SignableRequest, bucket: String, key: String) async throws -> Response {
         let object = try await store.put(bucket: bucket, key: key, contentType: contentType(signable), metadata: userMetadata(signable),
                                          body: try body(request, signable), expectedLength: try contentLength(signable),
-                                         expectedSHA256: payloadHash(signable))
+                                         expectedSHA256: payloadHash(signable), expectedMD5: signable.header("content-md5"))
         return Reply.empty(200, headers: [("ETag", "\"\(object.etag)\"")])
     }
 
@@ -178,7 +180,7 @@ struct S3Service: Sendable {
         }
         let part = try await store.putPart(uploadId: uploadId, bucket: bucket, key: key, partNumber: number,
                                            body: try body(request, signable), expectedLength: try contentLength(signable),
-                                           expectedSHA256: payloadHash(signable))
+                                           expectedSHA256: payloadHash(signable), expectedMD5: signable.header("content-md5"))
         return Reply.empty(200, headers: [("ETag", "\"\(part.etag)\"")])
     }
 

@@ -1,0 +1,279 @@
+"""The local cloud's conversion pipeline: a real non-MP4 clip uploaded through the API becomes a
+playable, faststart H.264/AAC MP4 with a JPEG thumbnail; a file that is not a video fails with a
+message a person understands; a conversion interrupted by SIGKILL finishes after a restart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
+
+TEMP = "video-temp-conversion"
+MAIN = "video-main"
+ORDER = {"uploading": 0, "queued": 1, "converting": 2, "ready": 3, "failed": 3}
+FFMPEG, FFPROBE = shutil.which("ffmpeg") or "/usr/bin/ffmpeg", shutil.which("ffprobe") or "/usr/bin/ffprobe"
+
+
+def require_binary() -> Path:
+    binary = cloud_binary()
+    if not binary.exists():
+        pytest.skip(f"{binary} is not built")
+    if not Path(FFMPEG).exists() or not Path(FFPROBE).exists():
+        pytest.skip("ffmpeg/ffprobe are not installed")
+    return binary
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    started = LocalCloud(require_binary(), tmp_path_factory.mktemp("cloud")).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def user(cloud):
+    return register_user(cloud, f"pipeline-{uuid.uuid4().hex[:6]}@example.com")
+
+
+def make_clip(path: Path, seconds: int, size: str, rate: int = 25) -> Path:
+    subprocess.run([FFMPEG, "-v", "error", "-y",
+                    "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size={size}:rate={rate}",
+                    "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+                    "-c:v", "mpeg4", "-q:v", "5", "-c:a", "mp2", "-shortest", str(path)],
+                   check=True, timeout=300)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    require_binary()
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.avi", 4, "320x240")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def get_video(cloud, user, video_id) -> dict:
+    response = api_call(cloud, "GET", f"/videos/{video_id}", user["tokens"]["AccessToken"])
+    assert response.status == 200, response
+    video = response.json()
+    assert set(video) == {"id", "title", "status", "sizeBytes", "durationSeconds", "createdAt", "playbackUrl",
+                          "thumbnailUrl", "error", "progress"}, video
+    return video
+
+
+def upload(cloud, user, path: Path, file_name: str, content_type: str) -> dict:
+    data = path.read_bytes()
+    response = api_call(cloud, "POST", "/videos/upload-url", user["tokens"]["AccessToken"],
+                        body={"fileName": file_name, "contentType": content_type, "size": len(data)})
+    assert response.status == 200, response
+    created = response.json()
+    put = http_request("PUT", created["uploadUrl"], data, {"Content-Type": content_type}, timeout=300)
+    assert put.status == 200, put
+    return created
+
+
+def wait_for(cloud, user, video_id, statuses, timeout: float, history: list | None = None) -> dict:
+    """Polls the video until its status is in `statuses`; records (status, progress) changes."""
+    history = [] if history is None else history
+    deadline = time.monotonic() + timeout
+    while True:
+        video = get_video(cloud, user, video_id)
+        step = (video["status"], video["progress"])
+        if not history or history[-1] != step:
+            history.append(step)
+        if video["status"] in statuses:
+            return video
+        if time.monotonic() > deadline:
+            raise AssertionError(f"video {video_id} still {video['status']} after {timeout:.0f} s; "
+                                 f"history {history}; server output:\n{''.join(cloud.output[-40:])}")
+        time.sleep(0.2)
+
+
+def ffprobe(path: Path) -> dict:
+    result = subprocess.run([FFPROBE, "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+                            capture_output=True, text=True, check=True, timeout=60)
+    return json.loads(result.stdout)
+
+
+def top_level_boxes(data: bytes) -> list[str]:
+    """The types of the top-level ISO BMFF boxes, in file order."""
+    boxes, offset = [], 0
+    while offset < len(data):
+        assert offset + 8 <= len(data), f"truncated box header at {offset}"
+        size = int.from_bytes(data[offset:offset + 4], "big")
+        kind = data[offset + 4:offset + 8].decode("latin-1")
+        header = 8
+        if size == 1:
+            size = int.from_bytes(data[offset + 8:offset + 16], "big")
+            header = 16
+        elif size == 0:
+            size = len(data) - offset
+        assert size >= header, f"box {kind!r} at {offset} has size {size}"
+        boxes.append(kind)
+        offset += size
+    assert offset == len(data), "the last box runs past the end of the file"
+    return boxes
+
+
+def check_mp4(path: Path, seconds: float) -> dict:
+    data = path.read_bytes()
+    boxes = top_level_boxes(data)
+    assert boxes[0] == "ftyp", boxes
+    assert "moov" in boxes and "mdat" in boxes, boxes
+    assert boxes.index("moov") < boxes.index("mdat"), f"moov after mdat (not faststart): {boxes}"
+    probe = ffprobe(path)
+    codecs = {s["codec_type"]: s["codec_name"] for s in probe["streams"]}
+    assert codecs.get("video") == "h264", probe["streams"]
+    assert codecs.get("audio") == "aac", probe["streams"]
+    assert abs(float(probe["format"]["duration"]) - seconds) < 0.5, probe["format"]
+    return probe
+
+
+def assert_temp_object_gone(cloud, key: str, grace: float = 5.0):
+    s3 = cloud.s3()
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            s3.head_object(Bucket=TEMP, Key=key)
+        except ClientError as error:
+            assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 404, error.response
+            return
+        assert time.monotonic() < deadline, f"{TEMP}/{key} is still there after the video became ready"
+        time.sleep(0.5)
+
+
+def mentions(document, text: str) -> bool:
+    return text in json.dumps(document, ensure_ascii=False)
+
+
+# -- tests -----------------------------------------------------------------------------------------
+def test_avi_upload_becomes_a_playable_faststart_mp4_with_thumbnail(cloud, user, clip, tmp_path):
+    created = upload(cloud, user, clip, "Test Clip.avi", "video/x-msvideo")
+    video_id, key = created["videoId"], created["key"]
+    history: list = []
+    video = wait_for(cloud, user, video_id, {"ready", "failed"}, 120, history)
+    print("status history:", history)
+    assert video["status"] == "ready", video
+
+    statuses = [status for status, _ in history]
+    assert statuses[-1] == "ready"
+    assert "uploading" not in statuses[1:], history
+    assert [ORDER[s] for s in statuses] == sorted(ORDER[s] for s in statuses), f"statuses went back: {history}"
+    progress = [p for s, p in history if s == "converting" and p is not None]
+    assert all(0 <= p <= 1 for p in progress), history
+    assert progress == sorted(progress), f"progress went back: {history}"
+    assert all(p is None for s, p in history if s != "converting"), history
+
+    assert video["title"] == "Test Clip"
+    assert video["sizeBytes"] == clip.stat().st_size
+    assert video["error"] is None and video["progress"] is None
+    assert video["durationSeconds"] is not None and abs(video["durationSeconds"] - 4) < 0.5, video
+
+    # The playback URL works with plain HTTP, and with a range.
+    played = http_request("GET", video["playbackUrl"], timeout=60)
+    assert played.status == 200, played
+    mp4 = tmp_path / "played.mp4"
+    mp4.write_bytes(played.body)
+    check_mp4(mp4, 4)
+    ranged = http_request("GET", video["playbackUrl"], headers={"Range": "bytes=0-99"})
+    assert ranged.status == 206, ranged
+    assert ranged.body == played.body[:100]
+    assert ranged.headers["Content-Range"] == f"bytes 0-99/{len(played.body)}"
+
+    assert video["thumbnailUrl"], video
+    thumbnail = http_request("GET", video["thumbnailUrl"])
+    assert thumbnail.status == 200, thumbnail
+    print("thumbnail Content-Type:", thumbnail.headers.get("Content-Type"), len(thumbnail.body), "bytes")
+    assert thumbnail.body[:2] == b"\xff\xd8", thumbnail.body[:16]
+    assert thumbnail.body.rstrip(b"\x00")[-2:] == b"\xff\xd9", thumbnail.body[-16:]
+
+    # The upload is gone from the temporary bucket; the outputs live under the user's sub.
+    assert_temp_object_gone(cloud, key)
+    outputs = [o["Key"] for o in cloud.s3().list_objects_v2(Bucket=MAIN).get("Contents", []) if video_id in o["Key"]]
+    assert len(outputs) >= 2, outputs
+    assert all(user["sub"] in k for k in outputs), outputs
+
+    # The overview knows the video and its job.
+    state = cloud.state()
+    assert {"users", "videos", "jobs", "mailbox"} <= set(state), list(state)
+    assert mentions(state["videos"], video_id), state["videos"]
+    assert mentions(state["jobs"], video_id), state["jobs"]
+
+    # A fresh GET hands out working URLs again.
+    again = get_video(cloud, user, video_id)
+    assert http_request("GET", again["playbackUrl"], headers={"Range": "bytes=0-7"}).status == 206
+
+
+def test_a_text_file_named_mp4_fails_with_an_understandable_error(cloud, user, tmp_path):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("These are my meeting notes, not a video.\n" * 200)
+    created = upload(cloud, user, notes, "notes.mp4", "video/mp4")
+    history: list = []
+    video = wait_for(cloud, user, created["videoId"], {"ready", "failed"}, 120, history)
+    print("status history:", history)
+    print("error:", video["error"])
+    assert video["status"] == "failed", video
+    error = video["error"]
+    assert isinstance(error, str) and error.strip(), video
+    lowered = error.lower()
+    assert any(phrase in lowered for phrase in ("no video stream", "not a video", "isn't a video",
+                                                "not a valid video", "no video")), error
+    assert "\n" not in error.strip() and len(error) <= 300, error
+    assert str(cloud.data) not in error and "/tmp/" not in error, error
+    assert video["playbackUrl"] is None and video["progress"] is None, video
+    assert video["title"] == "notes"
+    # It stays failed.
+    time.sleep(2)
+    assert get_video(cloud, user, created["videoId"])["status"] == "failed"
+    assert mentions(cloud.state()["jobs"], created["videoId"])
+
+
+def test_a_conversion_killed_by_sigkill_finishes_after_a_restart(tmp_path):
+    binary = require_binary()
+    long_clip = make_clip(tmp_path / "long.avi", 60, "1280x720")
+    own = LocalCloud(binary, tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    own.start()
+    try:
+        person = register_user(own, f"restart-{uuid.uuid4().hex[:6]}@example.com")
+        created = upload(own, person, long_clip, "long take.avi", "video/x-msvideo")
+        video_id = created["videoId"]
+        history: list = []
+        video = wait_for(own, person, video_id, {"converting", "ready", "failed"}, 120, history)
+        assert video["status"] == "converting", f"conversion was not caught running: {history}"
+        time.sleep(1.0)  # let ffmpeg write some output
+        before = get_video(own, person, video_id)
+        print("before the kill:", before["status"], before["progress"])
+        own.kill()
+
+        own.start()
+        after_restart = get_video(own, person, video_id)
+        print("after the restart:", after_restart["status"], after_restart["progress"])
+        assert after_restart["status"] in {"queued", "converting", "ready"}, after_restart
+        video = wait_for(own, person, video_id, {"ready", "failed"}, 400, history)
+        print("status history:", history)
+        assert video["status"] == "ready", video
+        assert abs(video["durationSeconds"] - 60) < 1, video
+
+        played = http_request("GET", video["playbackUrl"], timeout=120)
+        assert played.status == 200, played
+        mp4 = tmp_path / "long.mp4"
+        mp4.write_bytes(played.body)
+        check_mp4(mp4, 60)
+        assert http_request("GET", video["thumbnailUrl"]).body[:2] == b"\xff\xd8"
+        assert_temp_object_gone(own, created["key"])
+
+        state = own.state()
+        assert mentions(state["jobs"], video_id), state["jobs"]
+        assert mentions(state["videos"], video_id), state["videos"]
+        leftovers = subprocess.run(["pgrep", "-af", "ffmpeg"], capture_output=True, text=True).stdout
+        print("ffmpeg processes still running:", [line for line in leftovers.splitlines() if str(tmp_path) in line])
+    finally:
+        own.stop()
