@@ -299,14 +299,10 @@ public final class ObjectStore: Sendable {
             }
             chosen.append(part)
         }
-        // Concatenate into a temporary file, then commit it like a PUT.
-        let temporary = "tmp/" + Self.randomToken(bytes: 16)
-        let final = "objects/" + Self.randomToken(bytes: 16)
+        // Concatenate into a new file, then commit it like a PUT.
         var digest = Insecure.MD5()
         var total: Int64 = 0
-        do {
-            let output = try FileWriter(path: path(temporary))
-            defer { output.close() }
+        let final = try await writeAtomically(into: "objects") { output in
             for (part, file) in chosen {
                 let input = open(path(file), O_RDONLY | O_CLOEXEC)
                 guard input >= 0 else { throw StoreError.invalidPart("part \(part.partNumber) is missing on disk") }
@@ -321,12 +317,6 @@ public final class ObjectStore: Sendable {
                 }
                 digest.update(data: hexDecoded(part.etag))
             }
-            try output.sync()
-            output.close()
-            guard rename(path(temporary), path(final)) == 0 else { throw POSIXError(.EIO) }
-        } catch {
-            unlink(path(temporary))
-            throw error
         }
         let etag = hexEncoded(digest.finalize()) + "-\(chosen.count)"
         let object = StoredObject(bucket: bucket, key: key, file: final, size: total, etag: etag,
@@ -363,15 +353,11 @@ public final class ObjectStore: Sendable {
     private func receive<Body: AsyncSequence>(_ body: Body, expectedLength: Int64?, expectedSHA256: String?,
                                               expectedMD5: String?, folder: String) async throws -> Written
     where Body.Element == ByteBuffer {
-        let temporary = "tmp/" + Self.randomToken(bytes: 16)
-        let final = folder + "/" + Self.randomToken(bytes: 16)
         var md5 = Insecure.MD5()
         var sha256: SHA256? = expectedSHA256 == nil ? nil : SHA256()
         var size: Int64 = 0
         var md5Digest: [UInt8] = []
-        do {
-            let output = try FileWriter(path: path(temporary))
-            defer { output.close() }
+        let final = try await writeAtomically(into: folder) { output in
             for try await buffer in body {
                 try buffer.withUnsafeReadableBytes { bytes in
                     md5.update(bufferPointer: bytes)
@@ -393,6 +379,19 @@ public final class ObjectStore: Sendable {
             if let expectedSHA256, let sha256, hexEncoded(sha256.finalize()) != expectedSHA256.lowercased() {
                 throw StoreError(code: "XAmzContentSHA256Mismatch", message: "The provided 'x-amz-content-sha256' header does not match what was computed.", status: 400)
             }
+        }
+        return Written(file: final, size: size, md5: hexEncoded(md5Digest))
+    }
+
+    /// Makes a new file in `folder` atomically: `fill` writes a temporary file, which is flushed to
+    /// disk and renamed into place. On any failure the temporary file is removed. Returns its store path.
+    private func writeAtomically(into folder: String, _ fill: (FileWriter) async throws -> Void) async throws -> String {
+        let temporary = "tmp/" + Self.randomToken(bytes: 16)
+        let final = folder + "/" + Self.randomToken(bytes: 16)
+        do {
+            let output = try FileWriter(path: path(temporary))
+            defer { output.close() }
+            try await fill(output)
             try output.sync()
             output.close()
             guard rename(path(temporary), path(final)) == 0 else { throw POSIXError(.EIO) }
@@ -400,7 +399,7 @@ public final class ObjectStore: Sendable {
             unlink(path(temporary))
             throw error
         }
-        return Written(file: final, size: size, md5: hexEncoded(md5Digest))
+        return final
     }
 
     static func randomToken(bytes count: Int) -> String {

@@ -9,6 +9,7 @@
 - `project`: a copy of the starter app in tmp_path, so a test can edit it.
 - `target`: a bucket with a CloudFront distribution, and the environment that
   makes `site publish --env production` of `project` go there.
+- `cloud` (module scope): a started `site cloud` with a fresh data folder; see local_cloud.py.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 
 from aws_peer import AwsPeer
 from fault_proxy import FaultProxy
+from local_cloud import LocalCloud, cloud_binary
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,3 +94,15 @@ def target(peer, bucket, project, site_bin):
     env = peer.env()
     env.update({"SITE_PUBLISH_BUCKET": bucket, "SITE_PUBLISH_DISTRIBUTION_IDS": distribution, "NO_COLOR": "1"})
     return {"bucket": bucket, "distribution": distribution, "env": env, "project": project}
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    binary = cloud_binary()
+    if not binary.exists():
+        pytest.skip(f"{binary} is not built (swift build)")
+    started = LocalCloud(binary, tmp_path_factory.mktemp("cloud")).start()
+    try:
+        yield started
+    finally:
+        started.stop()

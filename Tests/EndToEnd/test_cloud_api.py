@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
+from local_cloud import api_call, http_request, register_user
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAPI = REPO / "Sources" / "LocalCloud" / "Resources" / "openapi.yaml"
@@ -36,16 +36,6 @@ VIDEO_FIELDS = {"id", "title", "status", "sizeBytes", "durationSeconds", "create
 STATUSES = {"uploading", "queued", "converting", "ready", "failed"}
 ERROR_CODES = {"BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "PayloadTooLarge",
                "TooManyRequests", "InternalError"}
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
-    binary = cloud_binary()
-    if not binary.exists():
-        pytest.skip(f"{binary} is not built")
-    started = LocalCloud(binary, tmp_path_factory.mktemp("cloud")).start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import pytest
 from botocore.exceptions import ClientError
 
-from local_cloud import LocalCloud, cloud_binary, register_user, totp
+from local_cloud import register_user, totp
 
 try:
     from joserfc import jwt
@@ -34,18 +34,6 @@ INCORRECT = "Incorrect username or password."
 
 
 # -- fixtures --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
-    binary = cloud_binary()
-    if not binary.exists():
-        pytest.skip(f"{binary} is not built (swift build)")
-    started = LocalCloud(binary, tmp_path_factory.mktemp("cloud")).start()
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
 @pytest.fixture(scope="module")
 def client(cloud):
     return cloud.cognito()
