@@ -697,16 +697,15 @@ final class CognitoService: Sendable {
         } catch let refusal as TokenKey.Refusal {
             throw CognitoError.notAuthorized(refusal == .expired ? "Access Token has expired" : "Invalid Access Token")
         }
-        guard let sub = claims["sub"] as? String, let iat = (claims["iat"] as? NSNumber)?.doubleValue,
-              let origin = claims["origin_jti"] as? String else { throw CognitoError.notAuthorized("Invalid Access Token") }
+        guard let sub = claims["sub"] as? String, let origin = claims["origin_jti"] as? String else { throw CognitoError.notAuthorized("Invalid Access Token") }
         let found = try await database.read { db -> (User?, Bool) in
             let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE sub = ?", arguments: [sub]).map(User.init)
             let revoked = try Bool.fetchOne(db, sql: "SELECT 1 FROM revokedOrigins WHERE originJti = ?", arguments: [origin]) != nil
             return (user, revoked)
         }
         guard let user = found.0 else { throw CognitoError.notAuthorized("Invalid Access Token") }
-        // A global sign-out revokes every token issued up to its second.
-        guard !found.1, user.signedOutAt == 0 || iat > user.signedOutAt.rounded(.down) else {
+        // Sign-outs revoke by origin: every token a sign-in issued, refreshed ones included.
+        guard !found.1 else {
             throw CognitoError.notAuthorized("Access Token has been revoked")
         }
         return user
@@ -729,6 +728,9 @@ final class CognitoService: Sendable {
     private func globalSignOut(_ body: [String: Any]) async throws -> [String: Any] {
         let user = try await authenticated(try string(body, "AccessToken"))
         try await database.write { db in
+            // Every sign-in so far: its refresh token and the access tokens it issued.
+            try db.execute(sql: "INSERT OR IGNORE INTO revokedOrigins (originJti) SELECT originJti FROM refreshTokens WHERE sub = ?",
+                           arguments: [user.sub])
             try db.execute(sql: "UPDATE refreshTokens SET revoked = 1 WHERE sub = ?", arguments: [user.sub])
             try db.execute(sql: "UPDATE users SET signedOutAt = ? WHERE sub = ?", arguments: [Date().timeIntervalSince1970, user.sub])
         }
