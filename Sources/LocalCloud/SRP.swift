@@ -20,6 +20,8 @@ public enum SRP {
             + "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF",
         radix: 16)!
     public static let g = BigUInt(2)
+    /// Powers modulo N, the cost of every sign-in, by Montgomery multiplication.
+    static let field = MontgomeryModulus(N)
     /// k = H(N | g), as Cognito's clients compute it.
     public static let k = BigUInt(Data(SHA256.hash(data: padded(N) + padded(g))))
 
@@ -43,12 +45,12 @@ public enum SRP {
 
     /// The verifier v = g^x stored instead of the password.
     public static func verifier(poolName: String, userId: String, password: String, salt: BigUInt) -> BigUInt {
-        g.power(x(poolName: poolName, userId: userId, password: password, salt: salt), modulus: N)
+        field.power(g, x(poolName: poolName, userId: userId, password: password, salt: salt))
     }
 
     /// The server's public value B = (k·v + g^b) mod N for its secret `b`.
     public static func publicB(verifier v: BigUInt, b: BigUInt) -> BigUInt {
-        (k * v + g.power(b, modulus: N)) % N
+        (k * v + field.power(g, b)) % N
     }
 
     /// A fresh secret `b` (256 random bits) whose B is not 0 mod N.
@@ -72,7 +74,7 @@ public enum SRP {
         guard A % N != 0 else { return nil }
         let u = u(A: A, B: B)
         guard u != 0 else { return nil }
-        let S = (A * v.power(u, modulus: N)).power(b, modulus: N)
+        let S = field.power(A * field.power(v, u), b)
         let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: padded(S)), salt: padded(u),
                                          info: Array("Caldera Derived Key".utf8), outputByteCount: 16)
         return key.withUnsafeBytes { Array($0) }

@@ -1,6 +1,6 @@
 import BigInt
 import Foundation
-import LocalCloud
+@testable import LocalCloud
 import SigV4
 import Testing
 
@@ -93,5 +93,25 @@ struct SRPTests {
         #expect(SRP.padded(BigUInt(0x7F)) == [0x7F])
         #expect(SRP.padded(BigUInt(0x80)) == [0x00, 0x80])
         #expect(SRP.padded(BigUInt(0x0180)) == [0x01, 0x80])
+    }
+}
+
+@Suite("Montgomery powers")
+struct MontgomeryTests {
+    @Test("agree with BigUInt's power for random bases and exponents, and the edge cases")
+    func agree() {
+        var generator = SystemRandomNumberGenerator()
+        let field = MontgomeryModulus(SRP.N)
+        for bits in [1, 17, 64, 256, 1024] {
+            let base = BigUInt.randomInteger(withMaximumWidth: 3100, using: &generator)
+            let exponent = BigUInt.randomInteger(withMaximumWidth: bits, using: &generator)
+            #expect(field.power(base, exponent) == base.power(exponent, modulus: SRP.N))
+        }
+        #expect(field.power(SRP.N - 1, 2) == 1)
+        #expect(field.power(SRP.N + 5, 1) == 5)
+        #expect(field.power(12345, 0) == 1)
+        #expect(field.power(0, 7) == 0)
+        let small = MontgomeryModulus(BigUInt(1_000_003))
+        #expect(small.power(2, 1_000_002) == 1)
     }
 }
