@@ -39,33 +39,28 @@ struct MontgomeryModulus: Sendable {
                 b.withUnsafeBufferPointer { b in
                     limbs.withUnsafeBufferPointer { n in
                         for i in 0..<count {
-                            // t += a · b[i]
-                            var carry: UInt64 = 0
-                            let bi = b[i]
+                            // t += a · b[i]  (a 128-bit accumulator keeps the carries branch-free)
+                            let bi = UInt128(b[i])
+                            var carry: UInt128 = 0
                             for j in 0..<count {
-                                let (high, low) = a[j].multipliedFullWidth(by: bi)
-                                let (sum1, overflow1) = low.addingReportingOverflow(t[j])
-                                let (sum2, overflow2) = sum1.addingReportingOverflow(carry)
-                                t[j] = sum2
-                                carry = high &+ (overflow1 ? 1 : 0) &+ (overflow2 ? 1 : 0)
+                                let sum = UInt128(a[j]) &* bi &+ UInt128(t[j]) &+ carry
+                                t[j] = UInt64(truncatingIfNeeded: sum)
+                                carry = sum &>> 64
                             }
-                            let (top, topOverflow) = t[count].addingReportingOverflow(carry)
-                            t[count] = top
-                            t[count + 1] = topOverflow ? 1 : 0
+                            let top = UInt128(t[count]) &+ carry
+                            t[count] = UInt64(truncatingIfNeeded: top)
+                            t[count + 1] = UInt64(truncatingIfNeeded: top &>> 64)
                             // t = (t + m · n) / 2⁶⁴, with m chosen so the low limb becomes 0.
-                            let m = t[0] &* inverse
-                            var (high, low) = m.multipliedFullWidth(by: n[0])
-                            carry = high &+ (low.addingReportingOverflow(t[0]).overflow ? 1 : 0)
+                            let m = UInt128(t[0] &* inverse)
+                            carry = (m &* UInt128(n[0]) &+ UInt128(t[0])) &>> 64
                             for j in 1..<count {
-                                (high, low) = m.multipliedFullWidth(by: n[j])
-                                let (sum1, overflow1) = low.addingReportingOverflow(t[j])
-                                let (sum2, overflow2) = sum1.addingReportingOverflow(carry)
-                                t[j - 1] = sum2
-                                carry = high &+ (overflow1 ? 1 : 0) &+ (overflow2 ? 1 : 0)
+                                let sum = m &* UInt128(n[j]) &+ UInt128(t[j]) &+ carry
+                                t[j - 1] = UInt64(truncatingIfNeeded: sum)
+                                carry = sum &>> 64
                             }
-                            let (last, lastOverflow) = t[count].addingReportingOverflow(carry)
-                            t[count - 1] = last
-                            t[count] = t[count + 1] &+ (lastOverflow ? 1 : 0)
+                            let last = UInt128(t[count]) &+ carry
+                            t[count - 1] = UInt64(truncatingIfNeeded: last)
+                            t[count] = t[count + 1] &+ UInt64(truncatingIfNeeded: last &>> 64)
                         }
                     }
                 }
