@@ -16,3 +16,14 @@ final class ExpectContinueHandler: ChannelInboundHandler, RemovableChannelHandle
         context.fireChannelRead(data)
     }
 }
+
+/// Reads up to 1 MiB from the socket at a time (NIO's default stops at 64 KiB), so a large upload
+/// reaches the store in fewer, larger buffers.
+final class LargeReadsHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        _ = context.channel.setOption(ChannelOptions.recvAllocator,
+                                      value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 * 1024, maximum: 1024 * 1024))
+    }
+}

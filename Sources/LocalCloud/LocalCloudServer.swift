@@ -69,11 +69,9 @@ public enum LocalCloud {
         let folder = configuration.dataDirectory
         let state = try DataFolder(folder)
         let database = try CloudDatabase(path: folder.appendingPathComponent("cloud.sqlite").path)
-        let pipelineBox = Mutex<Pipeline?>(nil)
         let store = try ObjectStore(database: database, root: folder.appendingPathComponent("s3"),
                                     buckets: [VideoAPI.tempBucket, VideoAPI.mainBucket],
-                                    onCreated: Pipeline.objectCreated,
-                                    afterCreated: { pipelineBox.withLock { $0?.notify() } })
+                                    onCreated: Pipeline.objectCreated)
         var pipelineSettings = Pipeline.Settings()
         pipelineSettings.workers = configuration.workers
         pipelineSettings.ffmpeg = configuration.ffmpeg
@@ -81,14 +79,13 @@ public enum LocalCloud {
         pipelineSettings.backoff = configuration.retryBackoff
         let pipeline = Pipeline(settings: pipelineSettings, database: database, store: store,
                                 workFolder: folder.appendingPathComponent("work"), log: log)
-        pipelineBox.withLock { $0 = pipeline }
 
         let routes = Routes()
         var logger = Logger(label: "local-cloud")
         logger.logLevel = .warning
         let app = Application(
             responder: CloudResponder(routes: routes),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+            server: .http1(configuration: .init(additionalChannelHandlers: [LargeReadsHandler(), ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Foundation
 import GRDB
 import NIOCore
@@ -54,16 +55,13 @@ public final class ObjectStore: Sendable {
     let buckets: Set<String>
     /// Called inside the transaction that creates an object, so an event and the object are one commit.
     let onCreated: @Sendable (Database, StoredObject) throws -> Void
-    let afterCreated: @Sendable () -> Void
 
     init(database: CloudDatabase, root: URL, buckets: Set<String>,
-         onCreated: @escaping @Sendable (Database, StoredObject) throws -> Void = { _, _ in },
-         afterCreated: @escaping @Sendable () -> Void = {}) throws {
+         onCreated: @escaping @Sendable (Database, StoredObject) throws -> Void = { _, _ in }) throws {
         self.database = database
         self.root = root
         self.buckets = buckets
         self.onCreated = onCreated
-        self.afterCreated = afterCreated
         let manager = FileManager.default
         for folder in ["objects", "parts", "tmp"] {
             try manager.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
@@ -127,7 +125,6 @@ public final class ObjectStore: Sendable {
             throw error
         }
         if let replaced { unlink(path(replaced)) }
-        afterCreated()
     }
 
     /// Stores a file that is already on disk (the conversion's output), by copying it in atomically.
@@ -353,17 +350,14 @@ public final class ObjectStore: Sendable {
     private func receive<Body: AsyncSequence>(_ body: Body, expectedLength: Int64?, expectedSHA256: String?,
                                               expectedMD5: String?, folder: String) async throws -> Written
     where Body.Element == ByteBuffer {
-        var md5 = Insecure.MD5()
-        var sha256: SHA256? = expectedSHA256 == nil ? nil : SHA256()
         var size: Int64 = 0
         var md5Digest: [UInt8] = []
         let final = try await writeAtomically(into: folder) { output in
+            // Hashing runs on its own thread, overlapping the copy into the page cache.
+            let digest = BackgroundDigest(sha256: expectedSHA256 != nil)
             for try await buffer in body {
-                try buffer.withUnsafeReadableBytes { bytes in
-                    md5.update(bufferPointer: bytes)
-                    sha256?.update(bufferPointer: bytes)
-                    try output.write(bytes)
-                }
+                digest.update(buffer)
+                try buffer.withUnsafeReadableBytes { try output.write($0) }
                 size += Int64(buffer.readableBytes)
                 if let expectedLength, size > expectedLength {
                     throw StoreError(code: "IncompleteBody", message: "The request body is longer than its Content-Length.", status: 400)
@@ -372,11 +366,12 @@ public final class ObjectStore: Sendable {
             if let expectedLength, size != expectedLength {
                 throw StoreError(code: "IncompleteBody", message: "You did not provide the number of bytes specified by the Content-Length HTTP header.", status: 400)
             }
-            md5Digest = Array(md5.finalize())
+            let digests = digest.finish()
+            md5Digest = digests.md5
             if let expectedMD5, Data(base64Encoded: expectedMD5).map(Array.init) != md5Digest {
                 throw StoreError(code: "BadDigest", message: "The Content-MD5 you specified did not match what we received.", status: 400)
             }
-            if let expectedSHA256, let sha256, hexEncoded(sha256.finalize()) != expectedSHA256.lowercased() {
+            if let expectedSHA256, digests.sha256 != expectedSHA256.lowercased() {
                 throw StoreError(code: "XAmzContentSHA256Mismatch", message: "The provided 'x-amz-content-sha256' header does not match what was computed.", status: 400)
             }
         }
@@ -456,5 +451,35 @@ private func hexValue(_ c: UInt8) -> UInt8? {
     case 97...102: return c - 87
     case 65...70: return c - 55
     default: return nil
+    }
+}
+
+/// MD5 (and SHA-256 when asked) of a stream, computed on a serial queue of its own so the hashing
+/// overlaps the caller's writes. At most 32 buffers wait; beyond that `update` waits for the hasher.
+final class BackgroundDigest: @unchecked Sendable {
+    // Touched only on `queue`.
+    private var md5 = Insecure.MD5()
+    private var sha256: SHA256?
+    private let queue = DispatchQueue(label: "local-cloud.digest")
+    private let slots = DispatchSemaphore(value: 32)
+
+    init(sha256: Bool) {
+        self.sha256 = sha256 ? SHA256() : nil
+    }
+
+    func update(_ buffer: ByteBuffer) {
+        slots.wait()
+        queue.async { [self] in
+            buffer.withUnsafeReadableBytes { bytes in
+                md5.update(bufferPointer: bytes)
+                sha256?.update(bufferPointer: bytes)
+            }
+            slots.signal()
+        }
+    }
+
+    /// Waits for every buffer handed in, then returns the digests (SHA-256 as lowercase hex).
+    func finish() -> (md5: [UInt8], sha256: String?) {
+        queue.sync { (Array(md5.finalize()), sha256.map { hexEncoded($0.finalize()) }) }
     }
 }

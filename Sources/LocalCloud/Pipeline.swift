@@ -23,8 +23,6 @@ final class Pipeline: Sendable {
     let database: CloudDatabase
     let store: ObjectStore
     let workFolder: URL
-    private let wake: AsyncStream<Void>.Continuation
-    private let signals: AsyncStream<Void>
     let log: @Sendable (String) -> Void
 
     init(settings: Settings, database: CloudDatabase, store: ObjectStore, workFolder: URL, log: @escaping @Sendable (String) -> Void) {
@@ -33,10 +31,7 @@ final class Pipeline: Sendable {
         self.store = store
         self.workFolder = workFolder
         self.log = log
-        (signals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
-
-    func notify() { wake.yield() }
 
     /// The S3 event: inside the transaction that created the object, enqueue its conversion.
     static func objectCreated(_ db: Database, _ object: StoredObject) throws {
@@ -58,9 +53,6 @@ final class Pipeline: Sendable {
     func run() async {
         await recover()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                for await _ in signals { }
-            }
             for _ in 0..<max(1, settings.workers) {
                 group.addTask { [self] in await workLoop() }
             }
@@ -110,7 +102,8 @@ final class Pipeline: Sendable {
             } catch {
                 log("error: the conversion queue could not be read: \(error)")
             }
-            try? await Task.sleep(for: .milliseconds(500))
+            // The queue is polled, as a Lambda polls SQS; a new job waits 50 ms on average.
+            try? await Task.sleep(for: .milliseconds(100))
         }
     }
 
