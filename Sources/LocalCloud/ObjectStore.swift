@@ -455,13 +455,13 @@ private func hexValue(_ c: UInt8) -> UInt8? {
 }
 
 /// MD5 (and SHA-256 when asked) of a stream, computed on a serial queue of its own so the hashing
-/// overlaps the caller's writes. At most 32 buffers wait; beyond that `update` waits for the hasher.
+/// overlaps the caller's writes. At most 8 buffers (of up to 1 MiB) wait; beyond that `update` waits for the hasher.
 final class BackgroundDigest: @unchecked Sendable {
     // Touched only on `queue`.
     private var md5 = Insecure.MD5()
     private var sha256: SHA256?
     private let queue = DispatchQueue(label: "local-cloud.digest")
-    private let slots = DispatchSemaphore(value: 32)
+    private let slots = DispatchSemaphore(value: 8)
 
     init(sha256: Bool) {
         self.sha256 = sha256 ? SHA256() : nil
