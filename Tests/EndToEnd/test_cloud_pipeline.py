@@ -27,7 +27,7 @@ def require_binary() -> Path:
     if not binary.exists():
         pytest.skip(f"{binary} is not built")
     if not Path(FFMPEG).exists() or not Path(FFPROBE).exists():
-        pytest.skip("ffmpeg/ffprobe are not installed")
+        pytest.fail("ffmpeg/ffprobe are not installed: scripts/install-deps test installs them")
     return binary
 
 
