@@ -71,12 +71,20 @@ let package = Package(
             ],
             resources: [.copy("Resources/openapi.yaml"), .copy("Resources/local.mustache")]
         ),
+        .target(
+            name: "DevServer",
+            dependencies: [
+                "SiteBuild",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "site",
             dependencies: [
                 "SiteBuild",
                 "Publish",
                 "LocalCloud",
+                "DevServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -12,7 +12,7 @@ struct Site: AsyncParsableCommand {
         CloudFront; `site help build` and `site help publish` explain every option.
         """,
         version: siteVersion,
-        subcommands: [Build.self, CloudCommand.self, PublishCommand.self])
+        subcommands: [Build.self, Serve.self, CloudCommand.self, PublishCommand.self])
 }
 
 /// Where the project is: `--site DIR` may name the project folder or its `site/` folder.

@@ -1,0 +1,308 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SiteBuild
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What happened to the build, as the browser's live-reload client hears it.
+public enum LiveEvent: Sendable, Equatable {
+    /// Reload the page.
+    case reload
+    /// The build failed: show the message (with file:line) over the page.
+    case failure(String)
+
+    var serverSentEvent: String {
+        switch self {
+        case .reload: return "event: reload\ndata: {}\n\n"
+        case .failure(let message):
+            let json = (try? JSONSerialization.data(withJSONObject: ["message": message]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return "event: failure\ndata: \(json)\n\n"
+        }
+    }
+}
+
+/// Hands each event to every connected live-reload client; the last failure is replayed to a
+/// client that connects while the build is broken.
+public final class LiveReload: Sendable {
+    private struct State {
+        var clients: [Int: AsyncStream<LiveEvent>.Continuation] = [:]
+        var next = 0
+        var failure: String?
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func send(_ event: LiveEvent) {
+        let clients = state.withLock { state -> [AsyncStream<LiveEvent>.Continuation] in
+            if case .failure(let message) = event { state.failure = message } else { state.failure = nil }
+            return Array(state.clients.values)
+        }
+        for client in clients { client.yield(event) }
+    }
+
+    public var clientCount: Int { state.withLock { $0.clients.count } }
+
+    func subscribe() -> (Int, AsyncStream<LiveEvent>) {
+        let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingNewest(8))
+        let id = state.withLock { state -> Int in
+            state.next += 1
+            state.clients[state.next] = continuation
+            if let failure = state.failure { continuation.yield(.failure(failure)) }
+            return state.next
+        }
+        return (id, stream)
+    }
+
+    func unsubscribe(_ id: Int) {
+        _ = state.withLock { $0.clients.removeValue(forKey: id) }
+    }
+}
+
+/// The latest successful build, swapped whole after each rebuild.
+final class CurrentSite: Sendable {
+    private let site = Mutex<SiteFiles?>(nil)
+    var value: SiteFiles? { site.withLock { $0 } }
+    func replace(_ value: SiteFiles) { site.withLock { $0 = value } }
+}
+
+/// Serves `dist/` as production would (pretty URLs, 404 page, types, strong ETags, ranges, gzip,
+/// security headers), plus the live-reload client at `/_site/live.js` and its event stream.
+struct DevResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let files: CurrentSite
+    let root: String
+    let live: LiveReload
+
+    static let clientPath = "/_site/live.js"
+    static let eventsPath = "/_site/events"
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        guard request.method == .get || request.method == .head else {
+            return Self.text(405, "Only GET and HEAD are served.\n", headers: [("Allow", "GET, HEAD")])
+        }
+        let rawPath = String((request.head.path ?? "/").split(separator: "?", maxSplits: 1).first ?? "/")
+        if rawPath == Self.clientPath {
+            return Self.text(200, Self.client, type: "text/javascript; charset=utf-8", headers: [("Cache-Control", "no-store")])
+        }
+        if rawPath == Self.eventsPath { return events() }
+        guard let path = Self.decodePath(rawPath) else { return notFound(request) }
+        let site = files.value
+        guard let site else { return Self.text(503, "The first build has not finished.\n") }
+        switch site.resolve(path) {
+        case .redirect(let location):
+            return Self.text(301, "", headers: [("Location", location)])
+        case .notFound:
+            return notFound(request, site: site)
+        case .file(let entry):
+            return serve(entry, request: request, site: site, status: 200)
+        }
+    }
+
+    /// Percent-decodes a path; nil for encodings that could smuggle a separator or NUL
+    /// (`%2f`, `%5c`, `%00`) or that are not UTF-8.
+    static func decodePath(_ raw: String) -> String? {
+        let lowered = raw.lowercased()
+        for smuggled in ["%2f", "%5c", "%00", "%25"] where lowered.contains(smuggled) { return nil }
+        guard let decoded = raw.removingPercentEncoding else { return nil }
+        return decoded
+    }
+
+    private func notFound(_ request: Request, site: SiteFiles? = nil) -> Response {
+        if let site, let page = site.entries["404.html"] {
+            return serve(page, request: request, site: site, status: 404)
+        }
+        return Self.text(404, "Not found.\n")
+    }
+
+    private func serve(_ entry: Manifest.Entry, request: Request, site: SiteFiles, status: Int) -> Response {
+        let isHTML = entry.contentType.hasPrefix("text/html")
+        var headers = site.headers
+        headers.append(("Content-Type", entry.contentType))
+        headers.append(("Cache-Control", "no-cache"))
+        if isHTML {
+            // The page gets the live-reload client; its ETag says so.
+            let etag = "\"\(entry.sha256)-live\""
+            headers.append(("ETag", etag))
+            if status == 200, Self.matches(request.headers[.ifNoneMatch], etag) { return Self.empty(304, headers: headers) }
+            guard var html = try? String(contentsOfFile: root + "/" + entry.path, encoding: .utf8) else { return Self.text(500, "Unreadable file.\n") }
+            Self.relaxMetaPolicy(&html)
+            let tag = "<script type=\"module\" src=\"\(Self.clientPath)\"></script>"
+            if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
+            return Self.bytes(status, Array(html.utf8), headers: headers, head: request.method == .head)
+        }
+        let etag = "\"\(entry.sha256)\""
+        headers.append(("ETag", etag))
+        headers.append(("Accept-Ranges", "bytes"))
+        if Self.matches(request.headers[.ifNoneMatch], etag) { return Self.empty(304, headers: headers) }
+        var path = root + "/" + entry.path
+        var size = Int64(entry.size)
+        let range = request.headers[.range]
+        if range == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headers[.acceptEncoding]) {
+            path = root + "/" + gzip.path
+            size = Int64(gzip.size)
+            headers.append(("Content-Encoding", "gzip"))
+        }
+        if entry.gzip != nil { headers.append(("Vary", "Accept-Encoding")) }
+        var start: Int64 = 0
+        var length = size
+        var code = status
+        if let range {
+            switch Self.parseRange(range, size: size) {
+            case .whole: break
+            case .unsatisfiable:
+                headers.append(("Content-Range", "bytes */\(size)"))
+                return Self.text(416, "Range not satisfiable.\n", headers: headers.filter { $0.0 != "Content-Type" })
+            case .range(let first, let last):
+                start = first
+                length = last - first + 1
+                code = 206
+                headers.append(("Content-Range", "bytes \(first)-\(last)/\(size)"))
+            }
+        }
+        return Self.file(code, path: path, offset: start, length: length, headers: headers, head: request.method == .head)
+    }
+
+    private func events() -> Response {
+        let live = self.live
+        var fields = HTTPFields()
+        fields[.contentType] = "text/event-stream"
+        fields[.cacheControl] = "no-store"
+        let body = ResponseBody { writer in
+            let (id, stream) = live.subscribe()
+            defer { live.unsubscribe(id) }
+            try await writer.write(ByteBuffer(string: "retry: 500\n: connected\n\n"))
+            for await event in stream {
+                try await writer.write(ByteBuffer(string: event.serverSentEvent))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: fields, body: body)
+    }
+
+    /// The page's own `<meta http-equiv="Content-Security-Policy">` gets the development
+    /// changes too (both policies apply, so the stricter would block the event stream).
+    static func relaxMetaPolicy(_ html: inout String) {
+        let marker = "http-equiv=\"Content-Security-Policy\" content=\""
+        guard let start = html.range(of: marker), let end = html[start.upperBound...].firstIndex(of: "\"") else { return }
+        let policy = String(html[start.upperBound..<end])
+        html.replaceSubrange(start.upperBound..<end, with: SiteFiles.developmentPolicy(policy))
+    }
+
+    // MARK: HTTP pieces
+
+    static func matches(_ header: String?, _ etag: String) -> Bool {
+        guard let header else { return false }
+        return header.split(separator: ",").contains { candidate in
+            let value = candidate.trimmingCharacters(in: .whitespaces)
+            return value == "*" || value == etag || value == "W/" + etag
+        }
+    }
+
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for part in header.lowercased().split(separator: ",") {
+            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pieces.first == "gzip" || pieces.first == "*" else { continue }
+            let quality = pieces.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return quality > 0
+        }
+        return false
+    }
+
+    enum RangeAnswer: Equatable {
+        case whole
+        case range(Int64, Int64)
+        case unsatisfiable
+    }
+
+    /// One byte range: `a-b`, `a-` or the suffix `-n` (the last n bytes); several ranges are served whole.
+    static func parseRange(_ header: String, size: Int64) -> RangeAnswer {
+        let text = header.trimmingCharacters(in: .whitespaces)
+        guard text.lowercased().hasPrefix("bytes="), !text.contains(",") else { return .whole }
+        let pieces = text.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard pieces.count == 2 else { return .whole }
+        if pieces[0].isEmpty {
+            guard let suffix = Int64(pieces[1]) else { return .whole }
+            return suffix > 0 && size > 0 ? .range(max(0, size - suffix), size - 1) : .unsatisfiable
+        }
+        guard let first = Int64(pieces[0]) else { return .whole }
+        guard first < size else { return .unsatisfiable }
+        let last = pieces[1].isEmpty ? size - 1 : (Int64(pieces[1]) ?? -1)
+        guard last >= first else { return .whole }
+        return .range(first, min(last, size - 1))
+    }
+
+    static func fields(_ headers: [(String, String)]) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
+        return fields
+    }
+
+    static func text(_ status: Int, _ text: String, type: String = "text/plain; charset=utf-8", headers: [(String, String)] = []) -> Response {
+        bytes(status, Array(text.utf8), headers: headers + [("Content-Type", type)], head: false)
+    }
+
+    static func bytes(_ status: Int, _ body: [UInt8], headers: [(String, String)], head: Bool) -> Response {
+        var fields = Self.fields(headers)
+        fields[.contentLength] = String(body.count)
+        return Response(status: .init(code: status), headers: fields, body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func empty(_ status: Int, headers: [(String, String)]) -> Response {
+        Response(status: .init(code: status), headers: fields(headers.filter { $0.0 != "Content-Type" }), body: ResponseBody())
+    }
+
+    static func file(_ status: Int, path: String, offset: Int64, length: Int64, headers: [(String, String)], head: Bool) -> Response {
+        var fields = Self.fields(headers)
+        fields[.contentLength] = String(length)
+        guard !head else { return Response(status: .init(code: status), headers: fields, body: ResponseBody()) }
+        let body = ResponseBody(contentLength: Int(length)) { writer in
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw HTTPError(.notFound) }
+            defer { close(descriptor) }
+            var position = offset
+            var remaining = length
+            while remaining > 0 {
+                let chunk = Int(min(remaining, 256 * 1024))
+                var buffer = ByteBufferAllocator().buffer(capacity: chunk)
+                let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { max(0, pread(descriptor, $0.baseAddress, chunk, off_t(position))) }
+                guard count > 0 else { throw HTTPError(.internalServerError) }
+                position += Int64(count)
+                remaining -= Int64(count)
+                try await writer.write(buffer)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .init(code: status), headers: fields, body: body)
+    }
+
+    /// The live-reload client: reloads on `reload`, shows a build failure over the page (as text).
+    static let client = """
+        // SStech Video dev server: live reload (never part of `site build` output).
+        const overlayId = "site-build-failure";
+        function showFailure(message) {
+          let overlay = document.getElementById(overlayId);
+          if (!overlay) {
+            overlay = document.createElement("pre");
+            overlay.id = overlayId;
+            overlay.setAttribute("role", "alert");
+            overlay.style.cssText = "position:fixed;inset:0;margin:0;padding:2rem;z-index:2147483647;overflow:auto;" +
+              "background:rgba(20,20,28,.94);color:#ffb4b4;font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap";
+            document.body.append(overlay);
+          }
+          overlay.textContent = "Build failed\\n\\n" + message;
+        }
+        const source = new EventSource("/_site/events");
+        let failed = false;
+        source.addEventListener("failure", (event) => { failed = true; showFailure(JSON.parse(event.data).message); });
+        source.addEventListener("reload", () => { location.reload(); });
+        """
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import Logging
+import SiteBuild
+import Synchronization
+
+/// How to run the dev server.
+public struct ServeOptions: Sendable {
+    public var projectRoot: String
+    public var environment: String?
+    public var host = "127.0.0.1"
+    public var port = 8000
+    public var output: String?
+    public var pollInterval: Duration = .milliseconds(100)
+    public var processEnvironment: [String: String] = [:]
+
+    public init(projectRoot: String) { self.projectRoot = projectRoot }
+}
+
+/// One line per rebuild, and the URL once serving.
+public struct ServeEvents: Sendable {
+    public var ready: @Sendable (String) -> Void
+    public var rebuilt: @Sendable (String) -> Void
+
+    public init(ready: @escaping @Sendable (String) -> Void, rebuilt: @escaping @Sendable (String) -> Void) {
+        self.ready = ready
+        self.rebuilt = rebuilt
+    }
+}
+
+public enum DevServer {
+    /// Builds, serves `dist/`, watches `site/` and `assets/`, rebuilds on change and tells the
+    /// browser; runs until cancelled or SIGINT/SIGTERM.
+    public static func run(_ options: ServeOptions, events: ServeEvents) async throws {
+        let output = options.output ?? options.projectRoot + "/dist"
+        let buildOptions = BuildOptions(projectRoot: options.projectRoot, environment: options.environment, output: output,
+                                        processEnvironment: options.processEnvironment, compress: true)
+        let live = LiveReload()
+        let files = CurrentSite()
+        let rebuild: @Sendable (String) -> Void = { reason in
+            let started = ContinuousClock.now
+            do {
+                _ = try SiteBuilder.build(buildOptions)
+                let site = try SiteFiles(root: output)
+                files.replace(site)
+                live.send(.reload)
+                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms")
+            } catch {
+                let diagnostics = (error as? BuildFailure)?.diagnostics.map(\.description) ?? ["\(error)"]
+                let message = diagnostics.joined(separator: "\n")
+                live.send(.failure(message))
+                events.rebuilt("build failed (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms:\n\(message)")
+            }
+        }
+        rebuild("start")
+        let watcher = Watcher(folders: ["site", "assets"].map { options.projectRoot + "/" + $0 })
+        var logger = Logger(label: "dev-server")
+        logger.logLevel = .warning
+        let app = Application(
+            responder: DevResponder(files: files, root: output, live: live),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? options.port
+                let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+                events.ready("http://\(host):\(port)/")
+            },
+            logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: options.pollInterval)
+                    if let changed = watcher.changes() { rebuild(changed) }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// Notices changed, added and removed files under some folders by comparing their size and
+/// modification time between scans (a polling watcher: it works on any file system, and sees
+/// editors that save by writing a new file and renaming it over the old one).
+final class Watcher: Sendable {
+    private let folders: [String]
+    private let snapshot: Mutex<[String: [Int]]>
+
+    init(folders: [String]) {
+        self.folders = folders
+        snapshot = Mutex(Self.scan(folders))
+    }
+
+    /// A short description of what changed since the last call, or nil.
+    func changes() -> String? {
+        let now = Self.scan(folders)
+        let before = snapshot.withLock { old -> [String: [Int]] in
+            let previous = old
+            old = now
+            return previous
+        }
+        guard now != before else { return nil }
+        let changed = Set(now.keys).union(before.keys).filter { now[$0] != before[$0] }.sorted()
+        let names = changed.prefix(3).map { ($0 as NSString).lastPathComponent }
+        return names.joined(separator: ", ") + (changed.count > 3 ? " and \(changed.count - 3) more" : "")
+    }
+
+    static func scan(_ folders: [String]) -> [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        let manager = FileManager.default
+        for folder in folders {
+            guard let walker = manager.enumerator(atPath: folder) else { continue }
+            while let relative = walker.nextObject() as? String {
+                let path = folder + "/" + relative
+                var info = stat()
+                guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                result[path] = [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_ino)]
+            }
+        }
+        return result
+    }
+}

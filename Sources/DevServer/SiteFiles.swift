@@ -1,0 +1,59 @@
+import Foundation
+import SiteBuild
+
+/// A built `dist/` as the dev server sees it: the manifest's files (hashes for ETags, types,
+/// gzip siblings) and the security headers production sends. Only files the manifest lists are
+/// ever served, so no request path can reach outside the build (`..`, encoded slashes, symlinks).
+struct SiteFiles: Sendable {
+    let root: String
+    let entries: [String: Manifest.Entry]
+    let headers: [(String, String)]
+
+    init(root: String) throws {
+        self.root = root
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/" + Manifest.path)))
+        entries = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        var headers: [(String, String)] = []
+        if let data = FileManager.default.contents(atPath: root + "/.site/headers.json"),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let fields = object["headers"] as? [String: String] {
+            headers = fields.sorted { $0.key < $1.key }.filter { $0.key != "Strict-Transport-Security" }
+                .map { ($0.key, $0.key == "Content-Security-Policy" ? Self.developmentPolicy($0.value) : $0.value) }
+        }
+        self.headers = headers
+    }
+
+    /// The production policy, plus what development needs: the live-reload script's event stream
+    /// (`connect-src 'self'`); and no `upgrade-insecure-requests` on plain http.
+    static func developmentPolicy(_ policy: String) -> String {
+        var directives = policy.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        directives.removeAll { $0 == "upgrade-insecure-requests" }
+        if let index = directives.firstIndex(where: { $0.hasPrefix("connect-src") }) {
+            if !directives[index].contains("'self'") { directives[index] = "connect-src 'self'" + directives[index].dropFirst("connect-src".count) }
+        } else {
+            directives.append("connect-src 'self'")
+        }
+        return directives.joined(separator: "; ")
+    }
+
+    enum Resolution: Equatable {
+        case file(Manifest.Entry)
+        case redirect(String)
+        case notFound
+    }
+
+    /// The file for a decoded request path: `/help/` → `help/index.html`, `/help` → redirect to `/help/`.
+    func resolve(_ path: String) -> Resolution {
+        guard path.hasPrefix("/"), !path.contains("\0"), !path.contains("\\") else { return .notFound }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard !segments.contains(where: { $0 == ".." || $0 == "." }) else { return .notFound }
+        let relative = String(path.dropFirst())
+        guard !relative.hasPrefix(".site"), !relative.contains("//") else { return .notFound }
+        if relative.isEmpty || relative.hasSuffix("/") {
+            return entries[relative + "index.html"].map(Resolution.file) ?? .notFound
+        }
+        if let entry = entries[relative] { return .file(entry) }
+        if entries[relative + "/index.html"] != nil { return .redirect(path + "/") }
+        return .notFound
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import DevServer
+import Foundation
+import LocalCloud
+import SiteBuild
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build, serve dist/ with live reload, and run the local cloud beside it.",
+        discussion: """
+        Builds the site (with the `local` environment when site.yml defines one), serves dist/ on \
+        loopback as production would (pretty URLs, the 404 page, ETags, ranges, gzip, the CSP and \
+        security headers of dist/.site/headers.json), watches site/ and assets/, rebuilds on every \
+        change and reloads the browser. A failed build shows its message over the page until fixed.
+
+        When site.yml has a `local` environment, the local cloud starts too (see `site help cloud`): \
+        Cognito, the video API, S3 and the conversion pipeline, with the mailbox for sign-up codes. \
+        Ctrl-C stops both.
+
+        Examples:
+          site serve
+          site serve --port 8080 --no-cloud
+        """)
+
+    @OptionGroup var project: ProjectOptions
+
+    @Option(help: ArgumentHelp("The port to serve on (0 picks a free one).", valueName: "N"))
+    var port: Int = 8000
+
+    @Option(help: ArgumentHelp("The address to listen on. Loopback unless you name another, which is then reachable by others.", valueName: "HOST"))
+    var host: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("The environment to build with (default: local, when site.yml defines it).", valueName: "NAME"))
+    var env: String?
+
+    @Option(name: .customLong("cloud-port"), help: ArgumentHelp("The local cloud's port.", valueName: "N"))
+    var cloudPort: Int = 9400
+
+    @Option(name: .customLong("cloud-data"), help: ArgumentHelp("The local cloud's data folder.", valueName: "DIR"))
+    var cloudData: String = ".local-cloud"
+
+    @Flag(name: .customLong("no-cloud"), help: "Do not start the local cloud.")
+    var noCloud = false
+
+    func validate() throws {
+        guard (0...65535).contains(port), (0...65535).contains(cloudPort) else { throw ValidationError("Ports are 0 to 65535.") }
+    }
+
+    func run() async throws {
+        let root = project.projectRoot
+        if !["127.0.0.1", "::1", "localhost"].contains(host) {
+            FileHandle.standardError.write(Data("warning: serving on \(host): anyone who can reach this address can read the site\n".utf8))
+        }
+        // Both ports are fixed before either server starts: the site is built with the cloud's
+        // origin, and the cloud allows the site's origin (CORS).
+        let sitePort = port == 0 ? try freePort() : port
+        let hasLocal = (try? String(contentsOfFile: root + "/site/site.yml", encoding: .utf8))?.contains("\n  local:") ?? false
+        let withCloud = !noCloud && hasLocal && (env == nil || env == "local")
+        var options = ServeOptions(projectRoot: root)
+        options.environment = env
+        options.host = host
+        options.port = sitePort
+        options.processEnvironment = ProcessInfo.processInfo.environment
+        let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if withCloud {
+                let folder = cloudData.hasPrefix("/") ? cloudData : root + "/" + cloudData
+                var cloud = LocalCloudConfiguration(dataDirectory: URL(fileURLWithPath: folder).standardizedFileURL)
+                cloud.port = cloudPort == 0 ? try freePort() : cloudPort
+                cloud.allowedOrigins = ["http://127.0.0.1:\(sitePort)", "http://localhost:\(sitePort)"]
+                let origin = "http://127.0.0.1:\(cloud.port)"
+                if cloud.port != 9400 {
+                    for (variable, value) in [("SITE_COGNITO_ENDPOINT", origin), ("SITE_API_BASE_URL", origin + "/api"),
+                                              ("SITE_UPLOADS_ORIGINS", origin), ("SITE_MEDIA_ORIGIN", origin)]
+                    where options.processEnvironment[variable] == nil {
+                        options.processEnvironment[variable] = value
+                    }
+                }
+                let configuration = cloud
+                group.addTask {
+                    try await LocalCloud.run(configuration) { endpoints in
+                        say(endpoints.lines.joined(separator: "\n"))
+                    }
+                }
+            }
+            let serveOptions = options
+            group.addTask {
+                try await DevServer.run(serveOptions, events: ServeEvents(ready: { say("site: \($0)") }, rebuilt: say))
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// A port no one listens on now (the kernel's pick for port 0).
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw ValidationError("cannot open a socket to find a free port") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    }
+    guard bound else { throw ValidationError("cannot find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -1,0 +1,247 @@
+"""`site serve`: dist/ served as production would, traversal refused, and the live-reload stream.
+
+Each module-level server runs on a copy of the starter app (`--no-cloud` unless a test says
+otherwise) on a free port."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, site_binary
+
+
+class Served:
+    def __init__(self, project: Path, *args: str):
+        self.project = project
+        self.lines: list[str] = []
+        self.process = subprocess.Popen([str(site_binary()), "serve", "--port", "0", *args], cwd=project,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        self.url = None
+        while self.url is None:
+            line = self.process.stdout.readline()
+            assert line and time.monotonic() < deadline, "site serve did not start:\n" + "".join(self.lines)
+            self.lines.append(line)
+            if line.startswith("site: "):
+                self.url = line.split(" ", 1)[1].strip().rstrip("/")
+        threading.Thread(target=self._drain, daemon=True).start()
+        parsed = urllib.parse.urlparse(self.url)
+        self.host, self.port = parsed.hostname, parsed.port
+
+    def _drain(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def get(self, target: str, headers: dict | None = None, method: str = "GET"):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            connection.putrequest(method, target, skip_accept_encoding=True)
+            for name, value in (headers or {}).items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            return self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    root = tmp_path_factory.mktemp("serve") / "project"
+    shutil.copytree(REPO / "site", root / "site")
+    shutil.copytree(REPO / "assets", root / "assets")
+    server = Served(root, "--no-cloud")
+    yield server
+    server.stop()
+
+
+def manifest(served) -> dict:
+    return {entry["path"]: entry for entry in json.loads((served.project / "dist/.site/manifest.json").read_text())["files"]}
+
+
+def css_path(served) -> str:
+    return next(path for path in manifest(served) if path.endswith(".css"))
+
+
+def test_pretty_urls_redirect_and_404(served):
+    status, headers, body = served.get("/help/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    status, headers, _ = served.get("/help")
+    assert status == 301 and headers["Location"] == "/help/"
+    status, headers, body = served.get("/no/such/page/")
+    assert status == 404 and b"<html" in body and headers["Content-Type"].startswith("text/html")
+
+
+def test_pages_get_the_live_reload_client_but_dist_does_not(served):
+    _, _, body = served.get("/")
+    assert b'src="/_site/live.js"' in body
+    assert b"/_site/live.js" not in (served.project / "dist/index.html").read_bytes()
+    status, headers, script = served.get("/_site/live.js")
+    assert status == 200 and headers["Content-Type"].startswith("text/javascript") and b"EventSource" in script
+
+
+def test_security_headers_and_a_policy_that_lets_the_client_connect(served):
+    _, headers, body = served.get("/")
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"):
+        assert headers[name], name
+    policy = headers["Content-Security-Policy"]
+    assert re.search(r"connect-src 'self'", policy)
+    assert "upgrade-insecure-requests" not in policy
+    meta = re.search(rb'http-equiv="Content-Security-Policy" content="([^"]*)"', body)
+    if meta:
+        assert b"connect-src 'self'" in meta.group(1)
+
+
+def test_etags_and_conditional_requests(served):
+    path = "/" + css_path(served)
+    status, headers, _ = served.get(path)
+    etag = headers["ETag"]
+    assert status == 200 and etag == '"%s"' % manifest(served)[path[1:]]["sha256"]
+    assert served.get(path, {"If-None-Match": etag})[0] == 304
+    assert served.get(path, {"If-None-Match": '"other", ' + etag})[0] == 304
+    assert served.get(path, {"If-None-Match": "*"})[0] == 304
+    assert served.get(path, {"If-None-Match": '"other"'})[0] == 200
+    page_etag = served.get("/")[1]["ETag"]
+    assert served.get("/", {"If-None-Match": page_etag})[0] == 304
+
+
+def test_ranges(served):
+    path = css_path(served)
+    whole = (served.project / "dist" / path).read_bytes()
+    size = len(whole)
+    status, headers, body = served.get("/" + path, {"Range": "bytes=0-9"})
+    assert status == 206 and body == whole[:10] and headers["Content-Range"] == f"bytes 0-9/{size}"
+    status, headers, body = served.get("/" + path, {"Range": "bytes=-5"})
+    assert status == 206 and body == whole[-5:] and headers["Content-Range"] == f"bytes {size - 5}-{size - 1}/{size}"
+    status, _, body = served.get("/" + path, {"Range": f"bytes={size - 3}-"})
+    assert status == 206 and body == whole[-3:]
+    status, headers, _ = served.get("/" + path, {"Range": f"bytes={size}-"})
+    assert status == 416 and headers["Content-Range"] == f"bytes */{size}"
+
+
+def test_gzip_negotiation(served):
+    path = "/" + css_path(served)
+    whole = (served.project / "dist" / path[1:]).read_bytes()
+    status, headers, body = served.get(path, {"Accept-Encoding": "gzip, br"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"]
+    assert gzip.decompress(body) == whole
+    status, headers, body = served.get(path, {"Accept-Encoding": "gzip;q=0, identity"})
+    assert headers.get("Content-Encoding") is None and body == whole
+    assert served.get(path)[2] == whole
+
+
+TRAVERSALS = [
+    "/../site/site.yml", "/%2e%2e/site/site.yml", "/%2E%2E/site/site.yml", "/..%2fsite/site.yml", "/..%2Fsite%2Fsite.yml",
+    "/%2e%2e%2fsite%2fsite.yml", "/assets/../../site/site.yml", "/assets/%2e%2e/%2e%2e/site/site.yml",
+    "/..\\site\\site.yml", "/%5c..%5csite%5csite.yml", "/..%5csite/site.yml", "/index.html%00.css", "/%00",
+    "/.site/manifest.json", "/.site/headers.json", "/%2esite/manifest.json", "//etc/passwd", "/..;/site/site.yml",
+    "/%252e%252e/site/site.yml", "/%c0%ae%c0%ae/site/site.yml", "/assets/./../../site/site.yml",
+    "/./../site/site.yml", "/%2e/%2e%2e/site/site.yml", "/site/site.yml", "/etc/passwd",
+]
+
+
+@pytest.mark.parametrize("target", TRAVERSALS)
+def test_traversal_is_refused(served, target):
+    connection = socket.create_connection((served.host, served.port), timeout=10)
+    try:
+        connection.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    finally:
+        connection.close()
+    status = int(answer.split(b" ", 2)[1])
+    assert status in (400, 404), (target, answer[:200])
+    assert b"environments:" not in answer and b"root:" not in answer and b'"files"' not in answer
+
+
+def read_event(stream, timeout: float = 30.0) -> tuple[str, str]:
+    """The next named event of a text/event-stream response."""
+    deadline = time.monotonic() + timeout
+    name, data = None, ""
+    while time.monotonic() < deadline:
+        line = stream.readline().decode()
+        if not line:
+            raise AssertionError("the event stream ended")
+        line = line.rstrip("\n")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            data = line[6:]
+        elif line == "" and name:
+            return name, data
+    raise AssertionError("no event in time")
+
+
+def open_events(served):
+    connection = http.client.HTTPConnection(served.host, served.port, timeout=40)
+    connection.request("GET", "/_site/events")
+    response = connection.getresponse()
+    assert response.status == 200 and response.headers["Content-Type"] == "text/event-stream"
+    return connection, response
+
+
+def test_an_edit_reloads_and_a_broken_template_reports_file_and_line(served):
+    connection, events = open_events(served)
+    try:
+        page = served.project / "site/pages/help.md"
+        page.write_text(page.read_text() + "\n\nA line added by the test.\n")
+        assert read_event(events)[0] == "reload"
+        assert b"A line added by the test." in served.get("/help/")[2]
+        layout = served.project / "site/layouts/page.mustache"
+        original = layout.read_text()
+        layout.write_text(original.replace("{{{content}}}", "{{#broken}}{{{content}}}"))
+        name, data = read_event(events)
+        assert name == "failure"
+        assert "page.mustache" in json.loads(data)["message"]
+        # The last good build is still served meanwhile.
+        assert served.get("/help/")[0] == 200
+        layout.write_text(original)
+        assert read_event(events)[0] == "reload"
+    finally:
+        connection.close()
+    assert any(line.startswith("rebuilt (") for line in served.lines)
+    assert any(line.startswith("build failed (") for line in served.lines)
+
+
+def test_serve_starts_the_local_cloud_and_builds_against_it(tmp_path):
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "site", root / "site")
+    shutil.copytree(REPO / "assets", root / "assets")
+    server = Served(root, "--cloud-port", "0", "--cloud-data", str(tmp_path / "cloud"))
+    try:
+        deadline = time.monotonic() + 30
+        while not any(line.startswith("mailbox: ") for line in server.lines):
+            assert time.monotonic() < deadline, "".join(server.lines)
+            time.sleep(0.1)
+        cognito = next(line.split(" ", 1)[1].strip() for line in server.lines if line.startswith("cognito: "))
+        config = (root / "dist/assets").rglob("*.js")
+        assert any(cognito.encode() in path.read_bytes() for path in config) or cognito.encode() in (root / "dist/index.html").read_bytes()
+        assert server.stop() == 0
+    finally:
+        if server.process.poll() is None:
+            server.stop()
