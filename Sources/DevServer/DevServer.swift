@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SiteBuild
+import ServiceLifecycle
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -60,8 +61,9 @@ public final class LiveReload: Sendable {
         return (id, stream)
     }
 
+    /// Drops a client and ends its stream.
     func unsubscribe(_ id: Int) {
-        _ = state.withLock { $0.clients.removeValue(forKey: id) }
+        state.withLock { $0.clients.removeValue(forKey: id) }?.finish()
     }
 }
 
@@ -178,8 +180,13 @@ struct DevResponder: HTTPResponder {
             let (id, stream) = live.subscribe()
             defer { live.unsubscribe(id) }
             try await writer.write(ByteBuffer(string: "retry: 500\n: connected\n\n"))
-            for await event in stream {
-                try await writer.write(ByteBuffer(string: event.serverSentEvent))
+            // The stream ends when the server shuts down, so Ctrl-C does not wait for open tabs.
+            try await withGracefulShutdownHandler {
+                for await event in stream {
+                    try await writer.write(ByteBuffer(string: event.serverSentEvent))
+                }
+            } onGracefulShutdown: {
+                live.unsubscribe(id)
             }
             try await writer.finish(nil)
         }

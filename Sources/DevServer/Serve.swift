@@ -12,6 +12,8 @@ public struct ServeOptions: Sendable {
     public var port = 8000
     public var output: String?
     public var pollInterval: Duration = .milliseconds(100)
+    /// Poll for changes even where inotify is available.
+    public var poll = false
     public var processEnvironment: [String: String] = [:]
 
     public init(projectRoot: String) { self.projectRoot = projectRoot }
@@ -53,7 +55,7 @@ public enum DevServer {
             }
         }
         rebuild("start")
-        let watcher = Watcher(folders: ["site", "assets"].map { options.projectRoot + "/" + $0 })
+        let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
         var logger = Logger(label: "dev-server")
         logger.logLevel = .warning
         let app = Application(
@@ -68,6 +70,15 @@ public enum DevServer {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
             group.addTask {
+                #if os(Linux)
+                if !options.poll, let inotify = InotifyWatcher(folders: folders) {
+                    await inotify.run(settle: .milliseconds(20)) { paths in
+                        rebuild(Watcher.describe(paths.sorted()))
+                    }
+                    return
+                }
+                #endif
+                let watcher = Watcher(folders: folders)
                 while !Task.isCancelled {
                     try await Task.sleep(for: options.pollInterval)
                     if let changed = watcher.changes() { rebuild(changed) }
@@ -84,8 +95,8 @@ public enum DevServer {
 }
 
 /// Notices changed, added and removed files under some folders by comparing their size and
-/// modification time between scans (a polling watcher: it works on any file system, and sees
-/// editors that save by writing a new file and renaming it over the old one).
+/// modification time between scans: the fallback where inotify is missing (or with `--poll`), and
+/// it sees editors that save by writing a new file and renaming it over the old one.
 final class Watcher: Sendable {
     private let folders: [String]
     private let snapshot: Mutex<[String: [Int]]>
@@ -104,9 +115,13 @@ final class Watcher: Sendable {
             return previous
         }
         guard now != before else { return nil }
-        let changed = Set(now.keys).union(before.keys).filter { now[$0] != before[$0] }.sorted()
-        let names = changed.prefix(3).map { ($0 as NSString).lastPathComponent }
-        return names.joined(separator: ", ") + (changed.count > 3 ? " and \(changed.count - 3) more" : "")
+        return Self.describe(Set(now.keys).union(before.keys).filter { now[$0] != before[$0] }.sorted())
+    }
+
+    /// "help.md", "app.css, help.md and 3 more".
+    static func describe(_ paths: [String]) -> String {
+        let names = paths.prefix(3).map { ($0 as NSString).lastPathComponent }
+        return names.joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
     }
 
     static func scan(_ folders: [String]) -> [String: [Int]] {

@@ -42,6 +42,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("no-cloud"), help: "Do not start the local cloud.")
     var noCloud = false
 
+    @Flag(help: "Watch by polling every 100 ms instead of inotify (e.g. for network file systems).")
+    var poll = false
+
     func validate() throws {
         guard (0...65535).contains(port), (0...65535).contains(cloudPort) else { throw ValidationError("Ports are 0 to 65535.") }
     }
@@ -60,6 +63,7 @@ struct Serve: AsyncParsableCommand {
         options.environment = env
         options.host = host
         options.port = sitePort
+        options.poll = poll
         options.processEnvironment = ProcessInfo.processInfo.environment
         let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -245,3 +245,47 @@ def test_serve_starts_the_local_cloud_and_builds_against_it(tmp_path):
     finally:
         if server.process.poll() is None:
             server.stop()
+
+
+def test_saves_by_rename_and_new_folders_are_seen(served, tmp_path):
+    connection, events = open_events(served)
+    try:
+        page = served.project / "site/pages/help.md"
+        replacement = served.project / "help.md.saving"
+        replacement.write_text(page.read_text() + "\n\nSaved by rename.\n")
+        replacement.replace(page)
+        assert read_event(events)[0] == "reload"
+        assert b"Saved by rename." in served.get("/help/")[2]
+        folder = served.project / "site/pages/guide"
+        folder.mkdir()
+        time.sleep(0.2)  # the new folder's watch is in place before its first file
+        (folder / "intro.md").write_text("---\ntitle: Guide\n---\n\nA page in a new folder.\n")
+        # The folder's creation may rebuild first; the file's arrival rebuilds again.
+        for _ in range(3):
+            assert read_event(events)[0] == "reload"
+            status, _, body = served.get("/guide/intro/")
+            if status == 200:
+                break
+        assert status == 200 and b"A page in a new folder." in body, body[:300]
+    finally:
+        connection.close()
+
+
+def test_polling_watcher_when_asked(tmp_path):
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "site", root / "site")
+    shutil.copytree(REPO / "assets", root / "assets")
+    server = Served(root, "--no-cloud", "--poll")
+    try:
+        connection, events = open_events(server)
+        try:
+            page = root / "site/pages/help.md"
+            page.write_text(page.read_text() + "\n\nSeen by polling.\n")
+            assert read_event(events)[0] == "reload"
+            assert b"Seen by polling." in server.get("/help/")[2]
+        finally:
+            connection.close()
+    finally:
+        server.stop()
