@@ -14,12 +14,19 @@ import Glibc
 public enum LiveEvent: Sendable, Equatable {
     /// Reload the page.
     case reload
+    /// Only stylesheets changed: swap them in place.
+    case styles([Stylesheet])
     /// The build failed: show the message (with file:line) over the page.
     case failure(String)
 
     var serverSentEvent: String {
         switch self {
         case .reload: return "event: reload\ndata: {}\n\n"
+        case .styles(let sheets):
+            let list = sheets.map { ["source": $0.source, "href": $0.href, "integrity": $0.integrity] }
+            let json = (try? JSONSerialization.data(withJSONObject: ["stylesheets": list], options: [.withoutEscapingSlashes]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return "event: styles\ndata: \(json)\n\n"
         case .failure(let message):
             let json = (try? JSONSerialization.data(withJSONObject: ["message": message]))
                 .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -311,5 +318,21 @@ struct DevResponder: HTTPResponder {
         let failed = false;
         source.addEventListener("failure", (event) => { failed = true; showFailure(JSON.parse(event.data).message); });
         source.addEventListener("reload", () => { location.reload(); });
+        // A stylesheet's URL is its source's with an 8-digit fingerprint: /assets/css/app.1a2b3c4d.css.
+        const unfingerprinted = (path) => path.replace(/\\.[0-9a-f]{8}(\\.css)$/, "$1");
+        source.addEventListener("styles", (event) => {
+          if (failed) { location.reload(); return; }
+          const sheets = JSON.parse(event.data).stylesheets;
+          for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
+            const current = unfingerprinted(new URL(link.href).pathname);
+            const sheet = sheets.find((candidate) => "/" + candidate.source === current);
+            if (!sheet || new URL(link.href).pathname === sheet.href) continue;
+            const next = link.cloneNode();
+            next.integrity = sheet.integrity;
+            next.href = sheet.href;
+            next.addEventListener("load", () => link.remove(), { once: true });
+            link.after(next);
+          }
+        });
         """
 }

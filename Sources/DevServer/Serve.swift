@@ -39,14 +39,18 @@ public enum DevServer {
                                         processEnvironment: options.processEnvironment, compress: true)
         let live = LiveReload()
         let files = CurrentSite()
-        let rebuild: @Sendable (String) -> Void = { reason in
+        /// Rebuilds after `paths` changed (empty: the first build). A change to stylesheets only
+        /// swaps them in the open pages; anything else reloads them.
+        let rebuild: @Sendable ([String]) -> Void = { paths in
+            let reason = paths.isEmpty ? "start" : Watcher.describe(paths)
             let started = ContinuousClock.now
             do {
                 _ = try SiteBuilder.build(buildOptions)
                 let site = try SiteFiles(root: output)
                 files.replace(site)
-                live.send(.reload)
-                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms")
+                let stylesOnly = !paths.isEmpty && paths.allSatisfy { $0.hasSuffix(".css") }
+                live.send(stylesOnly ? .styles(site.stylesheets()) : .reload)
+                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms\(stylesOnly ? ", styles swapped" : "")")
             } catch {
                 let diagnostics = (error as? BuildFailure)?.diagnostics.map(\.description) ?? ["\(error)"]
                 let message = diagnostics.joined(separator: "\n")
@@ -54,7 +58,7 @@ public enum DevServer {
                 events.rebuilt("build failed (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms:\n\(message)")
             }
         }
-        rebuild("start")
+        rebuild([])
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
         var logger = Logger(label: "dev-server")
         logger.logLevel = .warning
@@ -73,7 +77,7 @@ public enum DevServer {
                 #if os(Linux)
                 if !options.poll, let inotify = InotifyWatcher(folders: folders) {
                     await inotify.run(settle: .milliseconds(20)) { paths in
-                        rebuild(Watcher.describe(paths.sorted()))
+                        rebuild(paths.sorted())
                     }
                     return
                 }
@@ -81,7 +85,8 @@ public enum DevServer {
                 let watcher = Watcher(folders: folders)
                 while !Task.isCancelled {
                     try await Task.sleep(for: options.pollInterval)
-                    if let changed = watcher.changes() { rebuild(changed) }
+                    let changed = watcher.changes()
+                    if !changed.isEmpty { rebuild(changed) }
                 }
             }
             try await group.next()
@@ -106,16 +111,16 @@ final class Watcher: Sendable {
         snapshot = Mutex(Self.scan(folders))
     }
 
-    /// A short description of what changed since the last call, or nil.
-    func changes() -> String? {
+    /// The files changed, added or removed since the last call.
+    func changes() -> [String] {
         let now = Self.scan(folders)
         let before = snapshot.withLock { old -> [String: [Int]] in
             let previous = old
             old = now
             return previous
         }
-        guard now != before else { return nil }
-        return Self.describe(Set(now.keys).union(before.keys).filter { now[$0] != before[$0] }.sorted())
+        guard now != before else { return [] }
+        return Set(now.keys).union(before.keys).filter { now[$0] != before[$0] }.sorted()
     }
 
     /// "help.md", "app.css, help.md and 3 more".

@@ -1,6 +1,12 @@
 import Foundation
 import SiteBuild
 
+public struct Stylesheet: Sendable, Equatable {
+    public var source: String
+    public var href: String
+    public var integrity: String
+}
+
 /// A built `dist/` as the dev server sees it: the manifest's files (hashes for ETags, types,
 /// gzip siblings) and the security headers production sends. Only files the manifest lists are
 /// ever served, so no request path can reach outside the build (`..`, encoded slashes, symlinks).
@@ -34,6 +40,15 @@ struct SiteFiles: Sendable {
             directives.append("connect-src 'self'")
         }
         return directives.joined(separator: "; ")
+    }
+
+    /// Each stylesheet as the pages link it: its source (`assets/css/app.css`), its fingerprinted
+    /// URL and its integrity value.
+    func stylesheets() -> [Stylesheet] {
+        entries.values.filter { $0.contentType.hasPrefix("text/css") && $0.source != nil }.sorted { $0.path < $1.path }.compactMap { entry in
+            guard let bytes = FileManager.default.contents(atPath: root + "/" + entry.path) else { return nil }
+            return Stylesheet(source: entry.source!, href: "/" + entry.path, integrity: Digest.integrity(bytes))
+        }
     }
 
     enum Resolution: Equatable {

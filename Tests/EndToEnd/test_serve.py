@@ -289,3 +289,24 @@ def test_polling_watcher_when_asked(tmp_path):
             connection.close()
     finally:
         server.stop()
+
+
+def test_a_stylesheet_edit_swaps_styles_instead_of_reloading(served):
+    import base64
+    import hashlib
+    connection, events = open_events(served)
+    try:
+        stylesheet = next((served.project / "assets").rglob("*.css"))
+        stylesheet.write_text(stylesheet.read_text() + "\n.test-marker { color: rgb(1, 2, 3); }\n")
+        name, data = read_event(events)
+        assert name == "styles", (name, data)
+        sheets = json.loads(data)["stylesheets"]
+        sheet = next(entry for entry in sheets if entry["source"] == str(stylesheet.relative_to(served.project)))
+        status, _, body = served.get(sheet["href"])
+        assert status == 200 and b".test-marker" in body
+        assert sheet["integrity"] == "sha384-" + base64.b64encode(hashlib.sha384(body).digest()).decode()
+        # Pages now link the new stylesheet, so a reload later gets it too.
+        assert sheet["href"].encode() in served.get("/")[2]
+    finally:
+        connection.close()
+    assert b"unfingerprinted" in served.get("/_site/live.js")[2]
