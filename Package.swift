@@ -106,6 +106,10 @@ let package = Package(
             dependencies: ["Publish", "SigV4", "SiteBuild"]
         ),
         .testTarget(
+            name: "DevServerTests",
+            dependencies: ["DevServer"]
+        ),
+        .testTarget(
             name: "LocalCloudTests",
             dependencies: [
                 "LocalCloud", "SigV4",

@@ -65,13 +65,18 @@ class Served:
             return self.process.wait()
 
 
+def starter_copy(root: Path) -> Path:
+    """A copy of the starter app at `root`, for a server the test may edit under."""
+    shutil.copytree(REPO / "site", root / "site")
+    shutil.copytree(REPO / "assets", root / "assets")
+    return root
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     if not site_binary().exists():
         pytest.skip("site is not built")
-    root = tmp_path_factory.mktemp("serve") / "project"
-    shutil.copytree(REPO / "site", root / "site")
-    shutil.copytree(REPO / "assets", root / "assets")
+    root = starter_copy(tmp_path_factory.mktemp("serve") / "project")
     server = Served(root, "--no-cloud")
     yield server
     server.stop()
@@ -229,9 +234,7 @@ def test_an_edit_reloads_and_a_broken_template_reports_file_and_line(served):
 def test_serve_starts_the_local_cloud_and_builds_against_it(tmp_path):
     if not site_binary().exists():
         pytest.skip("site is not built")
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "site", root / "site")
-    shutil.copytree(REPO / "assets", root / "assets")
+    root = starter_copy(tmp_path / "project")
     server = Served(root, "--cloud-port", "0", "--cloud-data", str(tmp_path / "cloud"))
     try:
         deadline = time.monotonic() + 30
@@ -274,9 +277,7 @@ def test_saves_by_rename_and_new_folders_are_seen(served, tmp_path):
 def test_polling_watcher_when_asked(tmp_path):
     if not site_binary().exists():
         pytest.skip("site is not built")
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "site", root / "site")
-    shutil.copytree(REPO / "assets", root / "assets")
+    root = starter_copy(tmp_path / "project")
     server = Served(root, "--no-cloud", "--poll")
     try:
         connection, events = open_events(server)
