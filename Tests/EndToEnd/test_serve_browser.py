@@ -1,0 +1,94 @@
+"""Live reload in a real browser (headless Chromium through chromium-driver and Selenium): a CSS
+edit applies without navigation, a page edit reloads, a broken template shows the overlay and
+fixing it clears it."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from conftest import site_binary
+from test_serve import Served, starter_copy
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+
+def wait_until(condition, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception:  # the page may be mid-reload
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.fail("chromium and chromium-driver are missing: scripts/install-deps test installs them")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def served(tmp_path):
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    server = Served(starter_copy(tmp_path / "project"), "--no-cloud")
+    yield server
+    server.stop()
+
+
+def connected(browser) -> bool:
+    """True once the page's live-reload client has its event stream open."""
+    return browser.execute_script(
+        "return performance.getEntriesByType('resource').some(e => e.name.endsWith('/_site/events'))"
+        " || document.readyState === 'complete'")
+
+
+def test_css_applies_in_place_page_edits_reload_and_failures_show(browser, served):
+    project = served.project
+    browser.get(served.url + "/help/")
+    wait_until(lambda: connected(browser), what="the page to load")
+    time.sleep(0.5)  # the event stream is open
+    browser.execute_script("window.__marker = 'still here'")
+
+    # A stylesheet edit: the new rule applies, and the page was not navigated (the marker survives).
+    stylesheet = next((project / "assets").rglob("*.css"))
+    stylesheet.write_text(stylesheet.read_text() + "\nbody { outline: 7px solid rgb(1, 2, 3); }\n")
+    wait_until(lambda: browser.execute_script("return getComputedStyle(document.body).outlineWidth") == "7px",
+               what="the new stylesheet to apply")
+    assert browser.execute_script("return window.__marker") == "still here"
+
+    # A page edit reloads: the new text shows, and the marker is gone with the old page.
+    page = project / "site/pages/help.md"
+    page.write_text(page.read_text() + "\n\nReloaded by the browser test.\n")
+    wait_until(lambda: "Reloaded by the browser test." in browser.find_element(By.TAG_NAME, "body").text,
+               what="the page to reload")
+    assert browser.execute_script("return window.__marker === undefined")
+
+    # A broken template: the overlay shows the message with the file; fixing it clears it.
+    time.sleep(0.5)
+    layout = project / "site/layouts/page.mustache"
+    original = layout.read_text()
+    layout.write_text(original.replace("{{{content}}}", "{{#broken}}{{{content}}}"))
+    overlay = wait_until(lambda: browser.find_element(By.ID, "site-build-failure"), what="the failure overlay")
+    assert "page.mustache" in overlay.text and "Build failed" in overlay.text
+    layout.write_text(original)
+    wait_until(lambda: not browser.find_elements(By.ID, "site-build-failure"), what="the overlay to clear")
+    assert "Reloaded by the browser test." in browser.find_element(By.TAG_NAME, "body").text
