@@ -48,7 +48,6 @@ public final class CloudDatabase: Sendable {
                     lastTotpCounter INTEGER NOT NULL DEFAULT -1,
                     failedAttempts INTEGER NOT NULL DEFAULT 0,
                     lockedUntil REAL NOT NULL DEFAULT 0,
-                    signedOutAt REAL NOT NULL DEFAULT 0,
                     createdAt REAL NOT NULL
                 );
                 CREATE TABLE codes (

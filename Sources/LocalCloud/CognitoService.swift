@@ -111,13 +111,12 @@ final class CognitoService: Sendable {
         var lastTotpCounter: Int64
         var failedAttempts: Int
         var lockedUntil: Double
-        var signedOutAt: Double
 
         init(_ row: Row) {
             sub = row["sub"]; username = row["username"]; email = row["email"]; emailVerified = row["emailVerified"]
             salt = row["salt"]; verifier = row["verifier"]; status = row["status"]; totpSecret = row["totpSecret"]
             pendingTotpSecret = row["pendingTotpSecret"]; lastTotpCounter = row["lastTotpCounter"]
-            failedAttempts = row["failedAttempts"]; lockedUntil = row["lockedUntil"]; signedOutAt = row["signedOutAt"]
+            failedAttempts = row["failedAttempts"]; lockedUntil = row["lockedUntil"]
         }
     }
 
@@ -133,8 +132,7 @@ final class CognitoService: Sendable {
     }
 
     private func credentials(username: String, password: String) -> (salt: String, verifier: String) {
-        var generator = SystemRandomNumberGenerator()
-        let salt = BigUInt(Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        let salt = BigUInt(Data(randomBytes(16)))
         let verifier = SRP.verifier(poolName: poolName, userId: username, password: password, salt: salt)
         return (String(salt, radix: 16), String(verifier, radix: 16))
     }
@@ -333,8 +331,7 @@ final class CognitoService: Sendable {
             try checkLock(user)
             guard let verifier = BigUInt(user.verifier, radix: 16) else { throw CognitoError.notAuthorized() }
             let (b, B) = SRP.secretB(verifier: verifier)
-            var generator = SystemRandomNumberGenerator()
-            let secretBlock = Data((0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+            let secretBlock = Data(randomBytes(96)).base64EncodedString()
             let state = ["b": String(b, radix: 16), "B": String(B, radix: 16), "A": aText]
             try await storeChallenge(id: secretBlock, username: user.username, kind: "PASSWORD_VERIFIER", state: state)
             return [
@@ -497,8 +494,7 @@ final class CognitoService: Sendable {
     }
 
     private func newSession(user: User, kind: String, state: [String: String]) async throws -> String {
-        var generator = SystemRandomNumberGenerator()
-        let session = Base64URL.encode((0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let session = Base64URL.encode(randomBytes(96))
         try await storeChallenge(id: session, username: user.username, kind: kind, state: state)
         return session
     }
@@ -659,8 +655,7 @@ final class CognitoService: Sendable {
             "ExpiresIn": Int(settings.tokenLifetime), "TokenType": "Bearer",
         ]
         if refreshToken == nil {
-            var generator = SystemRandomNumberGenerator()
-            let token = Base64URL.encode((0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let token = Base64URL.encode(randomBytes(64))
             try await database.write { db in
                 try db.execute(sql: "INSERT INTO refreshTokens (tokenHash, sub, originJti, authTime, createdAt) VALUES (?, ?, ?, ?, ?)",
                                arguments: [Self.hash(token), user.sub, origin, authTime, Date().timeIntervalSince1970])
@@ -732,7 +727,6 @@ final class CognitoService: Sendable {
             try db.execute(sql: "INSERT OR IGNORE INTO revokedOrigins (originJti) SELECT originJti FROM refreshTokens WHERE sub = ?",
                            arguments: [user.sub])
             try db.execute(sql: "UPDATE refreshTokens SET revoked = 1 WHERE sub = ?", arguments: [user.sub])
-            try db.execute(sql: "UPDATE users SET signedOutAt = ? WHERE sub = ?", arguments: [Date().timeIntervalSince1970, user.sub])
         }
         return [:]
     }

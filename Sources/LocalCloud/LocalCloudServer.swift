@@ -134,7 +134,7 @@ struct DataFolder {
             credentials = parsed
         } else {
             credentials = Credentials(accessKeyId: "LOCAL" + ObjectStore.randomToken(bytes: 8).uppercased(),
-                                      secretAccessKey: Base64URL.encode(Array(ObjectStore.randomToken(bytes: 30).utf8.prefix(40))))
+                                      secretAccessKey: Base64URL.encode(randomBytes(30)))
             try Self.writePrivate("""
                 # The local cloud's S3 keys (this data folder only). Use with:
                 #   AWS_SHARED_CREDENTIALS_FILE=\(credentialsFile.path) AWS_PROFILE=localcloud

@@ -128,17 +128,18 @@ public final class ObjectStore: Sendable {
     }
 
     /// Stores a file that is already on disk (the conversion's output), by copying it in atomically.
+    /// Reads it 1 MiB at a time as the store writes (never the whole file in memory); a read error
+    /// fails the put rather than storing a short object.
     public func putFile(bucket: String, key: String, contentType: String, from source: URL) async throws -> StoredObject {
         let handle = try FileHandle(forReadingFrom: source)
         defer { try? handle.close() }
-        let chunks = AsyncStream<ByteBuffer> { continuation in
-            while let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty {
-                continuation.yield(ByteBuffer(bytes: data))
-            }
-            continuation.finish()
-        }
+        let size = (try FileManager.default.attributesOfItem(atPath: source.path)[.size] as? NSNumber)?.int64Value
+        let chunks = AsyncThrowingStream<ByteBuffer, Error>(unfolding: {
+            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+            return ByteBuffer(bytes: data)
+        })
         return try await put(bucket: bucket, key: key, contentType: contentType, metadata: [:], body: chunks,
-                             expectedLength: nil, expectedSHA256: nil)
+                             expectedLength: size, expectedSHA256: nil)
     }
 
     @discardableResult
@@ -398,8 +399,7 @@ public final class ObjectStore: Sendable {
     }
 
     static func randomToken(bytes count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        hexEncoded(randomBytes(count))
     }
 }
 

@@ -28,9 +28,8 @@ struct S3Service: Sendable {
     func handle(_ request: Request, signable: SignableRequest) async -> Response {
         let resource = signable.path
         do {
-            let identity: Verifier.Identity
             do {
-                identity = try verifier.verify(signable, now: Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))) {
+                _ = try verifier.verify(signable, now: Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))) {
                     $0 == credentials.accessKeyId ? credentials : nil
                 }
             } catch {
@@ -38,7 +37,6 @@ struct S3Service: Sendable {
                 let code = error.code == .expired ? "AccessDenied" : error.code.rawValue
                 throw Failure(status: 403, code: code, message: error.message)
             }
-            _ = identity
             return try await route(request, signable)
         } catch let failure as Failure {
             return Self.error(failure, resource: resource)

@@ -56,8 +56,7 @@ public enum SRP {
     /// A fresh secret `b` (256 random bits) whose B is not 0 mod N.
     public static func secretB(verifier v: BigUInt) -> (b: BigUInt, B: BigUInt) {
         while true {
-            var generator = SystemRandomNumberGenerator()
-            let b = BigUInt(Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+            let b = BigUInt(Data(randomBytes(32)))
             let B = publicB(verifier: v, b: b)
             if b > 1, B % N != 0 { return (b, B) }
         }

@@ -14,8 +14,7 @@ public struct TOTP: Sendable {
 
     /// A new random 20-byte secret (160 bits, as RFC 4226 recommends).
     public static func random() -> TOTP {
-        var generator = SystemRandomNumberGenerator()
-        return TOTP(secret: (0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        TOTP(secret: randomBytes(20))
     }
 
     /// The code for a step counter, with `digits` digits (RFC 4226's dynamic truncation).

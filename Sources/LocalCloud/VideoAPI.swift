@@ -204,8 +204,7 @@ struct VideoAPI: Sendable {
     }
 
     static func newVideoId() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return Base32.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }).lowercased()
+        Base32.encode(randomBytes(16)).lowercased()
     }
 
     static func title(of fileName: String) -> String {

@@ -57,7 +57,9 @@ struct Serve: AsyncParsableCommand {
         // Both ports are fixed before either server starts: the site is built with the cloud's
         // origin, and the cloud allows the site's origin (CORS).
         let sitePort = port == 0 ? try freePort() : port
-        let hasLocal = (try? String(contentsOfFile: root + "/site/site.yml", encoding: .utf8))?.contains("\n  local:") ?? false
+        // A site.yml that does not parse gets no cloud; the build then reports its errors.
+        let config = (try? String(contentsOfFile: root + "/" + SiteConfig.file, encoding: .utf8)).flatMap { try? SiteConfig.parse($0) }
+        let hasLocal = config?.environment(named: "local") != nil
         let withCloud = !noCloud && hasLocal && (env == nil || env == "local")
         var options = ServeOptions(projectRoot: root)
         options.environment = env
