@@ -57,9 +57,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HTTPServing",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        .target(
             name: "LocalCloud",
             dependencies: [
                 "SigV4",
+                "HTTPServing",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -76,6 +81,7 @@ let package = Package(
             name: "DevServer",
             dependencies: [
                 "SiteBuild",
+                "HTTPServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -107,12 +113,12 @@ let package = Package(
         ),
         .testTarget(
             name: "DevServerTests",
-            dependencies: ["DevServer"]
+            dependencies: ["DevServer", "HTTPServing"]
         ),
         .testTarget(
             name: "LocalCloudTests",
             dependencies: [
-                "LocalCloud", "SigV4",
+                "LocalCloud", "SigV4", "HTTPServing",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

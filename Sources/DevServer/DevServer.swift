@@ -1,14 +1,12 @@
 import Foundation
 import HTTPTypes
+import HTTPServing
 import Hummingbird
 import Logging
 import NIOCore
 import SiteBuild
 import ServiceLifecycle
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What happened to the build, as the browser's live-reload client hears it.
 public enum LiveEvent: Sendable, Equatable {
@@ -163,7 +161,7 @@ struct DevResponder: HTTPResponder {
         var length = size
         var code = status
         if let range {
-            switch Self.parseRange(range, size: size) {
+            switch ByteRange.parse(range, size: size) {
             case .whole: break
             case .unsatisfiable:
                 headers.append(("Content-Range", "bytes */\(size)"))
@@ -230,30 +228,6 @@ struct DevResponder: HTTPResponder {
         return false
     }
 
-    enum RangeAnswer: Equatable {
-        case whole
-        case range(Int64, Int64)
-        case unsatisfiable
-    }
-
-    /// One byte range: `a-b`, `a-` or the suffix `-n` (the last n bytes); several ranges are served whole.
-    static func parseRange(_ header: String, size: Int64) -> RangeAnswer {
-        let text = header.trimmingCharacters(in: .whitespaces)
-        guard text.lowercased().hasPrefix("bytes="), !text.contains(",") else { return .whole }
-        let pieces = text.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard pieces.count == 2 else { return .whole }
-        if pieces[0].isEmpty {
-            guard let suffix = Int64(pieces[1]) else { return .whole }
-            return suffix > 0 && size > 0 ? .range(max(0, size - suffix), size - 1) : .unsatisfiable
-        }
-        guard let first = Int64(pieces[0]) else { return .whole }
-        guard first < size else { return .unsatisfiable }
-        let last = pieces[1].isEmpty ? size - 1 : (Int64(pieces[1]) ?? -1)
-        guard last >= first else { return .whole }
-        return .range(first, min(last, size - 1))
-    }
-
     static func fields(_ headers: [(String, String)]) -> HTTPFields {
         var fields = HTTPFields()
         for (name, value) in headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
@@ -277,25 +251,7 @@ struct DevResponder: HTTPResponder {
     static func file(_ status: Int, path: String, offset: Int64, length: Int64, headers: [(String, String)], head: Bool) -> Response {
         var fields = Self.fields(headers)
         fields[.contentLength] = String(length)
-        guard !head else { return Response(status: .init(code: status), headers: fields, body: ResponseBody()) }
-        let body = ResponseBody(contentLength: Int(length)) { writer in
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw HTTPError(.notFound) }
-            defer { close(descriptor) }
-            var position = offset
-            var remaining = length
-            while remaining > 0 {
-                let chunk = Int(min(remaining, 256 * 1024))
-                var buffer = ByteBufferAllocator().buffer(capacity: chunk)
-                let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { max(0, pread(descriptor, $0.baseAddress, chunk, off_t(position))) }
-                guard count > 0 else { throw HTTPError(.internalServerError) }
-                position += Int64(count)
-                remaining -= Int64(count)
-                try await writer.write(buffer)
-            }
-            try await writer.finish(nil)
-        }
-        return Response(status: .init(code: status), headers: fields, body: body)
+        return Response(status: .init(code: status), headers: fields, body: head ? ResponseBody() : fileBody(path: path, offset: offset, length: length))
     }
 
     /// The live-reload client: reloads on `reload`, shows a build failure over the page (as text).

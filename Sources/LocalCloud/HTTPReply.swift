@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HTTPServing
 import Hummingbird
 import NIOCore
 #if canImport(Glibc)
@@ -32,32 +33,12 @@ enum Reply {
         return Response(status: .init(code: status), headers: fields, body: ResponseBody())
     }
 
-    /// Streams `length` bytes of the file at `path` from `offset`, reading 256 KiB at a time.
+    /// Streams `length` bytes of the file at `path` from `offset`.
     static func file(_ status: Int, path: String, offset: Int64, length: Int64, headers: [(String, String)]) -> Response {
         var fields = HTTPFields()
         for (name, value) in headers { fields.append(name, value) }
         fields[.contentLength] = String(length)
-        let body = ResponseBody(contentLength: Int(length)) { writer in
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw POSIXError(.ENOENT) }
-            defer { close(descriptor) }
-            var position = offset
-            var remaining = length
-            let allocator = ByteBufferAllocator()
-            while remaining > 0 {
-                let chunk = Int(min(remaining, 256 * 1024))
-                var buffer = allocator.buffer(capacity: chunk)
-                let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { pointer in
-                    max(0, pread(descriptor, pointer.baseAddress, chunk, off_t(position)))
-                }
-                guard count > 0 else { throw POSIXError(.EIO) }
-                position += Int64(count)
-                remaining -= Int64(count)
-                try await writer.write(buffer)
-            }
-            try await writer.finish(nil)
-        }
-        return Response(status: .init(code: status), headers: fields, body: body)
+        return Response(status: .init(code: status), headers: fields, body: fileBody(path: path, offset: offset, length: length))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import Hummingbird
 import NIOCore
 import SigV4
@@ -318,36 +319,5 @@ struct S3Service: Sendable {
     private func xml(_ root: String, _ inner: String) -> Response {
         Reply.text(200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<\(root) xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(inner)</\(root)>",
                    type: "application/xml")
-    }
-}
-
-/// One HTTP byte range (RFC 9110): `a-b`, `a-` or the suffix `-n`. Several ranges are served as
-/// the whole object, like S3.
-enum ByteRange: Equatable {
-    case whole
-    case range(Int64, Int64)
-    case unsatisfiable
-
-    static func parse(_ header: String, size: Int64) -> ByteRange {
-        let text = header.trimmingCharacters(in: .whitespaces)
-        guard text.lowercased().hasPrefix("bytes=") else { return .whole }
-        let spec = text.dropFirst(6).trimmingCharacters(in: .whitespaces)
-        guard !spec.contains(",") else { return .whole }
-        let pieces = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard pieces.count == 2 else { return .whole }
-        let first = pieces[0].trimmingCharacters(in: .whitespaces), last = pieces[1].trimmingCharacters(in: .whitespaces)
-        if first.isEmpty {
-            guard let suffix = Int64(last), suffix >= 0 else { return .whole }
-            guard suffix > 0, size > 0 else { return .unsatisfiable }
-            return .range(max(0, size - suffix), size - 1)
-        }
-        guard let start = Int64(first), start >= 0 else { return .whole }
-        let end: Int64
-        if last.isEmpty { end = size - 1 } else {
-            guard let value = Int64(last), value >= start else { return .whole }
-            end = min(value, size - 1)
-        }
-        guard start < size else { return .unsatisfiable }
-        return .range(start, end)
     }
 }

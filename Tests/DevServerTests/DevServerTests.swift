@@ -1,3 +1,4 @@
+import HTTPServing
 import Testing
 @testable import DevServer
 
@@ -12,7 +13,7 @@ struct DevServerTests {
     }
 
     @Test("ranges: single, suffix, open-ended, clamped and unsatisfiable", arguments: [
-        ("bytes=0-9", DevResponder.RangeAnswer.range(0, 9)),
+        ("bytes=0-9", ByteRange.range(0, 9)),
         ("bytes=-5", .range(95, 99)),
         ("bytes=97-", .range(97, 99)),
         ("bytes=90-500", .range(90, 99)),
@@ -21,8 +22,8 @@ struct DevServerTests {
         ("bytes=9-3", .whole),
         ("bytes=0-1,4-5", .whole),
     ])
-    func ranges(header: String, expected: DevResponder.RangeAnswer) {
-        #expect(DevResponder.parseRange(header, size: 100) == expected)
+    func ranges(header: String, expected: ByteRange) {
+        #expect(ByteRange.parse(header, size: 100) == expected)
     }
 
     @Test("gzip is chosen unless refused with q=0")

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import SigV4
+import HTTPServing
 import Testing
 @testable import LocalCloud
 
