@@ -39,18 +39,22 @@ public enum DevServer {
                                         processEnvironment: options.processEnvironment, compress: true)
         let live = LiveReload()
         let files = CurrentSite()
+        let session = BuildSession(buildOptions)
+        let prefix = options.projectRoot.hasSuffix("/") ? options.projectRoot : options.projectRoot + "/"
         /// Rebuilds after `paths` changed (empty: the first build). A change to stylesheets only
         /// swaps them in the open pages; anything else reloads them.
         let rebuild: @Sendable ([String]) -> Void = { paths in
             let reason = paths.isEmpty ? "start" : Watcher.describe(paths)
             let started = ContinuousClock.now
             do {
-                _ = try SiteBuilder.build(buildOptions)
+                let relative = paths.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+                let result = try session.build(changed: paths.isEmpty ? nil : relative)
                 let site = try SiteFiles(root: output)
                 files.replace(site)
                 let stylesOnly = !paths.isEmpty && paths.allSatisfy { $0.hasSuffix(".css") }
                 live.send(stylesOnly ? .styles(site.stylesheets()) : .reload)
-                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms\(stylesOnly ? ", styles swapped" : "")")
+                let pages = result.full ? "all \(result.report.pages) pages" : "\(result.rendered) of \(result.report.pages) pages"
+                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms, \(pages)\(stylesOnly ? ", styles swapped" : "")")
             } catch {
                 let diagnostics = (error as? BuildFailure)?.diagnostics.map(\.description) ?? ["\(error)"]
                 let message = diagnostics.joined(separator: "\n")

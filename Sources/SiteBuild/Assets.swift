@@ -1,5 +1,5 @@
 /// One file from `assets/`, published under a fingerprinted name.
-public struct Asset: Sendable {
+public struct Asset: Sendable, Equatable {
     /// Project-relative source: `assets/css/app.css`.
     public let source: String
     /// The URL pages write: `/assets/css/app.css`.
@@ -7,6 +7,8 @@ public struct Asset: Sendable {
     /// The URL it is published at: `/assets/css/app.3f2a9c1e.css`.
     public let outputURL: String
     public let fingerprint: String
+    /// SHA-256 (hex) of the published bytes.
+    public let sha256: String
     /// `sha384-…` of the published bytes.
     public let integrity: String
 
@@ -37,10 +39,11 @@ public struct AssetCatalog: Sendable {
 
         func publish(_ source: String, _ bytes: [UInt8]) throws {
             let url = "/" + source
-            let fingerprint = Digest.fingerprint(sha256Hex: Digest.sha256Hex(bytes))
+            let sha256 = Digest.sha256Hex(bytes)
+            let fingerprint = Digest.fingerprint(sha256Hex: sha256)
             let written = Reference(written: url, path: url)
             let asset = Asset(source: source, url: url, outputURL: written.fingerprinted(fingerprint),
-                              fingerprint: fingerprint, integrity: Digest.integrity(bytes))
+                              fingerprint: fingerprint, sha256: sha256, integrity: Digest.integrity(bytes))
             catalog.assets[url] = asset
             try emit(asset, bytes)
         }

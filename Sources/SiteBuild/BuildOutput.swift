@@ -23,8 +23,10 @@ final class BuildOutput: Sendable {
     }
 
     /// Writes `bytes` at `path`; a compressible file also gets `path.gz` when that is smaller.
-    func write(_ bytes: [UInt8], to path: String, source: String?, cache: Manifest.CacheClass, compressor: GzipCompressor) throws {
-        let sha256 = Digest.sha256Hex(bytes)
+    /// `sha256` is the bytes' hash when the caller has it already.
+    func write(_ bytes: [UInt8], to path: String, source: String?, cache: Manifest.CacheClass, compressor: GzipCompressor,
+               sha256 known: String? = nil) throws {
+        let sha256 = known ?? Digest.sha256Hex(bytes)
         var entry = Manifest.Entry(path: path, size: bytes.count, sha256: sha256,
                                    contentType: ContentType.of(path), cache: cache, source: source, gzip: nil)
         let old = folder.previous[path].flatMap { $0.sha256 == sha256 && $0.size == bytes.count ? $0 : nil }

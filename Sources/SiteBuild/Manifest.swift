@@ -40,6 +40,12 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     public static let path = ".site/manifest.json"
 
+    /// A manifest as written to disk: the bytes, and what they decode to.
+    public struct Written: Sendable {
+        public let bytes: [UInt8]
+        public let manifest: Manifest
+    }
+
     /// Stable, pretty JSON: same manifest, same bytes.
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()

@@ -20,6 +20,10 @@ public final class OutputFolder: Sendable {
     let previous: [String: Manifest.Entry]
     /// The previous build's `compression`: its `.gz` files are reused only when it equals this build's.
     let previousCompression: String?
+    /// The spare is a build this process made and remembers (its manifest is byte for byte the one
+    /// remembered, and no build has touched it since), so a file the manifest lists with the wanted
+    /// hash is kept without reading it back.
+    let trusted: Bool
     private let lock: Int32
     /// Paths this build wrote or kept; everything else in the spare is removed before the swap.
     private let produced = Mutex(Set<String>())
@@ -33,7 +37,10 @@ public final class OutputFolder: Sendable {
     ///
     /// Because a build replaces the whole destination, it refuses one that holds anything but a
     /// previous build: the project itself, its sources, or a folder of other files.
-    public init(destination: String, project: String) throws {
+    ///
+    /// `knownSpare` is the manifest of the build before last, when the caller made it: the dev
+    /// server's rebuilds, which then skip reading back what is unchanged.
+    public init(destination: String, project: String, knownSpare: Manifest.Written? = nil) throws {
         let (parent, name) = try Self.resolve(destination)
         let resolved = parent == "/" ? "/" + name : parent + "/" + name
         self.destination = resolved
@@ -62,12 +69,15 @@ public final class OutputFolder: Sendable {
             close(lock)
             throw Diagnostic("cannot create the spare output folder \(staging): \(reason)")
         }
-        let manifest = readFile(staging + "/" + Manifest.path).flatMap { try? Manifest.decode($0) }
+        let manifestBytes = readFile(staging + "/" + Manifest.path)
+        let finished = lstat(staging + "/" + Self.incompleteMarker, &info) != 0
+        trusted = finished && knownSpare != nil && manifestBytes == knownSpare?.bytes
+        let manifest = trusted ? knownSpare?.manifest : manifestBytes.flatMap { try? Manifest.decode($0) }
         previous = Dictionary((manifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         previousCompression = manifest?.compression
         if (listDirectory(staging) ?? ["?"]).isEmpty {
             spareFiles = []
-        } else if let manifest, lstat(staging + "/" + Self.incompleteMarker, &info) != 0 {
+        } else if let manifest, finished {
             spareFiles = manifest.files.flatMap { [$0.path] + ($0.gzip.map { [$0.path] } ?? []) }
                 + [Manifest.path, ".site/headers.json"]
         } else {
@@ -159,7 +169,7 @@ public final class OutputFolder: Sendable {
     }
 
     private func keep(_ relative: String, where matches: ([UInt8]) -> Bool) -> Bool {
-        guard let bytes = readFile(staging + "/" + relative), matches(bytes) else { return false }
+        guard trusted || readFile(staging + "/" + relative).map(matches) == true else { return false }
         produced.withLock { _ = $0.insert(relative) }
         return true
     }

@@ -1,5 +1,5 @@
 /// One page to render: a source under `site/pages/` in one language, and where it is published.
-public struct Page: Sendable {
+public struct Page: Sendable, Equatable {
     public enum Format: Sendable { case markdown, html }
 
     /// Project-relative source file.

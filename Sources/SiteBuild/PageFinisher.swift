@@ -28,6 +28,10 @@ struct PageFinisher: Sendable {
         let bytes: [UInt8]
         let scriptHashes: Set<String>
         let styleHashes: Set<String>
+        /// The asset URLs it references, as written (`/assets/css/app.css`).
+        let assets: Set<String>
+        /// Whether it carries the import map, which names every module.
+        let usesModules: Bool
     }
 
     private static let urlAttributes: Set<String> = ["src", "href", "poster"]
@@ -42,6 +46,7 @@ struct PageFinisher: Sendable {
         var scriptHashes = Set<String>()
         var styleHashes = Set<String>()
         var usesModules = false
+        var assets = Set<String>()
         var headInsertion: Int?
         var charsetEnd: Int?
 
@@ -72,6 +77,7 @@ struct PageFinisher: Sendable {
                     case .asset(let asset):
                         edits.append((range, HTMLScanner.escapeAttribute(reference.fingerprinted(asset.fingerprint))))
                         assetForIntegrity = asset
+                        assets.insert(asset.url)
                     case .page: break
                     case .missing(let message):
                         problems.append(Diagnostic(message, at: locate(document.text(range))))
@@ -87,6 +93,7 @@ struct PageFinisher: Sendable {
                         }
                         switch check(reference) {
                         case .asset(let asset):
+                            assets.insert(asset.url)
                             rewritten.append(([reference.fingerprinted(asset.fingerprint)] + parts.dropFirst().map(String.init)).joined(separator: " "))
                             changed = true
                         case .page:
@@ -149,7 +156,7 @@ struct PageFinisher: Sendable {
             cursor = edit.range.upperBound
         }
         output += bytes[cursor...]
-        return Result(bytes: output, scriptHashes: scriptHashes, styleHashes: styleHashes)
+        return Result(bytes: output, scriptHashes: scriptHashes, styleHashes: styleHashes, assets: assets, usesModules: usesModules)
     }
 
     private enum Target {

@@ -16,16 +16,21 @@ struct PageRenderer: @unchecked Sendable {
         let html: String
         /// The files that made it (page, layout, partials), to say where a problem was written.
         let sources: [String]
+        /// Every project file its HTML depends on: `sources` and the partials its own text includes.
+        let files: Set<String>
     }
 
     func render(_ page: Page, text: String) throws -> Rendered {
         var (matter, body, bodyLine) = try FrontMatter.parse(text, file: page.source)
+        var partials: [String] = []
         // A title may be translated: `title: "{{t.login.title}}"` renders per language.
         if matter.title.contains("{{") {
-            matter.title = try renderBody(Substring(matter.title), bodyLine: 2, page: page, context: context(for: page, matter: matter))
+            matter.title = try renderBody(Substring(matter.title), bodyLine: 2, page: page, context: context(for: page, matter: matter),
+                                          partials: &partials)
         }
         if let description = matter.description, description.contains("{{") {
-            matter.description = try renderBody(Substring(description), bodyLine: 2, page: page, context: self.context(for: page, matter: matter))
+            matter.description = try renderBody(Substring(description), bodyLine: 2, page: page,
+                                                context: self.context(for: page, matter: matter), partials: &partials)
         }
         var context = self.context(for: page, matter: matter)
         let (layout, layoutFiles) = try templates.layout(named: matter.layout, for: page.source, at: matter.layoutLocation)
@@ -34,16 +39,21 @@ struct PageRenderer: @unchecked Sendable {
         case .markdown:
             content = Markdown.render(String(body), options: config.markdown)
         case .html:
-            content = try renderBody(body, bodyLine: bodyLine, page: page, context: context)
+            content = try renderBody(body, bodyLine: bodyLine, page: page, context: context, partials: &partials)
         }
         context["content"] = content
-        return Rendered(html: layout.render(context, library: templates.library), sources: [page.source] + layoutFiles)
+        let sources = [page.source] + layoutFiles
+        return Rendered(html: layout.render(context, library: templates.library), sources: sources,
+                        files: Set(sources).union(templates.files(ofPartials: partials)))
     }
 
-    /// An HTML body is a Mustache template too, so app pages can use `t.*` and `config.*`.
-    private func renderBody(_ body: Substring, bodyLine: Int, page: Page, context: [String: Any]) throws -> String {
+    /// An HTML body is a Mustache template too, so app pages can use `t.*` and `config.*`. The
+    /// partials it names are added to `partials`.
+    private func renderBody(_ body: Substring, bodyLine: Int, page: Page, context: [String: Any], partials: inout [String]) throws -> String {
         let text = String(body)
-        for reference in Templates.partialReferences(in: text, file: page.source) where templates.library.getTemplate(named: reference.name) == nil {
+        let references = Templates.partialReferences(in: text, file: page.source)
+        partials += references.map(\.name)
+        for reference in references where templates.library.getTemplate(named: reference.name) == nil {
             var location = reference.location
             location.line = (location.line ?? 1) + bodyLine - 1
             throw Diagnostic("partial '\(reference.name)' not found (looked for site/partials/\(reference.name).mustache)", at: location)

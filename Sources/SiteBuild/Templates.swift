@@ -98,9 +98,22 @@ struct Templates: Sendable {
             throw Diagnostic("layout '\(name)' not found (looked for site/layouts/\(name).mustache; have: \(known.isEmpty ? "none" : known))",
                              at: location, key: "layout")
         }
+        let (visited, problems) = reach(from: [file], usedBy: page)
+        try problems.throwIfAny()
+        return (layouts[name]!, visited)
+    }
+
+    /// The template files of the partials named in a page's own text, and every partial they reach.
+    func files(ofPartials names: [String]) -> [String] {
+        reach(from: names.compactMap { partialFiles[$0] }, usedBy: "").files
+    }
+
+    /// The template files `start` reaches through partial tags, themselves included, and the
+    /// problems on the way: broken templates and missing partials.
+    private func reach(from start: [String], usedBy page: String) -> (files: [String], problems: DiagnosticBag) {
         var problems = DiagnosticBag()
         var visited: [String] = []
-        var queue = [file]
+        var queue = start.reversed() as [String]
         while let current = queue.popLast() {
             guard !visited.contains(current) else { continue }
             visited.append(current)
@@ -118,7 +131,6 @@ struct Templates: Sendable {
                 }
             }
         }
-        try problems.throwIfAny()
-        return (layouts[name]!, visited)
+        return (visited, problems)
     }
 }

@@ -1,0 +1,260 @@
+import Synchronization
+
+/// What one build did.
+public struct Rebuild: Sendable {
+    public var report: BuildReport
+    /// Pages rendered this time; the others were carried over from the build before.
+    public var rendered: Int
+    /// Whether the whole project was read and every page rendered: the first build, after a
+    /// `site.yml` change, or after a failed first build.
+    public var full: Bool
+}
+
+/// Builds a project again and again, remembering what the last successful build read and made, so
+/// that a rebuild after an edit redoes only what the edit reaches (the dev server's rebuilds):
+///
+/// - a page: that page, in each language it is published in;
+/// - a layout or partial: the pages whose layout, partials or own text reach it;
+/// - an asset: the catalog is fingerprinted again, and only pages referencing an asset whose name
+///   changed are rendered again (every page with the import map, when a module's name changed);
+/// - `site/i18n/<lang>.json`: the pages of the languages whose strings changed;
+/// - a page added, removed or renamed: every page (links are checked and translations listed
+///   against the whole set);
+/// - `site.yml`, or anything it cannot place: everything, as a first build would.
+///
+/// The result is the same, byte for byte, as a clean build of the same sources. A failed build
+/// changes nothing: its edits are kept and retried with the next, and `dist/` stays as it was.
+public final class BuildSession: Sendable {
+    public let options: BuildOptions
+    private let memory = Mutex(Memory())
+
+    public init(_ options: BuildOptions) { self.options = options }
+
+    private struct Memory {
+        var site: SiteState?
+        /// Project-relative paths changed since the last successful build.
+        var pending = Set<String>()
+        /// The manifests of the last two builds, newest last; the older is what the spare holds.
+        var written: [Manifest.Written] = []
+    }
+
+    /// Everything a build reads, and the pages it made.
+    private struct SiteState {
+        let tree: SourceTree
+        var config: SiteConfig
+        var environment: Environment?
+        var strings: [String: Strings]
+        var templates: Templates
+        var pages: [Page]
+        var catalog: AssetCatalog
+        var assetFiles: [AssetFile]
+        /// Finished pages by output path.
+        var published: [String: PublishedPage] = [:]
+    }
+
+    private struct AssetFile {
+        let asset: Asset
+        let bytes: [UInt8]
+    }
+
+    /// One page as published, with what it was made from.
+    private struct PublishedPage {
+        let page: Page
+        let bytes: [UInt8]
+        let sha256: String
+        let scriptHashes: Set<String>
+        let styleHashes: Set<String>
+        /// The project files its HTML depends on: its source, its layout and the partials reached.
+        let files: Set<String>
+        /// The asset URLs it references.
+        let assets: Set<String>
+        let usesModules: Bool
+    }
+
+    /// Builds the project. `changed` lists the project-relative paths changed since the last call
+    /// (files or folders, as a watcher reports them); nil reads everything again.
+    public func build(changed: [String]? = nil) throws -> Rebuild {
+        try memory.withLock { memory in
+            if let changed { memory.pending.formUnion(changed.filter(Self.isRead)) }
+            var site: SiteState
+            let full: Bool
+            var render: [Page]
+            if let old = memory.site, changed != nil, !memory.pending.contains(where: Self.needsFullBuild) {
+                (site, render) = try update(old, changed: memory.pending)
+                full = false
+            } else {
+                site = try load()
+                render = site.pages
+                full = true
+            }
+            for page in try renderPages(render, of: site) { site.published[page.page.outputPath] = page }
+            if !full {
+                let current = Set(site.pages.map(\.outputPath))
+                site.published = site.published.filter { current.contains($0.key) }
+            }
+            let (report, written) = try write(site, knownSpare: memory.written.count == 2 ? memory.written[0] : nil)
+            memory.site = site
+            memory.pending = []
+            memory.written = Array((memory.written + [written]).suffix(2))
+            return Rebuild(report: report, rendered: render.count, full: full)
+        }
+    }
+
+    /// Whether a build reads what is at `path`: hidden files (editors' swap files) and files beside
+    /// the folders it reads are not.
+    private static func isRead(_ path: String) -> Bool {
+        if path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { return false }
+        guard path.hasPrefix("site/") else { return true }
+        return path == SiteConfig.file || ["site/pages", "site/layouts", "site/partials", "site/i18n"].contains { path == $0 || path.hasPrefix($0 + "/") }
+    }
+
+    /// `site.yml` reaches everything; a path outside the folders the build reads (the folders
+    /// themselves, say, when moved) cannot be placed.
+    private static func needsFullBuild(_ path: String) -> Bool {
+        path == SiteConfig.file || !(path.hasPrefix("site/") || path.hasPrefix("assets/"))
+    }
+
+    /// Reads the whole project.
+    private func load() throws -> SiteState {
+        let tree = try SourceTree(root: options.projectRoot)
+        let config = try SiteBuilder.loadConfig(from: tree)
+        let environment = try SiteBuilder.selectEnvironment(options.environment, in: config, overrides: options.processEnvironment)
+        let strings = try Strings.load(languages: config.languages, from: tree)
+        let templates = try Templates.load(from: tree)
+        let pages = try PageRoute.plan(sources: try tree.files(under: "site/pages"), languages: config.languages)
+        let (catalog, assetFiles) = try Self.catalog(tree)
+        return SiteState(tree: tree, config: config, environment: environment, strings: strings, templates: templates,
+                         pages: pages, catalog: catalog, assetFiles: assetFiles)
+    }
+
+    private static func catalog(_ tree: SourceTree) throws -> (AssetCatalog, [AssetFile]) {
+        var files: [AssetFile] = []
+        let catalog = try AssetCatalog.build(from: tree) { asset, bytes in files.append(AssetFile(asset: asset, bytes: bytes)) }
+        return (catalog, files)
+    }
+
+    /// Reads again what `paths` changed, and says which pages must be rendered again.
+    private func update(_ old: SiteState, changed paths: Set<String>) throws -> (SiteState, [Page]) {
+        var site = old
+        let tree = old.tree
+        func under(_ folder: String) -> [String] { paths.filter { $0 == folder || $0.hasPrefix(folder + "/") } }
+        var stale = Set<String>()
+        func renderAgain(where affected: (PublishedPage) -> Bool) {
+            for page in old.published.values where affected(page) { stale.insert(page.page.outputPath) }
+        }
+
+        if !under("site/i18n").isEmpty {
+            site.strings = try Strings.load(languages: old.config.languages, from: tree)
+            let languages = Set(old.config.languages.filter { old.strings[$0]?.values != site.strings[$0]?.values })
+            renderAgain { languages.contains($0.page.language) }
+        }
+        if !(under("site/layouts") + under("site/partials")).isEmpty {
+            site.templates = try Templates.load(from: tree)
+            let files = Set(old.templates.sources.keys).union(site.templates.sources.keys)
+                .filter { old.templates.sources[$0]?.text != site.templates.sources[$0]?.text }
+            renderAgain { !$0.files.isDisjoint(with: files) }
+        }
+        let pageEdits = under("site/pages")
+        var everyPage = false
+        if !pageEdits.isEmpty {
+            let known = Set(old.pages.map(\.source))
+            if !pageEdits.allSatisfy({ known.contains($0) && tree.exists($0) }) {
+                site.pages = try PageRoute.plan(sources: try tree.files(under: "site/pages"), languages: old.config.languages)
+                everyPage = site.pages != old.pages
+            }
+            let edited = Set(pageEdits)
+            renderAgain { edited.contains($0.page.source) }
+        }
+        if !under("assets").isEmpty {
+            (site.catalog, site.assetFiles) = try Self.catalog(tree)
+            let urls = Set(old.catalog.assets.keys).union(site.catalog.assets.keys)
+                .filter { old.catalog[$0] != site.catalog[$0] }
+            let moduleNamesChanged = ImportMap.json(for: old.catalog) != ImportMap.json(for: site.catalog)
+            renderAgain { !$0.assets.isDisjoint(with: urls) || (moduleNamesChanged && $0.usesModules) }
+        }
+        let render = everyPage ? site.pages : site.pages.filter { stale.contains($0.outputPath) || old.published[$0.outputPath] == nil }
+        return (site, render)
+    }
+
+    /// Renders and finishes `pages` on all cores.
+    private func renderPages(_ pages: [Page], of site: SiteState) throws -> [PublishedPage] {
+        let tree = site.tree
+        let renderer = PageRenderer(
+            config: site.config, environment: site.environment, templates: site.templates,
+            strings: site.strings.mapValues(\.templateValue),
+            pagesByRoute: Dictionary(grouping: site.pages, by: \.route),
+            configValue: AppConfig.templateValue(site.environment))
+        let finisher = PageFinisher(catalog: site.catalog, pageURLs: Set(site.pages.map(\.url)),
+                                    policy: SecurityPolicy(environment: site.environment),
+                                    configJSON: site.environment.map(AppConfig.json))
+        struct Collected {
+            var problems = Set<Diagnostic>()
+            var pages: [PublishedPage] = []
+        }
+        let collected = Mutex(Collected())
+        parallelForEach(count: pages.count, makeLocal: {}) { index, _ in
+            let page = pages[index]
+            var problems = DiagnosticBag()
+            problems.collect(at: SourceLocation(file: page.source)) {
+                let text = try tree.readText(page.source)
+                let rendered = try renderer.render(page, text: text)
+                let result = try finisher.finish(rendered.html, url: page.url) { needle in
+                    locate(needle, in: rendered.sources, tree: tree, fallback: page.source)
+                }
+                let published = PublishedPage(page: page, bytes: result.bytes, sha256: Digest.sha256Hex(result.bytes),
+                                              scriptHashes: result.scriptHashes, styleHashes: result.styleHashes,
+                                              files: rendered.files, assets: result.assets, usesModules: result.usesModules)
+                collected.withLock { $0.pages.append(published) }
+            }
+            if !problems.isEmpty { collected.withLock { $0.problems.formUnion(problems.items) } }
+        }
+        let result = collected.withLock { $0 }
+        // A set: a page shared by several languages fails the same way in each, and is reported once.
+        if !result.problems.isEmpty { throw BuildFailure(Array(result.problems)) }
+        return result.pages
+    }
+
+    /// Writes the whole site into the spare and swaps it in; returns the report and the manifest written.
+    private func write(_ site: SiteState, knownSpare: Manifest.Written?) throws -> (BuildReport, Manifest.Written) {
+        let output = try OutputFolder(destination: options.output ?? site.tree.absolute("dist"), project: site.tree.root,
+                                      knownSpare: knownSpare)
+        let writer = BuildOutput(folder: output, compress: options.compress)
+        let assets = site.assetFiles
+        let pages = site.pages.map { site.published[$0.outputPath]! }
+        let problems = Mutex(Set<Diagnostic>())
+        parallelForEach(count: assets.count + pages.count, makeLocal: { GzipCompressor() }) { index, compressor in
+            do {
+                if index < assets.count {
+                    let file = assets[index]
+                    try writer.write(file.bytes, to: String(file.asset.outputURL.dropFirst()), source: file.asset.source,
+                                     cache: .immutable, compressor: compressor, sha256: file.asset.sha256)
+                } else {
+                    let page = pages[index - assets.count]
+                    try writer.write(page.bytes, to: page.page.outputPath, source: page.page.source,
+                                     cache: .revalidate, compressor: compressor, sha256: page.sha256)
+                }
+            } catch {
+                let diagnostic = error as? Diagnostic ?? Diagnostic("\(error)")
+                problems.withLock { _ = $0.insert(diagnostic) }
+            }
+        }
+        let failures = problems.withLock { $0 }
+        if !failures.isEmpty { throw BuildFailure(Array(failures)) }
+
+        let state = writer.snapshot
+        let manifest = Manifest(generator: SiteBuilder.generator, environment: site.environment?.name,
+                                compression: options.compress ? GzipCompressor.settings : nil,
+                                files: state.entries.sorted { $0.path < $1.path })
+        let manifestBytes = try manifest.encoded()
+        try output.write(manifestBytes, to: Manifest.path)
+        let scripts = pages.reduce(into: Set<String>()) { $0.formUnion($1.scriptHashes) }
+        let styles = pages.reduce(into: Set<String>()) { $0.formUnion($1.styleHashes) }
+        try output.write(try SiteBuilder.headersFile(environment: site.environment, hashes: (scripts, styles)), to: ".site/headers.json")
+        try output.commit()
+        let report = BuildReport(output: output.destination, environment: site.environment?.name, pages: pages.count,
+                                 languages: site.config.languages, assets: site.catalog.assets.count, files: manifest.files.count,
+                                 compressibleBytes: state.compressibleBytes, compressedBytes: state.compressedBytes,
+                                 manifest: manifest)
+        return (report, Manifest.Written(bytes: manifestBytes, manifest: manifest))
+    }
+}
