@@ -49,7 +49,7 @@ public enum DevServer {
             do {
                 let relative = paths.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
                 let result = try session.build(changed: paths.isEmpty ? nil : relative)
-                let site = try SiteFiles(root: output)
+                let site = try SiteFiles(root: output, manifest: result.report.manifest)
                 files.replace(site)
                 let stylesOnly = !paths.isEmpty && paths.allSatisfy { $0.hasSuffix(".css") }
                 live.send(stylesOnly ? .styles(site.stylesheets()) : .reload)

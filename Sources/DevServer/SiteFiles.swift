@@ -15,9 +15,10 @@ struct SiteFiles: Sendable {
     let entries: [String: Manifest.Entry]
     let headers: [(String, String)]
 
-    init(root: String) throws {
+    /// `manifest` is the build's own, when the caller has it: no need to read it back.
+    init(root: String, manifest known: Manifest? = nil) throws {
         self.root = root
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/" + Manifest.path)))
+        let manifest = try known ?? JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/" + Manifest.path)))
         entries = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var headers: [(String, String)] = []
         if let data = FileManager.default.contents(atPath: root + "/.site/headers.json"),

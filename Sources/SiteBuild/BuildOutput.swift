@@ -52,6 +52,19 @@ final class BuildOutput: Sendable {
         }
     }
 
+    /// Records files the spare already holds exactly as `entries` say (with their `.gz`), without
+    /// touching them: a trusted spare's unchanged files.
+    func carry(_ entries: [Manifest.Entry]) {
+        folder.keep(entries.flatMap { [$0.path] + ($0.gzip.map { [$0.path] } ?? []) })
+        state.withLock { state in
+            state.entries += entries
+            for entry in entries where ContentType.isCompressible(entry.path) {
+                state.compressibleBytes += entry.size
+                state.compressedBytes += entry.gzip?.size ?? entry.size
+            }
+        }
+    }
+
     private func writeGzip(of bytes: [UInt8], path: String, into entry: inout Manifest.Entry, compressor: GzipCompressor) throws {
         let gzipped = compressor.compress(bytes)
         guard gzipped.count < bytes.count else { return }

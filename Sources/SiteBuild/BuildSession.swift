@@ -57,8 +57,9 @@ public final class BuildSession: Sendable {
         let bytes: [UInt8]
     }
 
-    /// One page as published, with what it was made from.
-    private struct PublishedPage {
+    /// One page as published, with what it was made from (a class: a thousand of them are carried
+    /// from build to build).
+    private final class PublishedPage: Sendable {
         let page: Page
         let bytes: [UInt8]
         let sha256: String
@@ -69,6 +70,18 @@ public final class BuildSession: Sendable {
         /// The asset URLs it references.
         let assets: Set<String>
         let usesModules: Bool
+
+        init(page: Page, bytes: [UInt8], sha256: String, scriptHashes: Set<String>, styleHashes: Set<String>,
+             files: Set<String>, assets: Set<String>, usesModules: Bool) {
+            self.page = page
+            self.bytes = bytes
+            self.sha256 = sha256
+            self.scriptHashes = scriptHashes
+            self.styleHashes = styleHashes
+            self.files = files
+            self.assets = assets
+            self.usesModules = usesModules
+        }
     }
 
     /// Builds the project. `changed` lists the project-relative paths changed since the last call
@@ -92,7 +105,8 @@ public final class BuildSession: Sendable {
                 let current = Set(site.pages.map(\.outputPath))
                 site.published = site.published.filter { current.contains($0.key) }
             }
-            let (report, written) = try write(site, knownSpare: memory.written.count == 2 ? memory.written[0] : nil)
+            let (report, written) = try write(site, knownSpare: memory.written.count == 2 ? memory.written[0] : nil,
+                                              last: memory.written.last)
             memory.site = site
             memory.pending = []
             memory.written = Array((memory.written + [written]).suffix(2))
@@ -215,24 +229,44 @@ public final class BuildSession: Sendable {
     }
 
     /// Writes the whole site into the spare and swaps it in; returns the report and the manifest written.
-    private func write(_ site: SiteState, knownSpare: Manifest.Written?) throws -> (BuildReport, Manifest.Written) {
+    ///
+    /// When the spare is the build before last and `last` the last build, a file whose bytes, source
+    /// and cache class are the last build's and whose spare copy is already the same is carried over
+    /// without being touched.
+    private func write(_ site: SiteState, knownSpare: Manifest.Written?, last: Manifest.Written?) throws -> (BuildReport, Manifest.Written) {
         let output = try OutputFolder(destination: options.output ?? site.tree.absolute("dist"), project: site.tree.root,
                                       knownSpare: knownSpare)
         let writer = BuildOutput(folder: output, compress: options.compress)
-        let assets = site.assetFiles
         let pages = site.pages.map { site.published[$0.outputPath]! }
+        struct File {
+            let path: String
+            let bytes: [UInt8]
+            let sha256: String
+            let source: String
+            let cache: Manifest.CacheClass
+        }
+        let files = site.assetFiles.map {
+            File(path: String($0.asset.outputURL.dropFirst()), bytes: $0.bytes, sha256: $0.asset.sha256, source: $0.asset.source, cache: .immutable)
+        } + pages.map {
+            File(path: $0.page.outputPath, bytes: $0.bytes, sha256: $0.sha256, source: $0.page.source, cache: .revalidate)
+        }
+        var changed = files
+        if output.trusted, let last {
+            let lastEntries = Dictionary(last.manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            var carried: [Manifest.Entry] = []
+            changed = files.filter { file in
+                guard let entry = lastEntries[file.path], entry.sha256 == file.sha256, entry.source == file.source,
+                      entry.cache == file.cache, output.previous[file.path] == entry else { return true }
+                carried.append(entry)
+                return false
+            }
+            writer.carry(carried)
+        }
         let problems = Mutex(Set<Diagnostic>())
-        parallelForEach(count: assets.count + pages.count, makeLocal: { GzipCompressor() }) { index, compressor in
+        parallelForEach(count: changed.count, makeLocal: { GzipCompressor() }) { index, compressor in
+            let file = changed[index]
             do {
-                if index < assets.count {
-                    let file = assets[index]
-                    try writer.write(file.bytes, to: String(file.asset.outputURL.dropFirst()), source: file.asset.source,
-                                     cache: .immutable, compressor: compressor, sha256: file.asset.sha256)
-                } else {
-                    let page = pages[index - assets.count]
-                    try writer.write(page.bytes, to: page.page.outputPath, source: page.page.source,
-                                     cache: .revalidate, compressor: compressor, sha256: page.sha256)
-                }
+                try writer.write(file.bytes, to: file.path, source: file.source, cache: file.cache, compressor: compressor, sha256: file.sha256)
             } catch {
                 let diagnostic = error as? Diagnostic ?? Diagnostic("\(error)")
                 problems.withLock { _ = $0.insert(diagnostic) }

@@ -36,7 +36,7 @@ public enum ContentType {
 
     /// The extension of a path, lowercased, or "" when it has none.
     static func fileExtension(of path: String) -> String {
-        let name = path.split(separator: "/").last ?? ""
+        let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { path[path.utf8.index(after: $0)...] } ?? path[...]
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
         return name[name.index(after: dot)...].lowercased()
     }

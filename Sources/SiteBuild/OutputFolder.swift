@@ -168,6 +168,12 @@ public final class OutputFolder: Sendable {
         keep(relative) { Digest.sha256Hex($0) == sha256 }
     }
 
+    /// Keeps spare files known to be right without reading them: only for a trusted spare.
+    func keep(_ relatives: [String]) {
+        precondition(trusted)
+        produced.withLock { $0.formUnion(relatives) }
+    }
+
     private func keep(_ relative: String, where matches: ([UInt8]) -> Bool) -> Bool {
         guard trusted || readFile(staging + "/" + relative).map(matches) == true else { return false }
         produced.withLock { _ = $0.insert(relative) }

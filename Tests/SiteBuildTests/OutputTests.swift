@@ -153,3 +153,36 @@ import Testing
         try fixture.build(output: fixture.root + "/empty-or-new")
     }
 }
+
+@Suite struct ManifestEncodingTests {
+    /// What the hand-written encoder must match.
+    private func reference(_ manifest: Manifest) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(manifest)) + [UInt8(ascii: "\n")]
+    }
+
+    @Test("the manifest's JSON is byte for byte JSONEncoder's, odd names and absent fields included")
+    func sameAsJSONEncoder() throws {
+        var odd = ""
+        for scalar in 0..<0x80 { odd.unicodeScalars.append(Unicode.Scalar(UInt8(scalar))) }
+        odd += "é\u{2028}\u{2029}😀\u{85}"
+        let entries = [
+            Manifest.Entry(path: "a/b/index.html", size: 10, sha256: "ab", contentType: "text/html; charset=utf-8",
+                           cache: .revalidate, source: "site/pages/b.md", gzip: .init(path: "a/b/index.html.gz", size: 8, sha256: "cd")),
+            Manifest.Entry(path: "assets/\(odd).png", size: 0, sha256: "ef", contentType: "image/png", cache: .immutable, source: nil, gzip: nil),
+            Manifest.Entry(path: "x\"y\\z/", size: Int.max, sha256: "", contentType: "", cache: .immutable, source: odd, gzip: nil),
+        ]
+        let manifests = [
+            Manifest(generator: "site 0.1.0", environment: "local", compression: "zlib-6", files: entries),
+            Manifest(generator: odd, environment: nil, compression: nil, files: entries),
+            Manifest(generator: "g", environment: nil, compression: nil, files: []),
+            Manifest(generator: "g", environment: "production", compression: "zlib-6", files: [entries[0]]),
+        ]
+        for manifest in manifests {
+            let ours = try manifest.encoded()
+            #expect(ours == (try reference(manifest)))
+            #expect(try Manifest.decode(ours) == manifest)
+        }
+    }
+}
