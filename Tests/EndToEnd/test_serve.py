@@ -311,3 +311,49 @@ def test_a_stylesheet_edit_swaps_styles_instead_of_reloading(served):
     finally:
         connection.close()
     assert b"unfingerprinted" in served.get("/_site/live.js")[2]
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_each_kind_of_edit_rebuilds_exactly_what_a_clean_build_makes(tmp_path):
+    """A page, a partial, a stylesheet, a JS module, a translation and site.yml, one after another:
+    each gives the right event, and dist/ then equals a clean `site build` of the same sources."""
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    root = starter_copy(tmp_path / "project")
+    server = Served(root, "--no-cloud")
+    edits = [
+        ("site/pages/help.md", lambda text: text + "\n\nA paragraph added by the test.\n", "reload"),
+        ("site/partials/footer.mustache", lambda text: text.replace("</footer>", "<span>edited</span></footer>"), "reload"),
+        ("assets/css/app.css", lambda text: text + "\n.added-by-test { color: #123456; }\n", "styles"),
+        ("assets/js/config.js", lambda text: text + "\n// edited by the test\n", "reload"),
+        ("site/i18n/en.json", lambda text: text.replace('"Privacy"', '"Privacy (edited)"', 1), "reload"),
+        ("site/site.yml", lambda text: text.replace("title: SStech Video", "title: SStech Video Edited"), "reload"),
+    ]
+    try:
+        connection, events = open_events(server)
+        try:
+            for step, (relative, change, expected) in enumerate(edits):
+                path = root / relative
+                before = path.read_text()
+                after = change(before)
+                assert after != before, f"the test's edit of {relative} changed nothing"
+                path.write_text(after)
+                assert read_event(events)[0] == expected, relative
+                clean = tmp_path / f"clean-{step}"
+                result = subprocess.run([str(site_binary()), "build", "--out", str(clean)], cwd=root,
+                                        capture_output=True, text=True)
+                assert result.returncode == 0, result.stderr
+                served_tree, clean_tree = tree_bytes(root / "dist"), tree_bytes(clean)
+                differing = sorted(name for name in set(served_tree) | set(clean_tree) if served_tree.get(name) != clean_tree.get(name))
+                assert not differing, f"after editing {relative}, dist/ differs from a clean build in {differing}"
+        finally:
+            connection.close()
+        rebuilds = [line for line in server.lines if line.startswith("rebuilt (")]
+        # The page edit renders that page (help.md is Portuguese only: English has its own), not the whole site.
+        assert re.search(r"rebuilt \(help\.md\) in \d+ ms, 1 of \d+ pages", "".join(rebuilds)), rebuilds
+        assert re.search(r"rebuilt \(site\.yml\) in \d+ ms, all \d+ pages", "".join(rebuilds)), rebuilds
+    finally:
+        server.stop()
