@@ -79,6 +79,32 @@ final class CurrentSite: Sendable {
     func replace(_ value: SiteFiles) { site.withLock { $0 = value } }
 }
 
+/// Pages as served (the built HTML with the live-reload client and the development policy) by
+/// their build hash, so a page is read and rewritten once, not on every request.
+final class LivePages: Sendable {
+    private let pages = Mutex<[String: ByteBuffer]>([:])
+    private static let limit = 512
+
+    /// The page for `entry`; nil when its file is unreadable. Only bytes that hash to the entry's
+    /// SHA-256 are kept, so a file replaced by a rebuild mid-read is never remembered under the old hash.
+    func page(_ entry: Manifest.Entry, root: String) -> ByteBuffer? {
+        if let cached = pages.withLock({ $0[entry.sha256] }) { return cached }
+        guard let data = FileManager.default.contents(atPath: root + "/" + entry.path),
+              var html = String(data: data, encoding: .utf8) else { return nil }
+        DevResponder.relaxMetaPolicy(&html)
+        let tag = "<script type=\"module\" src=\"\(DevResponder.clientPath)\"></script>"
+        if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
+        let page = ByteBuffer(string: html)
+        if Digest.sha256Hex(data) == entry.sha256 {
+            pages.withLock { pages in
+                if pages.count >= Self.limit { pages.removeAll() }
+                pages[entry.sha256] = page
+            }
+        }
+        return page
+    }
+}
+
 /// Serves `dist/` as production would (pretty URLs, 404 page, types, strong ETags, ranges, gzip,
 /// security headers), plus the live-reload client at `/_site/live.js` and its event stream.
 struct DevResponder: HTTPResponder {
@@ -86,6 +112,7 @@ struct DevResponder: HTTPResponder {
     let files: CurrentSite
     let root: String
     let live: LiveReload
+    let pages = LivePages()
 
     static let clientPath = "/_site/live.js"
     static let eventsPath = "/_site/events"
@@ -138,11 +165,8 @@ struct DevResponder: HTTPResponder {
             let etag = "\"\(entry.sha256)-live\""
             headers.append(("ETag", etag))
             if status == 200, Self.matches(request.headers[.ifNoneMatch], etag) { return Self.empty(304, headers: headers) }
-            guard var html = try? String(contentsOfFile: root + "/" + entry.path, encoding: .utf8) else { return Self.text(500, "Unreadable file.\n") }
-            Self.relaxMetaPolicy(&html)
-            let tag = "<script type=\"module\" src=\"\(Self.clientPath)\"></script>"
-            if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
-            return Self.bytes(status, Array(html.utf8), headers: headers, head: request.method == .head)
+            guard let page = pages.page(entry, root: root) else { return Self.text(500, "Unreadable file.\n") }
+            return Self.buffer(status, page, headers: headers, head: request.method == .head)
         }
         let etag = "\"\(entry.sha256)\""
         headers.append(("ETag", etag))
@@ -239,9 +263,13 @@ struct DevResponder: HTTPResponder {
     }
 
     static func bytes(_ status: Int, _ body: [UInt8], headers: [(String, String)], head: Bool) -> Response {
+        buffer(status, ByteBuffer(bytes: body), headers: headers, head: head)
+    }
+
+    static func buffer(_ status: Int, _ body: ByteBuffer, headers: [(String, String)], head: Bool) -> Response {
         var fields = Self.fields(headers)
-        fields[.contentLength] = String(body.count)
-        return Response(status: .init(code: status), headers: fields, body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        fields[.contentLength] = String(body.readableBytes)
+        return Response(status: .init(code: status), headers: fields, body: head ? ResponseBody() : ResponseBody(byteBuffer: body))
     }
 
     static func empty(_ status: Int, headers: [(String, String)]) -> Response {
