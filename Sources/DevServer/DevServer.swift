@@ -75,8 +75,20 @@ public final class LiveReload: Sendable {
 /// The latest successful build, swapped whole after each rebuild.
 final class CurrentSite: Sendable {
     private let site = Mutex<SiteFiles?>(nil)
+    private let firstBuildEnded = Atomic<Bool>(false)
     var value: SiteFiles? { site.withLock { $0 } }
     func replace(_ value: SiteFiles) { site.withLock { $0 = value } }
+    /// Marks the end of a build, successful or not.
+    func attempted() { firstBuildEnded.store(true, ordering: .releasing) }
+
+    /// The site, once the first build has ended; nil if it failed (or took over a minute).
+    func waitForFirstBuild() async -> SiteFiles? {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !firstBuildEnded.load(ordering: .acquiring), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return value
+    }
 }
 
 /// Pages as served (the built HTML with the live-reload client and the development policy) by
@@ -87,10 +99,9 @@ final class LivePages: Sendable {
 
     /// The page for `entry`; nil when its file is unreadable. Only bytes that hash to the entry's
     /// SHA-256 are kept, so a file replaced by a rebuild mid-read is never remembered under the old hash.
-    func page(_ entry: Manifest.Entry, root: String) -> ByteBuffer? {
+    func page(_ entry: Manifest.Entry, in site: SiteFiles) -> ByteBuffer? {
         if let cached = pages.withLock({ $0[entry.sha256] }) { return cached }
-        guard let data = FileManager.default.contents(atPath: root + "/" + entry.path),
-              var html = String(data: data, encoding: .utf8) else { return nil }
+        guard let data = site.bytes(of: entry), var html = String(validating: data, as: UTF8.self) else { return nil }
         DevResponder.relaxMetaPolicy(&html)
         let tag = "<script type=\"module\" src=\"\(DevResponder.clientPath)\"></script>"
         if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
@@ -127,8 +138,9 @@ struct DevResponder: HTTPResponder {
         }
         if rawPath == Self.eventsPath { return events() }
         guard let path = Self.decodePath(rawPath) else { return notFound(request) }
-        let site = files.value
-        guard let site else { return Self.text(503, "The first build has not finished.\n") }
+        var site = files.value
+        if site == nil { site = await files.waitForFirstBuild() }
+        guard let site else { return Self.text(503, "The first build failed; the terminal running site serve says why.\n") }
         switch site.resolve(path) {
         case .redirect(let location):
             return Self.text(301, "", headers: [("Location", location)])
@@ -165,7 +177,7 @@ struct DevResponder: HTTPResponder {
             let etag = "\"\(entry.sha256)-live\""
             headers.append(("ETag", etag))
             if status == 200, Self.matches(request.headers[.ifNoneMatch], etag) { return Self.empty(304, headers: headers) }
-            guard let page = pages.page(entry, root: root) else { return Self.text(500, "Unreadable file.\n") }
+            guard let page = pages.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
             return Self.buffer(status, page, headers: headers, head: request.method == .head)
         }
         let etag = "\"\(entry.sha256)\""
@@ -175,7 +187,8 @@ struct DevResponder: HTTPResponder {
         var path = root + "/" + entry.path
         var size = Int64(entry.size)
         let range = request.headers[.range]
-        if range == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headers[.acceptEncoding]) {
+        let body = site.bodies[entry.path]
+        if range == nil, body == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headers[.acceptEncoding]) {
             path = root + "/" + gzip.path
             size = Int64(gzip.size)
             headers.append(("Content-Encoding", "gzip"))
@@ -196,6 +209,9 @@ struct DevResponder: HTTPResponder {
                 code = 206
                 headers.append(("Content-Range", "bytes \(first)-\(last)/\(size)"))
             }
+        }
+        if let body {
+            return Self.buffer(code, ByteBuffer(bytes: body[Int(start)..<Int(start + length)]), headers: headers, head: request.method == .head)
         }
         return Self.file(code, path: path, offset: start, length: length, headers: headers, head: request.method == .head)
     }

@@ -41,20 +41,27 @@ public enum DevServer {
         let files = CurrentSite()
         let session = BuildSession(buildOptions)
         let prefix = options.projectRoot.hasSuffix("/") ? options.projectRoot : options.projectRoot + "/"
-        /// Rebuilds after `paths` changed (empty: the first build). A change to stylesheets only
-        /// swaps them in the open pages; anything else reloads them.
+        /// Rebuilds after `paths` changed (empty: the first build). The new build is served from
+        /// memory and the browser told at once; then it is written to `dist/`, and served from
+        /// there (with its `.gz` files). A change to stylesheets only swaps them in the open pages;
+        /// anything else reloads them.
         let rebuild: @Sendable ([String]) -> Void = { paths in
             let reason = paths.isEmpty ? "start" : Watcher.describe(paths)
             let started = ContinuousClock.now
+            defer { files.attempted() }
             do {
                 let relative = paths.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
-                let result = try session.build(changed: paths.isEmpty ? nil : relative)
-                let site = try SiteFiles(root: output, manifest: result.report.manifest)
+                let prepared = try session.prepare(changed: paths.isEmpty ? nil : relative)
+                let site = SiteFiles(root: output, prepared: prepared)
                 files.replace(site)
                 let stylesOnly = !paths.isEmpty && paths.allSatisfy { $0.hasSuffix(".css") }
                 live.send(stylesOnly ? .styles(site.stylesheets()) : .reload)
+                let notified = ContinuousClock.now
+                let result = try session.write(prepared)
+                files.replace(try SiteFiles(root: output, manifest: result.report.manifest))
                 let pages = result.full ? "all \(result.report.pages) pages" : "\(result.rendered) of \(result.report.pages) pages"
-                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms, \(pages)\(stylesOnly ? ", styles swapped" : "")")
+                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(notified - started)) ms, \(pages)\(stylesOnly ? ", styles swapped" : ""); "
+                               + "written to dist/ in \(milliseconds(ContinuousClock.now - notified)) ms")
             } catch {
                 let diagnostics = (error as? BuildFailure)?.diagnostics.map(\.description) ?? ["\(error)"]
                 let message = diagnostics.joined(separator: "\n")
@@ -62,7 +69,6 @@ public enum DevServer {
                 events.rebuilt("build failed (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms:\n\(message)")
             }
         }
-        rebuild([])
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
         var logger = Logger(label: "dev-server")
         logger.logLevel = .warning
@@ -78,8 +84,11 @@ public enum DevServer {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
             group.addTask {
+                // The first build runs while the server starts (requests wait for it); watching
+                // starts before it, so an edit made meanwhile is not missed.
                 #if os(Linux)
                 if !options.poll, let inotify = InotifyWatcher(folders: folders) {
+                    rebuild([])
                     await inotify.run(settle: .milliseconds(20)) { paths in
                         rebuild(paths.sorted())
                     }
@@ -87,6 +96,7 @@ public enum DevServer {
                 }
                 #endif
                 let watcher = Watcher(folders: folders)
+                rebuild([])
                 while !Task.isCancelled {
                     try await Task.sleep(for: options.pollInterval)
                     let changed = watcher.changes()

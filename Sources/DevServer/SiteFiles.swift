@@ -14,20 +14,46 @@ struct SiteFiles: Sendable {
     let root: String
     let entries: [String: Manifest.Entry]
     let headers: [(String, String)]
+    /// The bytes of a build not yet on disk, by path: served from memory (without `.gz` siblings)
+    /// until the build is written.
+    let bodies: [String: [UInt8]]
 
-    /// `manifest` is the build's own, when the caller has it: no need to read it back.
+    /// The build in `root`; `manifest` is the build's own, when the caller has it: no need to read it back.
     init(root: String, manifest known: Manifest? = nil) throws {
         self.root = root
         let manifest = try known ?? JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/" + Manifest.path)))
         entries = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        var headers: [(String, String)] = []
+        var fields: [String: String] = [:]
         if let data = FileManager.default.contents(atPath: root + "/.site/headers.json"),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let fields = object["headers"] as? [String: String] {
-            headers = fields.sorted { $0.key < $1.key }.filter { $0.key != "Strict-Transport-Security" }
-                .map { ($0.key, $0.key == "Content-Security-Policy" ? Self.developmentPolicy($0.value) : $0.value) }
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            fields = object["headers"] as? [String: String] ?? [:]
         }
-        self.headers = headers
+        headers = Self.development(fields)
+        bodies = [:]
+    }
+
+    /// A build rendered in memory, before it is written to `root`.
+    init(root: String, prepared: BuildSession.Prepared) {
+        self.root = root
+        entries = Dictionary(prepared.files.map { file in
+            (file.path, Manifest.Entry(path: file.path, size: file.bytes.count, sha256: file.sha256, contentType: file.contentType,
+                                       cache: file.cache, source: file.source, gzip: nil))
+        }, uniquingKeysWith: { first, _ in first })
+        bodies = Dictionary(prepared.files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+        headers = Self.development(prepared.headers)
+    }
+
+    /// The headers production sends, as development sends them: sorted, no HSTS on plain http,
+    /// and the development policy.
+    private static func development(_ fields: [String: String]) -> [(String, String)] {
+        fields.sorted { $0.key < $1.key }.filter { $0.key != "Strict-Transport-Security" }
+            .map { ($0.key, $0.key == "Content-Security-Policy" ? developmentPolicy($0.value) : $0.value) }
+    }
+
+    /// The bytes of an entry: from memory, or read from disk.
+    func bytes(of entry: Manifest.Entry) -> [UInt8]? {
+        if let body = bodies[entry.path] { return body }
+        return FileManager.default.contents(atPath: root + "/" + entry.path).map { Array($0) }
     }
 
     /// The production policy, plus what development needs: the live-reload script's event stream
@@ -47,7 +73,7 @@ struct SiteFiles: Sendable {
     /// URL and its integrity value.
     func stylesheets() -> [Stylesheet] {
         entries.values.filter { $0.contentType.hasPrefix("text/css") && $0.source != nil }.sorted { $0.path < $1.path }.compactMap { entry in
-            guard let bytes = FileManager.default.contents(atPath: root + "/" + entry.path) else { return nil }
+            guard let bytes = self.bytes(of: entry) else { return nil }
             return Stylesheet(source: entry.source!, href: "/" + entry.path, integrity: Digest.integrity(bytes))
         }
     }

@@ -39,7 +39,7 @@ public final class BuildSession: Sendable {
     }
 
     /// Everything a build reads, and the pages it made.
-    private struct SiteState {
+    fileprivate struct SiteState: Sendable {
         let tree: SourceTree
         var config: SiteConfig
         var environment: Environment?
@@ -52,14 +52,14 @@ public final class BuildSession: Sendable {
         var published: [String: PublishedPage] = [:]
     }
 
-    private struct AssetFile {
+    fileprivate struct AssetFile: Sendable {
         let asset: Asset
         let bytes: [UInt8]
     }
 
     /// One page as published, with what it was made from (a class: a thousand of them are carried
     /// from build to build).
-    private final class PublishedPage: Sendable {
+    fileprivate final class PublishedPage: Sendable {
         let page: Page
         let bytes: [UInt8]
         let sha256: String
@@ -84,9 +84,41 @@ public final class BuildSession: Sendable {
         }
     }
 
-    /// Builds the project. `changed` lists the project-relative paths changed since the last call
-    /// (files or folders, as a watcher reports them); nil reads everything again.
+    /// A build rendered in memory and not yet written: every output file with its bytes, and the
+    /// headers. The dev server serves it while `write` puts it on disk.
+    public struct Prepared: Sendable {
+        public struct File: Sendable {
+            /// Path under the output folder.
+            public let path: String
+            public let bytes: [UInt8]
+            public let sha256: String
+            public let contentType: String
+            public let source: String
+            public let cache: Manifest.CacheClass
+        }
+
+        /// Assets first, then pages in URL order.
+        public let files: [File]
+        /// The security headers, as `.site/headers.json` will hold them.
+        public let headers: [String: String]
+        public let pages: Int
+        /// Pages rendered this time; the others were carried over.
+        public let rendered: Int
+        public let full: Bool
+        fileprivate let site: SiteState
+    }
+
+    /// Builds the project: `prepare`, then `write`. `changed` lists the project-relative paths
+    /// changed since the last call (files or folders, as a watcher reports them); nil reads
+    /// everything again.
     public func build(changed: [String]? = nil) throws -> Rebuild {
+        try write(try prepare(changed: changed))
+    }
+
+    /// Reads what changed and renders what it reaches, in memory. On success the session moves on
+    /// to this build (the next `prepare` starts from it); on failure it stays where it was and keeps
+    /// the changes for the next call.
+    public func prepare(changed: [String]? = nil) throws -> Prepared {
         try memory.withLock { memory in
             if let changed { memory.pending.formUnion(changed.filter(Self.isRead)) }
             var site: SiteState
@@ -105,12 +137,31 @@ public final class BuildSession: Sendable {
                 let current = Set(site.pages.map(\.outputPath))
                 site.published = site.published.filter { current.contains($0.key) }
             }
-            let (report, written) = try write(site, knownSpare: memory.written.count == 2 ? memory.written[0] : nil,
-                                              last: memory.written.last)
             memory.site = site
             memory.pending = []
+            let pages = site.pages.map { site.published[$0.outputPath]! }
+            let files = site.assetFiles.map {
+                Prepared.File(path: String($0.asset.outputURL.dropFirst()), bytes: $0.bytes, sha256: $0.asset.sha256,
+                              contentType: ContentType.of($0.asset.outputURL), source: $0.asset.source, cache: .immutable)
+            } + pages.map {
+                Prepared.File(path: $0.page.outputPath, bytes: $0.bytes, sha256: $0.sha256,
+                              contentType: ContentType.of($0.page.outputPath), source: $0.page.source, cache: .revalidate)
+            }
+            let headers = SiteBuilder.headers(environment: site.environment,
+                                              scriptHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.scriptHashes) },
+                                              styleHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.styleHashes) })
+            return Prepared(files: files, headers: headers, pages: pages.count, rendered: render.count, full: full, site: site)
+        }
+    }
+
+    /// Writes a prepared build into the spare and swaps it in as the output folder. A failed write
+    /// leaves the output folder as it was; the next write makes it whole.
+    public func write(_ prepared: Prepared) throws -> Rebuild {
+        try memory.withLock { memory in
+            let (report, written) = try write(prepared, knownSpare: memory.written.count == 2 ? memory.written[0] : nil,
+                                              last: memory.written.last)
             memory.written = Array((memory.written + [written]).suffix(2))
-            return Rebuild(report: report, rendered: render.count, full: full)
+            return Rebuild(report: report, rendered: prepared.rendered, full: prepared.full)
         }
     }
 
@@ -233,23 +284,12 @@ public final class BuildSession: Sendable {
     /// When the spare is the build before last and `last` the last build, a file whose bytes, source
     /// and cache class are the last build's and whose spare copy is already the same is carried over
     /// without being touched.
-    private func write(_ site: SiteState, knownSpare: Manifest.Written?, last: Manifest.Written?) throws -> (BuildReport, Manifest.Written) {
+    private func write(_ prepared: Prepared, knownSpare: Manifest.Written?, last: Manifest.Written?) throws -> (BuildReport, Manifest.Written) {
+        let site = prepared.site
         let output = try OutputFolder(destination: options.output ?? site.tree.absolute("dist"), project: site.tree.root,
                                       knownSpare: knownSpare)
         let writer = BuildOutput(folder: output, compress: options.compress)
-        let pages = site.pages.map { site.published[$0.outputPath]! }
-        struct File {
-            let path: String
-            let bytes: [UInt8]
-            let sha256: String
-            let source: String
-            let cache: Manifest.CacheClass
-        }
-        let files = site.assetFiles.map {
-            File(path: String($0.asset.outputURL.dropFirst()), bytes: $0.bytes, sha256: $0.asset.sha256, source: $0.asset.source, cache: .immutable)
-        } + pages.map {
-            File(path: $0.page.outputPath, bytes: $0.bytes, sha256: $0.sha256, source: $0.page.source, cache: .revalidate)
-        }
+        let files = prepared.files
         var changed = files
         if output.trusted, let last {
             let lastEntries = Dictionary(last.manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
@@ -281,11 +321,9 @@ public final class BuildSession: Sendable {
                                 files: state.entries.sorted { $0.path < $1.path })
         let manifestBytes = try manifest.encoded()
         try output.write(manifestBytes, to: Manifest.path)
-        let scripts = pages.reduce(into: Set<String>()) { $0.formUnion($1.scriptHashes) }
-        let styles = pages.reduce(into: Set<String>()) { $0.formUnion($1.styleHashes) }
-        try output.write(try SiteBuilder.headersFile(environment: site.environment, hashes: (scripts, styles)), to: ".site/headers.json")
+        try output.write(try SiteBuilder.headersFile(environment: site.environment, headers: prepared.headers), to: ".site/headers.json")
         try output.commit()
-        let report = BuildReport(output: output.destination, environment: site.environment?.name, pages: pages.count,
+        let report = BuildReport(output: output.destination, environment: site.environment?.name, pages: prepared.pages,
                                  languages: site.config.languages, assets: site.catalog.assets.count, files: manifest.files.count,
                                  compressibleBytes: state.compressibleBytes, compressedBytes: state.compressedBytes,
                                  manifest: manifest)

@@ -28,6 +28,16 @@ public struct Manifest: Codable, Sendable, Equatable {
         public var source: String?
         /// The `.gz` sibling, when compression made it smaller.
         public var gzip: Encoded?
+
+        public init(path: String, size: Int, sha256: String, contentType: String, cache: CacheClass, source: String?, gzip: Encoded?) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+            self.contentType = contentType
+            self.cache = cache
+            self.source = source
+            self.gzip = gzip
+        }
     }
 
     public var version = 1

@@ -139,6 +139,9 @@ public final class OutputFolder: Sendable {
         if let slash = relative.lastIndex(of: "/") {
             try Self.makeDirectories(staging + "/" + relative[..<slash])
         }
+        // A new file rather than the old one truncated: ext4 flushes a truncated file's new data
+        // to disk on close (its replace-by-truncate safeguard), which made rewrites many times slower.
+        unlink(path)
         var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 && errno == EISDIR {
             removeTree(path)

@@ -84,17 +84,19 @@ public enum SiteBuilder {
         return try selected?.applying(overrides: overrides)
     }
 
-    static func headersFile(environment: Environment?, hashes: (scripts: Set<String>, styles: Set<String>)) throws -> [UInt8] {
+    /// The security headers production sends with every file, as `dist/.site/headers.json` records them.
+    static func headers(environment: Environment?, scriptHashes: Set<String>, styleHashes: Set<String>) -> [String: String] {
+        SecurityPolicy(environment: environment).headers(scriptHashes: scriptHashes, styleHashes: styleHashes)
+    }
+
+    static func headersFile(environment: Environment?, headers: [String: String]) throws -> [UInt8] {
         struct HeadersFile: Encodable {
             let environment: String?
             let headers: [String: String]
         }
-        let policy = SecurityPolicy(environment: environment)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let file = HeadersFile(environment: environment?.name,
-                               headers: policy.headers(scriptHashes: hashes.scripts, styleHashes: hashes.styles))
-        return Array(try encoder.encode(file)) + [UInt8(ascii: "\n")]
+        return Array(try encoder.encode(HeadersFile(environment: environment?.name, headers: headers))) + [UInt8(ascii: "\n")]
     }
 }
 

@@ -30,12 +30,15 @@ class Served:
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
         self.url = None
-        while self.url is None:
+        built = False
+        # The server answers once it prints its URL; the first build, written to dist/, ends with its own line.
+        while self.url is None or not built:
             line = self.process.stdout.readline()
             assert line and time.monotonic() < deadline, "site serve did not start:\n" + "".join(self.lines)
             self.lines.append(line)
             if line.startswith("site: "):
                 self.url = line.split(" ", 1)[1].strip().rstrip("/")
+            built = built or line.startswith(("rebuilt (start)", "build failed (start)"))
         threading.Thread(target=self._drain, daemon=True).start()
         parsed = urllib.parse.urlparse(self.url)
         self.host, self.port = parsed.hostname, parsed.port
@@ -357,3 +360,32 @@ def test_each_kind_of_edit_rebuilds_exactly_what_a_clean_build_makes(tmp_path):
         assert re.search(r"rebuilt \(site\.yml\) in \d+ ms, all \d+ pages", "".join(rebuilds)), rebuilds
     finally:
         server.stop()
+
+
+def test_requests_during_the_first_build_wait_for_it(tmp_path):
+    """The server listens while the first build runs; a request made then is answered with the
+    built page, never an error."""
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    root = starter_copy(tmp_path / "project")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([str(site_binary()), "serve", "--port", str(port), "--no-cloud"], cwd=root,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline, "site serve never answered"
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection.request("GET", "/")
+                response = connection.getresponse()
+                break
+            except (ConnectionRefusedError, ConnectionResetError):
+                time.sleep(0.005)
+        assert response.status == 200, response.read()[:200]
+        assert b"/_site/live.js" in response.read()
+    finally:
+        process.terminate()
+        process.wait(20)
