@@ -84,35 +84,55 @@ final class CurrentSite: Sendable {
     /// The site, once the first build has ended; nil if it failed (or took over a minute).
     func waitForFirstBuild() async -> SiteFiles? {
         let deadline = ContinuousClock.now + .seconds(60)
-        while !firstBuildEnded.load(ordering: .acquiring), ContinuousClock.now < deadline {
+        while value == nil, !firstBuildEnded.load(ordering: .acquiring), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
         return value
     }
 }
 
-/// Pages as served (the built HTML with the live-reload client and the development policy) by
-/// their build hash, so a page is read and rewritten once, not on every request.
-final class LivePages: Sendable {
-    private let pages = Mutex<[String: ByteBuffer]>([:])
-    private static let limit = 512
+/// What is served, by build hash: pages with the live-reload client and the development policy,
+/// and files the build holds in memory, each made into a buffer once rather than on every request.
+final class ServedBodies: Sendable {
+    private struct Cache {
+        var buffers: [String: ByteBuffer] = [:]
+        var bytes = 0
+    }
+    private let cache = Mutex(Cache())
+    /// Beyond this many bytes the cache starts over.
+    private static let budget = 256 << 20
+
+    private func cached(_ key: String, make: () -> ByteBuffer?, keep: (ByteBuffer) -> Bool = { _ in true }) -> ByteBuffer? {
+        if let buffer = cache.withLock({ $0.buffers[key] }) { return buffer }
+        guard let buffer = make() else { return nil }
+        if keep(buffer) {
+            cache.withLock { cache in
+                if cache.bytes + buffer.readableBytes > Self.budget { cache = Cache() }
+                cache.buffers[key] = buffer
+                cache.bytes += buffer.readableBytes
+            }
+        }
+        return buffer
+    }
 
     /// The page for `entry`; nil when its file is unreadable. Only bytes that hash to the entry's
     /// SHA-256 are kept, so a file replaced by a rebuild mid-read is never remembered under the old hash.
     func page(_ entry: Manifest.Entry, in site: SiteFiles) -> ByteBuffer? {
-        if let cached = pages.withLock({ $0[entry.sha256] }) { return cached }
-        guard let data = site.bytes(of: entry), var html = String(validating: data, as: UTF8.self) else { return nil }
-        DevResponder.relaxMetaPolicy(&html)
-        let tag = "<script type=\"module\" src=\"\(DevResponder.clientPath)\"></script>"
-        if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
-        let page = ByteBuffer(string: html)
-        if Digest.sha256Hex(data) == entry.sha256 {
-            pages.withLock { pages in
-                if pages.count >= Self.limit { pages.removeAll() }
-                pages[entry.sha256] = page
-            }
-        }
-        return page
+        var verified = false
+        return cached("page " + entry.sha256, make: {
+            guard let data = site.bytes(of: entry), var html = String(validating: data, as: UTF8.self) else { return nil }
+            verified = Digest.sha256Hex(data) == entry.sha256
+            DevResponder.relaxMetaPolicy(&html)
+            let tag = "<script type=\"module\" src=\"\(DevResponder.clientPath)\"></script>"
+            if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
+            return ByteBuffer(string: html)
+        }, keep: { _ in verified })
+    }
+
+    /// The bytes of `entry`, when the build holds them in memory.
+    func file(_ entry: Manifest.Entry, in site: SiteFiles) -> ByteBuffer? {
+        guard let body = site.bodies[entry.path] else { return nil }
+        return cached("file " + entry.sha256) { ByteBuffer(bytes: body) }
     }
 }
 
@@ -123,7 +143,7 @@ struct DevResponder: HTTPResponder {
     let files: CurrentSite
     let root: String
     let live: LiveReload
-    let pages = LivePages()
+    let bodies = ServedBodies()
 
     static let clientPath = "/_site/live.js"
     static let eventsPath = "/_site/events"
@@ -154,6 +174,7 @@ struct DevResponder: HTTPResponder {
     /// Percent-decodes a path; nil for encodings that could smuggle a separator or NUL
     /// (`%2f`, `%5c`, `%00`) or that are not UTF-8.
     static func decodePath(_ raw: String) -> String? {
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
         let lowered = raw.lowercased()
         for smuggled in ["%2f", "%5c", "%00", "%25"] where lowered.contains(smuggled) { return nil }
         guard let decoded = raw.removingPercentEncoding else { return nil }
@@ -177,7 +198,7 @@ struct DevResponder: HTTPResponder {
             let etag = "\"\(entry.sha256)-live\""
             headers.append(("ETag", etag))
             if status == 200, Self.matches(request.headers[.ifNoneMatch], etag) { return Self.empty(304, headers: headers) }
-            guard let page = pages.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
+            guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
             return Self.buffer(status, page, headers: headers, head: request.method == .head)
         }
         let etag = "\"\(entry.sha256)\""
@@ -187,11 +208,12 @@ struct DevResponder: HTTPResponder {
         var path = root + "/" + entry.path
         var size = Int64(entry.size)
         let range = request.headers[.range]
-        let body = site.bodies[entry.path]
-        if range == nil, body == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headers[.acceptEncoding]) {
+        var gzipped = false
+        if range == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headers[.acceptEncoding]) {
             path = root + "/" + gzip.path
             size = Int64(gzip.size)
             headers.append(("Content-Encoding", "gzip"))
+            gzipped = true
         }
         if entry.gzip != nil { headers.append(("Vary", "Accept-Encoding")) }
         var start: Int64 = 0
@@ -210,8 +232,8 @@ struct DevResponder: HTTPResponder {
                 headers.append(("Content-Range", "bytes \(first)-\(last)/\(size)"))
             }
         }
-        if let body {
-            return Self.buffer(code, ByteBuffer(bytes: body[Int(start)..<Int(start + length)]), headers: headers, head: request.method == .head)
+        if !gzipped, let body = bodies.file(entry, in: site), let slice = body.getSlice(at: Int(start), length: Int(length)) {
+            return Self.buffer(code, slice, headers: headers, head: request.method == .head)
         }
         return Self.file(code, path: path, offset: start, length: length, headers: headers, head: request.method == .head)
     }

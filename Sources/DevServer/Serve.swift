@@ -58,7 +58,7 @@ public enum DevServer {
                 live.send(stylesOnly ? .styles(site.stylesheets()) : .reload)
                 let notified = ContinuousClock.now
                 let result = try session.write(prepared)
-                files.replace(try SiteFiles(root: output, manifest: result.report.manifest))
+                files.replace(try SiteFiles(root: output, manifest: result.report.manifest, bodies: site.bodies))
                 let pages = result.full ? "all \(result.report.pages) pages" : "\(result.rendered) of \(result.report.pages) pages"
                 events.rebuilt("rebuilt (\(reason)) in \(milliseconds(notified - started)) ms, \(pages)\(stylesOnly ? ", styles swapped" : ""); "
                                + "written to dist/ in \(milliseconds(ContinuousClock.now - notified)) ms")
@@ -69,6 +69,8 @@ public enum DevServer {
                 events.rebuilt("build failed (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms:\n\(message)")
             }
         }
+        // Builds run one at a time on their own thread, never on the threads serving requests.
+        let builder = DispatchQueue(label: "site.rebuild")
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
         var logger = Logger(label: "dev-server")
         logger.logLevel = .warning
@@ -88,19 +90,19 @@ public enum DevServer {
                 // starts before it, so an edit made meanwhile is not missed.
                 #if os(Linux)
                 if !options.poll, let inotify = InotifyWatcher(folders: folders) {
-                    rebuild([])
+                    builder.async { rebuild([]) }
                     await inotify.run(settle: .milliseconds(20)) { paths in
-                        rebuild(paths.sorted())
+                        builder.async { rebuild(paths.sorted()) }
                     }
                     return
                 }
                 #endif
                 let watcher = Watcher(folders: folders)
-                rebuild([])
+                builder.async { rebuild([]) }
                 while !Task.isCancelled {
                     try await Task.sleep(for: options.pollInterval)
                     let changed = watcher.changes()
-                    if !changed.isEmpty { rebuild(changed) }
+                    if !changed.isEmpty { builder.async { rebuild(changed) } }
                 }
             }
             try await group.next()

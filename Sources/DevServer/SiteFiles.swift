@@ -14,12 +14,13 @@ struct SiteFiles: Sendable {
     let root: String
     let entries: [String: Manifest.Entry]
     let headers: [(String, String)]
-    /// The bytes of a build not yet on disk, by path: served from memory (without `.gz` siblings)
-    /// until the build is written.
+    /// The bytes of the build's files held in memory, by path, served from there; before the
+    /// build is on disk, these are all there is (without `.gz` siblings).
     let bodies: [String: [UInt8]]
 
-    /// The build in `root`; `manifest` is the build's own, when the caller has it: no need to read it back.
-    init(root: String, manifest known: Manifest? = nil) throws {
+    /// The build in `root`; `manifest` is the build's own, when the caller has it: no need to read
+    /// it back; `bodies`, the bytes of its files the caller holds in memory.
+    init(root: String, manifest known: Manifest? = nil, bodies: [String: [UInt8]] = [:]) throws {
         self.root = root
         let manifest = try known ?? JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/" + Manifest.path)))
         entries = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
@@ -29,7 +30,7 @@ struct SiteFiles: Sendable {
             fields = object["headers"] as? [String: String] ?? [:]
         }
         headers = Self.development(fields)
-        bodies = [:]
+        self.bodies = bodies
     }
 
     /// A build rendered in memory, before it is written to `root`.
