@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import Hummingbird
 import Logging
 import SiteBuild
@@ -72,8 +73,7 @@ public enum DevServer {
         // Builds run one at a time on their own thread, never on the threads serving requests.
         let builder = DispatchQueue(label: "site.rebuild")
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
-        var logger = Logger(label: "dev-server")
-        logger.logLevel = .warning
+        let logger = QuietLogHandler.logger(label: "dev-server")
         let app = Application(
             responder: DevResponder(files: files, root: output, live: live),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),

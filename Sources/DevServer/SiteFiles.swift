@@ -87,11 +87,15 @@ struct SiteFiles: Sendable {
 
     /// The file for a decoded request path: `/help/` → `help/index.html`, `/help` → redirect to `/help/`.
     func resolve(_ path: String) -> Resolution {
-        guard path.hasPrefix("/"), !path.contains("\0"), !path.contains("\\") else { return .notFound }
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        guard !segments.contains(where: { $0 == ".." || $0 == "." }) else { return .notFound }
+        guard path.utf8.first == UInt8(ascii: "/"),
+              !path.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\\") }) else { return .notFound }
+        // Only a path with "/." can hold a `.` or `..` segment, or `.site/`.
+        if path.contains("/.") {
+            let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            guard !segments.contains(where: { $0 == ".." || $0 == "." }), !path.hasPrefix("/.site") else { return .notFound }
+        }
         let relative = String(path.dropFirst())
-        guard !relative.hasPrefix(".site"), !relative.contains("//") else { return .notFound }
+        guard !relative.contains("//") else { return .notFound }
         if relative.isEmpty || relative.hasSuffix("/") {
             return entries[relative + "index.html"].map(Resolution.file) ?? .notFound
         }

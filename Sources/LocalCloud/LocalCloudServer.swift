@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import GRDB
 import Hummingbird
 import Logging
@@ -81,8 +82,7 @@ public enum LocalCloud {
                                 workFolder: folder.appendingPathComponent("work"), log: log)
 
         let routes = Routes()
-        var logger = Logger(label: "local-cloud")
-        logger.logLevel = .warning
+        let logger = QuietLogHandler.logger(label: "local-cloud")
         let app = Application(
             responder: CloudResponder(routes: routes),
             server: .http1(configuration: .init(additionalChannelHandlers: [LargeReadsHandler(), ExpectContinueHandler()])),
