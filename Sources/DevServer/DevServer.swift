@@ -189,18 +189,24 @@ struct DevResponder: HTTPResponder {
     }
 
     private func serve(_ entry: Manifest.Entry, request: Request, site: SiteFiles, status: Int) -> Response {
-        let isHTML = entry.contentType.hasPrefix("text/html")
+        if entry.contentType.hasPrefix("text/html") {
+            // The page gets the live-reload client; its ETag says so.
+            let etag = "\"\(entry.sha256)-live\""
+            var fields = site.fields
+            fields[.cacheControl] = "no-cache"
+            fields[.eTag] = etag
+            if status == 200, Self.matches(request.headers[.ifNoneMatch], etag) {
+                return Response(status: .notModified, headers: fields, body: ResponseBody())
+            }
+            guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
+            fields[.contentType] = entry.contentType
+            fields[.contentLength] = String(page.readableBytes)
+            return Response(status: .init(code: status), headers: fields,
+                            body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: page))
+        }
         var headers = site.headers
         headers.append(("Content-Type", entry.contentType))
         headers.append(("Cache-Control", "no-cache"))
-        if isHTML {
-            // The page gets the live-reload client; its ETag says so.
-            let etag = "\"\(entry.sha256)-live\""
-            headers.append(("ETag", etag))
-            if status == 200, Self.matches(request.headers[.ifNoneMatch], etag) { return Self.empty(304, headers: headers) }
-            guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
-            return Self.buffer(status, page, headers: headers, head: request.method == .head)
-        }
         let etag = "\"\(entry.sha256)\""
         headers.append(("ETag", etag))
         headers.append(("Accept-Ranges", "bytes"))

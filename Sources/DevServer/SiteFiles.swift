@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import SiteBuild
 
 public struct Stylesheet: Sendable, Equatable {
@@ -14,6 +15,8 @@ struct SiteFiles: Sendable {
     let root: String
     let entries: [String: Manifest.Entry]
     let headers: [(String, String)]
+    /// `headers` as HTTP fields, made once per build rather than per request.
+    let fields: HTTPFields
     /// The bytes of the build's files held in memory, by path, served from there; before the
     /// build is on disk, these are all there is (without `.gz` siblings).
     let bodies: [String: [UInt8]]
@@ -30,6 +33,7 @@ struct SiteFiles: Sendable {
             fields = object["headers"] as? [String: String] ?? [:]
         }
         headers = Self.development(fields)
+        self.fields = DevResponder.fields(headers)
         self.bodies = bodies
     }
 
@@ -42,6 +46,7 @@ struct SiteFiles: Sendable {
         }, uniquingKeysWith: { first, _ in first })
         bodies = Dictionary(prepared.files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
         headers = Self.development(prepared.headers)
+        fields = DevResponder.fields(headers)
     }
 
     /// The headers production sends, as development sends them: sorted, no HSTS on plain http,
