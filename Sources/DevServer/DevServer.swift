@@ -102,34 +102,29 @@ final class ServedBodies: Sendable {
     /// Beyond this many bytes the cache starts over.
     private static let budget = 256 << 20
 
-    private func cached(_ key: String, make: () -> ByteBuffer?, keep: (ByteBuffer) -> Bool = { _ in true }) -> ByteBuffer? {
+    private func cached(_ key: String, make: () -> ByteBuffer?) -> ByteBuffer? {
         if let buffer = cache.withLock({ $0.buffers[key] }) { return buffer }
         guard let buffer = make() else { return nil }
-        if keep(buffer) {
-            cache.withLock { cache in
-                if cache.bytes + buffer.readableBytes > Self.budget { cache = Cache() }
-                cache.buffers[key] = buffer
-                cache.bytes += buffer.readableBytes
-            }
+        cache.withLock { cache in
+            if cache.bytes + buffer.readableBytes > Self.budget { cache = Cache() }
+            cache.buffers[key] = buffer
+            cache.bytes += buffer.readableBytes
         }
         return buffer
     }
 
-    /// The page for `entry`; nil when its file is unreadable. Only bytes that hash to the entry's
-    /// SHA-256 are kept, so a file replaced by a rebuild mid-read is never remembered under the old hash.
+    /// The page for `entry`, with the live-reload client; nil when it is not UTF-8.
     func page(_ entry: Manifest.Entry, in site: SiteFiles) -> ByteBuffer? {
-        var verified = false
-        return cached("page " + entry.sha256, make: {
-            guard let data = site.bytes(of: entry), var html = String(validating: data, as: UTF8.self) else { return nil }
-            verified = Digest.sha256Hex(data) == entry.sha256
+        cached("page " + entry.sha256) {
+            guard let bytes = site.bodies[entry.path], var html = String(validating: bytes, as: UTF8.self) else { return nil }
             DevResponder.relaxMetaPolicy(&html)
             let tag = "<script type=\"module\" src=\"\(DevResponder.clientPath)\"></script>"
             if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
             return ByteBuffer(string: html)
-        }, keep: { _ in verified })
+        }
     }
 
-    /// The bytes of `entry`, when the build holds them in memory.
+    /// The bytes of `entry`.
     func file(_ entry: Manifest.Entry, in site: SiteFiles) -> ByteBuffer? {
         guard let body = site.bodies[entry.path] else { return nil }
         return cached("file " + entry.sha256) { ByteBuffer(bytes: body) }

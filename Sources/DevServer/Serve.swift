@@ -59,7 +59,7 @@ public enum DevServer {
                 live.send(stylesOnly ? .styles(site.stylesheets()) : .reload)
                 let notified = ContinuousClock.now
                 let result = try session.write(prepared)
-                files.replace(try SiteFiles(root: output, manifest: result.report.manifest, bodies: site.bodies))
+                files.replace(site.written(result.report.manifest))
                 let pages = result.full ? "all \(result.report.pages) pages" : "\(result.rendered) of \(result.report.pages) pages"
                 events.rebuilt("rebuilt (\(reason)) in \(milliseconds(notified - started)) ms, \(pages)\(stylesOnly ? ", styles swapped" : ""); "
                                + "written to dist/ in \(milliseconds(ContinuousClock.now - notified)) ms")

@@ -13,29 +13,13 @@ public struct Stylesheet: Sendable, Equatable {
 /// ever served, so no request path can reach outside the build (`..`, encoded slashes, symlinks).
 struct SiteFiles: Sendable {
     let root: String
-    let entries: [String: Manifest.Entry]
+    private(set) var entries: [String: Manifest.Entry]
     let headers: [(String, String)]
     /// `headers` as HTTP fields, made once per build rather than per request.
     let fields: HTTPFields
-    /// The bytes of the build's files held in memory, by path, served from there; before the
-    /// build is on disk, these are all there is (without `.gz` siblings).
+    /// The bytes of the build's files, by path, served from memory; before the build is on disk
+    /// there are no `.gz` siblings.
     let bodies: [String: [UInt8]]
-
-    /// The build in `root`; `manifest` is the build's own, when the caller has it: no need to read
-    /// it back; `bodies`, the bytes of its files the caller holds in memory.
-    init(root: String, manifest known: Manifest? = nil, bodies: [String: [UInt8]] = [:]) throws {
-        self.root = root
-        let manifest = try known ?? JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/" + Manifest.path)))
-        entries = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        var fields: [String: String] = [:]
-        if let data = FileManager.default.contents(atPath: root + "/.site/headers.json"),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            fields = object["headers"] as? [String: String] ?? [:]
-        }
-        headers = Self.development(fields)
-        self.fields = DevResponder.fields(headers)
-        self.bodies = bodies
-    }
 
     /// A build rendered in memory, before it is written to `root`.
     init(root: String, prepared: BuildSession.Prepared) {
@@ -49,6 +33,14 @@ struct SiteFiles: Sendable {
         fields = DevResponder.fields(headers)
     }
 
+    /// The same build once written to `root`: served with the manifest's entries, and so with
+    /// their `.gz` files from disk.
+    func written(_ manifest: Manifest) -> SiteFiles {
+        var site = self
+        site.entries = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        return site
+    }
+
     /// The headers production sends, as development sends them: sorted, no HSTS on plain http,
     /// and the development policy.
     private static func development(_ fields: [String: String]) -> [(String, String)] {
@@ -56,11 +48,6 @@ struct SiteFiles: Sendable {
             .map { ($0.key, $0.key == "Content-Security-Policy" ? developmentPolicy($0.value) : $0.value) }
     }
 
-    /// The bytes of an entry: from memory, or read from disk.
-    func bytes(of entry: Manifest.Entry) -> [UInt8]? {
-        if let body = bodies[entry.path] { return body }
-        return FileManager.default.contents(atPath: root + "/" + entry.path).map { Array($0) }
-    }
 
     /// The production policy, plus what development needs: the live-reload script's event stream
     /// (`connect-src 'self'`); and no `upgrade-insecure-requests` on plain http.
@@ -79,7 +66,7 @@ struct SiteFiles: Sendable {
     /// URL and its integrity value.
     func stylesheets() -> [Stylesheet] {
         entries.values.filter { $0.contentType.hasPrefix("text/css") && $0.source != nil }.sorted { $0.path < $1.path }.compactMap { entry in
-            guard let bytes = self.bytes(of: entry) else { return nil }
+            guard let bytes = bodies[entry.path] else { return nil }
             return Stylesheet(source: entry.source!, href: "/" + entry.path, integrity: Digest.integrity(bytes))
         }
     }
