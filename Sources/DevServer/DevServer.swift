@@ -131,8 +131,22 @@ final class ServedBodies: Sendable {
     }
 }
 
+/// What the dev server answers to a request, decided without waiting.
+enum Decision {
+    /// A complete answer from memory; `body` is nil for HEAD and empty answers.
+    case answer(status: HTTPResponse.Status, fields: HTTPFields, body: ByteBuffer?)
+    /// `length` bytes of the file at `path` from `offset` (a `.gz` sibling on disk).
+    case file(status: HTTPResponse.Status, fields: HTTPFields, path: String, offset: Int64, length: Int64, head: Bool)
+    /// The live-reload event stream.
+    case events
+    /// The first build has not ended yet: wait for it, then decide again.
+    case firstBuild
+}
+
 /// Serves `dist/` as production would (pretty URLs, 404 page, types, strong ETags, ranges, gzip,
 /// security headers), plus the live-reload client at `/_site/live.js` and its event stream.
+/// `decide` is synchronous, so the same answers are given on the event loop (`InMemoryAnswers`)
+/// and through Hummingbird's responder (everything that has to wait or stream).
 struct DevResponder: HTTPResponder {
     typealias Context = BasicRequestContext
     let files: CurrentSite
@@ -144,18 +158,46 @@ struct DevResponder: HTTPResponder {
     static let eventsPath = "/_site/events"
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        var decision = decide(request.head, site: files.value, waited: false)
+        if case .firstBuild = decision {
+            decision = decide(request.head, site: await files.waitForFirstBuild(), waited: true)
+        }
+        switch decision {
+        case .answer(let status, let fields, let body):
+            return Response(status: status, headers: fields, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
+        case .file(let status, let fields, let path, let offset, let length, let head):
+            return Response(status: status, headers: fields, body: head ? ResponseBody() : fileBody(path: path, offset: offset, length: length))
+        case .events:
+            return events()
+        case .firstBuild:
+            return Self.response(503, "The first build failed; the terminal running site serve says why.\n")
+        }
+    }
+
+    /// The answer to `request` from `site` (nil before the first build has ended, or after it
+    /// failed when `waited`). A HEAD answer has the GET answer's fields and no body.
+    func decide(_ request: HTTPRequest, site: SiteFiles?, waited: Bool) -> Decision {
+        let decision = decideGet(request, site: site, waited: waited)
+        if request.method == .head, case .answer(let status, let fields, .some) = decision {
+            return .answer(status: status, fields: fields, body: nil)
+        }
+        return decision
+    }
+
+    private func decideGet(_ request: HTTPRequest, site: SiteFiles?, waited: Bool) -> Decision {
         guard request.method == .get || request.method == .head else {
             return Self.text(405, "Only GET and HEAD are served.\n", headers: [("Allow", "GET, HEAD")])
         }
-        let rawPath = String((request.head.path ?? "/").split(separator: "?", maxSplits: 1).first ?? "/")
+        let target = request.path ?? "/"
+        let rawPath = target.utf8.contains(UInt8(ascii: "?")) ? String(target.prefix { $0 != "?" }) : target
         if rawPath == Self.clientPath {
             return Self.text(200, Self.client, type: "text/javascript; charset=utf-8", headers: [("Cache-Control", "no-store")])
         }
-        if rawPath == Self.eventsPath { return events() }
-        guard let path = Self.decodePath(rawPath) else { return notFound(request) }
-        var site = files.value
-        if site == nil { site = await files.waitForFirstBuild() }
-        guard let site else { return Self.text(503, "The first build failed; the terminal running site serve says why.\n") }
+        if rawPath == Self.eventsPath { return .events }
+        guard let path = Self.decodePath(rawPath) else { return notFound(request, site: site) }
+        guard let site else {
+            return waited ? Self.text(503, "The first build failed; the terminal running site serve says why.\n") : .firstBuild
+        }
         switch site.resolve(path) {
         case .redirect(let location):
             return Self.text(301, "", headers: [("Location", location)])
@@ -176,28 +218,28 @@ struct DevResponder: HTTPResponder {
         return decoded
     }
 
-    private func notFound(_ request: Request, site: SiteFiles? = nil) -> Response {
+    private func notFound(_ request: HTTPRequest, site: SiteFiles?) -> Decision {
         if let site, let page = site.entries["404.html"] {
             return serve(page, request: request, site: site, status: 404)
         }
         return Self.text(404, "Not found.\n")
     }
 
-    private func serve(_ entry: Manifest.Entry, request: Request, site: SiteFiles, status: Int) -> Response {
+    private func serve(_ entry: Manifest.Entry, request: HTTPRequest, site: SiteFiles, status: Int) -> Decision {
+        let head = request.method == .head
         if entry.contentType.hasPrefix("text/html") {
             // The page gets the live-reload client; its ETag says so.
             let etag = "\"\(entry.sha256)-live\""
             var fields = site.fields
             fields[.cacheControl] = "no-cache"
             fields[.eTag] = etag
-            if status == 200, Self.matches(request.headers[.ifNoneMatch], etag) {
-                return Response(status: .notModified, headers: fields, body: ResponseBody())
+            if status == 200, Self.matches(request.headerFields[.ifNoneMatch], etag) {
+                return .answer(status: .notModified, fields: fields, body: nil)
             }
             guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
             fields[.contentType] = entry.contentType
             fields[.contentLength] = String(page.readableBytes)
-            return Response(status: .init(code: status), headers: fields,
-                            body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: page))
+            return .answer(status: .init(code: status), fields: fields, body: head ? nil : page)
         }
         var headers = site.headers
         headers.append(("Content-Type", entry.contentType))
@@ -205,12 +247,14 @@ struct DevResponder: HTTPResponder {
         let etag = "\"\(entry.sha256)\""
         headers.append(("ETag", etag))
         headers.append(("Accept-Ranges", "bytes"))
-        if Self.matches(request.headers[.ifNoneMatch], etag) { return Self.empty(304, headers: headers) }
+        if Self.matches(request.headerFields[.ifNoneMatch], etag) {
+            return .answer(status: .notModified, fields: Self.fields(headers.filter { $0.0 != "Content-Type" }), body: nil)
+        }
         var path = root + "/" + entry.path
         var size = Int64(entry.size)
-        let range = request.headers[.range]
+        let range = request.headerFields[.range]
         var gzipped = false
-        if range == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headers[.acceptEncoding]) {
+        if range == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headerFields[.acceptEncoding]) {
             path = root + "/" + gzip.path
             size = Int64(gzip.size)
             headers.append(("Content-Encoding", "gzip"))
@@ -233,10 +277,12 @@ struct DevResponder: HTTPResponder {
                 headers.append(("Content-Range", "bytes \(first)-\(last)/\(size)"))
             }
         }
+        var fields = Self.fields(headers)
+        fields[.contentLength] = String(length)
         if !gzipped, let body = bodies.file(entry, in: site), let slice = body.getSlice(at: Int(start), length: Int(length)) {
-            return Self.buffer(code, slice, headers: headers, head: request.method == .head)
+            return .answer(status: .init(code: code), fields: fields, body: head ? nil : slice)
         }
-        return Self.file(code, path: path, offset: start, length: length, headers: headers, head: request.method == .head)
+        return .file(status: .init(code: code), fields: fields, path: path, offset: start, length: length, head: head)
     }
 
     private func events() -> Response {
@@ -297,28 +343,15 @@ struct DevResponder: HTTPResponder {
         return fields
     }
 
-    static func text(_ status: Int, _ text: String, type: String = "text/plain; charset=utf-8", headers: [(String, String)] = []) -> Response {
-        bytes(status, Array(text.utf8), headers: headers + [("Content-Type", type)], head: false)
+    static func text(_ status: Int, _ text: String, type: String = "text/plain; charset=utf-8", headers: [(String, String)] = []) -> Decision {
+        var fields = Self.fields(headers + [("Content-Type", type)])
+        fields[.contentLength] = String(text.utf8.count)
+        return .answer(status: .init(code: status), fields: fields, body: text.isEmpty ? nil : ByteBuffer(string: text))
     }
 
-    static func bytes(_ status: Int, _ body: [UInt8], headers: [(String, String)], head: Bool) -> Response {
-        buffer(status, ByteBuffer(bytes: body), headers: headers, head: head)
-    }
-
-    static func buffer(_ status: Int, _ body: ByteBuffer, headers: [(String, String)], head: Bool) -> Response {
-        var fields = Self.fields(headers)
-        fields[.contentLength] = String(body.readableBytes)
-        return Response(status: .init(code: status), headers: fields, body: head ? ResponseBody() : ResponseBody(byteBuffer: body))
-    }
-
-    static func empty(_ status: Int, headers: [(String, String)]) -> Response {
-        Response(status: .init(code: status), headers: fields(headers.filter { $0.0 != "Content-Type" }), body: ResponseBody())
-    }
-
-    static func file(_ status: Int, path: String, offset: Int64, length: Int64, headers: [(String, String)], head: Bool) -> Response {
-        var fields = Self.fields(headers)
-        fields[.contentLength] = String(length)
-        return Response(status: .init(code: status), headers: fields, body: head ? ResponseBody() : fileBody(path: path, offset: offset, length: length))
+    static func response(_ status: Int, _ text: String) -> Response {
+        guard case .answer(let status, let fields, let body) = Self.text(status, text) else { return Response(status: .internalServerError) }
+        return Response(status: status, headers: fields, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
     }
 
     /// The live-reload client: reloads on `reload`, shows a build failure over the page (as text).

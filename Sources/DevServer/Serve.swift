@@ -74,8 +74,12 @@ public enum DevServer {
         let builder = DispatchQueue(label: "site.rebuild")
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
         let logger = QuietLogHandler.logger(label: "dev-server")
+        let responder = DevResponder(files: files, root: output, live: live)
+        let date = HTTPDate()
         let app = Application(
-            responder: DevResponder(files: files, root: output, live: live),
+            responder: responder,
+            // The build's files are answered on the event loop; the rest goes to the responder.
+            server: .http1(configuration: .init(additionalChannelHandlers: [InMemoryAnswers(responder: responder, date: date)])),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port

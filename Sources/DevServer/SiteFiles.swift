@@ -55,7 +55,9 @@ struct SiteFiles: Sendable {
         var directives = policy.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         directives.removeAll { $0 == "upgrade-insecure-requests" }
         if let index = directives.firstIndex(where: { $0.hasPrefix("connect-src") }) {
-            if !directives[index].contains("'self'") { directives[index] = "connect-src 'self'" + directives[index].dropFirst("connect-src".count) }
+            // 'none' cannot stand beside another source: it is replaced.
+            let sources = directives[index].split(separator: " ").dropFirst().filter { $0 != "'none'" }
+            if !sources.contains("'self'") { directives[index] = (["connect-src", "'self'"] + sources).joined(separator: " ") }
         } else {
             directives.append("connect-src 'self'")
         }

@@ -10,6 +10,7 @@ struct DevServerTests {
                 == "default-src 'none'; connect-src 'self' https://api.example")
         #expect(SiteFiles.developmentPolicy("default-src 'none'") == "default-src 'none'; connect-src 'self'")
         #expect(SiteFiles.developmentPolicy("connect-src 'self' x") == "connect-src 'self' x")
+        #expect(SiteFiles.developmentPolicy("default-src 'none'; connect-src 'none'") == "default-src 'none'; connect-src 'self'")
     }
 
     @Test("ranges: single, suffix, open-ended, clamped and unsatisfiable", arguments: [
@@ -48,5 +49,12 @@ struct DevServerTests {
         #expect(DevResponder.matches("W/\"b\"", "\"b\""))
         #expect(DevResponder.matches("*", "\"b\""))
         #expect(!DevResponder.matches("\"a\"", "\"b\""))
+    }
+
+    @Test("the Date header is RFC 9110's IMF-fixdate")
+    func date() {
+        #expect(HTTPDate.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(1_795_000_000) == "Wed, 18 Nov 2026 11:06:40 GMT")
     }
 }

@@ -160,6 +160,61 @@ def test_gzip_negotiation(served):
     assert served.get(path)[2] == whole
 
 
+def exchange(served, requests: list[tuple[str, str, dict]]) -> list[tuple[int, dict, bytes]]:
+    """Sends `requests` (method, target, headers) on one connection in a single write, the last
+    asking to close, and parses the answers in the order they came."""
+    raw = b""
+    for index, (method, target, headers) in enumerate(requests):
+        lines = [f"{method} {target} HTTP/1.1", "Host: x", *(f"{name}: {value}" for name, value in headers.items())]
+        if index == len(requests) - 1:
+            lines.append("Connection: close")
+        raw += ("\r\n".join(lines) + "\r\n\r\n").encode()
+    with socket.create_connection((served.host, served.port), timeout=10) as connection:
+        connection.sendall(raw)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    answers = []
+    for method, _, _ in requests:
+        head, separator, answer = answer.partition(b"\r\n\r\n")
+        assert separator, "an answer is missing"
+        status_line, *fields = head.decode("latin-1").split("\r\n")
+        headers = {name.lower(): value.strip() for name, value in (field.split(":", 1) for field in fields)}
+        length = 0 if method == "HEAD" or status_line.split()[1] == "304" else int(headers["content-length"])
+        answers.append((int(status_line.split()[1]), headers, answer[:length]))
+        answer = answer[length:]
+    assert answer == b"", "bytes after the last answer"
+    return answers
+
+
+def test_pipelined_requests_are_answered_in_order(served):
+    """Answers from memory never overtake one that goes through the responder (a `.gz` read from
+    disk), and HEAD answers carry no body."""
+    css = "/" + css_path(served)
+    whole = (served.project / "dist" / css[1:]).read_bytes()
+    help_page = served.get("/help/")[2]
+    answers = exchange(served, [
+        ("GET", css, {"Accept-Encoding": "gzip"}),
+        ("GET", "/help/", {}),
+        ("HEAD", "/_site/live.js", {}),
+        ("HEAD", "/help/", {}),
+        ("GET", css, {"Range": "bytes=-10"}),
+        ("GET", "/help", {}),
+        ("POST", "/help/", {"Content-Length": "3"}),
+    ])
+    # The POST's body was never sent: the server answers 405 from the head and closes.
+    (gz, page, client, head, tail, redirect, post) = answers
+    assert gz[0] == 200 and gz[1]["content-encoding"] == "gzip" and gzip.decompress(gz[2]) == whole
+    assert page[0] == 200 and page[2] == help_page
+    assert client[0] == 200 and client[2] == b"" and int(client[1]["content-length"]) > 0
+    assert head[0] == 200 and head[2] == b"" and head[1]["content-length"] == str(len(help_page))
+    assert tail[0] == 206 and tail[2] == whole[-10:]
+    assert redirect[0] == 301 and redirect[1]["location"] == "/help/"
+    assert post[0] == 405 and post[1]["allow"] == "GET, HEAD"
+    for status, headers, _ in answers:
+        assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT", headers["date"]), headers
+
+
 TRAVERSALS = [
     "/../site/site.yml", "/%2e%2e/site/site.yml", "/%2E%2E/site/site.yml", "/..%2fsite/site.yml", "/..%2Fsite%2Fsite.yml",
     "/%2e%2e%2fsite%2fsite.yml", "/assets/../../site/site.yml", "/assets/%2e%2e/%2e%2e/site/site.yml",
