@@ -163,14 +163,15 @@ struct DevResponder: HTTPResponder {
             decision = decide(request.head, site: await files.waitForFirstBuild(), waited: true)
         }
         switch decision {
-        case .answer(let status, let fields, let body):
-            return Response(status: status, headers: fields, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
+        case .answer:
+            return Self.response(decision)
         case .file(let status, let fields, let path, let offset, let length, let head):
             return Response(status: status, headers: fields, body: head ? ResponseBody() : fileBody(path: path, offset: offset, length: length))
         case .events:
             return events()
         case .firstBuild:
-            return Self.response(503, "The first build failed; the terminal running site serve says why.\n")
+            // decide(waited: true) never asks to wait again.
+            return Self.response(Self.text(503, Self.firstBuildFailed))
         }
     }
 
@@ -186,21 +187,21 @@ struct DevResponder: HTTPResponder {
 
     private func decideGet(_ request: HTTPRequest, site: SiteFiles?, waited: Bool) -> Decision {
         guard request.method == .get || request.method == .head else {
-            return Self.text(405, "Only GET and HEAD are served.\n", headers: [("Allow", "GET, HEAD")])
+            return Self.text(405, "Only GET and HEAD are served.\n", fields: [.allow: "GET, HEAD"])
         }
         let target = request.path ?? "/"
         let rawPath = target.utf8.contains(UInt8(ascii: "?")) ? String(target.prefix { $0 != "?" }) : target
         if rawPath == Self.clientPath {
-            return Self.text(200, Self.client, type: "text/javascript; charset=utf-8", headers: [("Cache-Control", "no-store")])
+            return Self.text(200, Self.client, type: "text/javascript; charset=utf-8", fields: [.cacheControl: "no-store"])
         }
         if rawPath == Self.eventsPath { return .events }
         guard let path = Self.decodePath(rawPath) else { return notFound(request, site: site) }
         guard let site else {
-            return waited ? Self.text(503, "The first build failed; the terminal running site serve says why.\n") : .firstBuild
+            return waited ? Self.text(503, Self.firstBuildFailed) : .firstBuild
         }
         switch site.resolve(path) {
         case .redirect(let location):
-            return Self.text(301, "", headers: [("Location", location)])
+            return Self.text(301, "", fields: [.location: location])
         case .notFound:
             return notFound(request, site: site)
         case .file(let entry):
@@ -241,15 +242,15 @@ struct DevResponder: HTTPResponder {
             fields[.contentLength] = String(page.readableBytes)
             return .answer(status: .init(code: status), fields: fields, body: head ? nil : page)
         }
-        var headers = site.headers
-        headers.append(("Content-Type", entry.contentType))
-        headers.append(("Cache-Control", "no-cache"))
+        var fields = site.fields
+        fields[.cacheControl] = "no-cache"
         let etag = "\"\(entry.sha256)\""
-        headers.append(("ETag", etag))
-        headers.append(("Accept-Ranges", "bytes"))
+        fields[.eTag] = etag
+        fields[.acceptRanges] = "bytes"
         if Self.matches(request.headerFields[.ifNoneMatch], etag) {
-            return .answer(status: .notModified, fields: Self.fields(headers.filter { $0.0 != "Content-Type" }), body: nil)
+            return .answer(status: .notModified, fields: fields, body: nil)
         }
+        fields[.contentType] = entry.contentType
         var path = root + "/" + entry.path
         var size = Int64(entry.size)
         let range = request.headerFields[.range]
@@ -257,10 +258,10 @@ struct DevResponder: HTTPResponder {
         if range == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headerFields[.acceptEncoding]) {
             path = root + "/" + gzip.path
             size = Int64(gzip.size)
-            headers.append(("Content-Encoding", "gzip"))
+            fields[.contentEncoding] = "gzip"
             gzipped = true
         }
-        if entry.gzip != nil { headers.append(("Vary", "Accept-Encoding")) }
+        if entry.gzip != nil { fields[.vary] = "Accept-Encoding" }
         var start: Int64 = 0
         var length = size
         var code = status
@@ -268,16 +269,16 @@ struct DevResponder: HTTPResponder {
             switch ByteRange.parse(range, size: size) {
             case .whole: break
             case .unsatisfiable:
-                headers.append(("Content-Range", "bytes */\(size)"))
-                return Self.text(416, "Range not satisfiable.\n", headers: headers.filter { $0.0 != "Content-Type" })
+                fields[.contentType] = nil
+                fields[.contentRange] = "bytes */\(size)"
+                return Self.text(416, "Range not satisfiable.\n", fields: fields)
             case .range(let first, let last):
                 start = first
                 length = last - first + 1
                 code = 206
-                headers.append(("Content-Range", "bytes \(first)-\(last)/\(size)"))
+                fields[.contentRange] = "bytes \(first)-\(last)/\(size)"
             }
         }
-        var fields = Self.fields(headers)
         fields[.contentLength] = String(length)
         if !gzipped, let body = bodies.file(entry, in: site), let slice = body.getSlice(at: Int(start), length: Int(length)) {
             return .answer(status: .init(code: code), fields: fields, body: head ? nil : slice)
@@ -337,20 +338,19 @@ struct DevResponder: HTTPResponder {
         return false
     }
 
-    static func fields(_ headers: [(String, String)]) -> HTTPFields {
-        var fields = HTTPFields()
-        for (name, value) in headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
-        return fields
-    }
+    static let firstBuildFailed = "The first build failed; the terminal running site serve says why.\n"
 
-    static func text(_ status: Int, _ text: String, type: String = "text/plain; charset=utf-8", headers: [(String, String)] = []) -> Decision {
-        var fields = Self.fields(headers + [("Content-Type", type)])
+    /// A text answer; `fields` go before its type and length.
+    static func text(_ status: Int, _ text: String, type: String = "text/plain; charset=utf-8", fields: HTTPFields = [:]) -> Decision {
+        var fields = fields
+        fields[.contentType] = type
         fields[.contentLength] = String(text.utf8.count)
         return .answer(status: .init(code: status), fields: fields, body: text.isEmpty ? nil : ByteBuffer(string: text))
     }
 
-    static func response(_ status: Int, _ text: String) -> Response {
-        guard case .answer(let status, let fields, let body) = Self.text(status, text) else { return Response(status: .internalServerError) }
+    /// An answer from memory as Hummingbird's response.
+    static func response(_ decision: Decision) -> Response {
+        guard case .answer(let status, let fields, let body) = decision else { return Response(status: .internalServerError) }
         return Response(status: status, headers: fields, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
     }
 

@@ -14,8 +14,8 @@ public struct Stylesheet: Sendable, Equatable {
 struct SiteFiles: Sendable {
     let root: String
     private(set) var entries: [String: Manifest.Entry]
-    let headers: [(String, String)]
-    /// `headers` as HTTP fields, made once per build rather than per request.
+    /// The headers production sends, as development sends them, made once per build rather than
+    /// per request.
     let fields: HTTPFields
     /// The bytes of the build's files, by path, served from memory; before the build is on disk
     /// there are no `.gz` siblings.
@@ -29,8 +29,7 @@ struct SiteFiles: Sendable {
                                        cache: file.cache, source: file.source, gzip: nil))
         }, uniquingKeysWith: { first, _ in first })
         bodies = Dictionary(prepared.files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
-        headers = Self.development(prepared.headers)
-        fields = DevResponder.fields(headers)
+        fields = Self.development(prepared.headers)
     }
 
     /// The same build once written to `root`: served with the manifest's entries, and so with
@@ -43,11 +42,14 @@ struct SiteFiles: Sendable {
 
     /// The headers production sends, as development sends them: sorted, no HSTS on plain http,
     /// and the development policy.
-    private static func development(_ fields: [String: String]) -> [(String, String)] {
-        fields.sorted { $0.key < $1.key }.filter { $0.key != "Strict-Transport-Security" }
-            .map { ($0.key, $0.key == "Content-Security-Policy" ? developmentPolicy($0.value) : $0.value) }
+    private static func development(_ headers: [String: String]) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) where name != "Strict-Transport-Security" {
+            guard let name = HTTPField.Name(name) else { continue }
+            fields.append(HTTPField(name: name, value: name == .contentSecurityPolicy ? developmentPolicy(value) : value))
+        }
+        return fields
     }
-
 
     /// The production policy, plus what development needs: the live-reload script's event stream
     /// (`connect-src 'self'`); and no `upgrade-insecure-requests` on plain http.
