@@ -45,7 +45,8 @@ public struct Verifier: Sendable {
 
     /// Verifies `request` (as received: decoded path and query, all headers) at `now`.
     /// `payloadHash` is what the body hashes to, or nil to accept the client's `X-Amz-Content-SHA256`
-    /// (S3 checks the body against it while streaming). `secret` returns the credentials for an
+    /// (S3 checks the body against it while streaming); given, it holds for presigned URLs too, so
+    /// their body is signed as well. `secret` returns the credentials for an
     /// access key id, or nil when the key is unknown.
     public func verify(_ request: SignableRequest, now: Timestamp, payloadHash: String? = nil,
                        secret: (String) -> Credentials?) throws(Failure) -> Identity {
@@ -53,7 +54,7 @@ public struct Verifier: Sendable {
             return try verifyHeader(authorization, request: request, now: now, payloadHash: payloadHash, secret: secret)
         }
         if request.queryValue("X-Amz-Signature") != nil {
-            return try verifyQuery(request, now: now, secret: secret)
+            return try verifyQuery(request, now: now, payloadHash: payloadHash, secret: secret)
         }
         throw Failure(code: .missingAuthentication, message: "Request is not signed.")
     }
@@ -84,7 +85,7 @@ public struct Verifier: Sendable {
                          request: request, payloadHash: hash, presigned: false, secret: secret)
     }
 
-    private func verifyQuery(_ request: SignableRequest, now: Timestamp,
+    private func verifyQuery(_ request: SignableRequest, now: Timestamp, payloadHash: String?,
                              secret: (String) -> Credentials?) throws(Failure) -> Identity {
         guard request.queryValue("X-Amz-Algorithm") == "AWS4-HMAC-SHA256",
               let credential = request.queryValue("X-Amz-Credential"),
@@ -104,7 +105,7 @@ public struct Verifier: Sendable {
         guard now.secondsSince1970 <= time.secondsSince1970 + expires else {
             throw Failure(code: .expired, message: "Request has expired.")
         }
-        let hash = request.header("x-amz-content-sha256") ?? Signer.unsignedPayload
+        let hash = payloadHash ?? request.header("x-amz-content-sha256") ?? Signer.unsignedPayload
         return try check(credential: credential, signedHeaders: signedHeaders, signature: signature, time: time,
                          request: request, payloadHash: hash, presigned: true, secret: secret)
     }

@@ -162,6 +162,10 @@ struct S3ExampleTests {
         #expect { try verifier.verify(received, now: time) { _ in nil } } throws: {
             ($0 as? Verifier.Failure)?.code == .unknownAccessKey
         }
+        // A caller that knows the body's hash gets it checked: this URL signed no body.
+        #expect { try verifier.verify(received, now: time, payloadHash: hexSHA256("{}".utf8)) { _ in credentials } } throws: {
+            ($0 as? Verifier.Failure)?.code == .signatureMismatch
+        }
     }
 }
 
