@@ -234,7 +234,7 @@ struct DevResponder: HTTPResponder {
             var fields = site.fields
             fields[.cacheControl] = "no-cache"
             fields[.eTag] = etag
-            if status == 200, Self.matches(request.headerFields[.ifNoneMatch], etag) {
+            if status == 200, etagListMatches(request.headerFields[.ifNoneMatch], etag) {
                 return .answer(status: .notModified, fields: fields, body: nil)
             }
             guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
@@ -247,7 +247,7 @@ struct DevResponder: HTTPResponder {
         let etag = "\"\(entry.sha256)\""
         fields[.eTag] = etag
         fields[.acceptRanges] = "bytes"
-        if Self.matches(request.headerFields[.ifNoneMatch], etag) {
+        if etagListMatches(request.headerFields[.ifNoneMatch], etag) {
             return .answer(status: .notModified, fields: fields, body: nil)
         }
         fields[.contentType] = entry.contentType
@@ -318,14 +318,6 @@ struct DevResponder: HTTPResponder {
     }
 
     // MARK: HTTP pieces
-
-    static func matches(_ header: String?, _ etag: String) -> Bool {
-        guard let header else { return false }
-        return header.split(separator: ",").contains { candidate in
-            let value = candidate.trimmingCharacters(in: .whitespaces)
-            return value == "*" || value == etag || value == "W/" + etag
-        }
-    }
 
     static func acceptsGzip(_ header: String?) -> Bool {
         guard let header else { return false }

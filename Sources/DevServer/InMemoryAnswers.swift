@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -20,7 +21,7 @@ final class InMemoryAnswers: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPResponsePart
 
     private let responder: DevResponder
-    private let date: HTTPDate
+    private let date: DateHeader
     /// Requests passed on whose response has not ended.
     private var passedOn = 0
     /// Where the parts of the current request go.
@@ -30,7 +31,7 @@ final class InMemoryAnswers: ChannelDuplexHandler, RemovableChannelHandler {
 
     private enum Current { case none, answered, passedOn }
 
-    init(responder: DevResponder, date: HTTPDate) {
+    init(responder: DevResponder, date: DateHeader) {
         self.responder = responder
         self.date = date
     }
@@ -85,26 +86,15 @@ final class InMemoryAnswers: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// The `Date` header's value (RFC 9110 §5.6.7), made once a second.
-final class HTTPDate: Sendable {
+/// The `Date` header's value, made once a second.
+final class DateHeader: Sendable {
     private let cached = Mutex<(second: Int, text: String)>((-1, ""))
 
     func now() -> String {
         let second = Int(time(nil))
         if let text = cached.withLock({ $0.second == second ? $0.text : nil }) { return text }
-        let text = Self.format(second)
+        let text = HTTPDate.rfc1123(Date(timeIntervalSince1970: TimeInterval(second)))
         cached.withLock { $0 = (second, text) }
         return text
-    }
-
-    static func format(_ second: Int) -> String {
-        var seconds = time_t(second)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }

@@ -75,7 +75,7 @@ public enum DevServer {
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
         let logger = QuietLogHandler.logger(label: "dev-server")
         let responder = DevResponder(files: files, root: output, live: live)
-        let date = HTTPDate()
+        let date = DateHeader()
         let app = Application(
             responder: responder,
             // The build's files are answered on the event loop; the rest goes to the responder.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPServing
 import Hummingbird
 import Mustache
 import SigV4

@@ -237,10 +237,10 @@ struct S3Service: Sendable {
                                     ("response-content-encoding", "Content-Encoding")] {
             if let value = signable.queryValue(parameter) { headers.append((header, value)) }
         }
-        if let match = signable.header("if-match"), !Self.etagMatches(match, etag) {
+        if let match = signable.header("if-match"), !etagListMatches(match, etag, acceptingUnquoted: true) {
             throw Failure(status: 412, code: "PreconditionFailed", message: "At least one of the pre-conditions you specified did not hold")
         }
-        if let noneMatch = signable.header("if-none-match"), Self.etagMatches(noneMatch, etag) {
+        if let noneMatch = signable.header("if-none-match"), etagListMatches(noneMatch, etag, acceptingUnquoted: true) {
             return Reply.empty(304, headers: headers.filter { $0.0 != "Content-Type" })
         }
         var start: Int64 = 0
@@ -265,13 +265,6 @@ struct S3Service: Sendable {
             return reply
         }
         return Reply.file(status, path: store.path(object.file), offset: start, length: length, headers: headers)
-    }
-
-    static func etagMatches(_ header: String, _ etag: String) -> Bool {
-        header.split(separator: ",").contains { candidate in
-            let value = candidate.trimmingCharacters(in: .whitespaces)
-            return value == "*" || value == etag || value == "W/" + etag || "\"\(value)\"" == etag
-        }
     }
 
     // MARK: Request pieces

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPServing
 import Hummingbird
 import NIOCore
 import SigV4
