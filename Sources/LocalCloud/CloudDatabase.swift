@@ -150,6 +150,13 @@ public final class CloudDatabase: Sendable {
                 );
                 """)
         }
+        // Wrong answers are counted, so a code or an MFA session allows only a few guesses.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE codes ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE challenges ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -17,6 +17,7 @@ struct CognitoError: Error, Sendable {
     static let expiredSession = notAuthorized("Invalid session for the user, session is expired.")
     static let userNotFound = CognitoError(type: "UserNotFoundException", message: "User does not exist.")
     static let codeMismatch = CognitoError(type: "CodeMismatchException", message: "Invalid verification code provided, please try again.")
+    static let attemptsExceeded = CognitoError(type: "LimitExceededException", message: "Attempt limit exceeded, please try after some time.")
 }
 
 /// A user pool: the JSON operations the app and AWS's own clients use, with SRP-6a, TOTP and
@@ -33,6 +34,8 @@ final class CognitoService: Sendable {
         var refreshLifetime: TimeInterval = 30 * 86400
         var timestampWindow: TimeInterval = 300
         var lockAfterFailures = 5
+        /// Wrong answers a confirmation or reset code, or an MFA session, takes before it is spent.
+        var answerAttempts = 5
     }
 
     let settings: Settings
@@ -180,18 +183,36 @@ final class CognitoService: Sendable {
                        arguments: [user.email, subject, body, code, purpose, now])
     }
 
-    private func consumeCode(_ db: Database, username: String, purpose: String, code: String) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT code, expiresAt FROM codes WHERE username = ? AND purpose = ?",
-                                         arguments: [username, purpose]) else {
-            throw CognitoError.codeMismatch
+    /// Checks `code` against the live code for `purpose`. A wrong one is counted in a transaction of
+    /// its own (the call fails, the count stays); the last allowed wrong answer spends the code.
+    private func checkCode(username: String, purpose: String, code: String) async throws {
+        enum Outcome { case matches, mismatch, expired, spent }
+        let now = Date().timeIntervalSince1970
+        let outcome = try await database.write { [settings] db -> Outcome in
+            guard let row = try Row.fetchOne(db, sql: "SELECT code, expiresAt, attempts FROM codes WHERE username = ? AND purpose = ?",
+                                             arguments: [username, purpose]) else { return .mismatch }
+            guard (row["expiresAt"] as Double) > now else { return .expired }
+            if SRP.constantTimeEqual(Array((row["code"] as String).utf8), Array(code.utf8)) { return .matches }
+            if (row["attempts"] as Int) + 1 >= settings.answerAttempts {
+                try db.execute(sql: "DELETE FROM codes WHERE username = ? AND purpose = ?", arguments: [username, purpose])
+                return .spent
+            }
+            try db.execute(sql: "UPDATE codes SET attempts = attempts + 1 WHERE username = ? AND purpose = ?", arguments: [username, purpose])
+            return .mismatch
         }
-        guard (row["expiresAt"] as Double) > Date().timeIntervalSince1970 else {
-            throw CognitoError(type: "ExpiredCodeException", message: "Invalid code provided, please request a code again.")
+        switch outcome {
+        case .matches: return
+        case .mismatch: throw CognitoError.codeMismatch
+        case .expired: throw CognitoError(type: "ExpiredCodeException", message: "Invalid code provided, please request a code again.")
+        case .spent: throw CognitoError.attemptsExceeded
         }
-        guard SRP.constantTimeEqual(Array((row["code"] as String).utf8), Array(code.utf8)) else {
-            throw CognitoError.codeMismatch
-        }
-        try db.execute(sql: "DELETE FROM codes WHERE username = ? AND purpose = ?", arguments: [username, purpose])
+    }
+
+    /// Spends a code `checkCode` accepted, in the caller's transaction; fails if another request
+    /// spent it meanwhile.
+    private static func useCode(_ db: Database, username: String, purpose: String, code: String) throws {
+        try db.execute(sql: "DELETE FROM codes WHERE username = ? AND purpose = ? AND code = ?", arguments: [username, purpose, code])
+        guard db.changesCount == 1 else { throw CognitoError.codeMismatch }
     }
 
     private static func email(from attributes: Any?) -> (email: String?, verified: Bool) {
@@ -248,8 +269,9 @@ final class CognitoService: Sendable {
         guard user.status == "UNCONFIRMED" else {
             throw CognitoError.notAuthorized("User cannot be confirmed. Current status is \(user.status)")
         }
-        try await database.write { [self] db in
-            try consumeCode(db, username: user.username, purpose: "confirmation", code: code)
+        try await checkCode(username: user.username, purpose: "confirmation", code: code)
+        try await database.write { db in
+            try Self.useCode(db, username: user.username, purpose: "confirmation", code: code)
             try db.execute(sql: "UPDATE users SET status = 'CONFIRMED', emailVerified = 1 WHERE sub = ?", arguments: [user.sub])
         }
         return [:]
@@ -363,14 +385,17 @@ final class CognitoService: Sendable {
 
     /// Counts a wrong password; from the fifth in a row the user is locked out for a minute,
     /// doubling with each further failure up to 15 minutes.
+    /// The count is raised in the database, so wrong passwords sent at once are each counted.
     private func failedPassword(_ user: User) async throws -> CognitoError {
-        let failures = user.failedAttempts + 1
         let lockAfter = settings.lockAfterFailures
-        let lockedUntil = failures >= lockAfter
-            ? Date().timeIntervalSince1970 + min(900, 60 * pow(2, Double(failures - lockAfter))) : 0
+        let now = Date().timeIntervalSince1970
         try await database.write { db in
-            try db.execute(sql: "UPDATE users SET failedAttempts = ?, lockedUntil = ? WHERE sub = ?",
-                           arguments: [failures, lockedUntil, user.sub])
+            try db.execute(sql: "UPDATE users SET failedAttempts = failedAttempts + 1 WHERE sub = ?", arguments: [user.sub])
+            let failures = try Int.fetchOne(db, sql: "SELECT failedAttempts FROM users WHERE sub = ?", arguments: [user.sub]) ?? 0
+            if failures >= lockAfter {
+                try db.execute(sql: "UPDATE users SET lockedUntil = ? WHERE sub = ?",
+                               arguments: [now + min(900, 60 * pow(2, Double(failures - lockAfter))), user.sub])
+            }
         }
         return CognitoError.notAuthorized()
     }
@@ -381,8 +406,10 @@ final class CognitoService: Sendable {
         if user.status == "UNCONFIRMED" {
             throw CognitoError(type: "UserNotConfirmedException", message: "User is not confirmed.")
         }
-        try await database.write { db in
-            try db.execute(sql: "UPDATE users SET failedAttempts = 0, lockedUntil = 0 WHERE sub = ?", arguments: [user.sub])
+        if user.failedAttempts != 0 || user.lockedUntil != 0 {
+            try await database.write { db in
+                try db.execute(sql: "UPDATE users SET failedAttempts = 0, lockedUntil = 0 WHERE sub = ?", arguments: [user.sub])
+            }
         }
         let authTime = String(Int(Date().timeIntervalSince1970))
         if user.status == "FORCE_CHANGE_PASSWORD" {
@@ -429,7 +456,13 @@ final class CognitoService: Sendable {
             guard let secret = user.totpSecret else {
                 throw CognitoError(type: "SoftwareTokenMFANotFoundException", message: "Software Token MFA has not been enabled by the user.")
             }
-            try await acceptTOTP(user: user, secret: secret, code: code, mismatch: CognitoError(type: "CodeMismatchException", message: "Invalid code received for user"))
+            let mismatch = CognitoError(type: "CodeMismatchException", message: "Invalid code received for user")
+            do {
+                try await acceptTOTP(user: user, secret: secret, code: code, mismatch: mismatch)
+            } catch let error as CognitoError where error.type == mismatch.type {
+                try await countWrongAnswer(challenge.id)
+                throw error
+            }
             try await consumeChallenge(challenge.id)
             return try await tokens(for: user, authTime: Int(challenge.state["authTime"] ?? "") ?? Int(Date().timeIntervalSince1970))
         case "NEW_PASSWORD_REQUIRED":
@@ -440,9 +473,9 @@ final class CognitoService: Sendable {
             let secrets = credentials(username: user.username, password: password)
             let sub = user.sub
             try await database.write { db in
+                try Self.consume(db, challenge: challenge.id)
                 try db.execute(sql: "UPDATE users SET salt = ?, verifier = ?, status = 'CONFIRMED' WHERE sub = ?",
                                arguments: [secrets.salt, secrets.verifier, sub])
-                try db.execute(sql: "UPDATE challenges SET used = 1 WHERE id = ?", arguments: [challenge.id])
             }
             user.status = "CONFIRMED"
             return try await mfaChallenge(user, authTime: challenge.state["authTime"] ?? String(Int(Date().timeIntervalSince1970)))
@@ -507,7 +540,7 @@ final class CognitoService: Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM challenges WHERE id = ? AND kind = ? AND used = 0",
                                              arguments: [session, kind]),
                   (row["createdAt"] as Double) > now - settings.challengeLifetime else { return nil }
-            if consume { try db.execute(sql: "UPDATE challenges SET used = 1 WHERE id = ?", arguments: [session]) }
+            if consume { try Self.consume(db, challenge: session) }
             return row
         }
         guard let row else { throw CognitoError.expiredSession }
@@ -517,11 +550,22 @@ final class CognitoService: Sendable {
     }
 
     private func consumeChallenge(_ id: String) async throws {
-        let changed = try await database.write { db -> Int in
-            try db.execute(sql: "UPDATE challenges SET used = 1 WHERE id = ? AND used = 0", arguments: [id])
-            return db.changesCount
+        try await database.write { try Self.consume($0, challenge: id) }
+    }
+
+    /// Marks a challenge used, in the caller's transaction; a challenge already used (a second
+    /// answer, even one racing the first) is an expired session.
+    private static func consume(_ db: Database, challenge id: String) throws {
+        try db.execute(sql: "UPDATE challenges SET used = 1 WHERE id = ? AND used = 0", arguments: [id])
+        guard db.changesCount == 1 else { throw CognitoError.expiredSession }
+    }
+
+    /// Counts a wrong answer to a challenge; the last allowed one spends it.
+    private func countWrongAnswer(_ id: String) async throws {
+        try await database.write { [settings] db in
+            try db.execute(sql: "UPDATE challenges SET attempts = attempts + 1 WHERE id = ?", arguments: [id])
+            try db.execute(sql: "UPDATE challenges SET used = 1 WHERE id = ? AND attempts >= ?", arguments: [id, settings.answerAttempts])
         }
-        guard changed == 1 else { throw CognitoError.expiredSession }
     }
 
     // MARK: TOTP
@@ -577,11 +621,12 @@ final class CognitoService: Sendable {
             throw CognitoError.invalidParameter("Call AssociateSoftwareToken before VerifySoftwareToken.")
         }
         try await acceptTOTP(user: user, secret: pending, code: code, mismatch: mismatch)
+        let challengeId = challenge?.id
         try await database.write { db in
+            if let challengeId { try Self.consume(db, challenge: challengeId) }
             try db.execute(sql: "UPDATE users SET totpSecret = pendingTotpSecret, pendingTotpSecret = NULL WHERE sub = ?", arguments: [user.sub])
         }
         guard let challenge else { return ["Status": "SUCCESS"] }
-        try await consumeChallenge(challenge.id)
         var state = challenge.state
         state["verified"] = "true"
         return ["Status": "SUCCESS", "Session": try await newSession(user: user, kind: "MFA_SETUP", state: state)]
@@ -618,9 +663,11 @@ final class CognitoService: Sendable {
         let code = try string(body, "ConfirmationCode")
         let password = try string(body, "Password")
         try checkPolicy(password)
+        // The code first: a wrong guess costs no verifier.
+        try await checkCode(username: user.username, purpose: "reset", code: code)
         let secrets = credentials(username: user.username, password: password)
-        try await database.write { [self] db in
-            try consumeCode(db, username: user.username, purpose: "reset", code: code)
+        try await database.write { db in
+            try Self.useCode(db, username: user.username, purpose: "reset", code: code)
             try db.execute(sql: "UPDATE users SET salt = ?, verifier = ?, failedAttempts = 0, lockedUntil = 0 WHERE sub = ?",
                            arguments: [secrets.salt, secrets.verifier, user.sub])
         }

@@ -221,6 +221,44 @@ def test_unconfirmed_user_cannot_sign_in_until_confirmed(cloud, client):
     assert started["ChallengeName"] == "MFA_SETUP", started
 
 
+def test_a_code_takes_five_wrong_answers_then_is_spent(cloud, client):
+    """Six digits would fall to guessing: the fifth wrong answer spends the code, and even the
+    right one is refused after it; a new code starts again."""
+    email = new_email("guessed")
+    client.sign_up(ClientId=cloud.client_id, Username=email, Password=PASSWORD,
+                   UserAttributes=[{"Name": "email", "Value": email}])
+    code = cloud.latest_code(email, "confirmation")
+    for _ in range(4):
+        with aws_error("CodeMismatchException"):
+            client.confirm_sign_up(ClientId=cloud.client_id, Username=email, ConfirmationCode=other_code(code))
+    with aws_error("LimitExceededException"):
+        client.confirm_sign_up(ClientId=cloud.client_id, Username=email, ConfirmationCode=other_code(code))
+    with aws_error("CodeMismatchException"):
+        client.confirm_sign_up(ClientId=cloud.client_id, Username=email, ConfirmationCode=code)
+    client.resend_confirmation_code(ClientId=cloud.client_id, Username=email)
+    client.confirm_sign_up(ClientId=cloud.client_id, Username=email,
+                           ConfirmationCode=cloud.latest_code(email, "confirmation"))
+
+
+def test_a_reset_code_is_spent_by_wrong_answers_too(cloud, client):
+    forgetful = registered(cloud, "reset-guess")
+    email = forgetful["email"]
+    client.forgot_password(ClientId=cloud.client_id, Username=email)
+    code = cloud.latest_code(email, "reset")
+    for _ in range(4):
+        with aws_error("CodeMismatchException"):
+            client.confirm_forgot_password(ClientId=cloud.client_id, Username=email,
+                                           ConfirmationCode=other_code(code), Password="Battery-Staple-7")
+    with aws_error("LimitExceededException"):
+        client.confirm_forgot_password(ClientId=cloud.client_id, Username=email,
+                                       ConfirmationCode=other_code(code), Password="Battery-Staple-7")
+    with aws_error("CodeMismatchException"):
+        client.confirm_forgot_password(ClientId=cloud.client_id, Username=email,
+                                       ConfirmationCode=code, Password="Battery-Staple-7")
+    # The old password still works.
+    assert password_sign_in(cloud, client, email, forgetful["password"])["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+
+
 # -- SRP and TOTP --------------------------------------------------------------------------------------
 def test_first_srp_sign_in_sets_up_totp(cloud, client, confirmed_user):
     email = confirmed_user["email"]
@@ -273,6 +311,23 @@ def test_wrong_totp_code_is_refused(cloud, client, user):
     wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in window)
     with aws_error("CodeMismatchException"):
         answer_totp(cloud, client, user, started["Session"], code=wrong)
+
+
+def test_an_mfa_session_takes_five_wrong_codes(cloud, client, mfa_user):
+    """Whoever has the password gets a few guesses at the TOTP code per sign-in, not three minutes
+    of them: after the fifth wrong code the session is spent, and the right code is refused."""
+    user = mfa_user
+    started = password_sign_in(cloud, client, user["email"], user["password"])
+    window = {totp(user["secret"], step_offset=offset) for offset in (-1, 0, 1, 2)}
+    wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in window)
+    for _ in range(5):
+        with aws_error("CodeMismatchException"):
+            answer_totp(cloud, client, user, started["Session"], code=wrong)
+    with aws_error("NotAuthorizedException", SESSION_EXPIRED):
+        answer_totp(cloud, client, user, started["Session"])
+    # A new sign-in starts again.
+    again = password_sign_in(cloud, client, user["email"], user["password"])
+    assert "AuthenticationResult" in answer_totp(cloud, client, user, again["Session"])
 
 
 def test_totp_code_cannot_be_used_twice(cloud, client, mfa_user):
@@ -363,6 +418,27 @@ def test_lockout_after_five_wrong_passwords(cloud, client, confirmed_user):
         password_sign_in(cloud, client, email, PASSWORD)
     with aws_error("NotAuthorizedException", "Password attempts exceeded"):
         srp_password_verifier(cloud, client, email, PASSWORD)
+
+
+def test_wrong_passwords_sent_at_once_are_each_counted(cloud, client, confirmed_user):
+    """The lockout counts in the database: eight wrong passwords in parallel lock the user as eight
+    in a row do."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    email = confirmed_user["email"]
+
+    def wrong(_):
+        try:
+            password_sign_in(cloud, client, email, "Wrong-Password-1")
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+        return "accepted"
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(wrong, range(8)))
+    assert answers == ["NotAuthorizedException"] * 8, answers
+    with aws_error("NotAuthorizedException", "Password attempts exceeded"):
+        password_sign_in(cloud, client, email, PASSWORD)
 
 
 # -- tokens ------------------------------------------------------------------------------------------
