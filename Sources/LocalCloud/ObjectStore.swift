@@ -169,22 +169,28 @@ public final class ObjectStore: Sendable {
             var last: String?
             var truncated = false
             let limit = max(0, maxKeys)
+            // SQLite's substr counts code points, as Swift's unicodeScalars do (not characters).
+            let prefixLength = prefix.unicodeScalars.count
             scan: while true {
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT * FROM objects WHERE bucket = ? AND key > ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT 1000
-                    """, arguments: [bucket, cursor, prefix.count, prefix])
+                    SELECT * FROM objects WHERE bucket = ? AND key > ? AND key >= ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT 1000
+                    """, arguments: [bucket, cursor, prefix, prefixLength, prefix])
                 if rows.isEmpty { break }
                 for row in rows {
                     let object = Self.object(row)
                     cursor = object.key
                     var entry: String? = nil
                     if let delimiter, !delimiter.isEmpty {
-                        let rest = object.key.dropFirst(prefix.count)
+                        let rest = String(String.UnicodeScalarView(object.key.unicodeScalars.dropFirst(prefixLength)))
                         if let range = rest.range(of: delimiter) {
                             entry = prefix + rest[..<range.upperBound]
                         }
                     }
-                    if let entry, entry == prefixes.last { continue }
+                    // The page before ended on this common prefix (the marker or token names it).
+                    if let entry, entry == after {
+                        cursor = entry + "\u{10FFFF}"
+                        continue scan
+                    }
                     if objects.count + prefixes.count == limit {
                         truncated = true
                         break scan

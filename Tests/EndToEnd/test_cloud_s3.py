@@ -264,6 +264,32 @@ def test_list_pagination_with_max_keys_continuation_token_and_start_after(s3, pr
     assert walked == keys
 
 
+@pytest.mark.parametrize("version", ["list_objects", "list_objects_v2"])
+def test_pages_that_end_on_a_common_prefix_go_on_after_it(s3, prefix, version):
+    """A page may end on a common prefix; the next one starts after every key under it (the
+    marker or token names the prefix), so a paginator walks each entry once and ends."""
+    keys = ["a/1", "a/2", "b/1", "c", "d/1"]
+    for key in keys:
+        s3.put_object(Bucket=MAIN, Key=prefix + key, Body=b"x")
+    paginator = s3.get_paginator(version)
+    entries = []
+    for page in paginator.paginate(Bucket=MAIN, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1}):
+        entries += [p["Prefix"] for p in page.get("CommonPrefixes", [])] + [o["Key"] for o in page.get("Contents", [])]
+        assert len(entries) < 20, "pagination does not end"
+    assert entries == [prefix + name for name in ["a/", "b/", "c", "d/"]]
+
+
+def test_a_prefix_in_decomposed_unicode_lists_its_keys(s3, prefix):
+    """macOS writes "é" as e + U+0301: two code points, one character. The prefix matches, and the
+    common prefix is cut at the delimiter, not a character off."""
+    folder = prefix + "cafe\u0301/"
+    for key in [folder + "menu.txt", folder + "photos/1.jpg", prefix + "cafe/other"]:
+        s3.put_object(Bucket=MAIN, Key=key, Body=b"x")
+    listed = s3.list_objects_v2(Bucket=MAIN, Prefix=folder, Delimiter="/")
+    assert [o["Key"] for o in listed.get("Contents", [])] == [folder + "menu.txt"]
+    assert [p["Prefix"] for p in listed.get("CommonPrefixes", [])] == [folder + "photos/"]
+
+
 # -- ranges ----------------------------------------------------------------------------------------
 @pytest.fixture
 def ranged(s3, prefix):
