@@ -117,7 +117,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DevServerTests",
-            dependencies: ["DevServer", "HTTPServing"]
+            dependencies: [
+                "DevServer", "HTTPServing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "LocalCloudTests",

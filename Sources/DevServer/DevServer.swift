@@ -166,7 +166,10 @@ struct DevResponder: HTTPResponder {
         case .answer:
             return Self.response(decision)
         case .file(let status, let fields, let path, let offset, let length, let head):
-            return Response(status: status, headers: fields, body: head ? ResponseBody() : fileBody(path: path, offset: offset, length: length))
+            if head { return Response(status: status, headers: fields, body: ResponseBody()) }
+            // A rebuild may have swapped dist/ since the decision.
+            guard let body = try? fileBody(path: path, offset: offset, length: length) else { return Self.response(Self.text(404, "Not found.\n")) }
+            return Response(status: status, headers: fields, body: body)
         case .events:
             return events()
         case .firstBuild:

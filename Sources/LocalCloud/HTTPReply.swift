@@ -30,12 +30,12 @@ enum Reply {
         return Response(status: .init(code: status), headers: fields, body: ResponseBody())
     }
 
-    /// Streams `length` bytes of the file at `path` from `offset`.
-    static func file(_ status: Int, path: String, offset: Int64, length: Int64, headers: [(String, String)]) -> Response {
+    /// Streams `length` bytes of the file at `path` from `offset`; throws when it cannot be opened.
+    static func file(_ status: Int, path: String, offset: Int64, length: Int64, headers: [(String, String)]) throws -> Response {
         var fields = HTTPFields()
         fields.append(contentsOf: headers)
         fields[.contentLength] = String(length)
-        return Response(status: .init(code: status), headers: fields, body: fileBody(path: path, offset: offset, length: length))
+        return Response(status: .init(code: status), headers: fields, body: try fileBody(path: path, offset: offset, length: length))
     }
 }
 

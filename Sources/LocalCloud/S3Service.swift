@@ -264,7 +264,12 @@ struct S3Service: Sendable {
             reply.headers[.contentLength] = String(length)
             return reply
         }
-        return Reply.file(status, path: store.path(object.file), offset: start, length: length, headers: headers)
+        do {
+            return try Reply.file(status, path: store.path(object.file), offset: start, length: length, headers: headers)
+        } catch {
+            // Deleted between the lookup and the open.
+            throw Failure(status: 404, code: "NoSuchKey", message: "The specified key does not exist.")
+        }
     }
 
     // MARK: Request pieces
