@@ -78,8 +78,12 @@ final class Pipeline: Sendable {
                 if let pid = row["pid"] as Int32?, Self.isOurFFmpeg(pid: pid, folder: workFolder) { kill(pid, SIGKILL) }
                 log("conversion of video \(row["videoId"] as String) was interrupted; it is queued again")
             }
+            // Uploads a finished conversion left behind (a crash between the two steps).
             let done = try await database.read { db in
-                try Row.fetchAll(db, sql: "SELECT bucket, key FROM jobs WHERE state = 'done'")
+                try Row.fetchAll(db, sql: """
+                    SELECT jobs.bucket, jobs.key FROM jobs JOIN objects ON objects.bucket = jobs.bucket AND objects.key = jobs.key
+                    WHERE jobs.state = 'done'
+                    """)
             }
             for row in done { try await store.delete(bucket: row["bucket"], key: row["key"]) }
         } catch {
@@ -256,8 +260,9 @@ final class Pipeline: Sendable {
 
     private func convert(input: String, output: String, duration: Double?, hasAudio: Bool, job: Job, folder: URL) async throws {
         var arguments = Self.conversionArguments(input: input, output: output, hasAudio: hasAudio)
+        // Recorded without the progress pipe: the command as one would run it by hand.
+        let command = ([settings.ffmpeg] + arguments).joined(separator: " ")
         arguments.insert(contentsOf: ["-progress", "pipe:1", "-nostats"], at: arguments.count - 1)
-        let command = ([settings.ffmpeg] + Self.conversionArguments(input: input, output: output, hasAudio: hasAudio)).joined(separator: " ")
         try await database.write { db in
             try db.execute(sql: "UPDATE jobs SET command = ? WHERE id = ?", arguments: [command, job.id])
         }
@@ -289,8 +294,7 @@ final class Pipeline: Sendable {
             }
         }, line: progress)
         guard result.status == 0 else {
-            let detail = Self.lastLine((try? String(contentsOf: errorFile, encoding: .utf8)) ?? result.errorOutput,
-                                       hiding: [store.root.path, folder.path])
+            let detail = Self.lastLine(result.errorOutput, hiding: [store.root.path, folder.path])
             throw ConversionFailure(reason: "ffmpeg could not convert the video" + (detail.isEmpty ? "." : ": \(detail)."))
         }
     }
