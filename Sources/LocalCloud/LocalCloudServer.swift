@@ -192,13 +192,11 @@ struct Services: Sendable {
     let s3: S3Service
     let api: VideoAPI
     let pages: LocalPages
-    let key: TokenKey
 
     init(configuration: LocalCloudConfiguration, origin: String, database: CloudDatabase, store: ObjectStore,
          key: TokenKey, credentials: Credentials) {
         self.configuration = configuration
         self.origin = origin
-        self.key = key
         cognito = CognitoService(settings: .init(userPoolId: configuration.userPoolId, clientId: configuration.clientId,
                                                  region: configuration.region, issuer: origin + "/" + configuration.userPoolId,
                                                  adminCredentials: credentials),
@@ -256,9 +254,9 @@ struct Services: Sendable {
         if path.hasPrefix(pool), signable.method == "GET" || signable.method == "HEAD" {
             switch path.dropFirst(pool.count) {
             case "jwks.json":
-                return Reply.json(200, (try? key.jwks()) ?? [:], headers: [("Cache-Control", "max-age=300")])
+                return Reply.json(200, (try? cognito.key.jwks()) ?? [:], headers: [("Cache-Control", "max-age=300")])
             case "openid-configuration":
-                let issuer = origin + "/" + configuration.userPoolId
+                let issuer = cognito.settings.issuer
                 return Reply.json(200, ["issuer": issuer, "jwks_uri": issuer + "/.well-known/jwks.json",
                                         "id_token_signing_alg_values_supported": ["RS256"],
                                         "subject_types_supported": ["public"], "response_types_supported": ["code", "token"]])

@@ -46,17 +46,19 @@ struct VideoAPI: Sendable {
         }
     }
 
+    /// The fixed paths and their methods; `/videos/<id>` takes GET and DELETE.
+    private static let routes: [String: Set<String>] = [
+        "/videos/upload-url": ["POST"], "/videos/multipart": ["POST", "DELETE"],
+        "/videos/multipart/parts": ["POST", "GET"], "/videos/multipart/complete": ["POST"], "/videos": ["GET"],
+    ]
+
     private func route(_ request: Request, path: String, signable: SignableRequest) async throws -> Response {
         let method = signable.method
         if path == "/openapi.yaml", let document {
             return Reply.bytes(200, document, type: "application/yaml; charset=utf-8")
         }
-        let routes: [String: Set<String>] = [
-            "/videos/upload-url": ["POST"], "/videos/multipart": ["POST", "DELETE"],
-            "/videos/multipart/parts": ["POST", "GET"], "/videos/multipart/complete": ["POST"], "/videos": ["GET"],
-        ]
         var videoId: String?
-        if let methods = routes[path] {
+        if let methods = Self.routes[path] {
             guard methods.contains(method) else { throw methodNotAllowed(methods) }
         } else if path.hasPrefix("/videos/"), !path.dropFirst(8).contains("/") {
             guard ["GET", "DELETE"].contains(method) else { throw methodNotAllowed(["GET", "DELETE"]) }
