@@ -365,13 +365,14 @@ struct DevResponder: HTTPResponder {
           }
           overlay.textContent = "Build failed\\n\\n" + message;
         }
-        const source = new EventSource("/_site/events");
+        // Closed when the page is hidden: a page kept in the back/forward cache with its stream open
+        // would hold one of the browser's six connections to this server, and a few such pages stall
+        // every later request until the cache lets them go.
+        let source = null;
         let failed = false;
-        source.addEventListener("failure", (event) => { failed = true; showFailure(JSON.parse(event.data).message); });
-        source.addEventListener("reload", () => { location.reload(); });
         // A stylesheet's URL is its source's with an 8-digit fingerprint: /assets/css/app.1a2b3c4d.css.
         const unfingerprinted = (path) => path.replace(/\\.[0-9a-f]{8}(\\.css)$/, "$1");
-        source.addEventListener("styles", (event) => {
+        function swapStyles(event) {
           if (failed) { location.reload(); return; }
           const sheets = JSON.parse(event.data).stylesheets;
           for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
@@ -384,6 +385,16 @@ struct DevResponder: HTTPResponder {
             next.addEventListener("load", () => link.remove(), { once: true });
             link.after(next);
           }
-        });
+        }
+        function connect() {
+          source = new EventSource("/_site/events");
+          source.addEventListener("failure", (event) => { failed = true; showFailure(JSON.parse(event.data).message); });
+          source.addEventListener("reload", () => { location.reload(); });
+          source.addEventListener("styles", swapStyles);
+        }
+        addEventListener("pagehide", () => { source?.close(); source = null; });
+        // Back from the cache: the page may be stale, so load it again rather than reconnect.
+        addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
+        connect();
         """
 }

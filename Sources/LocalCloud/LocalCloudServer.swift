@@ -22,6 +22,8 @@ public struct LocalCloudConfiguration: Sendable {
     public var ffmpeg = "ffmpeg"
     public var ffprobe = "ffprobe"
     public var retryBackoff: [Double] = [2, 8]
+    /// Seconds an access or ID token lives (Cognito's default is an hour); shorter to try the app's refresh.
+    public var tokenLifetime: Int = 3600
 
     public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
 }
@@ -199,7 +201,7 @@ struct Services: Sendable {
         self.origin = origin
         cognito = CognitoService(settings: .init(userPoolId: configuration.userPoolId, clientId: configuration.clientId,
                                                  region: configuration.region, issuer: origin + "/" + configuration.userPoolId,
-                                                 adminCredentials: credentials),
+                                                 adminCredentials: credentials, tokenLifetime: TimeInterval(configuration.tokenLifetime)),
                                  database: database, key: key)
         s3 = S3Service(store: store, credentials: credentials, region: configuration.region)
         let document = Bundle.module.url(forResource: "openapi", withExtension: "yaml").flatMap { try? Data(contentsOf: $0) }.map { Array($0) }
@@ -234,7 +236,7 @@ struct Services: Sendable {
         response.headers.append("Vary", "Origin")
         if allowed, let origin {
             response.headers.append("Access-Control-Allow-Origin", origin)
-            response.headers.append("Access-Control-Expose-Headers", "ETag, WWW-Authenticate, Retry-After, x-amzn-RequestId, x-amzn-ErrorType")
+            response.headers.append("Access-Control-Expose-Headers", "ETag, WWW-Authenticate, Retry-After, Date, x-amzn-RequestId, x-amzn-ErrorType")
         }
         return response
     }

@@ -246,12 +246,13 @@ public final class BuildSession: Sendable {
         let tree = site.tree
         let renderer = PageRenderer(
             config: site.config, environment: site.environment, templates: site.templates,
-            strings: site.strings.mapValues(\.templateValue),
+            strings: site.strings.mapValues(\.templateValue), stringTables: site.strings,
             pagesByRoute: Dictionary(grouping: site.pages, by: \.route),
             configValue: AppConfig.templateValue(site.environment))
         let finisher = PageFinisher(catalog: site.catalog, pageURLs: Set(site.pages.map(\.url)),
                                     policy: SecurityPolicy(environment: site.environment),
-                                    configJSON: site.environment.map(AppConfig.json))
+                                    configJSON: site.environment.map(AppConfig.json),
+                                    stringsJSON: site.strings.mapValues(\.scriptJSON))
         struct Collected {
             var problems = Set<Diagnostic>()
             var pages: [PublishedPage] = []
@@ -263,7 +264,7 @@ public final class BuildSession: Sendable {
             problems.collect(at: SourceLocation(file: page.source)) {
                 let text = try tree.readText(page.source)
                 let rendered = try renderer.render(page, text: text)
-                let result = try finisher.finish(rendered.html, url: page.url) { needle in
+                let result = try finisher.finish(rendered.html, url: page.url, language: page.language) { needle in
                     locate(needle, in: rendered.sources, tree: tree, fallback: page.source)
                 }
                 let published = PublishedPage(page: page, bytes: result.bytes, sha256: Digest.sha256Hex(result.bytes),

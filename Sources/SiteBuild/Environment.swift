@@ -37,6 +37,11 @@ public struct Environment: Sendable, Equatable {
     /// Origin videos and thumbnails play from (e.g. the CloudFront domain).
     public var mediaOrigin: String?
     public var publish: Publish?
+    /// Minutes without input after which the app signs the user out (`session.idleMinutes`; the app's default is 30).
+    public var idleMinutes: Int?
+
+    /// The accepted range of `session.idleMinutes`: a minute to a day.
+    static let idleMinutesRange = 1...1440
 
     /// Plain `http://` is allowed only here, for the local cloud on loopback.
     public var isLocal: Bool { name == "local" }
@@ -57,7 +62,7 @@ public struct Environment: Sendable, Equatable {
 
     static func parse(name: String, node: YAMLNode) throws -> Environment {
         var environment = Environment(name: name, cognito: nil, apiBaseURL: nil, uploadOrigins: [], mediaOrigin: nil, publish: nil)
-        let fields = try node.fields(allowed: ["cognito", "api", "uploads", "media", "publish"])
+        let fields = try node.fields(allowed: ["cognito", "api", "uploads", "media", "publish", "session"])
         let rules = FieldRules(isLocal: environment.isLocal)
         if let cognitoNode = fields["cognito"] {
             let cognito = try cognitoNode.fields(allowed: ["region", "userPoolId", "clientId", "endpoint"])
@@ -88,6 +93,16 @@ public struct Environment: Sendable, Equatable {
         if let mediaNode = fields["media"] {
             let media = try mediaNode.fields(allowed: ["origin"])
             environment.mediaOrigin = try media["origin"].map { try rules.check($0, rules.origin) }
+        }
+        if let sessionNode = fields["session"] {
+            let session = try sessionNode.fields(allowed: ["idleMinutes"])
+            if let minutes = session["idleMinutes"] {
+                let text = try minutes.nonEmptyString()
+                guard let value = Int(text), idleMinutesRange.contains(value) else {
+                    throw minutes.error("idleMinutes must be a whole number of minutes from 1 to 1440, not '\(text)'")
+                }
+                environment.idleMinutes = value
+            }
         }
         if let publishNode = fields["publish"] {
             let publish = try publishNode.fields(allowed: ["bucket", "region", "prefix", "distributionIds", "cacheControl"])
@@ -126,6 +141,7 @@ public struct Environment: Sendable, Equatable {
         ("SITE_API_BASE_URL", "api.baseUrl"),
         ("SITE_UPLOADS_ORIGINS", "uploads.origins"),
         ("SITE_MEDIA_ORIGIN", "media.origin"),
+        ("SITE_SESSION_IDLE_MINUTES", "session.idleMinutes"),
         ("SITE_PUBLISH_BUCKET", "publish.bucket"),
         ("SITE_PUBLISH_REGION", "publish.region"),
         ("SITE_PUBLISH_PREFIX", "publish.prefix"),
@@ -165,6 +181,11 @@ public struct Environment: Sendable, Equatable {
             case "SITE_API_BASE_URL": result.apiBaseURL = try value(rules.baseURL)
             case "SITE_UPLOADS_ORIGINS": result.uploadOrigins = try list(rules.origin)
             case "SITE_MEDIA_ORIGIN": result.mediaOrigin = try value(rules.origin)
+            case "SITE_SESSION_IDLE_MINUTES":
+                guard let minutes = Int(raw.trimmingSpaces), Self.idleMinutesRange.contains(minutes) else {
+                    throw Diagnostic("must be a whole number of minutes from 1 to 1440, not '\(raw)'", at: SourceLocation(file: where_), key: "\(name).\(key)")
+                }
+                result.idleMinutes = minutes
             case "SITE_PUBLISH_BUCKET": guard result.publish != nil else { throw needs("publish") }; result.publish!.bucket = try value(rules.bucket)
             case "SITE_PUBLISH_REGION": guard result.publish != nil else { throw needs("publish") }; result.publish!.region = try value(rules.region)
             case "SITE_PUBLISH_PREFIX": guard result.publish != nil else { throw needs("publish") }; result.publish!.prefix = try value(rules.prefix)

@@ -13,7 +13,11 @@ struct PageFinisher: Sendable {
     private let plainPolicy: String
     private let modulePolicy: String
 
-    init(catalog: AssetCatalog, pageURLs: Set<String>, policy: SecurityPolicy, configJSON: String?) {
+    /// Per language, the `script.*` strings as the `site-strings` JSON.
+    let stringsJSON: [String: String]
+
+    init(catalog: AssetCatalog, pageURLs: Set<String>, policy: SecurityPolicy, configJSON: String?, stringsJSON: [String: String] = [:]) {
+        self.stringsJSON = stringsJSON
         self.catalog = catalog
         self.pageURLs = pageURLs
         self.policy = policy
@@ -38,7 +42,7 @@ struct PageFinisher: Sendable {
     private static let executableScriptTypes: Set<String> = ["", "module", "text/javascript", "application/javascript", "importmap"]
 
     /// `locate` finds where a piece of text was written (the page or one of its templates), for errors.
-    func finish(_ html: String, url: String, locate: (String) -> SourceLocation) throws -> Result {
+    func finish(_ html: String, url: String, language: String = "", locate: (String) -> SourceLocation) throws -> Result {
         let document = HTMLScanner.scan(Array(html.utf8))
         let bytes = document.bytes
         var edits: [(range: Range<Int>, text: String)] = []
@@ -131,6 +135,9 @@ struct PageFinisher: Sendable {
         if usesModules {
             scriptHashes.insert(importMapHash)
             if let configJSON { blocks.append("<script type=\"application/json\" id=\"site-config\">\(configJSON)</script>") }
+            if let strings = stringsJSON[language], strings != "{}" {
+                blocks.append("<script type=\"application/json\" id=\"site-strings\">\(strings)</script>")
+            }
             blocks.append("<script type=\"importmap\">\(importMapJSON)</script>")
         }
         let policyText: String

@@ -8,6 +8,8 @@ struct PageRenderer: @unchecked Sendable {
     let templates: Templates
     /// `t.*` per language.
     let strings: [String: [String: Any]]
+    /// The same strings as loaded, to check that every `{{t.…}}` a page uses exists.
+    let stringTables: [String: Strings]
     /// Every page of the site, by route, for the translation links.
     let pagesByRoute: [String: [Page]]
     let configValue: [String: Any]
@@ -43,8 +45,23 @@ struct PageRenderer: @unchecked Sendable {
         }
         context["content"] = content
         let sources = [page.source] + layoutFiles
+        try checkStrings(page: page, text: text, body: body, templateFiles: layoutFiles + templates.files(ofPartials: partials))
         return Rendered(html: layout.render(context, library: templates.library), sources: sources,
                         files: Set(sources).union(templates.files(ofPartials: partials)))
+    }
+
+    /// Fails on a `{{t.…}}` that names no string of the page's language, in the page (its front matter,
+    /// and its body when that is a template) or in a layout or partial it uses.
+    private func checkStrings(page: Page, text: String, body: Substring, templateFiles: [String]) throws {
+        guard let table = stringTables[page.language] else { return }
+        let checked = page.format == .html ? text : String(text[..<body.startIndex])
+        var found = table.missingReference(in: checked, file: page.source)
+        for file in templateFiles where found == nil {
+            if let source = templates.sources[file]?.text { found = table.missingReference(in: source, file: file) }
+        }
+        if let (key, location) = found {
+            throw Diagnostic("no string t.\(key) in \(table.file); add it to every site/i18n/*.json", at: location, key: "t.\(key)")
+        }
     }
 
     /// An HTML body is a Mustache template too, so app pages can use `t.*` and `config.*`. The

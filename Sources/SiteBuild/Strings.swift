@@ -9,6 +9,42 @@ public struct Strings: Sendable {
     /// Dotted key → where it is defined.
     let locations: [String: SourceLocation]
 
+    /// The group of strings the app's scripts show (errors, statuses, hints): every key under `script.`.
+    public static let scriptGroup = "script"
+
+    /// The `script.*` strings as flat JSON (`{"errors.NetworkError": "…"}`, keys without the `script.` prefix),
+    /// safe inside a `<script type="application/json">` element; what `site-strings` carries.
+    public var scriptJSON: String {
+        let prefix = Self.scriptGroup + "."
+        var flat: [String: String] = [:]
+        for (key, text) in values where key.hasPrefix(prefix) { flat[String(key.dropFirst(prefix.count))] = text }
+        return AppConfig.scriptSafeJSON(flat)
+    }
+
+    /// The first `{{t.…}}` reference in `text` that names neither a string nor a group of strings, with where.
+    func missingReference(in text: String, file: String, firstLine: Int = 1) -> (key: String, location: SourceLocation)? {
+        var line = firstLine
+        var lineStart = text.startIndex
+        var index = text.startIndex
+        while let open = text[index...].range(of: "{{") {
+            var scan = index
+            while scan < open.lowerBound {
+                if text[scan] == "\n" { line += 1; lineStart = text.index(after: scan) }
+                scan = text.index(after: scan)
+            }
+            var cursor = open.upperBound
+            while cursor < text.endIndex, "{#^/&! ".contains(text[cursor]) { cursor = text.index(after: cursor) }
+            index = cursor
+            guard text[cursor...].hasPrefix("t.") else { continue }
+            let nameEnd = text[cursor...].firstIndex(where: { $0 == "}" || $0 == " " }) ?? text.endIndex
+            let key = String(text[text.index(cursor, offsetBy: 2)..<nameEnd])
+            index = nameEnd
+            if values[key] != nil || values.keys.contains(where: { $0.hasPrefix(key + ".") }) { continue }
+            return (key, SourceLocation(file: file, line: line, column: text.distance(from: lineStart, to: open.lowerBound) + 1))
+        }
+        return nil
+    }
+
     /// The nested form templates read as `t.*`.
     public var templateValue: [String: Any] {
         var root: [String: Any] = [:]

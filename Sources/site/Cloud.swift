@@ -47,7 +47,13 @@ struct CloudCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How many conversions run at once.", valueName: "N"))
     var workers: Int = 1
 
+    @Option(name: .customLong("token-lifetime"), help: ArgumentHelp(
+        "Seconds the local cloud's access and ID tokens live (default 3600, as Cognito's); a short one lets you watch the app refresh them.",
+        valueName: "SECONDS"))
+    var tokenLifetime: Int = 3600
+
     func validate() throws {
+        guard (10...86400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 10 and 86400 seconds.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16.") }
         for origin in allowOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
@@ -60,6 +66,7 @@ struct CloudCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.host = host
         configuration.workers = workers
+        configuration.tokenLifetime = tokenLifetime
         if !allowOrigins.isEmpty { configuration.allowedOrigins = allowOrigins }
         do {
             try await LocalCloud.run(configuration) { endpoints in

@@ -42,10 +42,16 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("no-cloud"), help: "Do not start the local cloud.")
     var noCloud = false
 
+    @Option(name: .customLong("token-lifetime"), help: ArgumentHelp(
+        "Seconds the local cloud's access and ID tokens live (default 3600, as Cognito's); a short one lets you watch the app refresh them.",
+        valueName: "SECONDS"))
+    var tokenLifetime: Int = 3600
+
     @Flag(help: "Watch by polling every 100 ms instead of inotify (e.g. for network file systems).")
     var poll = false
 
     func validate() throws {
+        guard (10...86400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 10 and 86400 seconds.") }
         guard (0...65535).contains(port), (0...65535).contains(cloudPort) else { throw ValidationError("Ports are 0 to 65535.") }
     }
 
@@ -73,6 +79,7 @@ struct Serve: AsyncParsableCommand {
                 let folder = cloudData.hasPrefix("/") ? cloudData : root + "/" + cloudData
                 var cloud = LocalCloudConfiguration(dataDirectory: URL(fileURLWithPath: folder).standardizedFileURL)
                 cloud.port = cloudPort == 0 ? try freePort() : cloudPort
+                cloud.tokenLifetime = tokenLifetime
                 cloud.allowedOrigins = ["http://127.0.0.1:\(sitePort)", "http://localhost:\(sitePort)"]
                 let origin = "http://127.0.0.1:\(cloud.port)"
                 if cloud.port != 9400 {

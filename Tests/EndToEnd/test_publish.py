@@ -208,7 +208,7 @@ def test_a_killed_publish_converges_and_never_exposes_html_before_its_assets(pee
     # An asset edit: the new stylesheet and module must be in place before any page naming them.
     css = target["project"] / "assets/css/app.css"
     css.write_text(css.read_text() + "\n.killed-mid-run { color: blue; }\n")
-    boot = target["project"] / "assets/js/pages/boot.js"
+    boot = target["project"] / "assets/js/pages/app.js"
     boot.write_text(boot.read_text() + "\n// edited\n")
     build(target)
     references = asset_references(target)

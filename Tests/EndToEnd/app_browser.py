@@ -1,0 +1,169 @@
+"""Driving the app in headless Chromium: a served copy of the app with the local cloud, a browser
+that records its console, and screenshots at phone and desktop widths.
+
+- `AppServer`: `site serve` on free ports with the local cloud (its data in a temp folder); its
+  `cloud` is a LocalCloud client of that cloud (mailbox, boto3) without a process of its own.
+- `new_browser()`: Chromium with the console and network logged.
+- `Screens`: saves `<name>-390.png` and `<name>-1280.png` into the folder it names.
+- `console_problems(driver)`: CSP, Trusted Types and uncaught-script errors the console reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from conftest import REPO, site_binary
+from local_cloud import LocalCloud
+from test_serve import Served, starter_copy
+
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or REPO / ".test-output" / "screenshots")
+WIDTHS = (390, 1280)
+
+
+class AppServer:
+    def __init__(self, root: Path, *extra: str):
+        self.project = starter_copy(root / "project")
+        self.served = Served(self.project, "--cloud-port", "0", "--cloud-data", str(root / "cloud"), *extra)
+        self.url = self.served.url
+        self.cloud = LocalCloud(site_binary(), root / "cloud")
+        pattern = re.compile(r"^(cognito|api|s3|mailbox|userPoolId|clientId|credentials): (.+)$")
+        for line in self.served.lines:
+            match = pattern.match(line.strip())
+            if match:
+                self.cloud.endpoints[match.group(1)] = match.group(2)
+        assert "mailbox" in self.cloud.endpoints, "site serve did not print the cloud's endpoints:\n" + "".join(self.served.lines)
+
+    def stop(self):
+        self.served.stop()
+
+
+def new_browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        raise AssertionError("chromium and chromium-driver are missing: scripts/install-deps test installs them")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,900", "--force-device-scale-factor=1"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+def wait_until(condition, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as error:  # the page may be navigating
+            last_error = error
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+
+
+def wait_for_path(driver, path: str, timeout: float = 20.0):
+    started = time.monotonic()
+    try:
+        wait_until(lambda: driver.execute_script("return location.pathname + location.search") == path
+                   and driver.execute_script("return document.readyState") == "complete",
+                   timeout, f"the browser to reach {path}")
+    except AssertionError as error:
+        shown = driver.execute_script(
+            "return [...document.querySelectorAll('#form-error, #notice')].map(e => e.textContent.trim()).join(' | ')")
+        console = [entry.get("message", "") for entry in driver.get_log("browser")][-5:]
+        state = driver.execute_script("return document.readyState + ' ' + location.pathname + location.search")
+        raise AssertionError(f"{error} after {time.monotonic() - started:.1f} s; at {driver.current_url} ({state}), showing: {shown!r}; console: {console}") from None
+
+
+def ready(driver, timeout: float = 20.0):
+    """Waits for the app's start (session restored, access rule applied) on the current page."""
+    wait_until(lambda: driver.execute_script("return document.documentElement.dataset.ready === 'true'"),
+               timeout, f"the app to start on {driver.current_url}")
+
+
+def field(driver, element_id: str):
+    return driver.find_element(By.ID, element_id)
+
+
+def fill(driver, element_id: str, text: str):
+    element = field(driver, element_id)
+    element.clear()
+    element.send_keys(text)
+    return element
+
+
+def submit(driver, form_id: str):
+    driver.find_element(By.CSS_SELECTOR, f"#{form_id} button[type=submit]").click()
+
+
+def summary_text(driver, timeout: float = 20.0) -> str:
+    return wait_until(lambda: (e := field(driver, "form-error")).is_displayed() and e.text, timeout, "the error summary")
+
+
+class Screens:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self.saved: list[Path] = []
+
+    def take(self, driver, name: str):
+        """Screenshots of the whole page at phone and desktop widths (the layout settled at each)."""
+        for width in WIDTHS:
+            driver.set_window_size(width, 900)
+            time.sleep(0.15)
+            height = driver.execute_script("return Math.max(document.documentElement.scrollHeight, 600)")
+            driver.set_window_size(width, min(int(height) + 20, 3000))
+            time.sleep(0.15)
+            path = self.folder / f"{name}-{width}.png"
+            driver.save_screenshot(str(path))
+            self.saved.append(path)
+        driver.set_window_size(1280, 900)
+
+
+def console_problems(driver) -> list[str]:
+    """Console entries that mean a policy violation or a script failure."""
+    problems = []
+    for entry in driver.get_log("browser"):
+        message = entry.get("message", "")
+        if re.search(r"Content.Security.Policy|Trusted ?Type|TrustedHTML|TrustedScript|Refused to|Uncaught", message, re.I):
+            problems.append(message)
+    return problems
+
+
+def network_requests(driver) -> list[dict]:
+    """The requests the page sent since the last call (Chromium's performance log)."""
+    requests = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            request = message["params"]["request"]
+            requests.append({"url": request["url"], "method": request["method"], "headers": request.get("headers", {}),
+                             "body": request.get("postData", ""), "id": message["params"]["requestId"]})
+        elif message["method"] == "Network.responseReceived":
+            requests.append({"response": message["params"]["response"]["status"], "id": message["params"]["requestId"],
+                             "url": message["params"]["response"]["url"]})
+    return requests
+
+
+def decode_qr(png: Path) -> str:
+    """The text of the QR code in `png`, read by zbarimg (an independent decoder)."""
+    if not shutil.which("zbarimg"):
+        raise AssertionError("zbarimg is missing: scripts/install-deps test installs zbar-tools")
+    result = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout.strip(), f"zbarimg could not read {png}: {result.stderr}"
+    return result.stdout.strip()
