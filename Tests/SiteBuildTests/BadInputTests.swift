@@ -30,6 +30,21 @@ import Testing
         #expect(errors == "site/site.yml:3:13: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'")
     }
 
+    @Test func stringThatNoLanguageHasIsNamedWithItsLine() throws {
+        let errors = try errorsAfter(replace("<h1>{{t.pages.login}}</h1>", with: "<h1>{{t.pages.login}}</h1>\n<p>{{t.login.nope}}</p>",
+                                             in: "site/pages/login.html"))
+        #expect(errors.contains("site/pages/login.html:7:4: t.login.nope: no string t.login.nope in site/i18n/"), "\(errors)")
+    }
+
+    @Test func stringMissingInALayoutFails() throws {
+        let errors = try errorsAfter { fixture in
+            let layout = try fixture.text("site/layouts/page.mustache")
+            try fixture.write("site/layouts/page.mustache", layout.replacingOccurrences(of: "</body>", with: "{{t.footer.gone}}</body>"))
+        }
+        #expect(errors.contains("site/layouts/page.mustache:"), "\(errors)")
+        #expect(errors.contains("t.footer.gone"), "\(errors)")
+    }
+
     @Test func unknownEnvironmentListsTheKnownOnes() throws {
         let errors = try errorsAfter(env: "staging") { _ in }
         #expect(errors == "site/site.yml: --env: unknown environment 'staging'; site/site.yml defines: local, production")

@@ -114,6 +114,23 @@ import Testing
         #expect((config["api"] as? [String: String])?["baseUrl"] == "http://127.0.0.1:9400/api")
     }
 
+    @Test func scriptStringsReachModulePagesInTheirLanguageAsSafeJSON() throws {
+        let fixture = try Fixture()
+        try fixture.write("site/i18n/pt-BR.json", #"{"nav": {"home": "Início"}, "pages": {"login": "Entrar"}, "script": {"errors": {"x": "Erro </script> & <b>"}}}"#)
+        try fixture.write("site/i18n/en.json", #"{"nav": {"home": "Home"}, "pages": {"login": "Sign in"}, "script": {"errors": {"x": "Error"}}}"#)
+        try fixture.build()
+        func strings(_ path: String) throws -> [String: String] {
+            let html = try fixture.text(path)
+            let start = try #require(html.range(of: "<script type=\"application/json\" id=\"site-strings\">"))
+            let end = try #require(html[start.upperBound...].range(of: "</script>"))
+            #expect(!html[start.upperBound..<end.lowerBound].contains("<"), "the JSON cannot end its element")
+            return try #require(try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [String: String])
+        }
+        #expect(try strings("dist/login/index.html") == ["errors.x": "Erro </script> & <b>"])
+        #expect(try strings("dist/en/login/index.html") == ["errors.x": "Error"])
+        #expect(!(try fixture.text("dist/help/index.html")).contains("site-strings"), "pages without modules get none")
+    }
+
     @Test func contentSecurityPolicyIsStrictAndNamesExactlyTheAppOrigins() throws {
         let html = try fixture.text("dist/help/index.html")
         let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' http://127.0.0.1:9401; media-src http://127.0.0.1:9401; connect-src http://127.0.0.1:9400; font-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; require-trusted-types-for 'script'"
