@@ -1,6 +1,7 @@
 """The account pages in a real browser (headless Chromium) against `site serve` and its local cloud:
 sign-up with live password rules, e-mail confirmation, SRP sign-in, MFA set-up from the QR code on
-screen, MFA sign-in, wrong codes and passwords, an unconfirmed user, forgot password, sessions across
+screen, MFA sign-in, wrong codes and passwords, an unconfirmed user, an administrator-made account
+choosing its password, forgot password, sessions across
 reloads and tabs, refresh of an expired token, sign-out that leaves nothing behind, both languages,
 hostile `next` values and a hostile e-mail shown as text. Every step is screenshotted at 390 and
 1280 px into .test-output/screenshots/accounts/ (or $SCREENSHOTS_DIR/accounts/), and the console
@@ -352,6 +353,35 @@ def test_a_hostile_email_is_shown_as_text(app, browser, screens):
     assert field(browser, "who-email").text == email
     assert not browser.find_elements(By.CSS_SELECTOR, "header img:not(.brand img)")
     screens.take(browser, "20-hostile-email-header")
+    field(browser, "sign-out").click()
+    wait_for_path(browser, "/login/")
+
+
+def test_an_account_made_by_an_administrator_chooses_its_password_then_sets_up_mfa(app, browser, screens):
+    email = f"admin-made-{int(time.time())}@example.com"
+    app.cloud.cognito_admin().admin_create_user(
+        UserPoolId=app.cloud.user_pool_id, Username=email, TemporaryPassword="Temporary-Pass-1",
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS")
+    browser.get(app.url + "/login/")
+    ready(browser)
+    fill(browser, "email", email)
+    fill(browser, "password", "Temporary-Pass-1")
+    submit(browser, "sign-in")
+    wait_until(lambda: field(browser, "new-password").is_displayed(), what="the new-password step")
+    assert browser.switch_to.active_element.get_attribute("id") == "new-password-input"
+    fill(browser, "new-password-input", "short")
+    submit(browser, "new-password")
+    assert "regras" in summary_text(browser)
+    screens.take(browser, "21-new-password-required")
+    fill(browser, "new-password-input", "Chosen-Pass-2")
+    submit(browser, "new-password")
+    wait_for_path(browser, "/mfa-setup/")
+    ready(browser)
+    wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "#qr svg"), what="the QR code")
+    fill(browser, "code", totp(field(browser, "secret").text.replace(" ", "")))
+    submit(browser, "verify")
+    wait_for_path(browser, "/library/")
     field(browser, "sign-out").click()
     wait_for_path(browser, "/login/")
 
