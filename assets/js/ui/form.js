@@ -113,7 +113,10 @@ export function wirePasswordRules(root, t) {
       items.set(id, { item, state });
     }
     const update = () => {
-      for (const { id, met } of checkPassword(input.value)) {
+      const rules = checkPassword(input.value);
+      // Once every rule is met, an earlier "doesn't meet the rules" error no longer holds.
+      if (rules.every((rule) => rule.met) && input.getAttribute('aria-invalid')) clearFieldError(input);
+      for (const { id, met } of rules) {
         const { item, state } = items.get(id);
         item.classList.toggle('met', met);
         state.textContent = ` (${t(met ? 'password.met' : 'password.unmet')})`;
