@@ -40,8 +40,10 @@ public struct Environment: Sendable, Equatable {
     /// Minutes without input after which the app signs the user out (`session.idleMinutes`; the app's default is 30).
     public var idleMinutes: Int?
 
-    /// The accepted range of `session.idleMinutes`: a minute to a day.
-    static let idleMinutesRange = 1...1440
+    /// `session.idleMinutes` read from text: a whole number from a minute to a day, else nil.
+    static func parseIdleMinutes(_ text: String) -> Int? {
+        Int(text.trimmingSpaces).flatMap { (1...1440).contains($0) ? $0 : nil }
+    }
 
     /// Plain `http://` is allowed only here, for the local cloud on loopback.
     public var isLocal: Bool { name == "local" }
@@ -98,7 +100,7 @@ public struct Environment: Sendable, Equatable {
             let session = try sessionNode.fields(allowed: ["idleMinutes"])
             if let minutes = session["idleMinutes"] {
                 let text = try minutes.nonEmptyString()
-                guard let value = Int(text), idleMinutesRange.contains(value) else {
+                guard let value = parseIdleMinutes(text) else {
                     throw minutes.error("idleMinutes must be a whole number of minutes from 1 to 1440, not '\(text)'")
                 }
                 environment.idleMinutes = value
@@ -182,7 +184,7 @@ public struct Environment: Sendable, Equatable {
             case "SITE_UPLOADS_ORIGINS": result.uploadOrigins = try list(rules.origin)
             case "SITE_MEDIA_ORIGIN": result.mediaOrigin = try value(rules.origin)
             case "SITE_SESSION_IDLE_MINUTES":
-                guard let minutes = Int(raw.trimmingSpaces), Self.idleMinutesRange.contains(minutes) else {
+                guard let minutes = Self.parseIdleMinutes(raw) else {
                     throw Diagnostic("must be a whole number of minutes from 1 to 1440, not '\(raw)'", at: SourceLocation(file: where_), key: "\(name).\(key)")
                 }
                 result.idleMinutes = minutes

@@ -218,6 +218,15 @@ export class Auth {
     return challenge;
   }
 
+  /** Answers `challenge` (its name and user) with `responses`, in the Cognito session `session`. */
+  async #respond(challenge, session, responses) {
+    const answer = await this.call('RespondToAuthChallenge', {
+      ChallengeName: challenge.name, ClientId: this.clientId, Session: session,
+      ChallengeResponses: { USERNAME: challenge.username, ...responses },
+    });
+    return this.#next(answer, challenge.email, challenge.username);
+  }
+
   #keepSession(challenge, session) {
     this.storage.challengeValue = { ...challenge, session };
   }
@@ -225,11 +234,7 @@ export class Auth {
   /** SOFTWARE_TOKEN_MFA: the six digits from the authenticator app. */
   async answerMfa(code) {
     const challenge = this.#requireChallenge(Step.mfa);
-    const answer = await this.call('RespondToAuthChallenge', {
-      ChallengeName: Step.mfa, ClientId: this.clientId, Session: challenge.session,
-      ChallengeResponses: { USERNAME: challenge.username, SOFTWARE_TOKEN_MFA_CODE: code },
-    });
-    return this.#next(answer, challenge.email, challenge.username);
+    return this.#respond(challenge, challenge.session, { SOFTWARE_TOKEN_MFA_CODE: code });
   }
 
   /** MFA_SETUP, first half: a new TOTP secret for the authenticator app. Returns `{ secret, account }`. */
@@ -245,21 +250,13 @@ export class Auth {
     const challenge = this.#requireChallenge(Step.mfaSetup);
     const verified = await this.call('VerifySoftwareToken', { Session: challenge.session, UserCode: code, FriendlyDeviceName: 'SStech' });
     if (verified.Status !== 'SUCCESS') throw new CognitoError('EnableSoftwareTokenMFAException', 'Code mismatch');
-    const answer = await this.call('RespondToAuthChallenge', {
-      ChallengeName: Step.mfaSetup, ClientId: this.clientId, Session: verified.Session,
-      ChallengeResponses: { USERNAME: challenge.username },
-    });
-    return this.#next(answer, challenge.email, challenge.username);
+    return this.#respond(challenge, verified.Session, {});
   }
 
   /** NEW_PASSWORD_REQUIRED: an account made by an administrator sets its own password. */
   async newPassword(password) {
     const challenge = this.#requireChallenge(Step.newPassword);
-    const answer = await this.call('RespondToAuthChallenge', {
-      ChallengeName: Step.newPassword, ClientId: this.clientId, Session: challenge.session,
-      ChallengeResponses: { USERNAME: challenge.username, NEW_PASSWORD: password },
-    });
-    return this.#next(answer, challenge.email, challenge.username);
+    return this.#respond(challenge, challenge.session, { NEW_PASSWORD: password });
   }
 
   // MARK: recovery
