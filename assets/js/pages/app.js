@@ -55,6 +55,26 @@ export async function wipeTraces() {
 
 /** Signs out (server and browser) and lands on the sign-in page with `notice`. */
 let signingOut = false;
+let sessionEndedHandler = null;
+let busyHolds = 0;
+
+/**
+ * A page with work in flight (an upload) takes the session's end itself: `handler()` returning true
+ * keeps the visitor on the page instead of sending them to sign in at once.
+ */
+export function onSessionEnded(handler) {
+  sessionEndedHandler = handler;
+}
+
+/**
+ * Work the user asked for and left running (an upload) counts as activity for the idle sign-out
+ * until the returned function is called.
+ */
+export function holdIdle() {
+  busyHolds += 1;
+  let released = false;
+  return () => { if (!released) { released = true; busyHolds -= 1; } };
+}
 
 export async function signOut(notice = { key: 'status.signedOut' }) {
   signingOut = true;
@@ -108,12 +128,13 @@ async function start() {
     showHeader(current);
     // A session that ended under us (its refresh refused) on a page that needs one: back to sign-in.
     if (!current && !signingOut && document.body.dataset.auth === 'required') {
+      if (sessionEndedHandler?.() === true) return;
       storage.notice = { key: 'status.sessionEnded' };
       location.assign(signInURL(home, location.pathname + location.search));
     }
   });
   if (user) {
-    watchIdle({ minutes: IDLE_MINUTES, t, onExpire: () => signOut({ key: 'status.signedOutIdle', values: { minutes: IDLE_MINUTES } }) });
+    watchIdle({ minutes: IDLE_MINUTES, t, busy: () => busyHolds > 0, onExpire: () => signOut({ key: 'status.signedOutIdle', values: { minutes: IDLE_MINUTES } }) });
   }
   document.documentElement.dataset.ready = 'true';
   return user;

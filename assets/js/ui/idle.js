@@ -11,10 +11,11 @@ export function idlePhase({ lastActivity, now, timeoutMs, warnMs }) {
 const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart', 'scroll'];
 
 /**
- * Watches for input; `onExpire` runs after `minutes` idle. `t` gives the dialog's strings.
+ * Watches for input; `onExpire` runs after `minutes` idle. `t` gives the dialog's strings. While
+ * `busy()` is true (work the user started is running) the time counts as activity.
  * Returns a function that stops watching.
  */
-export function watchIdle({ minutes, t, onExpire, now = () => Date.now() }) {
+export function watchIdle({ minutes, t, onExpire, busy = () => false, now = () => Date.now() }) {
   const timeoutMs = minutes * 60_000;
   const warnMs = Math.min(60_000, timeoutMs / 2);
   let lastActivity = now();
@@ -60,6 +61,7 @@ export function watchIdle({ minutes, t, onExpire, now = () => Date.now() }) {
   };
 
   const tick = () => {
+    if (busy() && !dialog?.open) lastActivity = now();
     const phase = idlePhase({ lastActivity, now: now(), timeoutMs, warnMs });
     if (phase === 'expired') { dismiss(); stop(); onExpire(); return; }
     if (phase === 'warning') showWarning();

@@ -1,0 +1,549 @@
+"""The video pages in a real browser (headless Chromium) against `site serve` and its local cloud,
+signed in through the real sign-in and MFA pages: upload a real clip made by ffmpeg and watch it
+reach `ready`, then play it and seek by keyboard; a 300 MiB multipart upload interrupted by a reload
+that resumes and sends only the missing parts, with the browser's memory measured; a part corrupted
+in flight refused by the store and sent again; cancel; a text file posing as MP4 that fails with its
+reason; delete behind a dialog; a second user who sees and plays none of the first's videos; a
+hostile file name shown as text; English. Every state is screenshotted at 390 and 1280 px into
+.test-output/screenshots/videos/ (or $SCREENSHOTS_DIR/videos/), and the console must report no CSP
+or Trusted Types violation in the whole run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from app_browser import (SCREENSHOTS, AppServer, Screens, console_problems, field, network_requests, new_browser,
+                         ready, wait_for_path, wait_until)
+from conftest import site_binary
+from local_cloud import api_call, register_user
+from test_app_accounts import sign_in
+
+MiB = 1024 * 1024
+FFMPEG = "ffmpeg"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    if not site_binary().exists():
+        pytest.fail(f"{site_binary()} is not built (swift build)")
+    server = AppServer(tmp_path_factory.mktemp("videos"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = new_browser()
+    driver.problems = []
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def screens():
+    folder = SCREENSHOTS / "videos"
+    print(f"screenshots: {folder}")
+    return Screens(folder)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("files")
+
+
+@pytest.fixture(scope="module")
+def alice(app, browser):
+    user = register_user(app.cloud, f"alice-{uuid.uuid4().hex[:6]}@example.com")
+    sign_in(browser, app, user["email"], user["password"], user["secret"], user["used"])
+    return user
+
+
+@pytest.fixture(autouse=True)
+def no_console_problems(browser):
+    yield
+    problems = console_problems(browser)
+    browser.problems += problems
+    assert not problems, "the console reported:\n" + "\n".join(problems)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def make_clip(path: Path, seconds: int = 20) -> Path:
+    """A real clip with picture and sound, in a container the pipeline must convert."""
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=480x270:rate=25",
+                    "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+                    "-c:v", "mpeg4", "-q:v", "6", "-c:a", "mp2", "-shortest", str(path)], check=True, timeout=300)
+    return path
+
+
+def make_file(path: Path, size: int, seed: int = 1) -> Path:
+    """`size` bytes that differ from part to part (so a part sent twice is the same part)."""
+    block = os.urandom(MiB) if seed is None else bytes((i * 131 + seed) % 251 for i in range(MiB))
+    with path.open("wb") as out:
+        written = 0
+        index = 0
+        while written < size:
+            chunk = block[: min(MiB, size - written)]
+            # Every MiB carries its index, so no two parts are byte-for-byte equal.
+            chunk = index.to_bytes(8, "big") + chunk[8:] if len(chunk) >= 8 else chunk
+            out.write(chunk)
+            written += len(chunk)
+            index += 1
+    return path
+
+
+def open_page(driver, app, path: str):
+    driver.get(app.url + path)
+    ready(driver)
+
+
+def open_upload(driver, app, base=""):
+    open_page(driver, app, f"{base}/upload/")
+    wait_until(lambda: driver.execute_script("return document.documentElement.dataset.uploadReady === 'true'"),
+               20, "the upload page to start")
+
+
+def choose(driver, *paths: Path):
+    driver.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in paths))
+
+
+def upload_row(driver, name: str):
+    for row in driver.find_elements(By.CSS_SELECTOR, "#uploads li.upload-item"):
+        if row.find_element(By.CSS_SELECTOR, ".upload-name").text == name:
+            return row
+    return None
+
+
+def row_state(driver, name: str) -> str | None:
+    row = upload_row(driver, name)
+    return row.get_attribute("data-state") if row else None
+
+
+def wait_row_state(driver, name: str, *states: str, timeout: float = 120):
+    return wait_until(lambda: row_state(driver, name) in states and row_state(driver, name), timeout,
+                      f"the upload of {name} to be {'/'.join(states)} (is {row_state(driver, name)})")
+
+
+def card(driver, video_id: str):
+    found = driver.find_elements(By.CSS_SELECTOR, f"#videos li[data-video-id='{video_id}']")
+    return found[0] if found else None
+
+
+def card_status(driver, video_id: str) -> str | None:
+    element = card(driver, video_id)
+    return element.get_attribute("data-status") if element else None
+
+
+def wait_card_status(driver, video_id: str, *statuses: str, timeout: float = 180):
+    return wait_until(lambda: card_status(driver, video_id) in statuses and card_status(driver, video_id), timeout,
+                      f"video {video_id} to be {'/'.join(statuses)} (is {card_status(driver, video_id)})")
+
+
+def videos_of(app, user) -> list[dict]:
+    response = api_call(app.cloud, "GET", "/videos", token=fresh_token(app, user))
+    assert response.status == 200, response
+    return response.json()["videos"]
+
+
+def fresh_token(app, user) -> str:
+    client = app.cloud.cognito()
+    result = client.initiate_auth(ClientId=app.cloud.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                                  AuthParameters={"REFRESH_TOKEN": user["tokens"]["RefreshToken"]})
+    return result["AuthenticationResult"]["AccessToken"]
+
+
+def temp_keys(app, user) -> list[str]:
+    s3 = app.cloud.s3()
+    listed = s3.list_objects_v2(Bucket="video-temp-conversion", Prefix=f"uploads/{user['sub']}/")
+    main = s3.list_objects_v2(Bucket="video-main", Prefix=f"videos/{user['sub']}/")
+    return [o["Key"] for o in listed.get("Contents", [])] + [o["Key"] for o in main.get("Contents", [])]
+
+
+def part_puts(requests: list[dict]) -> list[tuple[int, int | None]]:
+    """(partNumber, status) of every part PUT in a network log."""
+    responses = {r["id"]: r["response"] for r in requests if "response" in r}
+    found = []
+    for request in requests:
+        if request.get("method") == "PUT" and "partNumber=" in request.get("url", ""):
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(request["url"]).query)
+            found.append((int(query["partNumber"][0]), responses.get(request["id"])))
+    return found
+
+
+def pending_record(driver, user, video_id) -> dict | None:
+    """The page's memory of an unfinished upload (localStorage, per user; never a token)."""
+    import json
+    text = driver.execute_script("return localStorage.getItem(arguments[0])", f"sstech.uploads.{user['sub']}")
+    records = json.loads(text) if text else []
+    if isinstance(records, dict):
+        records = list(records.values())
+    found = [r for r in records if r.get("videoId") == video_id]
+    assert not found or not any("token" in k.lower() for k in found[0]), found
+    return found[0] if found else None
+
+
+def accept_leave_prompt(driver):
+    try:
+        driver.switch_to.alert.accept()
+    except NoAlertPresentException:
+        pass
+
+
+# The tests' one hook into the page: XMLHttpRequest.send, wrapped to hold back or alter part PUTs.
+HOOK = """
+window.__hook = window.__hook || { hold: false, corrupt: new Set(), sent: [] };
+if (!window.__hooked) {
+  window.__hooked = true;
+  const send = XMLHttpRequest.prototype.send;
+  const open = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) { this.__url = String(url); return open.call(this, method, url, ...rest); };
+  XMLHttpRequest.prototype.send = function (body) {
+    const match = /[?&]partNumber=(\\d+)/.exec(this.__url || '');
+    const part = match ? Number(match[1]) : 0;
+    if (part && window.__hook.hold) return; // never sent: the reload cuts it off
+    if (part && window.__hook.corrupt.has(part) && body instanceof Blob) {
+      window.__hook.corrupt.delete(part);
+      const bytes = new Uint8Array(body.size); bytes.fill(7);
+      window.__hook.sent.push(part);
+      return send.call(this, new Blob([bytes]));
+    }
+    if (part) window.__hook.sent.push(part);
+    return send.call(this, body);
+  };
+}
+"""
+
+
+class MemoryWatch:
+    """Peak resident memory of the browser's processes (sampled every 100 ms from /proc)."""
+
+    def __init__(self, driver):
+        self.root = driver.service.process.pid
+        self.peak = 0
+        self.baseline = self.sample()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> int:
+        children: dict[int, list[int]] = {}
+        rss: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parent = int(stat.rsplit(")", 1)[1].split()[1])
+                pages = int(Path(f"/proc/{entry}/statm").read_text().split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+            rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
+        total, stack = 0, [self.root]
+        while stack:
+            pid = stack.pop()
+            total += rss.get(pid, 0)
+            stack.extend(children.get(pid, []))
+        return total
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.sample())
+            time.sleep(0.1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+# -- the tests -------------------------------------------------------------------------------------
+def test_an_empty_library_leads_to_upload(app, browser, screens, alice):
+    open_page(browser, app, "/library/")
+    empty = wait_until(lambda: (e := field(browser, "empty")).is_displayed() and e, 20, "the empty state")
+    screens.take(browser, "library-empty")
+    empty.find_element(By.CSS_SELECTOR, "a.button").click()
+    wait_for_path(browser, "/upload/")
+    ready(browser)
+    assert browser.find_element(By.CSS_SELECTOR, "input[type=file]#files").get_attribute("multiple") is not None
+    # The drop zone is a button a keyboard reaches.
+    assert field(browser, "dropzone").tag_name == "button"
+    screens.take(browser, "upload-empty")
+
+
+def test_a_real_clip_uploads_converts_and_plays_with_keyboard_seeks(app, browser, screens, alice, files):
+    clip = make_clip(files / "Férias na praia.avi")
+    open_upload(browser, app)
+    browser.get_log("performance")
+    choose(browser, clip)
+    wait_row_state(browser, clip.name, "done", timeout=60)
+    row = upload_row(browser, clip.name)
+    video_id = row.get_attribute("data-video-id")
+    assert video_id
+    screens.take(browser, "upload-done")
+    # One single PUT carrying the file's SHA-256, signed into its URL.
+    puts = [r for r in network_requests(browser) if r.get("method") == "PUT"]
+    assert len(puts) == 1 and "x-amz-checksum-sha256" in {k.lower() for k in puts[0]["headers"]}, puts
+    assert "x-amz-checksum-sha256" in urllib.parse.unquote(puts[0]["url"]).lower()
+
+    open_page(browser, app, f"/player/?id={video_id}")
+    state = wait_until(lambda: (e := field(browser, "state")).is_displayed() and e or field(browser, "player").is_displayed(),
+                       20, "the player's state")
+    if state is not True:
+        screens.take(browser, "player-converting")
+    open_page(browser, app, "/library/")
+    status = wait_card_status(browser, video_id, "queued", "converting", "ready")
+    if status != "ready":
+        wait_card_status(browser, video_id, "converting", "ready")
+        if card_status(browser, video_id) == "converting":
+            screens.take(browser, "library-converting")
+    wait_card_status(browser, video_id, "ready", timeout=240)
+    item = card(browser, video_id)
+    assert item.find_element(By.CSS_SELECTOR, ".video-title").text == "Férias na praia"
+    meta = item.find_element(By.CSS_SELECTOR, ".video-meta").text
+    assert "0:20" in meta or "0:19" in meta, meta
+    wait_until(lambda: browser.execute_script(
+        "const i = document.querySelector(arguments[0] + ' img'); return i && i.complete && i.naturalWidth > 0",
+        f"#videos li[data-video-id='{video_id}']"), 20, "the thumbnail to load")
+    screens.take(browser, "library-ready")
+
+    item.find_element(By.CSS_SELECTOR, ".video-title a").click()
+    wait_for_path(browser, f"/player/?id={video_id}")
+    ready(browser)
+    video = wait_until(lambda: (v := field(browser, "video")).is_displayed() and v, 20, "the player")
+    wait_until(lambda: browser.execute_script("return arguments[0].readyState >= 1", video), 20, "the video's metadata")
+    assert browser.execute_script("return arguments[0].poster", video).startswith(app.cloud.s3_url)
+    video.send_keys(" ")  # k / space: play
+    wait_until(lambda: browser.execute_script("return arguments[0].currentTime", video) > 1.0, 20, "playback to advance")
+    assert browser.execute_script("return arguments[0].error", video) is None
+    duration = browser.execute_script("return arguments[0].duration", video)
+    assert 19 <= duration <= 21, duration
+    video.send_keys("5")  # 50 %
+    wait_until(lambda: abs(browser.execute_script("return arguments[0].currentTime", video) - duration * 0.5) < 1.5, 10,
+               "the seek to 50 %")
+    before = browser.execute_script("return arguments[0].currentTime", video)
+    video.send_keys(Keys.ARROW_LEFT)
+    after = browser.execute_script("return arguments[0].currentTime", video)
+    assert before - 6.5 < after < before - 3.5, (before, after)
+    screens.take(browser, "player-playing")
+
+    # The presigned URL stops working mid-play: a fresh one is fetched and play goes on where it was.
+    position = browser.execute_script("return arguments[0].currentTime", video)
+    browser.execute_script("""
+        const v = arguments[0];
+        v.src = v.currentSrc.replace(/X-Amz-Signature=[0-9a-f]+/, 'X-Amz-Signature=' + '0'.repeat(64));
+        v.play().catch(() => {});""", video)
+    wait_until(lambda: "0" * 64 not in browser.execute_script("return arguments[0].currentSrc", video), 20, "a fresh URL")
+    wait_until(lambda: browser.execute_script("return arguments[0].currentTime", video) > position - 1.5
+               and not browser.execute_script("return arguments[0].paused", video), 20, "play to go on at the same time")
+    browser.execute_script("arguments[0].pause()", video)
+    app.clip_id = video_id
+
+
+def test_the_player_resumes_where_the_user_stopped(app, browser, alice):
+    video_id = app.clip_id
+    open_page(browser, app, f"/player/?id={video_id}")
+    video = wait_until(lambda: (v := field(browser, "video")).is_displayed() and v, 20, "the player")
+    wait_until(lambda: browser.execute_script("return arguments[0].currentTime", video) > 3, 20, "the saved position")
+    assert field(browser, "restart").is_displayed()
+
+
+def test_a_300_mib_file_resumes_after_a_reload_sending_only_missing_parts(app, browser, screens, alice, files):
+    big = make_file(files / "camera-a.mov", 300 * MiB)
+    open_upload(browser, app)
+    browser.execute_script(HOOK)
+    browser.get_log("performance")
+    browser.kept = []
+    with MemoryWatch(browser) as memory:
+        choose(browser, big)
+        wait_until(lambda: len([p for p, s in part_puts(network_requests_keep(browser)) if s == 200]) >= 6, 120,
+                   "six parts stored")
+        browser.execute_script("window.__hook.hold = true")
+        screens.take(browser, "upload-uploading")
+    row = upload_row(browser, big.name)
+    video_id = row.get_attribute("data-video-id")
+    record = pending_record(browser, alice, video_id)
+    time.sleep(1.0)  # parts already on the wire when the hold began land; nothing else is sent
+    listed = app.cloud.s3().list_parts(Bucket="video-temp-conversion", Key=record["key"], UploadId=record["uploadId"])
+    stored_before = {part["PartNumber"] for part in listed.get("Parts", [])}
+    assert len(stored_before) >= 6 and all(part.get("ChecksumSHA256") for part in listed["Parts"]), listed
+    assert "%" in browser.title, browser.title  # the tab's title carries the progress
+
+    browser.refresh()
+    accept_leave_prompt(browser)
+    ready(browser)
+    wait_until(lambda: browser.execute_script("return document.documentElement.dataset.uploadReady === 'true'"), 20, "the page")
+    unfinished = wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, f"#unfinished-list li[data-video-id='{video_id}']"),
+                            20, "the unfinished upload to be offered")
+    screens.take(browser, "upload-unfinished")
+    browser.get_log("performance")
+    browser.kept = []
+    unfinished[0].find_element(By.CSS_SELECTOR, "button[data-action=resume]")  # the button a user presses opens the picker
+    choose(browser, big)
+    wait_row_state(browser, big.name, "done", timeout=180)
+    after = part_puts(network_requests_keep(browser))
+    resent = {p for p, _ in after}
+    plan_count = (300 * MiB + 16 * MiB - 1) // (16 * MiB)
+    assert resent == set(range(1, plan_count + 1)) - stored_before, (sorted(stored_before), sorted(resent))
+    assert len(after) == plan_count - len(stored_before), after  # each missing part exactly once
+    screens.take(browser, "upload-done-multipart")
+    growth = (memory.peak - memory.baseline) / MiB
+    print(f"browser memory: baseline {memory.baseline / MiB:.0f} MiB, peak {memory.peak / MiB:.0f} MiB (+{growth:.0f} MiB)")
+    assert growth < 200, f"the browser grew by {growth:.0f} MiB during a 300 MiB upload"
+    app.big_id = video_id
+
+
+def network_requests_keep(driver) -> list[dict]:
+    """The performance log since the last reset, kept on the driver (reading the log drains it)."""
+    if not hasattr(driver, "kept"):
+        driver.kept = []
+    driver.kept += network_requests(driver)
+    return driver.kept
+
+
+def test_a_part_corrupted_in_flight_is_refused_and_sent_again(app, browser, alice, files):
+    data = make_file(files / "corrupt-me.mp4", 20 * MiB, seed=3)
+    open_upload(browser, app)
+    browser.execute_script(HOOK + "window.__hook.corrupt.add(2);")
+    browser.get_log("performance")
+    browser.kept = []
+    choose(browser, data)
+    wait_row_state(browser, data.name, "done", timeout=60)
+    puts = part_puts(network_requests_keep(browser))
+    assert [s for p, s in puts if p == 2] == [400, 200], puts
+    assert [s for p, s in puts if p == 1] == [200], puts
+    # What the store kept is the file, byte for byte.
+    video_id = upload_row(browser, data.name).get_attribute("data-video-id")
+    key = f"uploads/{alice['sub']}/{video_id}/{data.name}"
+    head = app.cloud.s3().head_object(Bucket="video-temp-conversion", Key=key, ChecksumMode="ENABLED") \
+        if key in temp_keys(app, alice) else None
+    if head:  # the pipeline may already have taken it
+        assert head["ContentLength"] == data.stat().st_size
+
+
+def test_cancel_leaves_no_object_and_no_video(app, browser, screens, alice, files):
+    data = make_file(files / "cancel-me.mkv", 64 * MiB, seed=5)
+    open_upload(browser, app)
+    browser.execute_script(HOOK + "window.__hook.hold = true;")
+    choose(browser, data)
+    row = wait_until(lambda: (r := upload_row(browser, data.name)) and r.get_attribute("data-video-id") and r, 30,
+                     "the upload to start")
+    video_id = row.get_attribute("data-video-id")
+    record = pending_record(browser, alice, video_id)
+    row.find_element(By.CSS_SELECTOR, "button[data-action=cancel]").click()
+    wait_row_state(browser, data.name, "cancelled", timeout=20)
+    wait_until(lambda: all(v["id"] != video_id for v in videos_of(app, alice)), 20, "the video to be removed")
+    assert not [k for k in temp_keys(app, alice) if video_id in k]
+    listed = api_call(app.cloud, "GET", "/videos/multipart/parts", token=fresh_token(app, alice),
+                      query={"key": record["key"], "uploadId": record["uploadId"]})
+    assert listed.status == 404, listed  # the multipart upload was aborted
+    assert pending_record(browser, alice, video_id) is None
+
+
+def test_a_text_file_named_mp4_fails_with_its_reason(app, browser, screens, alice, files):
+    fake = files / "not really.mp4"
+    fake.write_text("This is a shopping list, not a video.\n" * 50)
+    open_upload(browser, app)
+    choose(browser, fake)
+    wait_row_state(browser, fake.name, "done", timeout=60)
+    video_id = upload_row(browser, fake.name).get_attribute("data-video-id")
+    open_page(browser, app, "/library/")
+    wait_card_status(browser, video_id, "failed", timeout=120)
+    reason = card(browser, video_id).find_element(By.CSS_SELECTOR, ".video-error").text
+    assert reason and len(reason) > 10, reason
+    screens.take(browser, "library-failed")
+    open_page(browser, app, f"/player/?id={video_id}")
+    state = wait_until(lambda: (s := field(browser, "state")).is_displayed() and s, 20, "the failed state")
+    assert reason in state.text
+    screens.take(browser, "player-failed")
+    app.failed_id = video_id
+
+
+def test_a_hostile_file_name_is_shown_as_text(app, browser, screens, alice, files):
+    hostile = files / "<img src=x onerror=alert(1)>.mp4"
+    hostile.write_bytes(b"\x00" * 1000)
+    open_upload(browser, app)
+    choose(browser, hostile)
+    wait_row_state(browser, hostile.name, "done", "failed", timeout=60)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#uploads img")
+    open_page(browser, app, "/library/")
+    wait_until(lambda: any(e.text == "<img src=x onerror=alert(1)>" for e in browser.find_elements(By.CSS_SELECTOR, ".video-title")),
+               20, "the hostile title as text")
+    assert not browser.find_elements(By.CSS_SELECTOR, ".video-title img")
+    screens.take(browser, "library-hostile-name")
+
+
+def test_the_library_filters_by_title(app, browser, alice):
+    open_page(browser, app, "/library/")
+    wait_until(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#videos li")) >= 3, 20, "the videos")
+    field(browser, "filter").send_keys("ferias")  # accents do not matter
+    visible = [e for e in browser.find_elements(By.CSS_SELECTOR, "#videos li") if e.is_displayed()]
+    assert [e.get_attribute("data-video-id") for e in visible] == [app.clip_id]
+    field(browser, "filter").clear()
+
+
+def test_delete_asks_first_and_removes_everything(app, browser, screens, alice):
+    video_id = app.failed_id
+    open_page(browser, app, "/library/")
+    item = wait_until(lambda: card(browser, video_id), 20, "the video")
+    button = item.find_element(By.CSS_SELECTOR, "button[data-action=delete]")
+    button.click()
+    dialog = field(browser, "delete-dialog")
+    wait_until(lambda: dialog.get_attribute("open") is not None, 5, "the dialog")
+    screens.take(browser, "library-delete-dialog")
+    # Focus stays inside the dialog.
+    active = browser.switch_to.active_element
+    assert browser.execute_script("return arguments[0].contains(arguments[1])", dialog, active)
+    active.send_keys(Keys.TAB)
+    assert browser.execute_script("return arguments[0].contains(document.activeElement)", dialog)
+    active.send_keys(Keys.ESCAPE)
+    wait_until(lambda: dialog.get_attribute("open") is None, 5, "the dialog to close")
+    assert card(browser, video_id) is not None
+    button.click()
+    field(browser, "delete-confirm").click()
+    wait_until(lambda: card(browser, video_id) is None, 20, "the card to go")
+    assert all(v["id"] != video_id for v in videos_of(app, alice))
+    assert not [k for k in temp_keys(app, alice) if video_id in k]
+
+
+def test_english_pages(app, browser, screens, alice):
+    open_page(browser, app, "/en/library/")
+    wait_until(lambda: card(browser, app.clip_id), 20, "the library")
+    assert browser.find_element(By.CSS_SELECTOR, f"#videos li[data-video-id='{app.clip_id}'] .badge").text == "Ready"
+    screens.take(browser, "library-en")
+    open_upload(browser, app, "/en")
+    assert "Choose videos" in field(browser, "dropzone").text
+    open_page(browser, app, f"/en/player/?id={app.clip_id}")
+    wait_until(lambda: field(browser, "video").is_displayed(), 20, "the player")
+    assert field(browser, "speed").find_elements(By.TAG_NAME, "option")[3].text == "Normal"
+    screens.take(browser, "player-en")
+
+
+def test_a_second_user_sees_and_plays_nothing_of_the_first(app, browser, screens, alice):
+    browser.find_element(By.ID, "sign-out").click()
+    wait_for_path(browser, "/login/")
+    bob = register_user(app.cloud, f"bob-{uuid.uuid4().hex[:6]}@example.com")
+    sign_in(browser, app, bob["email"], bob["password"], bob["secret"], bob["used"])
+    wait_until(lambda: field(browser, "empty").is_displayed(), 20, "Bob's empty library")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#videos li")
+    open_page(browser, app, f"/player/?id={app.clip_id}")
+    state = wait_until(lambda: (s := field(browser, "state")).is_displayed() and s, 20, "the not-found state")
+    assert not field(browser, "video").get_attribute("src")
+    screens.take(browser, "player-not-found")
+    assert app.clip_id not in state.text
+
+
+def test_the_whole_run_had_no_policy_violation(browser):
+    assert not browser.problems

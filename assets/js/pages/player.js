@@ -1,0 +1,239 @@
+// The player: the video's MP4 in <video> straight from the media origin (Range requests, the
+// thumbnail as poster), YouTube-style keys, a speed menu, picture-in-picture, and the place the user
+// stopped (per user and video, wiped on sign-out). An expired presigned URL is replaced by a fresh
+// one at the same time. A video that is not ready shows its status, and plays once it is.
+import { auth, t, config, ready } from './app.js';
+import { setNotice } from '../ui/form.js';
+import { VideoApi } from '../upload/api.js';
+import { RATES, keyAction } from '../player/keys.js';
+import { PositionStore, resumeAt } from '../player/position.js';
+import { formatBytes, formatDuration, formatDate } from '../format.js';
+
+const STATUS_POLL_MS = 3000;
+const SAVE_EVERY_MS = 5000;
+
+const lang = document.documentElement.lang;
+const notice = document.getElementById('notice');
+const state = document.getElementById('state');
+const stateTitle = document.getElementById('state-title');
+const stateBody = document.getElementById('state-body');
+const stateProgress = document.getElementById('state-progress');
+const player = document.getElementById('player');
+const video = document.getElementById('video');
+const title = document.getElementById('video-title');
+const meta = document.getElementById('video-meta');
+const speed = document.getElementById('speed');
+const pip = document.getElementById('pip');
+const restart = document.getElementById('restart');
+const siteTitle = document.title.split(' · ').pop();
+
+const user = await ready;
+const api = new VideoApi({ fetchAPI: (url, init) => auth.fetchAPI(url, init), baseUrl: config.api.baseUrl });
+const positions = new PositionStore(localStorage, user.sub);
+const id = new URLSearchParams(location.search).get('id') ?? '';
+let current = null;
+/** The last time the video really reached, kept apart from `currentTime`, which a failed load resets. */
+let lastTime = 0;
+let savedAt = 0;
+let refreshing = null;
+
+function showState(heading, body, progress = null) {
+  player.hidden = true;
+  state.hidden = false;
+  const first = stateTitle.textContent === '';
+  stateTitle.textContent = heading;
+  stateBody.textContent = body;
+  stateProgress.hidden = progress == null;
+  if (progress != null) stateProgress.value = progress;
+  if (first) stateTitle.focus();
+}
+
+async function fetchVideo() {
+  try {
+    return await api.getVideo(id);
+  } catch (error) {
+    if (error?.status === 404 || error?.status === 400) return null;
+    throw error;
+  }
+}
+
+/** Shows the video's status until it is ready, then the player. */
+async function open() {
+  let entry;
+  try {
+    entry = /^[a-z2-7]{26}$/.test(id) ? await fetchVideo() : null;
+  } catch (error) {
+    if (error?.name === 'CognitoError') return;
+    setNotice(notice, t('player.loadFailed'), 'warning');
+    setTimeout(open, STATUS_POLL_MS * 3);
+    return;
+  }
+  setNotice(notice, '');
+  if (!entry) {
+    showState(t('player.notFoundTitle'), t('player.notFound'));
+    return;
+  }
+  document.title = `${entry.title} · ${siteTitle}`;
+  const percent = Math.floor((entry.progress ?? 0) * 100);
+  switch (entry.status) {
+    case 'ready': play(entry); return;
+    case 'failed': showState(t('player.failedTitle'), t('player.failed', { title: entry.title, reason: entry.error ?? '' })); return;
+    case 'converting': showState(t('player.convertingTitle'), t('player.converting', { title: entry.title, percent }), entry.progress ?? 0); break;
+    default: showState(t(`player.${entry.status}Title`), t(`player.${entry.status}`, { title: entry.title }));
+  }
+  setTimeout(open, document.hidden ? STATUS_POLL_MS * 10 : STATUS_POLL_MS);
+}
+
+function play(entry) {
+  current = entry;
+  state.hidden = true;
+  player.hidden = false;
+  title.textContent = entry.title;
+  const details = [formatBytes(entry.sizeBytes, lang)];
+  if (entry.durationSeconds) details.push(formatDuration(entry.durationSeconds, lang));
+  details.push(formatDate(entry.createdAt, lang));
+  meta.textContent = details.join(' · ');
+  if (entry.thumbnailUrl) video.poster = entry.thumbnailUrl;
+  video.dataset.videoId = entry.id;
+  video.src = entry.playbackUrl;
+  scheduleRefresh(entry.playbackUrl);
+  title.focus();
+}
+
+// MARK: where the user stopped
+
+video.addEventListener('loadedmetadata', () => {
+  if (refreshing) {
+    // A fresh URL for the same file: back to the same moment, playing if it was.
+    const { time, playing } = refreshing;
+    refreshing = null;
+    video.currentTime = time;
+    if (playing) video.play().catch(() => {});
+    return;
+  }
+  const at = resumeAt(positions.get(current.id), video.duration);
+  if (at > 0) {
+    video.currentTime = at;
+    restart.hidden = false;
+    setNotice(notice, t('player.resumed', { time: formatDuration(at, lang) }));
+  }
+});
+
+function savePosition(force = false) {
+  if (!current || !Number.isFinite(video.duration)) return;
+  const now = Date.now();
+  if (!force && now - savedAt < SAVE_EVERY_MS) return;
+  savedAt = now;
+  positions.save(current.id, lastTime, video.duration, now);
+}
+
+video.addEventListener('timeupdate', () => {
+  if (refreshing || video.readyState < 1) return;
+  lastTime = video.currentTime;
+  savePosition();
+});
+video.addEventListener('pause', () => savePosition(true));
+video.addEventListener('ended', () => { if (current) positions.clear(current.id); });
+window.addEventListener('pagehide', () => savePosition(true));
+
+restart.addEventListener('click', () => {
+  video.currentTime = 0;
+  restart.hidden = true;
+  setNotice(notice, '');
+  video.focus();
+});
+
+// MARK: a presigned URL that expires
+
+/** When the URL's signature runs out (X-Amz-Date + X-Amz-Expires), in ms since 1970; null if unsigned. */
+function expiryOf(url) {
+  const query = new URL(url).searchParams;
+  const date = query.get('X-Amz-Date');
+  const seconds = Number(query.get('X-Amz-Expires'));
+  if (!date || !seconds) return null;
+  const [, y, mo, d, h, mi, s] = date.match(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/) ?? [];
+  return y ? Date.UTC(+y, +mo - 1, +d, +h, +mi, +s) + seconds * 1000 : null;
+}
+
+let refreshTimer = 0;
+function scheduleRefresh(url) {
+  clearTimeout(refreshTimer);
+  const expires = expiryOf(url);
+  if (!expires) return;
+  // A minute before it ends, a paused player takes a new URL quietly; a playing one when it must.
+  refreshTimer = setTimeout(() => { if (video.paused) refreshURL(); else scheduleRefresh(url); },
+    Math.max(5_000, expires - Date.now() - 60_000));
+}
+
+let lastRefresh = 0;
+async function refreshURL() {
+  if (!current || Date.now() - lastRefresh < 5_000) return false;
+  lastRefresh = Date.now();
+  const fresh = await fetchVideo().catch(() => null);
+  if (!fresh || fresh.status !== 'ready') return false;
+  current = fresh;
+  refreshing = { time: lastTime, playing: !video.paused || video.dataset.wasPlaying === 'true' };
+  video.src = fresh.playbackUrl;
+  scheduleRefresh(fresh.playbackUrl);
+  return true;
+}
+
+video.addEventListener('playing', () => { video.dataset.wasPlaying = 'true'; });
+video.addEventListener('pause', () => { if (!video.error) video.dataset.wasPlaying = 'false'; });
+video.addEventListener('error', async () => {
+  // A network or "source" error on a signed URL is most often its signature running out.
+  if (!current || !video.error) return;
+  if (!(await refreshURL())) setNotice(notice, t('player.mediaError'), 'warning');
+});
+
+// MARK: speed, picture-in-picture, keys
+
+for (const rate of RATES) {
+  const option = document.createElement('option');
+  option.value = String(rate);
+  option.textContent = rate === 1 ? t('player.normal') : t('player.rate', { rate: new Intl.NumberFormat(lang).format(rate) });
+  speed.append(option);
+}
+speed.value = '1';
+speed.addEventListener('change', () => { video.playbackRate = Number(speed.value); });
+video.addEventListener('ratechange', () => { speed.value = String(video.playbackRate); });
+
+if (document.pictureInPictureEnabled && !video.disablePictureInPicture) {
+  pip.hidden = false;
+  pip.addEventListener('click', async () => {
+    try {
+      if (document.pictureInPictureElement) await document.exitPictureInPicture();
+      else await video.requestPictureInPicture();
+    } catch {
+      // Refused (e.g. no metadata yet): nothing to undo.
+    }
+  });
+}
+
+function typing(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName));
+}
+
+document.addEventListener('keydown', (event) => {
+  if (player.hidden || typing(event.target)) return;
+  // Space and Enter belong to a focused button, link or summary.
+  if ((event.key === ' ' || event.key === 'Enter') && event.target.closest?.('button, a, summary')) return;
+  const action = keyAction(event, { currentTime: video.currentTime, duration: video.duration, volume: video.volume, muted: video.muted, playbackRate: video.playbackRate });
+  if (!action) return;
+  event.preventDefault();
+  event.stopPropagation();
+  switch (action.type) {
+    case 'toggle': if (video.paused) video.play().catch(() => {}); else video.pause(); break;
+    case 'seek': video.currentTime = action.to; lastTime = action.to; break;
+    case 'volume': video.volume = action.to; if (action.unmute) video.muted = false; break;
+    case 'mute': video.muted = action.to; break;
+    case 'rate': video.playbackRate = action.to; break;
+    case 'fullscreen':
+      if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+      else video.requestFullscreen?.().catch(() => {});
+      break;
+    default:
+  }
+}, { capture: true });
+
+await open();

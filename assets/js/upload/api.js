@@ -1,0 +1,87 @@
+// The video API's upload and library calls (Sources/LocalCloud/Resources/openapi.yaml), over a
+// fetch that adds the caller's token. Failures become ApiError with the contract's stable `code`.
+
+/** A refused or failed API call: `status` (0 when the network failed), the contract's `code`, `message`. */
+export class ApiError extends Error {
+  constructor(status, code, message, { retryAfterSeconds } = {}) {
+    super(message || code);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * `fetchAPI(url, init)` sends with the session's token (and refreshes once on 401); `baseUrl` is the
+ * API's root. Every method resolves with the parsed JSON body, or null for 204.
+ */
+export class VideoApi {
+  constructor({ fetchAPI, baseUrl }) {
+    this.fetchAPI = fetchAPI;
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  async #call(method, path, body) {
+    let response;
+    try {
+      response = await this.fetchAPI(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      // A refresh that could not reach Cognito is a network failure; any other refusal ends the session.
+      if (error?.name === 'CognitoError' && !['network', 'throttled', 'service'].includes(error.kind)) throw error;
+      throw new ApiError(0, 'NetworkError', String(error?.message ?? error));
+    }
+    if (response.status === 204) return null;
+    const text = await response.text();
+    let parsed = null;
+    try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
+    if (!response.ok) {
+      const retryAfter = Number(response.headers.get('Retry-After'));
+      throw new ApiError(response.status, parsed?.error?.code ?? `HTTP${response.status}`, parsed?.error?.message ?? text.slice(0, 200),
+        { retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined });
+    }
+    return parsed;
+  }
+
+  createUploadUrl({ fileName, contentType, size, checksumSHA256 }) {
+    return this.#call('POST', '/videos/upload-url', { fileName, contentType, size, checksumSHA256 });
+  }
+
+  createMultipart({ fileName, contentType, size }) {
+    return this.#call('POST', '/videos/multipart', { fileName, contentType, size, checksumAlgorithm: 'SHA256' });
+  }
+
+  presignParts({ key, uploadId, parts }) {
+    return this.#call('POST', '/videos/multipart/parts', { key, uploadId, parts });
+  }
+
+  async listParts({ key, uploadId }) {
+    const query = new URLSearchParams({ key, uploadId });
+    return (await this.#call('GET', `/videos/multipart/parts?${query}`)).parts;
+  }
+
+  complete({ key, uploadId, parts }) {
+    return this.#call('POST', '/videos/multipart/complete', { key, uploadId, parts });
+  }
+
+  abortMultipart({ key, uploadId }) {
+    const query = new URLSearchParams({ key, uploadId });
+    return this.#call('DELETE', `/videos/multipart?${query}`);
+  }
+
+  async listVideos() {
+    return (await this.#call('GET', '/videos')).videos;
+  }
+
+  getVideo(id) {
+    return this.#call('GET', `/videos/${encodeURIComponent(id)}`);
+  }
+
+  deleteVideo(id) {
+    return this.#call('DELETE', `/videos/${encodeURIComponent(id)}`);
+  }
+}

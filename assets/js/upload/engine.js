@@ -1,0 +1,384 @@
+// The upload engine: files to S3 through the video API, every byte verified by SHA-256.
+// A file under 5 MiB goes in one presigned PUT; a larger one as S3 multipart, a few parts in flight
+// across all files, each part read with Blob.slice when its turn comes. Failures retry with jittered
+// backoff; an expired URL is signed again; a part the store refuses as corrupt is read, hashed and
+// sent again. Pause, resume, cancel; an unfinished multipart upload is remembered (never a token) so a
+// reload or a new browser can finish it by picking the same file again.
+//
+// DOM-free: the API, the transport, the hash, the clock and the store of unfinished uploads are
+// handed in, so node tests drive it with fakes and the page drives it with the real things.
+import { MAX_FILE, sizeProblem, uploadMethod, planParts, partRange } from './plan.js';
+import { classify, backoffDelay, shouldRetry } from './retry.js';
+import { SpeedMeter, eta } from './progress.js';
+import { partsToSend, confirmMatch } from './resume.js';
+
+export { MAX_FILE };
+
+/** Why an upload stopped, for the page to put in words: `key` names a `upload.error.*` string. */
+export class UploadError extends Error {
+  constructor(key, detail = '') {
+    super(detail || key);
+    this.name = 'UploadError';
+    this.key = key;
+    this.detail = detail;
+  }
+}
+
+/** A counting semaphore handing out slots in the order they were asked for. */
+class Slots {
+  constructor(count) { this.free = count; this.waiting = []; }
+  async acquire(signal) {
+    if (this.free > 0) { this.free -= 1; return; }
+    await new Promise((resolve, reject) => {
+      const entry = { resolve, reject };
+      this.waiting.push(entry);
+      signal?.addEventListener('abort', () => {
+        const index = this.waiting.indexOf(entry);
+        if (index >= 0) { this.waiting.splice(index, 1); reject(new DOMException('Aborted', 'AbortError')); }
+      }, { once: true });
+    });
+  }
+  release() {
+    const next = this.waiting.shift();
+    if (next) next.resolve(); else this.free += 1;
+  }
+}
+
+const isAbort = (error) => error?.name === 'AbortError';
+const isSessionLoss = (error) => error?.name === 'CognitoError' || (error?.status === 401);
+
+/** One file's upload, as the page sees it. `state`: queued, uploading, paused, session, completing, done, failed, cancelled. */
+export class Upload {
+  constructor(file, id) {
+    this.id = id;
+    this.file = file;
+    this.name = file.name;
+    this.size = file.size;
+    this.state = 'queued';
+    this.error = null;
+    this.videoId = null;
+    this.key = null;
+    this.uploadId = null;
+    this.plan = null;
+    this.method = uploadMethod(file.size);
+    /** partNumber → { etag, checksumSHA256, size } of parts the store holds. */
+    this.stored = new Map();
+    /** partNumber → bytes of it sent so far. */
+    this.inflight = new Map();
+    this.meter = new SpeedMeter({ windowMs: 5000 });
+    this.controller = null;
+    this.resumed = false;
+  }
+
+  get done() {
+    let bytes = 0;
+    for (const part of this.stored.values()) bytes += part.size;
+    for (const loaded of this.inflight.values()) bytes += loaded;
+    return Math.min(bytes, this.size);
+  }
+}
+
+export class Uploader {
+  /**
+   * `api`: a VideoApi. `put(args)`: transport.put. `hash(blob)`: base64 SHA-256. `pending`: a
+   * PendingUploads (or null). `onChange(upload)` runs on every visible change; `onSessionLost()` when
+   * the session ends mid-upload (the uploads wait in state `session`).
+   */
+  constructor({ api, put, hash, pending = null, concurrency = 4, maxAttempts = 8, now = () => Date.now(),
+    sleep = (ms, signal) => abortableSleep(ms, signal), random = Math.random, onChange = () => {}, onSessionLost = () => {} }) {
+    Object.assign(this, { api, put, hash, pending, concurrency, maxAttempts, now, sleep, random, onChange, onSessionLost });
+    this.slots = new Slots(concurrency);
+    this.uploads = [];
+    this.nextId = 1;
+  }
+
+  /** Uploads still moving or waiting to (what a page must not lose by navigating away). */
+  get busy() {
+    return this.uploads.some((u) => ['queued', 'uploading', 'completing', 'paused', 'session'].includes(u.state));
+  }
+
+  /** Adds a file and starts it; a file too large or empty is refused at once (state `failed`). */
+  add(file) {
+    const upload = new Upload(file, this.nextId++);
+    this.uploads.push(upload);
+    const problem = sizeProblem(file.size);
+    if (problem) {
+      this.#fail(upload, new UploadError(problem === 'empty' ? 'empty' : 'tooLarge'));
+      return upload;
+    }
+    this.#start(upload);
+    return upload;
+  }
+
+  /**
+   * Continues a remembered multipart upload with the file the user picked again. Rejects with
+   * UploadError('notSameFile') when its first part's checksum differs from the one remembered.
+   */
+  async resumeFrom(record, file) {
+    const upload = new Upload(file, this.nextId++);
+    Object.assign(upload, { videoId: record.videoId, key: record.key, uploadId: record.uploadId, method: 'multipart', resumed: true });
+    upload.plan = planParts(file.size, record.partSize);
+    const first = await this.hash(this.#slice(upload, 1));
+    if (!confirmMatch(record, first)) throw new UploadError('notSameFile');
+    upload.firstChecksum = first;
+    this.uploads.push(upload);
+    this.#start(upload);
+    return upload;
+  }
+
+  pause(upload) {
+    if (!['queued', 'uploading'].includes(upload.state)) return;
+    upload.state = 'paused';
+    upload.controller?.abort();
+    this.#changed(upload);
+  }
+
+  resume(upload) {
+    if (!['paused', 'failed', 'session'].includes(upload.state) || upload.error?.key === 'tooLarge' || upload.error?.key === 'empty') return;
+    upload.error = null;
+    this.#start(upload);
+  }
+
+  /** Resumes every upload that waited for the session (after the user signed in again). */
+  resumeAfterSignIn() {
+    for (const upload of this.uploads) if (upload.state === 'session') this.resume(upload);
+  }
+
+  /** Stops the upload and removes what it left: the multipart upload (aborted) and the video. */
+  async cancel(upload) {
+    const was = upload.state;
+    upload.state = 'cancelled';
+    upload.controller?.abort();
+    upload.inflight.clear();
+    this.#changed(upload);
+    if (was === 'done') return;
+    try {
+      if (upload.uploadId) await this.api.abortMultipart({ key: upload.key, uploadId: upload.uploadId });
+      else if (upload.videoId) await this.api.deleteVideo(upload.videoId);
+    } catch (error) {
+      // Already gone (404) is what we wanted; anything else leaves a video the library can delete.
+      if (error?.status !== 404 && upload.videoId) await this.api.deleteVideo(upload.videoId).catch(() => {});
+    }
+    if (upload.videoId) this.pending?.remove(upload.videoId);
+  }
+
+  /** Progress over every upload not cancelled: `{ size, done, fraction, bytesPerSecond, etaSeconds }`. */
+  progress(nowMs = this.now()) {
+    let size = 0, done = 0, speed = 0;
+    for (const upload of this.uploads) {
+      if (upload.state === 'cancelled' || (upload.state === 'failed' && !upload.uploadId && !upload.videoId)) continue;
+      size += upload.size;
+      done += upload.state === 'done' ? upload.size : upload.done;
+      if (upload.state === 'uploading') speed += upload.meter.bytesPerSecond(nowMs) ?? 0;
+    }
+    return { size, done, fraction: size ? done / size : 0, bytesPerSecond: speed, etaSeconds: eta(size - done, speed) };
+  }
+
+  // MARK: running
+
+  #changed(upload) {
+    if (upload.state === 'uploading') upload.meter.record(upload.done, this.now());
+    this.onChange(upload);
+  }
+
+  #fail(upload, error) {
+    upload.state = 'failed';
+    upload.error = error instanceof UploadError ? error : new UploadError('unexpected', String(error?.message ?? error));
+    upload.inflight.clear();
+    this.#changed(upload);
+  }
+
+  #start(upload) {
+    upload.state = 'uploading';
+    const controller = new AbortController();
+    upload.controller = controller;
+    const { signal } = controller;
+    this.#changed(upload);
+    const run = upload.method === 'single' ? this.#single(upload, signal) : this.#multipart(upload, controller);
+    // A run that was paused or cancelled (or replaced by a newer run) leaves the state to whoever stopped it.
+    const superseded = () => upload.controller !== controller || ['paused', 'cancelled'].includes(upload.state);
+    run.then(() => {
+      if (superseded()) return;
+      upload.state = 'done';
+      upload.inflight.clear();
+      if (upload.videoId) this.pending?.remove(upload.videoId);
+      this.#changed(upload);
+    }, (error) => {
+      if (superseded()) return;
+      controller.abort();
+      upload.inflight.clear();
+      if (isSessionLoss(error)) {
+        upload.state = 'session';
+        upload.error = new UploadError('session');
+        this.#changed(upload);
+        this.onSessionLost(upload);
+        return;
+      }
+      this.#fail(upload, error);
+    });
+  }
+
+  #slice(upload, number) {
+    const range = partRange(upload.plan, number);
+    return upload.file.slice(range.start, range.end);
+  }
+
+  /** Runs `call` (an API call) with the retry policy; the session's loss and fatal refusals throw. */
+  async #api(call, signal) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await call();
+      } catch (error) {
+        if (isSessionLoss(error) || isAbort(error)) throw error;
+        const kind = classify(error.status === 0 ? { network: true } : { status: error.status, code: error.code, message: error.message });
+        if (kind !== 'retry' || !shouldRetry(attempt + 1, { maxAttempts: this.maxAttempts })) {
+          throw new UploadError(error.status === 0 ? 'network' : 'refused', error.message);
+        }
+        await this.sleep(backoffDelay(attempt, { random: this.random, retryAfterSeconds: error.retryAfterSeconds }), signal);
+      }
+    }
+  }
+
+  async #single(upload, signal) {
+    const file = upload.file;
+    const checksumSHA256 = await this.hash(file);
+    if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
+    const contentType = contentTypeOf(file);
+    let grant = await this.#api(() => this.api.createUploadUrl({ fileName: file.name, contentType, size: file.size, checksumSHA256 }), signal);
+    upload.videoId = grant.videoId;
+    upload.key = grant.key;
+    this.#changed(upload);
+    const headers = { 'Content-Type': contentType, 'x-amz-checksum-sha256': checksumSHA256 };
+    upload.plan = planParts(file.size, file.size);
+    await this.#send(upload, 1, file, { headers, url: () => grant.uploadUrl, checksum: checksumSHA256, resign: async (kind) => {
+      if (kind !== 'resign') return; // refused bytes: the same URL takes them again
+      // An expired URL: a new one comes with a new video, and the old video is removed.
+      const old = upload.videoId;
+      grant = await this.#api(() => this.api.createUploadUrl({ fileName: file.name, contentType, size: file.size, checksumSHA256 }), signal);
+      upload.videoId = grant.videoId;
+      upload.key = grant.key;
+      await this.api.deleteVideo(old).catch(() => {});
+    } }, signal);
+  }
+
+  async #multipart(upload, controller) {
+    const { signal } = controller;
+    const file = upload.file;
+    if (!upload.uploadId) {
+      const contentType = contentTypeOf(file);
+      const started = await this.#api(() => this.api.createMultipart({ fileName: file.name, contentType, size: file.size }), signal);
+      Object.assign(upload, { videoId: started.videoId, key: started.key, uploadId: started.uploadId });
+      upload.plan = planParts(file.size, started.partSize);
+      upload.firstChecksum = await this.hash(this.#slice(upload, 1));
+      this.pending?.save({
+        videoId: started.videoId, key: started.key, uploadId: started.uploadId, fileName: file.name, size: file.size,
+        lastModified: file.lastModified, contentType, partSize: started.partSize, firstPartSHA256: upload.firstChecksum,
+        startedAt: new Date(this.now()).toISOString(),
+      });
+      this.#changed(upload);
+    } else if (upload.resumed && upload.stored.size === 0) {
+      // What the store already holds is not sent again.
+      const listed = await this.#api(() => this.api.listParts({ key: upload.key, uploadId: upload.uploadId }), signal);
+      const missing = new Set(partsToSend(upload.plan, listed));
+      for (const part of listed) {
+        if (!missing.has(part.partNumber)) upload.stored.set(part.partNumber, { etag: part.etag, checksumSHA256: part.checksumSHA256, size: part.size });
+      }
+      this.#changed(upload);
+    }
+    const queue = [];
+    for (let n = 1; n <= upload.plan.count; n += 1) if (!upload.stored.has(n)) queue.push(n);
+    const worker = async () => {
+      while (queue.length && !signal.aborted) {
+        const number = queue.shift();
+        await this.slots.acquire(signal);
+        try {
+          await this.#sendPart(upload, number, signal);
+        } finally {
+          this.slots.release();
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.min(this.concurrency, queue.length) }, worker);
+    const results = await Promise.allSettled(workers);
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure) { controller.abort(); throw failure.reason; }
+    if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
+    upload.state = 'completing';
+    this.#changed(upload);
+    const parts = [...upload.stored.entries()].sort((a, b) => a[0] - b[0])
+      .map(([partNumber, part]) => ({ partNumber, etag: part.etag, checksumSHA256: part.checksumSHA256 }));
+    try {
+      await this.#api(() => this.api.complete({ key: upload.key, uploadId: upload.uploadId, parts }), signal);
+    } catch (error) {
+      // Completed by an earlier attempt whose answer was lost: the video is past `uploading`.
+      if (error?.status !== 409) throw error;
+    }
+  }
+
+  async #sendPart(upload, number, signal) {
+    let checksum = null;
+    let url = null;
+    const sign = async (rehash) => {
+      if (rehash || !checksum) checksum = number === 1 && upload.firstChecksum && !rehash ? upload.firstChecksum : await this.hash(this.#slice(upload, number));
+      const answer = await this.#api(() => this.api.presignParts({ key: upload.key, uploadId: upload.uploadId, parts: [{ partNumber: number, checksumSHA256: checksum }] }), signal);
+      url = answer.urls[0].url;
+    };
+    await sign(false);
+    await this.#send(upload, number, () => this.#slice(upload, number), {
+      headers: () => ({ 'x-amz-checksum-sha256': checksum }),
+      url: () => url,
+      // 'resend': the store refused the bytes, so they are read and hashed again; 'resign': a new URL only.
+      resign: (kind) => sign(kind === 'resend'),
+      checksum: () => checksum,
+    }, signal);
+  }
+
+  /** PUTs one body (part `number`) until the store takes it, following the retry policy. */
+  async #send(upload, number, body, how, signal) {
+    const value = (v) => (typeof v === 'function' ? v() : v);
+    for (let attempt = 0; ; attempt += 1) {
+      if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
+      upload.inflight.set(number, 0);
+      const result = await this.put({
+        url: value(how.url), body: value(body), headers: value(how.headers), signal,
+        onProgress: (loaded) => { upload.inflight.set(number, loaded); this.#changed(upload); },
+      });
+      upload.inflight.delete(number);
+      if (result.status >= 200 && result.status < 300) {
+        if (!result.etag) throw new UploadError('etagHidden');
+        const range = partRange(upload.plan, number);
+        upload.stored.set(number, { etag: result.etag, checksumSHA256: value(how.checksum), size: range.size });
+        this.#changed(upload);
+        return;
+      }
+      this.#changed(upload);
+      const kind = classify(result);
+      if (kind === 'fatal' || kind === 'auth' || !shouldRetry(attempt + 1, { maxAttempts: this.maxAttempts })) {
+        throw new UploadError(result.network ? 'network' : 'store', result.code ?? `HTTP ${result.status}`);
+      }
+      if (kind === 'retry') {
+        await this.sleep(backoffDelay(attempt, { random: this.random, retryAfterSeconds: result.retryAfterSeconds }), signal);
+      } else {
+        await how.resign(kind); // 'resign' (URL expired) or 'resend' (bytes refused)
+      }
+    }
+  }
+}
+
+/** A `video/` media type for the API: the browser's when it has one, else from the extension. */
+export function contentTypeOf(file) {
+  if (/^video\/[a-z0-9.+-]+$/.test(file.type ?? '')) return file.type;
+  const extension = (file.name.match(/\.([a-z0-9]+)$/i)?.[1] ?? '').toLowerCase();
+  const known = { mp4: 'video/mp4', m4v: 'video/x-m4v', mov: 'video/quicktime', mkv: 'video/x-matroska', webm: 'video/webm',
+    avi: 'video/x-msvideo', wmv: 'video/x-ms-wmv', flv: 'video/x-flv', mpg: 'video/mpeg', mpeg: 'video/mpeg', ts: 'video/mp2t',
+    '3gp': 'video/3gpp', ogv: 'video/ogg' };
+  return known[extension] ?? 'video/x-unknown';
+}
+
+function abortableSleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(new DOMException('Aborted', 'AbortError')); return; }
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); reject(new DOMException('Aborted', 'AbortError')); }, { once: true });
+  });
+}
