@@ -6,6 +6,8 @@ that records its console, and screenshots at phone and desktop widths.
 - `new_browser()`: Chromium with the console and network logged.
 - `Screens`: saves `<name>-390.png` and `<name>-1280.png` into the folder it names.
 - `console_problems(driver)`: CSP, Trusted Types and uncaught-script errors the console reported.
+- `MemoryWatch(driver)`: the peak resident memory of the browser's processes while it runs.
+- `make_file(path, size)`: a file of `size` bytes in which no two MiB are equal.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -167,3 +170,63 @@ def decode_qr(png: Path) -> str:
     result = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.strip(), f"zbarimg could not read {png}: {result.stderr}"
     return result.stdout.strip()
+
+
+MiB = 1024 * 1024
+
+
+def make_file(path: Path, size: int, seed: int = 1) -> Path:
+    """`size` bytes in which no two MiB are equal (each begins with its index); `seed` varies the rest."""
+    block = bytes((i * 131 + seed) % 251 for i in range(MiB))
+    with path.open("wb") as out:
+        index = 0
+        while index * MiB < size:
+            chunk = index.to_bytes(8, "big") + block[8:]
+            out.write(chunk[: min(MiB, size - index * MiB)])
+            index += 1
+    return path
+
+
+class MemoryWatch:
+    """Peak resident memory of the browser's processes (sampled every 100 ms from /proc)."""
+
+    def __init__(self, driver):
+        self.root = driver.service.process.pid
+        self.peak = 0
+        self.baseline = self.sample()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> int:
+        children: dict[int, list[int]] = {}
+        rss: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parent = int(stat.rsplit(")", 1)[1].split()[1])
+                pages = int(Path(f"/proc/{entry}/statm").read_text().split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+            rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
+        total, stack = 0, [self.root]
+        while stack:
+            pid = stack.pop()
+            total += rss.get(pid, 0)
+            stack.extend(children.get(pid, []))
+        return total
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.sample())
+            time.sleep(0.1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 import time
 import urllib.parse
 import uuid
@@ -23,8 +22,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from app_browser import (SCREENSHOTS, AppServer, Screens, console_problems, field, network_requests, new_browser,
-                         ready, wait_for_path, wait_until)
+from app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, console_problems, field, make_file,
+                         network_requests, new_browser, ready, wait_for_path, wait_until)
 from conftest import site_binary
 from local_cloud import api_call, register_user
 from test_app_accounts import sign_in
@@ -83,22 +82,6 @@ def make_clip(path: Path, seconds: int = 20) -> Path:
     subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=480x270:rate=25",
                     "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
                     "-c:v", "mpeg4", "-q:v", "6", "-c:a", "mp2", "-shortest", str(path)], check=True, timeout=300)
-    return path
-
-
-def make_file(path: Path, size: int, seed: int = 1) -> Path:
-    """`size` bytes that differ from part to part (so a part sent twice is the same part)."""
-    block = os.urandom(MiB) if seed is None else bytes((i * 131 + seed) % 251 for i in range(MiB))
-    with path.open("wb") as out:
-        written = 0
-        index = 0
-        while written < size:
-            chunk = block[: min(MiB, size - written)]
-            # Every MiB carries its index, so no two parts are byte-for-byte equal.
-            chunk = index.to_bytes(8, "big") + chunk[8:] if len(chunk) >= 8 else chunk
-            out.write(chunk)
-            written += len(chunk)
-            index += 1
     return path
 
 
@@ -222,51 +205,6 @@ if (!window.__hooked) {
   };
 }
 """
-
-
-class MemoryWatch:
-    """Peak resident memory of the browser's processes (sampled every 100 ms from /proc)."""
-
-    def __init__(self, driver):
-        self.root = driver.service.process.pid
-        self.peak = 0
-        self.baseline = self.sample()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def sample(self) -> int:
-        children: dict[int, list[int]] = {}
-        rss: dict[int, int] = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                parent = int(stat.rsplit(")", 1)[1].split()[1])
-                pages = int(Path(f"/proc/{entry}/statm").read_text().split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-            rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
-        total, stack = 0, [self.root]
-        while stack:
-            pid = stack.pop()
-            total += rss.get(pid, 0)
-            stack.extend(children.get(pid, []))
-        return total
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.sample())
-            time.sleep(0.1)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 # -- the tests -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { put } from '../upload/transport.js';
 import { sha256Base64 } from '../upload/hash.js';
 import { Uploader, UploadError } from '../upload/engine.js';
 import { PendingUploads, findCandidates, quickMatch } from '../upload/resume.js';
-import { titleProgress } from '../upload/progress.js';
+import { titleProgress, eta } from '../upload/progress.js';
 import { formatBytes, formatSpeed, formatTimeLeft } from '../format.js';
 import { signInURL } from '../nav/next.js';
 
@@ -119,7 +119,7 @@ function renderRow(upload) {
   switch (upload.state) {
     case 'uploading': {
       const speed = upload.meter.bytesPerSecond(now);
-      const left = speed ? formatTimeLeft((upload.size - done) / speed, lang) : null;
+      const left = formatTimeLeft(eta(upload.size - done, speed), lang);
       text = [bytes, speed ? formatSpeed(speed, lang) : t('upload.starting'), left ? t('upload.left', { time: left }) : null].filter(Boolean).join(' · ');
       break;
     }
