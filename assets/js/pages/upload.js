@@ -194,7 +194,10 @@ async function addFiles(files) {
       }
     }
     // A file that only looks like a remembered one (same name, size and date, other bytes) is a new upload.
-    if (!resumed && !explicit) scheduleRender(uploader.add(file));
+    if (!resumed && !explicit) {
+      scheduleRender(uploader.add(file));
+      setNotice(notice, t('upload.added', { name: file.name }));
+    }
   }
   renderUnfinished();
 }
