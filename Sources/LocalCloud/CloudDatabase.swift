@@ -157,6 +157,16 @@ public final class CloudDatabase: Sendable {
                 ALTER TABLE challenges ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        // SHA-256 checksums: an object's (a plain digest or S3's composite of its parts'), the
+        // algorithm a multipart upload was created with, and each part's.
+        migrator.registerMigration("v3-checksums") { db in
+            try db.execute(sql: """
+                ALTER TABLE objects ADD COLUMN checksumSHA256 TEXT;
+                ALTER TABLE objects ADD COLUMN checksumType TEXT;
+                ALTER TABLE uploads ADD COLUMN checksumAlgorithm TEXT;
+                ALTER TABLE parts ADD COLUMN checksumSHA256 TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -211,6 +211,10 @@ struct Services: Sendable {
         pages = LocalPages(database: database, origin: origin, configuration: configuration)
     }
 
+    /// Response headers a page's script may read: the ETag and SHA-256 checksum of an uploaded
+    /// part, the API's challenge and back-off, the clock (for skew), and Cognito's error details.
+    static let exposedHeaders = "ETag, x-amz-checksum-sha256, WWW-Authenticate, Retry-After, Date, x-amzn-RequestId, x-amzn-ErrorType"
+
     func respond(_ request: Request) async -> Response {
         var headers = [SignableRequest.Header]()
         if let authority = request.head.authority { headers.append(.init("host", authority)) }
@@ -229,14 +233,14 @@ struct Services: Sendable {
                 ("Access-Control-Allow-Origin", origin), ("Vary", "Origin"),
                 ("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE"),
                 ("Access-Control-Allow-Headers", signable.header("access-control-request-headers") ?? "content-type"),
-                ("Access-Control-Expose-Headers", "ETag"), ("Access-Control-Max-Age", "600"),
+                ("Access-Control-Expose-Headers", Self.exposedHeaders), ("Access-Control-Max-Age", "600"),
             ])
         }
         var response = await route(request, signable)
         response.headers.append("Vary", "Origin")
         if allowed, let origin {
             response.headers.append("Access-Control-Allow-Origin", origin)
-            response.headers.append("Access-Control-Expose-Headers", "ETag, WWW-Authenticate, Retry-After, Date, x-amzn-RequestId, x-amzn-ErrorType")
+            response.headers.append("Access-Control-Expose-Headers", Self.exposedHeaders)
         }
         return response
     }

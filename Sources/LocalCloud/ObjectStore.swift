@@ -1,5 +1,3 @@
-import Crypto
-import Dispatch
 import Foundation
 import GRDB
 import NIOCore
@@ -18,6 +16,11 @@ public struct StoredObject: Sendable, Equatable {
     public var contentType: String
     public var metadata: [String: String]
     public var lastModified: Date
+    /// The object's SHA-256 checksum when it was uploaded with one: a plain base64 digest, or for a
+    /// multipart object S3's composite `<base64>-<parts>`.
+    public var checksumSHA256: String? = nil
+    /// `FULL_OBJECT` or `COMPOSITE`, as S3 names the two kinds; nil without a checksum.
+    public var checksumType: String? = nil
 }
 
 public struct StoredPart: Sendable, Equatable {
@@ -25,6 +28,7 @@ public struct StoredPart: Sendable, Equatable {
     public var size: Int64
     public var etag: String
     public var lastModified: Date
+    public var checksumSHA256: ChecksumSHA256? = nil
 }
 
 /// Why a store operation failed, in S3's terms.
@@ -40,6 +44,16 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     static func invalidPart(_ detail: String) -> StoreError {
         .init(code: "InvalidPart", message: "One or more of the specified parts could not be found or did not match: \(detail)", status: 400)
+    }
+    static func badDigest() -> StoreError {
+        .init(code: "BadDigest", message: "The SHA256 you specified did not match the calculated checksum.", status: 400)
+    }
+    /// S3's answer to a part whose checksum is not of the upload's algorithm (`actual` is "null" for none).
+    static func checksumTypeMismatch(expected: ChecksumAlgorithm, actual: String) -> StoreError {
+        .init(code: "InvalidRequest",
+              message: "Checksum Type mismatch occurred, expected checksum Type: \(expected.rawValue.lowercased()), actual checksum Type: \(actual). "
+                  + "The upload was created with the \(expected.rawValue) checksum algorithm, so each part must carry x-amz-checksum-\(expected.rawValue.lowercased()).",
+              status: 400)
     }
 }
 
@@ -88,24 +102,27 @@ public final class ObjectStore: Sendable {
         let metadata = (try? JSONDecoder().decode([String: String].self, from: Data(metadataText.utf8))) ?? [:]
         return StoredObject(bucket: row["bucket"], key: row["key"], file: row["file"], size: row["size"],
                             etag: row["etag"], contentType: row["contentType"], metadata: metadata,
-                            lastModified: Date(timeIntervalSince1970: row["lastModified"]))
+                            lastModified: Date(timeIntervalSince1970: row["lastModified"]),
+                            checksumSHA256: row["checksumSHA256"], checksumType: row["checksumType"])
     }
 
-    /// Streams `body` into the store as `bucket/key`. `expectedLength` (Content-Length) and
-    /// `expectedSHA256` (a signed `x-amz-content-sha256`) are checked before the object appears.
+    /// Streams `body` into the store as `bucket/key`. `expectedLength` (Content-Length),
+    /// `expectedSHA256` (a signed `x-amz-content-sha256`, hex) and `checksumSHA256`
+    /// (`x-amz-checksum-sha256`, kept with the object) are checked before the object appears.
     public func put<Body: AsyncSequence>(bucket: String, key: String, contentType: String, metadata: [String: String],
                                          body: Body, expectedLength: Int64?, expectedSHA256: String?,
-                                         expectedMD5: String? = nil) async throws -> StoredObject
+                                         expectedMD5: String? = nil, checksumSHA256: ChecksumSHA256? = nil) async throws -> StoredObject
     where Body.Element == ByteBuffer {
         let written = try await receive(body, expectedLength: expectedLength, expectedSHA256: expectedSHA256,
-                                        expectedMD5: expectedMD5, folder: "objects")
+                                        expectedMD5: expectedMD5, checksumSHA256: checksumSHA256, folder: "objects")
         let object = StoredObject(bucket: bucket, key: key, file: written.file, size: written.size,
-                                  etag: written.md5, contentType: contentType, metadata: metadata, lastModified: Date())
+                                  etag: written.md5, contentType: contentType, metadata: metadata, lastModified: Date(),
+                                  checksumSHA256: checksumSHA256?.description, checksumType: checksumSHA256 == nil ? nil : "FULL_OBJECT")
         try await commit(object)
         return object
     }
 
-    private func commit(_ object: StoredObject) async throws {
+    func commit(_ object: StoredObject) async throws {
         let metadata = String(decoding: try JSONEncoder().encode(object.metadata), as: UTF8.self)
         let replaced: String?
         do {
@@ -113,10 +130,12 @@ public final class ObjectStore: Sendable {
                 let old = try String.fetchOne(db, sql: "SELECT file FROM objects WHERE bucket = ? AND key = ?",
                                               arguments: [object.bucket, object.key])
                 try db.execute(sql: """
-                    INSERT OR REPLACE INTO objects (bucket, key, file, size, etag, contentType, metadata, lastModified)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO objects (bucket, key, file, size, etag, contentType, metadata, lastModified,
+                                                    checksumSHA256, checksumType)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [object.bucket, object.key, object.file, object.size, object.etag,
-                                     object.contentType, metadata, object.lastModified.timeIntervalSince1970])
+                                     object.contentType, metadata, object.lastModified.timeIntervalSince1970,
+                                     object.checksumSHA256, object.checksumType])
                 try onCreated(db, object)
                 return old
             }
@@ -211,138 +230,6 @@ public final class ObjectStore: Sendable {
         }
     }
 
-    // MARK: Multipart
-
-    public func createUpload(bucket: String, key: String, contentType: String, metadata: [String: String]) async throws -> String {
-        let uploadId = Self.randomToken(bytes: 32)
-        let metadataText = String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self)
-        try await database.write { db in
-            try db.execute(sql: "INSERT INTO uploads (uploadId, bucket, key, contentType, metadata, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [uploadId, bucket, key, contentType, metadataText, Date().timeIntervalSince1970])
-        }
-        return uploadId
-    }
-
-    public struct Upload: Sendable {
-        public var uploadId: String
-        public var bucket: String
-        public var key: String
-        public var contentType: String
-        public var metadata: [String: String]
-    }
-
-    public func upload(_ uploadId: String, bucket: String, key: String) async throws -> Upload {
-        let row = try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE uploadId = ? AND bucket = ? AND key = ?",
-                             arguments: [uploadId, bucket, key])
-        }
-        guard let row else { throw StoreError.noSuchUpload() }
-        let metadataText: String = row["metadata"]
-        return Upload(uploadId: uploadId, bucket: bucket, key: key, contentType: row["contentType"],
-                      metadata: (try? JSONDecoder().decode([String: String].self, from: Data(metadataText.utf8))) ?? [:])
-    }
-
-    public func putPart<Body: AsyncSequence>(uploadId: String, bucket: String, key: String, partNumber: Int, body: Body,
-                                             expectedLength: Int64?, expectedSHA256: String?,
-                                             expectedMD5: String? = nil) async throws -> StoredPart
-    where Body.Element == ByteBuffer {
-        _ = try await upload(uploadId, bucket: bucket, key: key)
-        let written = try await receive(body, expectedLength: expectedLength, expectedSHA256: expectedSHA256,
-                                        expectedMD5: expectedMD5, folder: "parts")
-        let part = StoredPart(partNumber: partNumber, size: written.size, etag: written.md5, lastModified: Date())
-        let replaced: String?
-        do {
-            replaced = try await database.write { db -> String? in
-                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM uploads WHERE uploadId = ?", arguments: [uploadId]) != nil else {
-                    throw StoreError.noSuchUpload()
-                }
-                let old = try String.fetchOne(db, sql: "SELECT file FROM parts WHERE uploadId = ? AND partNumber = ?",
-                                              arguments: [uploadId, partNumber])
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO parts (uploadId, partNumber, file, size, etag, lastModified) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [uploadId, partNumber, written.file, written.size, written.md5, part.lastModified.timeIntervalSince1970])
-                return old
-            }
-        } catch {
-            unlink(path(written.file))
-            throw error
-        }
-        if let replaced { unlink(path(replaced)) }
-        return part
-    }
-
-    public func parts(uploadId: String) async throws -> [(StoredPart, file: String)] {
-        try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM parts WHERE uploadId = ? ORDER BY partNumber", arguments: [uploadId]).map { row in
-                (StoredPart(partNumber: row["partNumber"], size: row["size"], etag: row["etag"],
-                            lastModified: Date(timeIntervalSince1970: row["lastModified"])), file: row["file"] as String)
-            }
-        }
-    }
-
-    /// Joins the listed parts into the object. Every part but the last must be at least 5 MiB.
-    public func complete(uploadId: String, bucket: String, key: String, parts requested: [(number: Int, etag: String)]) async throws -> StoredObject {
-        let upload = try await upload(uploadId, bucket: bucket, key: key)
-        let stored = Dictionary(try await parts(uploadId: uploadId).map { ($0.0.partNumber, $0) }, uniquingKeysWith: { a, _ in a })
-        guard !requested.isEmpty else {
-            throw StoreError(code: "MalformedXML", message: "The XML you provided was not well-formed or did not validate against our published schema.", status: 400)
-        }
-        var previous = 0
-        var chosen: [(StoredPart, file: String)] = []
-        for (index, wanted) in requested.enumerated() {
-            guard wanted.number > previous else {
-                throw StoreError(code: "InvalidPartOrder", message: "The list of parts was not in ascending order. The parts list must be specified in order by part number.", status: 400)
-            }
-            previous = wanted.number
-            let etag = wanted.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            guard let part = stored[wanted.number], part.0.etag == etag else {
-                throw StoreError.invalidPart("part \(wanted.number)")
-            }
-            if index < requested.count - 1, part.0.size < Self.minimumPartSize {
-                throw StoreError(code: "EntityTooSmall", message: "Your proposed upload is smaller than the minimum allowed object size (part \(wanted.number) is \(part.0.size) bytes; every part but the last must be at least 5 MiB).", status: 400)
-            }
-            chosen.append(part)
-        }
-        // Concatenate into a new file, then commit it like a PUT.
-        var digest = Insecure.MD5()
-        var total: Int64 = 0
-        let final = try await writeAtomically(into: "objects") { output in
-            for (part, file) in chosen {
-                let input = open(path(file), O_RDONLY | O_CLOEXEC)
-                guard input >= 0 else { throw StoreError.invalidPart("part \(part.partNumber) is missing on disk") }
-                defer { Glibc.close(input) }
-                var buffer = [UInt8](repeating: 0, count: 1 << 20)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-                    if count < 0 { throw POSIXError(.EIO) }
-                    if count == 0 { break }
-                    try buffer.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                    total += Int64(count)
-                }
-                digest.update(data: hexDecoded(part.etag))
-            }
-        }
-        let etag = hexEncoded(digest.finalize()) + "-\(chosen.count)"
-        let object = StoredObject(bucket: bucket, key: key, file: final, size: total, etag: etag,
-                                  contentType: upload.contentType, metadata: upload.metadata, lastModified: Date())
-        try await commit(object)
-        try await discardUpload(uploadId)
-        return object
-    }
-
-    public func abort(uploadId: String, bucket: String, key: String) async throws {
-        _ = try await upload(uploadId, bucket: bucket, key: key)
-        try await discardUpload(uploadId)
-    }
-
-    private func discardUpload(_ uploadId: String) async throws {
-        let files = try await database.write { db -> [String] in
-            let files = try String.fetchAll(db, sql: "SELECT file FROM parts WHERE uploadId = ?", arguments: [uploadId])
-            try db.execute(sql: "DELETE FROM uploads WHERE uploadId = ?", arguments: [uploadId])
-            return files
-        }
-        for file in files { unlink(path(file)) }
-    }
 
     // MARK: Streaming to disk
 
@@ -352,16 +239,17 @@ public final class ObjectStore: Sendable {
         var md5: String
     }
 
-    /// Writes the body to a temporary file, hashing as it goes; checks length and SHA-256; flushes
-    /// it to disk and renames it into `folder`. The temporary file is removed on any failure.
-    private func receive<Body: AsyncSequence>(_ body: Body, expectedLength: Int64?, expectedSHA256: String?,
-                                              expectedMD5: String?, folder: String) async throws -> Written
+    /// Writes the body to a temporary file, hashing as it goes; checks length, MD5 and SHA-256 (the
+    /// signed payload hash and the checksum); flushes it to disk and renames it into `folder`. The
+    /// temporary file is removed on any failure.
+    func receive<Body: AsyncSequence>(_ body: Body, expectedLength: Int64?, expectedSHA256: String?,
+                                              expectedMD5: String?, checksumSHA256: ChecksumSHA256?, folder: String) async throws -> Written
     where Body.Element == ByteBuffer {
         var size: Int64 = 0
         var md5Digest: [UInt8] = []
         let final = try await writeAtomically(into: folder) { output in
             // Hashing runs on its own thread, overlapping the copy into the page cache.
-            let digest = BackgroundDigest(sha256: expectedSHA256 != nil)
+            let digest = BackgroundDigest(sha256: expectedSHA256 != nil || checksumSHA256 != nil)
             for try await buffer in body {
                 digest.update(buffer)
                 try buffer.withUnsafeReadableBytes { try output.write($0) }
@@ -378,8 +266,11 @@ public final class ObjectStore: Sendable {
             if let expectedMD5, Data(base64Encoded: expectedMD5).map(Array.init) != md5Digest {
                 throw StoreError(code: "BadDigest", message: "The Content-MD5 you specified did not match what we received.", status: 400)
             }
-            if let expectedSHA256, digests.sha256 != expectedSHA256.lowercased() {
+            if let expectedSHA256, digests.sha256.map(hexEncoded) != expectedSHA256.lowercased() {
                 throw StoreError(code: "XAmzContentSHA256Mismatch", message: "The provided 'x-amz-content-sha256' header does not match what was computed.", status: 400)
+            }
+            if let checksumSHA256, digests.sha256 != checksumSHA256.digest {
+                throw StoreError.badDigest()
             }
         }
         return Written(file: final, size: size, md5: hexEncoded(md5Digest))
@@ -387,7 +278,7 @@ public final class ObjectStore: Sendable {
 
     /// Makes a new file in `folder` atomically: `fill` writes a temporary file, which is flushed to
     /// disk and renamed into place. On any failure the temporary file is removed. Returns its store path.
-    private func writeAtomically(into folder: String, _ fill: (FileWriter) async throws -> Void) async throws -> String {
+    func writeAtomically(into folder: String, _ fill: (FileWriter) async throws -> Void) async throws -> String {
         let temporary = "tmp/" + Self.randomToken(bytes: 16)
         let final = folder + "/" + Self.randomToken(bytes: 16)
         do {
@@ -439,53 +330,4 @@ final class FileWriter {
     }
 
     deinit { close() }
-}
-
-func hexDecoded(_ text: String) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var iterator = text.utf8.makeIterator()
-    while let high = iterator.next(), let low = iterator.next() {
-        guard let h = hexValue(high), let l = hexValue(low) else { return [] }
-        bytes.append(h << 4 | l)
-    }
-    return bytes
-}
-
-private func hexValue(_ c: UInt8) -> UInt8? {
-    switch c {
-    case 48...57: return c - 48
-    case 97...102: return c - 87
-    case 65...70: return c - 55
-    default: return nil
-    }
-}
-
-/// MD5 (and SHA-256 when asked) of a stream, computed on a serial queue of its own so the hashing
-/// overlaps the caller's writes. At most 8 buffers (of up to 1 MiB) wait; beyond that `update` waits for the hasher.
-final class BackgroundDigest: @unchecked Sendable {
-    // Touched only on `queue`.
-    private var md5 = Insecure.MD5()
-    private var sha256: SHA256?
-    private let queue = DispatchQueue(label: "local-cloud.digest")
-    private let slots = DispatchSemaphore(value: 8)
-
-    init(sha256: Bool) {
-        self.sha256 = sha256 ? SHA256() : nil
-    }
-
-    func update(_ buffer: ByteBuffer) {
-        slots.wait()
-        queue.async { [self] in
-            buffer.withUnsafeReadableBytes { bytes in
-                md5.update(bufferPointer: bytes)
-                sha256?.update(bufferPointer: bytes)
-            }
-            slots.signal()
-        }
-    }
-
-    /// Waits for every buffer handed in, then returns the digests (SHA-256 as lowercase hex).
-    func finish() -> (md5: [UInt8], sha256: String?) {
-        queue.sync { (Array(md5.finalize()), sha256.map { hexEncoded($0.finalize()) }) }
-    }
 }

@@ -104,9 +104,7 @@ struct S3Service: Sendable {
             return Reply.empty(204)
         case "POST":
             if signable.query.contains(where: { $0.name == "uploads" }) {
-                let uploadId = try await store.createUpload(bucket: bucket, key: key, contentType: contentType(signable),
-                                                            metadata: userMetadata(signable))
-                return xml("InitiateMultipartUploadResult", "<Bucket>\(xmlEscape(bucket))</Bucket><Key>\(xmlEscape(key))</Key><UploadId>\(uploadId)</UploadId>")
+                return try await createUpload(signable, bucket: bucket, key: key)
             }
             if let uploadId { return try await completeUpload(request, bucket: bucket, key: key, uploadId: uploadId) }
             throw Failure(status: 501, code: "NotImplemented", message: "The local cloud does not implement this POST operation.")
@@ -167,24 +165,57 @@ struct S3Service: Sendable {
     }
 
     private func putObject(_ request: Request, _ signable: SignableRequest, bucket: String, key: String) async throws -> Response {
+        let checksum = try declaredChecksum(signable)
         let object = try await store.put(bucket: bucket, key: key, contentType: contentType(signable), metadata: userMetadata(signable),
                                          body: try body(request, signable), expectedLength: try contentLength(signable),
-                                         expectedSHA256: payloadHash(signable), expectedMD5: signable.header("content-md5"))
-        return Reply.empty(200, headers: [("ETag", "\"\(object.etag)\"")])
+                                         expectedSHA256: payloadHash(signable), expectedMD5: signable.header("content-md5"),
+                                         checksumSHA256: checksum.sha256)
+        var headers = [("ETag", "\"\(object.etag)\"")]
+        if let value = object.checksumSHA256, let type = object.checksumType {
+            headers += [("x-amz-checksum-sha256", value), ("x-amz-checksum-type", type)]
+        }
+        return Reply.empty(200, headers: headers)
+    }
+
+    private func createUpload(_ signable: SignableRequest, bucket: String, key: String) async throws -> Response {
+        var algorithm: ChecksumAlgorithm?
+        if let name = signable.header("x-amz-checksum-algorithm") {
+            guard let known = ChecksumAlgorithm(rawValue: name.uppercased()) else {
+                throw Failure(status: 400, code: "InvalidRequest",
+                              message: "The local cloud supports the SHA256 checksum algorithm only; x-amz-checksum-algorithm was \(name).")
+            }
+            algorithm = known
+        }
+        switch (signable.header("x-amz-checksum-type")?.uppercased(), algorithm) {
+        case (nil, _), ("COMPOSITE"?, _?): break
+        case (_, nil):
+            throw Failure(status: 400, code: "InvalidRequest", message: "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+        case (let type?, _):
+            throw Failure(status: 400, code: "InvalidRequest", message: "The \(type) checksum type cannot be used with the SHA256 checksum algorithm; use COMPOSITE.")
+        }
+        let uploadId = try await store.createUpload(bucket: bucket, key: key, contentType: contentType(signable),
+                                                    metadata: userMetadata(signable), checksumAlgorithm: algorithm)
+        let headers = algorithm.map { [("x-amz-checksum-algorithm", $0.rawValue), ("x-amz-checksum-type", "COMPOSITE")] } ?? []
+        return xml("InitiateMultipartUploadResult", "<Bucket>\(xmlEscape(bucket))</Bucket><Key>\(xmlEscape(key))</Key><UploadId>\(uploadId)</UploadId>",
+                   headers: headers)
     }
 
     private func uploadPart(_ request: Request, _ signable: SignableRequest, bucket: String, key: String, uploadId: String) async throws -> Response {
         guard let number = Int(signable.queryValue("partNumber") ?? ""), (1...10_000).contains(number) else {
             throw Failure(status: 400, code: "InvalidArgument", message: "Part number must be an integer between 1 and 10000, inclusive.")
         }
+        let checksum = try declaredChecksum(signable)
         let part = try await store.putPart(uploadId: uploadId, bucket: bucket, key: key, partNumber: number,
                                            body: try body(request, signable), expectedLength: try contentLength(signable),
-                                           expectedSHA256: payloadHash(signable), expectedMD5: signable.header("content-md5"))
-        return Reply.empty(200, headers: [("ETag", "\"\(part.etag)\"")])
+                                           expectedSHA256: payloadHash(signable), expectedMD5: signable.header("content-md5"),
+                                           checksumSHA256: checksum.sha256, otherChecksum: checksum.otherAlgorithm)
+        var headers = [("ETag", "\"\(part.etag)\"")]
+        if let value = part.checksumSHA256 { headers.append(("x-amz-checksum-sha256", value.description)) }
+        return Reply.empty(200, headers: headers)
     }
 
     private func listParts(bucket: String, key: String, uploadId: String, _ signable: SignableRequest) async throws -> Response {
-        _ = try await store.upload(uploadId, bucket: bucket, key: key)
+        let upload = try await store.upload(uploadId, bucket: bucket, key: key)
         let marker = Int(signable.queryValue("part-number-marker") ?? "0") ?? 0
         let maxParts = min(1000, max(1, Int(signable.queryValue("max-parts") ?? "1000") ?? 1000))
         let all = try await store.parts(uploadId: uploadId).map(\.0).filter { $0.partNumber > marker }
@@ -193,9 +224,14 @@ struct S3Service: Sendable {
         body += "<PartNumberMarker>\(marker)</PartNumberMarker><MaxParts>\(maxParts)</MaxParts><IsTruncated>\(all.count > maxParts)</IsTruncated>"
         if all.count > maxParts, let last = page.last { body += "<NextPartNumberMarker>\(last.partNumber)</NextPartNumberMarker>" }
         body += "<StorageClass>STANDARD</StorageClass>"
+        if let algorithm = upload.checksumAlgorithm {
+            body += "<ChecksumAlgorithm>\(algorithm.rawValue)</ChecksumAlgorithm><ChecksumType>COMPOSITE</ChecksumType>"
+        }
         for part in page {
             body += "<Part><PartNumber>\(part.partNumber)</PartNumber><LastModified>\(HTTPDate.iso8601(part.lastModified))</LastModified>"
-            body += "<ETag>&quot;\(part.etag)&quot;</ETag><Size>\(part.size)</Size></Part>"
+            body += "<ETag>&quot;\(part.etag)&quot;</ETag><Size>\(part.size)</Size>"
+            if let checksum = part.checksumSHA256 { body += "<ChecksumSHA256>\(checksum)</ChecksumSHA256>" }
+            body += "</Part>"
         }
         return xml("ListPartsResult", body)
     }
@@ -209,16 +245,20 @@ struct S3Service: Sendable {
         } catch {
             throw Failure(status: 400, code: "MalformedXML", message: "The XML you provided was not well-formed or did not validate against our published schema.")
         }
-        var parts: [(number: Int, etag: String)] = []
+        var parts: [ObjectStore.CompletedPart] = []
         for part in document.all("Part") {
             guard let number = part.value("PartNumber").flatMap({ Int($0) }), let etag = part.value("ETag") else {
                 throw Failure(status: 400, code: "MalformedXML", message: "Each Part needs a PartNumber and an ETag.")
             }
-            parts.append((number, etag))
+            parts.append(.init(number: number, etag: etag, checksumSHA256: part.value("ChecksumSHA256")))
         }
         let object = try await store.complete(uploadId: uploadId, bucket: bucket, key: key, parts: parts)
-        return xml("CompleteMultipartUploadResult",
-                   "<Location>/\(xmlEscape(bucket))/\(xmlEscape(key))</Location><Bucket>\(xmlEscape(bucket))</Bucket><Key>\(xmlEscape(key))</Key><ETag>&quot;\(object.etag)&quot;</ETag>")
+        var body = "<Location>/\(xmlEscape(bucket))/\(xmlEscape(key))</Location><Bucket>\(xmlEscape(bucket))</Bucket><Key>\(xmlEscape(key))</Key>"
+        body += "<ETag>&quot;\(object.etag)&quot;</ETag>"
+        if let checksum = object.checksumSHA256, let type = object.checksumType {
+            body += "<ChecksumSHA256>\(checksum)</ChecksumSHA256><ChecksumType>\(type)</ChecksumType>"
+        }
+        return xml("CompleteMultipartUploadResult", body)
     }
 
     private func getObject(_ signable: SignableRequest, bucket: String, key: String, head: Bool) async throws -> Response {
@@ -258,6 +298,11 @@ struct S3Service: Sendable {
                 status = 206
                 headers.append(("Content-Range", "bytes \(first)-\(last)/\(object.size)"))
             }
+        }
+        // The checksum is of the whole object, so S3 leaves it out of a ranged answer.
+        if signable.header("x-amz-checksum-mode")?.uppercased() == "ENABLED", status == 200,
+           let checksum = object.checksumSHA256, let type = object.checksumType {
+            headers += [("x-amz-checksum-sha256", checksum), ("x-amz-checksum-type", type)]
         }
         if head {
             var reply = Reply.empty(status, headers: headers)
@@ -300,6 +345,22 @@ struct S3Service: Sendable {
         return length
     }
 
+    /// The `x-amz-checksum-*` header a PutObject or UploadPart carried: SHA-256's value (checked and
+    /// kept), or the name of another algorithm (not checked; boto3 sends CRC32 unasked).
+    private func declaredChecksum(_ signable: SignableRequest) throws -> (sha256: ChecksumSHA256?, otherAlgorithm: String?) {
+        let notValues: Set<String> = ["algorithm", "type", "mode"]
+        let names = signable.headers.map { $0.name.lowercased() }.filter { $0.hasPrefix("x-amz-checksum-") }
+            .map { String($0.dropFirst("x-amz-checksum-".count)) }.filter { !notValues.contains($0) }
+        guard Set(names).count <= 1 else {
+            throw Failure(status: 400, code: "InvalidRequest", message: "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+        }
+        guard let text = signable.header("x-amz-checksum-sha256") else { return (nil, names.first) }
+        guard let value = ChecksumSHA256(base64: text) else {
+            throw Failure(status: 400, code: "InvalidRequest", message: "Value for x-amz-checksum-sha256 header is invalid.")
+        }
+        return (value, nil)
+    }
+
     /// The body's SHA-256 the client signed, when it signed one (not UNSIGNED-PAYLOAD).
     private func payloadHash(_ signable: SignableRequest) -> String? {
         guard let value = signable.header("x-amz-content-sha256"), value.count == 64,
@@ -314,8 +375,8 @@ struct S3Service: Sendable {
         return request.body
     }
 
-    private func xml(_ root: String, _ inner: String) -> Response {
+    private func xml(_ root: String, _ inner: String, headers: [(String, String)] = []) -> Response {
         Reply.text(200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<\(root) xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(inner)</\(root)>",
-                   type: "application/xml")
+                   type: "application/xml", headers: headers)
     }
 }

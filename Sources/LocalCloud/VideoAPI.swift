@@ -150,14 +150,23 @@ struct VideoAPI: Sendable {
         }
     }
 
+    /// The object's `checksumSHA256`: the base64 of `what`'s 32-byte SHA-256 digest.
+    private func checksum(_ object: [String: JSONValue], of what: String) throws -> ChecksumSHA256 {
+        guard case .string(let text)? = object["checksumSHA256"], let value = ChecksumSHA256(base64: text) else {
+            throw Failure.badRequest("“checksumSHA256” must be the base64 of \(what)'s 32-byte SHA-256 digest (44 characters ending in “=”).")
+        }
+        return value
+    }
+
     struct NewUpload {
         var fileName: String
         var contentType: String
         var size: Int64
     }
 
-    private func newUpload(_ object: [String: JSONValue], limit: Int64, tooLarge: String) throws -> NewUpload {
-        try only(object, ["fileName", "contentType", "size"])
+    /// The properties every new upload has, besides `extra` (which the caller reads).
+    private func newUpload(_ object: [String: JSONValue], extra: Set<String>, limit: Int64, tooLarge: String) throws -> NewUpload {
+        try only(object, extra.union(["fileName", "contentType", "size"]))
         let fileName = try string(object, "fileName")
         if let problem = Self.fileNameProblem(fileName) { throw Failure.badRequest(problem) }
         let contentType = try string(object, "contentType")
@@ -241,10 +250,14 @@ struct VideoAPI: Sendable {
     // MARK: Uploads
 
     private func createUploadURL(_ object: [String: JSONValue], sub: String) async throws -> Response {
-        let upload = try newUpload(object, limit: Self.singlePutLimit, tooLarge: "Files larger than 5 GiB must be sent as a multipart upload.")
+        let upload = try newUpload(object, extra: ["checksumSHA256"], limit: Self.singlePutLimit,
+                                   tooLarge: "Files larger than 5 GiB must be sent as a multipart upload.")
+        let checksum = try checksum(object, of: "the file")
         let (id, key) = try await createVideo(upload, sub: sub, uploadId: nil, partSize: nil)
+        // S3 hashes the body and refuses one whose SHA-256 is not the signed checksum.
         let url = presign(method: "PUT", bucket: Self.tempBucket, key: key,
-                          headers: [("content-type", upload.contentType), ("content-length", String(upload.size))],
+                          headers: [("content-type", upload.contentType), ("content-length", String(upload.size)),
+                                    ("x-amz-checksum-sha256", checksum.description)],
                           expiresIn: Self.uploadURLLifetime)
         return Reply.json(200, ["uploadUrl": url, "key": key, "expiresIn": Self.uploadURLLifetime, "videoId": id])
     }
@@ -272,16 +285,22 @@ struct VideoAPI: Sendable {
     }
 
     private func createMultipart(_ object: [String: JSONValue], sub: String) async throws -> Response {
-        let upload = try newUpload(object, limit: Self.multipartLimit, tooLarge: "Files larger than 5 TiB cannot be uploaded.")
+        let upload = try newUpload(object, extra: ["checksumAlgorithm"], limit: Self.multipartLimit,
+                                   tooLarge: "Files larger than 5 TiB cannot be uploaded.")
+        guard case .string(let name)? = object["checksumAlgorithm"], let algorithm = ChecksumAlgorithm(rawValue: name) else {
+            throw Failure.badRequest("“checksumAlgorithm” must be “SHA256”: every part is sent with its SHA-256.")
+        }
         let partSize = Self.partSize(for: upload.size)
         let id = Self.newVideoId()
         let key = "uploads/\(sub)/\(id)/\(upload.fileName)"
         guard key.utf8.count <= ObjectStore.maximumKeyBytes else {
             throw Failure.badRequest("The file name is too long for an S3 key (at most 1,024 bytes in all).")
         }
-        let uploadId = try await store.createUpload(bucket: Self.tempBucket, key: key, contentType: upload.contentType, metadata: [:])
+        let uploadId = try await store.createUpload(bucket: Self.tempBucket, key: key, contentType: upload.contentType, metadata: [:],
+                                                    checksumAlgorithm: algorithm)
         _ = try await createVideo(upload, sub: sub, uploadId: uploadId, partSize: partSize, id: id)
-        return Reply.json(200, ["key": key, "uploadId": uploadId, "partSize": partSize, "videoId": id])
+        return Reply.json(200, ["key": key, "uploadId": uploadId, "partSize": partSize, "videoId": id,
+                                "checksumAlgorithm": algorithm.rawValue])
     }
 
     struct Upload {
@@ -309,30 +328,41 @@ struct VideoAPI: Sendable {
         (try string(object, "key"), try string(object, "uploadId"))
     }
 
+    /// `value` as a part number from 1 to 10000, or nil.
+    private func partNumber(_ value: JSONValue?) -> Int? {
+        guard case .integer(let number)? = value, (1...10_000).contains(number) else { return nil }
+        return Int(number)
+    }
+
     private func presignParts(_ object: [String: JSONValue], sub: String) async throws -> Response {
-        try only(object, ["key", "uploadId", "partNumbers"])
+        try only(object, ["key", "uploadId", "parts"])
         let (key, uploadId) = try keyAndUploadId(object)
-        guard case .array(let values)? = object["partNumbers"], (1...100).contains(values.count) else {
-            throw Failure.badRequest("“partNumbers” must be an array of 1 to 100 part numbers.")
+        guard case .array(let values)? = object["parts"], (1...100).contains(values.count) else {
+            throw Failure.badRequest("“parts” must be an array of 1 to 100 parts.")
         }
-        var numbers: [Int] = []
+        var parts: [(number: Int, checksum: ChecksumSHA256)] = []
         for value in values {
-            guard case .integer(let number) = value, (1...10_000).contains(number) else {
-                throw Failure.badRequest("Each part number must be an integer from 1 to 10000.")
+            guard case .object(let part) = value, Set(part.keys) == ["partNumber", "checksumSHA256"],
+                  let number = partNumber(part["partNumber"]) else {
+                throw Failure.badRequest("Each part must be {partNumber, checksumSHA256} with a part number from 1 to 10000.")
             }
-            guard !numbers.contains(Int(number)) else { throw Failure.badRequest("Part numbers must not repeat.") }
-            numbers.append(Int(number))
+            let checksum = try checksum(part, of: "part \(number)")
+            guard !parts.contains(where: { $0.number == number }) else { throw Failure.badRequest("Part numbers must not repeat.") }
+            parts.append((number, checksum))
         }
         let upload = try await multipartUpload(key: key, uploadId: uploadId, sub: sub)
         guard upload.status == "uploading" else { throw Failure(status: 409, code: "Conflict", message: "This upload has already been completed.") }
-        if let beyond = numbers.first(where: { $0 > upload.partCount }) {
-            throw Failure.badRequest("Part \(beyond) is beyond the last part (\(upload.partCount)) of this upload.")
+        if let beyond = parts.first(where: { $0.number > upload.partCount }) {
+            throw Failure.badRequest("Part \(beyond.number) is beyond the last part (\(upload.partCount)) of this upload.")
         }
-        let urls = numbers.map { number -> [String: Any] in
+        // Each URL takes one body only: the part's length and SHA-256 are signed.
+        let urls = parts.map { part -> [String: Any] in
             let url = presign(method: "PUT", bucket: Self.tempBucket, key: key,
-                              query: [.init("partNumber", String(number)), .init("uploadId", uploadId)],
-                              headers: [("content-length", String(upload.expectedSize(number)))], expiresIn: Self.partURLLifetime)
-            return ["partNumber": number, "url": url]
+                              query: [.init("partNumber", String(part.number)), .init("uploadId", uploadId)],
+                              headers: [("content-length", String(upload.expectedSize(part.number))),
+                                        ("x-amz-checksum-sha256", part.checksum.description)],
+                              expiresIn: Self.partURLLifetime)
+            return ["partNumber": part.number, "url": url]
         }
         return Reply.json(200, ["urls": urls, "expiresIn": Self.partURLLifetime])
     }
@@ -353,7 +383,10 @@ struct VideoAPI: Sendable {
         } catch {
             throw Failure.uploadNotFound
         }
-        return Reply.json(200, ["parts": parts.map { ["partNumber": $0.0.partNumber, "etag": "\"\($0.0.etag)\"", "size": $0.0.size] }])
+        return Reply.json(200, ["parts": parts.map {
+            ["partNumber": $0.0.partNumber, "etag": "\"\($0.0.etag)\"", "size": $0.0.size,
+             "checksumSHA256": $0.0.checksumSHA256.map { $0.description as Any } ?? NSNull()]
+        }])
     }
 
     private func abortMultipart(_ signable: SignableRequest, sub: String) async throws -> Response {
@@ -373,14 +406,14 @@ struct VideoAPI: Sendable {
         guard case .array(let values)? = object["parts"], (1...10_000).contains(values.count) else {
             throw Failure.badRequest("“parts” must list every part, 1 to 10000 of them.")
         }
-        var parts: [(number: Int, etag: String)] = []
+        var parts: [(number: Int, etag: String, checksum: ChecksumSHA256)] = []
         for value in values {
-            guard case .object(let part) = value, Set(part.keys) == ["partNumber", "etag"],
-                  case .integer(let number)? = part["partNumber"], (1...10_000).contains(number),
+            guard case .object(let part) = value, Set(part.keys) == ["partNumber", "etag", "checksumSHA256"],
+                  let number = partNumber(part["partNumber"]),
                   case .string(let etag)? = part["etag"], Self.isETag(etag) else {
-                throw Failure.badRequest("Each part must be {partNumber, etag} with the ETag S3 returned for it.")
+                throw Failure.badRequest("Each part must be {partNumber, etag, checksumSHA256} with the ETag S3 returned for it.")
             }
-            parts.append((Int(number), etag))
+            parts.append((number, etag, try checksum(part, of: "part \(number)")))
         }
         let upload = try await multipartUpload(key: key, uploadId: uploadId, sub: sub)
         guard upload.status == "uploading" else { throw Failure(status: 409, code: "Conflict", message: "This upload has already been completed.") }
@@ -393,16 +426,21 @@ struct VideoAPI: Sendable {
             guard held.etag == part.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) else {
                 throw Failure.badRequest("The ETag of part \(part.number) does not match the uploaded part.")
             }
+            guard held.checksumSHA256 == part.checksum else {
+                throw Failure.badRequest("The checksum of part \(part.number) does not match the uploaded part.")
+            }
             guard held.size == upload.expectedSize(part.number) else {
                 throw Failure.badRequest("Part \(part.number) is \(held.size) bytes; it must be \(upload.expectedSize(part.number)).")
             }
         }
+        let object: StoredObject
         do {
-            _ = try await store.complete(uploadId: uploadId, bucket: Self.tempBucket, key: key, parts: parts)
+            object = try await store.complete(uploadId: uploadId, bucket: Self.tempBucket, key: key,
+                                              parts: parts.map { .init(number: $0.number, etag: $0.etag, checksumSHA256: $0.checksum.description) })
         } catch let error as StoreError {
             throw Failure.badRequest(error.message)
         }
-        return Reply.json(200, ["videoId": upload.videoId, "key": key])
+        return Reply.json(200, ["videoId": upload.videoId, "key": key, "checksumSHA256": object.checksumSHA256.map { $0 as Any } ?? NSNull()])
     }
 
     static func isETag(_ text: String) -> Bool {

@@ -107,15 +107,36 @@ def assert_video(video: dict):
         assert 0 <= video["progress"] <= 1, video
 
 
-def new_upload(cloud, user, file_name="clip.mp4", content_type="video/mp4", size=1000) -> dict:
+def sha256_b64(data: bytes) -> str:
+    """A `checksumSHA256`: the base64 of the 32-byte SHA-256 digest."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def composite_sha256(chunks: list[bytes]) -> str:
+    """S3's checksum of a multipart object: the SHA-256 of the parts' digests joined, then -<parts>."""
+    joined = b"".join(hashlib.sha256(c).digest() for c in chunks)
+    return base64.b64encode(hashlib.sha256(joined).digest()).decode() + f"-{len(chunks)}"
+
+
+# The checksum declared for a file or part that a test never sends.
+UNSENT = sha256_b64(b"never sent")
+
+
+def new_upload(cloud, user, file_name="clip.mp4", content_type="video/mp4", size=None, data: bytes | None = None) -> dict:
+    """POST /videos/upload-url for `data` (or `size` bytes never sent); the answer, plus the
+    checksum it declared as `declared`."""
+    size = len(data) if size is None else size
+    checksum = UNSENT if data is None else sha256_b64(data)
     body = ok(call(cloud, "POST", "/videos/upload-url", user,
-                  body={"fileName": file_name, "contentType": content_type, "size": size}))
+                  body={"fileName": file_name, "contentType": content_type, "size": size, "checksumSHA256": checksum}))
     assert set(body) >= {"uploadUrl", "key", "expiresIn", "videoId"}, body
-    return body
+    return {**body, "declared": checksum}
 
 
-def put_upload(upload: dict, data: bytes, content_type: str = "video/mp4"):
-    return http_request("PUT", upload["uploadUrl"], data, {"Content-Type": content_type})
+def put_upload(upload: dict, data: bytes, content_type: str = "video/mp4", checksum: str | None = None):
+    """The presigned PUT, with the declared checksum unless told another."""
+    return http_request("PUT", upload["uploadUrl"], data,
+                        {"Content-Type": content_type, "x-amz-checksum-sha256": checksum or upload["declared"]})
 
 
 def wait_until_not_uploading(cloud, user, video_id, timeout=20.0) -> dict:
@@ -129,29 +150,43 @@ def wait_until_not_uploading(cloud, user, video_id, timeout=20.0) -> dict:
 
 def start_multipart(cloud, user, size, file_name="big.mov", content_type="video/quicktime") -> dict:
     body = ok(call(cloud, "POST", "/videos/multipart", user,
-                  body={"fileName": file_name, "contentType": content_type, "size": size}))
-    assert set(body) >= {"key", "uploadId", "partSize", "videoId"}, body
+                  body={"fileName": file_name, "contentType": content_type, "size": size, "checksumAlgorithm": "SHA256"}))
+    assert set(body) >= {"key", "uploadId", "partSize", "videoId", "checksumAlgorithm"}, body
+    assert body["checksumAlgorithm"] == "SHA256", body
     return body
 
 
-def presign(cloud, user, upload, numbers):
+def presign(cloud, user, upload, numbers, checksums: dict | None = None):
+    """POST /videos/multipart/parts for `numbers`, each with its checksum in `checksums` (else UNSENT)."""
+    parts = [{"partNumber": n, "checksumSHA256": (checksums or {}).get(n, UNSENT)} for n in numbers]
     return call(cloud, "POST", "/videos/multipart/parts", user,
-                body={"key": upload["key"], "uploadId": upload["uploadId"], "partNumbers": list(numbers)})
+                body={"key": upload["key"], "uploadId": upload["uploadId"], "parts": parts})
+
+
+def put_part(url: str, chunk: bytes, checksum: str | None = None):
+    """A part's presigned PUT with its checksum header (the chunk's own unless told another)."""
+    return http_request("PUT", url, chunk, {"x-amz-checksum-sha256": checksum or sha256_b64(chunk)})
+
+
+def chunks_of(upload, data: bytes) -> list[bytes]:
+    size = upload["partSize"]
+    return [data[start:start + size] for start in range(0, len(data), size)]
 
 
 def send_parts(cloud, user, upload, data: bytes) -> list[dict]:
-    size = upload["partSize"]
-    count = math.ceil(len(data) / size)
-    urls = ok(presign(cloud, user, upload, range(1, count + 1)))
-    assert [u["partNumber"] for u in urls["urls"]] == list(range(1, count + 1)), urls
+    chunks = chunks_of(upload, data)
+    numbers = range(1, len(chunks) + 1)
+    urls = ok(presign(cloud, user, upload, numbers, {n: sha256_b64(c) for n, c in zip(numbers, chunks)}))
+    assert [u["partNumber"] for u in urls["urls"]] == list(numbers), urls
     parts = []
     for entry in urls["urls"]:
         number = entry["partNumber"]
-        chunk = data[(number - 1) * size:number * size]
-        sent = http_request("PUT", entry["url"], chunk)
+        chunk = chunks[number - 1]
+        sent = put_part(entry["url"], chunk)
         assert sent.status == 200, (number, sent)
         assert sent.headers["ETag"].strip('"') == hashlib.md5(chunk).hexdigest()
-        parts.append({"partNumber": number, "etag": sent.headers["ETag"]})
+        assert sent.headers["x-amz-checksum-sha256"] == sha256_b64(chunk)
+        parts.append({"partNumber": number, "etag": sent.headers["ETag"], "checksumSHA256": sha256_b64(chunk)})
     return parts
 
 
@@ -174,7 +209,7 @@ def part_size(cloud, alice) -> int:
 # -- createUploadUrl and the presigned PUT ----------------------------------------------------------
 def test_upload_url_put_and_the_video_it_creates(cloud, alice):
     data = os.urandom(3000)
-    upload = new_upload(cloud, alice, "Holiday 2024.mp4", "video/mp4", len(data))
+    upload = new_upload(cloud, alice, "Holiday 2024.mp4", "video/mp4", data=data)
     assert VIDEO_ID.match(upload["videoId"]), upload
     assert upload["key"] == f"uploads/{alice['sub']}/{upload['videoId']}/Holiday 2024.mp4"
     assert isinstance(upload["expiresIn"], int) and 1 <= upload["expiresIn"] <= 604800
@@ -194,6 +229,7 @@ def test_upload_url_put_and_the_video_it_creates(cloud, alice):
     put = put_upload(upload, data)
     assert put.status == 200, put
     assert put.headers["ETag"] == '"' + hashlib.md5(data).hexdigest() + '"'
+    assert put.headers["x-amz-checksum-sha256"] == sha256_b64(data)
 
     video = wait_until_not_uploading(cloud, alice, upload["videoId"])
     assert_video(video)
@@ -202,12 +238,12 @@ def test_upload_url_put_and_the_video_it_creates(cloud, alice):
 
 def test_presigned_put_refuses_another_length_or_type(cloud, alice):
     data = os.urandom(2048)
-    upload = new_upload(cloud, alice, "exact.mp4", "video/mp4", len(data))
+    upload = new_upload(cloud, alice, "exact.mp4", "video/mp4", data=data)
     for body, content_type in ((data + b"x", "video/mp4"), (data[:-1], "video/mp4"),
                                (data, "video/quicktime"), (data, "application/octet-stream")):
         put = put_upload(upload, body, content_type)
         assert put.status == 403, (len(body), content_type, put)
-    put = http_request("PUT", upload["uploadUrl"], data)  # no Content-Type at all
+    put = http_request("PUT", upload["uploadUrl"], data, {"x-amz-checksum-sha256": upload["declared"]})  # no Content-Type
     assert put.status == 403, put
     with pytest.raises(ClientError) as absent:
         cloud.s3().head_object(Bucket=TEMP, Key=upload["key"])
@@ -219,20 +255,48 @@ def test_presigned_put_refuses_another_length_or_type(cloud, alice):
     assert head["ContentLength"] == len(data) and head["ContentType"] == "video/mp4"
 
 
+def test_presigned_put_refuses_a_body_whose_sha256_differs(cloud, alice):
+    """The URL signs the declared SHA-256: S3 hashes what arrives and keeps nothing else; the
+    header must be sent, with the declared value."""
+    data = os.urandom(4096)
+    upload = new_upload(cloud, alice, "checked.mp4", "video/mp4", data=data)
+    corrupted = bytearray(data)
+    corrupted[1000] ^= 0x01
+    put = put_upload(upload, bytes(corrupted))
+    assert put.status == 400, put
+    assert b"<Code>BadDigest</Code>" in put.body, put
+    other = put_upload(upload, bytes(corrupted), checksum=sha256_b64(bytes(corrupted)))
+    assert other.status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in other.body, other
+    bare = http_request("PUT", upload["uploadUrl"], data, {"Content-Type": "video/mp4"})
+    assert bare.status == 403, bare
+    with pytest.raises(ClientError) as absent:
+        cloud.s3().head_object(Bucket=TEMP, Key=upload["key"])
+    assert absent.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert ok(call(cloud, "GET", f"/videos/{upload['videoId']}", alice))["status"] == "uploading"
+
+    assert put_upload(upload, data).status == 200
+    try:
+        head = cloud.s3().head_object(Bucket=TEMP, Key=upload["key"], ChecksumMode="ENABLED")
+        assert head["ChecksumSHA256"] == sha256_b64(data), head
+    except ClientError:  # the pipeline may already have taken it
+        pass
+
+
 def test_unicode_file_name_is_kept_in_the_key_and_the_title(cloud, alice):
     name = "vídeo 🎬.mp4"
     data = b"\x00\x01unicode" * 100
-    raw = json.dumps({"fileName": name, "contentType": "video/mp4", "size": len(data)}, ensure_ascii=False)
+    raw = json.dumps({"fileName": name, "contentType": "video/mp4", "size": len(data), "checksumSHA256": sha256_b64(data)},
+                     ensure_ascii=False)
     upload = ok(call(cloud, "POST", "/videos/upload-url", alice, raw=raw.encode("utf-8")))
     assert upload["key"] == f"uploads/{alice['sub']}/{upload['videoId']}/{name}", upload
     upload["uploadUrl"].encode("ascii")  # a URI: the key is percent-encoded in it
-    assert put_upload(upload, data).status == 200
+    assert put_upload(upload, data, checksum=sha256_b64(data)).status == 200
     assert cloud.s3().get_object(Bucket=TEMP, Key=upload["key"])["Body"].read() == data
     video = ok(call(cloud, "GET", f"/videos/{upload['videoId']}", alice))
     assert video["title"] == "vídeo 🎬"
 
     # \u escapes (surrogate pairs) mean the same name.
-    escaped = new_upload(cloud, alice, name, "video/mp4", 10)
+    escaped = new_upload(cloud, alice, name, "video/mp4", size=10)
     assert escaped["key"].endswith("/" + name)
 
 
@@ -243,16 +307,17 @@ def test_unicode_file_name_is_kept_in_the_key_and_the_title(cloud, alice):
     ("é" * 255, "é" * 255),  # 255 code points (510 bytes) is within the limit
 ])
 def test_valid_file_names(cloud, alice, file_name, title):
-    upload = new_upload(cloud, alice, file_name, "video/webm", 10)
+    upload = new_upload(cloud, alice, file_name, "video/webm", size=10)
     assert upload["key"] == f"uploads/{alice['sub']}/{upload['videoId']}/{file_name}"
     assert ok(call(cloud, "GET", f"/videos/{upload['videoId']}", alice))["title"] == title
 
 
 def test_size_limits_of_a_single_put(cloud, alice):
-    upload = new_upload(cloud, alice, "five-gib.mp4", "video/mp4", 5 * GiB)
+    upload = new_upload(cloud, alice, "five-gib.mp4", "video/mp4", size=5 * GiB)
     assert ok(call(cloud, "GET", f"/videos/{upload['videoId']}", alice))["sizeBytes"] == 5 * GiB
     refused(call(cloud, "POST", "/videos/upload-url", alice,
-                 body={"fileName": "big.mp4", "contentType": "video/mp4", "size": 5 * GiB + 1}), 413, "PayloadTooLarge")
+                 body={"fileName": "big.mp4", "contentType": "video/mp4", "size": 5 * GiB + 1, "checksumSHA256": UNSENT}),
+            413, "PayloadTooLarge")
 
 
 def test_size_limits_of_a_multipart_upload(cloud, alice):
@@ -262,7 +327,7 @@ def test_size_limits_of_a_multipart_upload(cloud, alice):
     assert math.ceil(most / upload["partSize"]) <= 10000, upload
     ok(call(cloud, "DELETE", "/videos/multipart", alice, query=multipart_query(upload)), 204)
     refused(call(cloud, "POST", "/videos/multipart", alice,
-                 body={"fileName": "huge.mov", "contentType": "video/quicktime", "size": most + 1}),
+                 body={"fileName": "huge.mov", "contentType": "video/quicktime", "size": most + 1, "checksumAlgorithm": "SHA256"}),
             413, "PayloadTooLarge")
 
 
@@ -293,6 +358,7 @@ def test_multipart_upload_presign_list_complete(cloud, alice, part_size):
     listed = ok(call(cloud, "GET", "/videos/multipart/parts", alice, query=multipart_query(upload)))["parts"]
     assert [p["partNumber"] for p in listed] == list(range(1, count + 1))
     assert [p["etag"].strip('"') for p in listed] == [p["etag"].strip('"') for p in parts]
+    assert [p["checksumSHA256"] for p in listed] == [sha256_b64(c) for c in chunks_of(upload, data)]
     assert sum(p["size"] for p in listed) == len(data)
     assert all(p["size"] == upload["partSize"] for p in listed[:-1])
 
@@ -306,13 +372,19 @@ def test_multipart_upload_presign_list_complete(cloud, alice, part_size):
     refused(call(cloud, "POST", "/videos/multipart/complete", alice, body={**complete, "parts": wrong}),
             400, "BadRequest")
     refused(call(cloud, "POST", "/videos/multipart/complete", alice,
-                 body={**complete, "parts": parts + [{"partNumber": count + 1, "etag": parts[0]["etag"]}]}),
+                 body={**complete, "parts": parts + [dict(parts[0], partNumber=count + 1)]}),
             400, "BadRequest")
+    # Each part's checksum must be the one S3 computed for it.
+    swapped = [dict(parts[-1], checksumSHA256=parts[0]["checksumSHA256"])]
+    error = refused(call(cloud, "POST", "/videos/multipart/complete", alice, body={**complete, "parts": parts[:-1] + swapped}),
+                    400, "BadRequest")
+    assert f"part {count}" in error["message"], error
 
     # ETags may be sent with or without their quotes.
-    unquoted = [{"partNumber": p["partNumber"], "etag": p["etag"].strip('"')} for p in parts]
+    unquoted = [dict(p, etag=p["etag"].strip('"')) for p in parts]
     done = ok(call(cloud, "POST", "/videos/multipart/complete", alice, body={**complete, "parts": unquoted}))
     assert done["videoId"] == upload["videoId"] and done["key"] == upload["key"], done
+    assert done["checksumSHA256"] == composite_sha256(chunks_of(upload, data)), done
     try:
         head = cloud.s3().head_object(Bucket=TEMP, Key=upload["key"])
         assert head["ContentLength"] == len(data)
@@ -333,27 +405,47 @@ def test_multipart_parts_of_the_wrong_size_are_refused(cloud, alice, part_size):
     count = math.ceil(declared / upload["partSize"])
     if count != 2:
         pytest.skip(f"partSize {upload['partSize']} gives {count} part(s)")
-    first, second = ok(presign(cloud, alice, upload, [1, 2]))["urls"]
-    assert http_request("PUT", first["url"], os.urandom(upload["partSize"] - 1)).status == 403
-    assert http_request("PUT", second["url"], b"too short").status == 403
-    assert http_request("PUT", second["url"], os.urandom(declared - upload["partSize"] + 1)).status == 403
-    sent = http_request("PUT", first["url"], os.urandom(upload["partSize"]))
+    one, two = chunks_of(upload, os.urandom(declared))
+    first, second = ok(presign(cloud, alice, upload, [1, 2], {1: sha256_b64(one), 2: sha256_b64(two)}))["urls"]
+    assert put_part(first["url"], one[:-1], sha256_b64(one)).status == 403
+    assert put_part(second["url"], b"too short", sha256_b64(two)).status == 403
+    assert put_part(second["url"], two + b"x", sha256_b64(two)).status == 403
+    sent = put_part(first["url"], one)
     assert sent.status == 200, sent
-    parts = [{"partNumber": 1, "etag": sent.headers["ETag"]}]
+    parts = [{"partNumber": 1, "etag": sent.headers["ETag"], "checksumSHA256": sha256_b64(one)}]
     refused(call(cloud, "POST", "/videos/multipart/complete", alice,
                  body={"key": upload["key"], "uploadId": upload["uploadId"], "parts": parts}), 400, "BadRequest")
     assert ok(call(cloud, "GET", f"/videos/{upload['videoId']}", alice))["status"] == "uploading"
-    last = http_request("PUT", second["url"], os.urandom(declared - upload["partSize"]))
+    last = put_part(second["url"], two)
     assert last.status == 200, last
-    parts.append({"partNumber": 2, "etag": last.headers["ETag"]})
+    parts.append({"partNumber": 2, "etag": last.headers["ETag"], "checksumSHA256": sha256_b64(two)})
     ok(call(cloud, "POST", "/videos/multipart/complete", alice,
             body={"key": upload["key"], "uploadId": upload["uploadId"], "parts": parts}))
 
 
+def test_a_part_whose_body_is_not_its_checksum_is_bad_digest(cloud, alice):
+    upload = start_multipart(cloud, alice, 6 * MiB, "checked.mov")
+    chunk = os.urandom(first_part_length(upload, 6 * MiB))
+    url = ok(presign(cloud, alice, upload, [1], {1: sha256_b64(chunk)}))["urls"][0]["url"]
+    corrupted = bytearray(chunk)
+    corrupted[-1] ^= 0x80
+    sent = put_part(url, bytes(corrupted), sha256_b64(chunk))
+    assert sent.status == 400, sent
+    assert b"<Code>BadDigest</Code>" in sent.body, sent
+    assert put_part(url, bytes(corrupted)).status == 403  # another checksum breaks the signature
+    assert http_request("PUT", url, chunk).status == 403  # and so does none
+    assert ok(call(cloud, "GET", "/videos/multipart/parts", alice, query=multipart_query(upload)))["parts"] == []
+    assert put_part(url, chunk).status == 200
+    listed = ok(call(cloud, "GET", "/videos/multipart/parts", alice, query=multipart_query(upload)))["parts"]
+    assert [(p["partNumber"], p["checksumSHA256"]) for p in listed] == [(1, sha256_b64(chunk))]
+    ok(call(cloud, "DELETE", "/videos/multipart", alice, query=multipart_query(upload)), 204)
+
+
 def test_abort_multipart_upload(cloud, alice):
     upload = start_multipart(cloud, alice, 6 * MiB, "abandoned.mov")
-    urls = ok(presign(cloud, alice, upload, [1]))["urls"]
-    assert http_request("PUT", urls[0]["url"], os.urandom(first_part_length(upload, 6 * MiB))).status == 200
+    chunk = os.urandom(first_part_length(upload, 6 * MiB))
+    urls = ok(presign(cloud, alice, upload, [1], {1: sha256_b64(chunk)}))["urls"]
+    assert put_part(urls[0]["url"], chunk).status == 200
     ok(call(cloud, "DELETE", "/videos/multipart", alice, query=multipart_query(upload)), 204)
 
     refused(call(cloud, "GET", f"/videos/{upload['videoId']}", alice), 404, "NotFound")
@@ -382,7 +474,7 @@ def test_multipart_queries_need_key_and_upload_id(cloud, alice):
 def test_list_videos_newest_first(cloud, alice):
     made = []
     for name in ("first.mp4", "second.mp4", "third.mp4"):
-        made.append(new_upload(cloud, alice, name, "video/mp4", 100)["videoId"])
+        made.append(new_upload(cloud, alice, name, "video/mp4", size=100)["videoId"])
         time.sleep(1.1)
     videos = ok(call(cloud, "GET", "/videos", alice))["videos"]
     for video in videos:
@@ -408,7 +500,7 @@ def test_get_video_unknown_and_malformed_ids(cloud, alice):
 
 def test_delete_video_removes_the_record_and_the_upload(cloud, alice):
     data = os.urandom(500)
-    upload = new_upload(cloud, alice, "delete-me.mp4", "video/mp4", len(data))
+    upload = new_upload(cloud, alice, "delete-me.mp4", "video/mp4", data=data)
     assert put_upload(upload, data).status == 200
     ok(call(cloud, "DELETE", f"/videos/{upload['videoId']}", alice), 204)
     refused(call(cloud, "GET", f"/videos/{upload['videoId']}", alice), 404, "NotFound")
@@ -420,7 +512,7 @@ def test_delete_video_removes_the_record_and_the_upload(cloud, alice):
 
 
 def test_delete_video_while_uploading_and_during_a_multipart_upload(cloud, alice):
-    single = new_upload(cloud, alice, "never-sent.mp4", "video/mp4", 10)
+    single = new_upload(cloud, alice, "never-sent.mp4", "video/mp4", size=10)
     ok(call(cloud, "DELETE", f"/videos/{single['videoId']}", alice), 204)
     refused(call(cloud, "GET", f"/videos/{single['videoId']}", alice), 404, "NotFound")
 
@@ -436,11 +528,12 @@ def test_delete_video_while_uploading_and_during_a_multipart_upload(cloud, alice
 def test_a_second_user_cannot_reach_the_first_users_videos_or_uploads(cloud, alice, bob):
     assert alice["sub"] != bob["sub"]
     data = os.urandom(700)
-    mine = new_upload(cloud, alice, "private.mp4", "video/mp4", len(data))
+    mine = new_upload(cloud, alice, "private.mp4", "video/mp4", data=data)
     assert put_upload(mine, data).status == 200
     multi = start_multipart(cloud, alice, 6 * MiB, "private.mov")
-    first = ok(presign(cloud, alice, multi, [1]))["urls"][0]
-    assert http_request("PUT", first["url"], os.urandom(first_part_length(multi, 6 * MiB))).status == 200
+    chunk = os.urandom(first_part_length(multi, 6 * MiB))
+    first = ok(presign(cloud, alice, multi, [1], {1: sha256_b64(chunk)}))["urls"][0]
+    assert put_part(first["url"], chunk).status == 200
 
     # Bob does not see, read or delete Alice's video.
     assert not {mine["videoId"], multi["videoId"]} & {v["id"] for v in ok(call(cloud, "GET", "/videos", bob))["videos"]}
@@ -452,7 +545,8 @@ def test_a_second_user_cannot_reach_the_first_users_videos_or_uploads(cloud, ali
     refused(presign(cloud, bob, multi, [1]), 403, "Forbidden")
     refused(call(cloud, "GET", "/videos/multipart/parts", bob, query=multipart_query(multi)), 403, "Forbidden")
     refused(call(cloud, "POST", "/videos/multipart/complete", bob,
-                 body={**multipart_query(multi), "parts": [{"partNumber": 1, "etag": "0" * 32}]}), 403, "Forbidden")
+                 body={**multipart_query(multi), "parts": [{"partNumber": 1, "etag": "0" * 32, "checksumSHA256": UNSENT}]}),
+            403, "Forbidden")
     refused(call(cloud, "DELETE", "/videos/multipart", bob, query=multipart_query(multi)), 403, "Forbidden")
 
     # Alice's upload id under Bob's own prefix, or ids that do not exist: 404.
@@ -461,20 +555,21 @@ def test_a_second_user_cannot_reach_the_first_users_videos_or_uploads(cloud, ali
     for query in ({"key": bobs_key, "uploadId": multi["uploadId"]},
                   {"key": f"uploads/{bob['sub']}/{unknown_video}/x.mov", "uploadId": multi["uploadId"]},
                   {"key": f"uploads/{bob['sub']}/{unknown_video}/x.mov", "uploadId": "NoSuchUpload" + uuid.uuid4().hex}):
-        refused(call(cloud, "POST", "/videos/multipart/parts", bob, body={**query, "partNumbers": [1]}), 404, "NotFound")
+        refused(call(cloud, "POST", "/videos/multipart/parts", bob,
+                     body={**query, "parts": [{"partNumber": 1, "checksumSHA256": UNSENT}]}), 404, "NotFound")
         refused(call(cloud, "GET", "/videos/multipart/parts", bob, query=query), 404, "NotFound")
         refused(call(cloud, "POST", "/videos/multipart/complete", bob,
-                     body={**query, "parts": [{"partNumber": 1, "etag": "0" * 32}]}), 404, "NotFound")
+                     body={**query, "parts": [{"partNumber": 1, "etag": "0" * 32, "checksumSHA256": UNSENT}]}), 404, "NotFound")
         refused(call(cloud, "DELETE", "/videos/multipart", bob, query=query), 404, "NotFound")
 
     # Bob's URLs are for Bob's keys only; pointing one at Alice's key breaks its signature.
-    his = new_upload(cloud, bob, "private.mp4", "video/mp4", len(data))
+    his = new_upload(cloud, bob, "private.mp4", "video/mp4", data=b"x" * len(data))
     assert his["key"].startswith(f"uploads/{bob['sub']}/")
     his_path = "/" + urllib.parse.quote(his["key"])
     hers_path = "/" + urllib.parse.quote(mine["key"])
     assert his_path in his["uploadUrl"], his["uploadUrl"]
     hijack = http_request("PUT", his["uploadUrl"].replace(his_path, hers_path), b"x" * len(data),
-                          {"Content-Type": "video/mp4"})
+                          {"Content-Type": "video/mp4", "x-amz-checksum-sha256": his["declared"]})
     assert hijack.status == 403, hijack
 
     # Alice's things are untouched.
@@ -487,59 +582,95 @@ def test_a_second_user_cannot_reach_the_first_users_videos_or_uploads(cloud, ali
 
 # -- bad input -------------------------------------------------------------------------------------
 GOOD = {"fileName": "clip.mp4", "contentType": "video/mp4", "size": 1000}
+# Each way to start an upload: the common properties and its own.
+GOOD_BODIES = {"/videos/upload-url": {**GOOD, "checksumSHA256": UNSENT},
+               "/videos/multipart": {**GOOD, "checksumAlgorithm": "SHA256"}}
 
 
 def without(name):
-    return {k: v for k, v in GOOD.items() if k != name}
+    return lambda good: {k: v for k, v in good.items() if k != name}
+
+
+def changed(**values):
+    return lambda good: {**good, **values}
 
 
 BAD_BODIES = {
     "missing fileName": without("fileName"),
     "missing contentType": without("contentType"),
     "missing size": without("size"),
-    "empty object": {},
-    "unknown field": {**GOOD, "title": "extra"},
-    "unknown field videoId": {**GOOD, "videoId": "k7d2qz5xw3mfa4hnc6ptrv2bye"},
-    "size as string": {**GOOD, "size": "1000"},
-    "size fractional": {**GOOD, "size": 1.5},
-    "size boolean": {**GOOD, "size": True},
-    "size null": {**GOOD, "size": None},
-    "size zero": {**GOOD, "size": 0},
-    "size negative": {**GOOD, "size": -1},
-    "fileName number": {**GOOD, "fileName": 123},
-    "fileName null": {**GOOD, "fileName": None},
-    "fileName list": {**GOOD, "fileName": ["a.mp4"]},
-    "contentType null": {**GOOD, "contentType": None},
-    "contentType number": {**GOOD, "contentType": 5},
-    "fileName empty": {**GOOD, "fileName": ""},
-    "fileName 256 chars": {**GOOD, "fileName": "a" * 252 + ".mp4"},
-    "fileName key over 1024 bytes": {**GOOD, "fileName": "🎬" * 255},
-    "fileName ../": {**GOOD, "fileName": "../clip.mp4"},
-    "fileName ..": {**GOOD, "fileName": ".."},
-    "fileName .": {**GOOD, "fileName": "."},
-    "fileName slash": {**GOOD, "fileName": "a/b.mp4"},
-    "fileName leading slash": {**GOOD, "fileName": "/clip.mp4"},
-    "fileName backslash": {**GOOD, "fileName": "a\\b.mp4"},
-    "fileName ..\\": {**GOOD, "fileName": "..\\clip.mp4"},
-    "fileName NUL": {**GOOD, "fileName": "a\u0000b.mp4"},
-    "fileName newline": {**GOOD, "fileName": "a\nb.mp4"},
-    "fileName tab": {**GOOD, "fileName": "a\tb.mp4"},
-    "fileName DEL": {**GOOD, "fileName": "a\u007fb.mp4"},
-    "fileName C1 control": {**GOOD, "fileName": "a\u0085b.mp4"},
-    "contentType image": {**GOOD, "contentType": "image/png"},
-    "contentType text": {**GOOD, "contentType": "text/plain"},
-    "contentType octet-stream": {**GOOD, "contentType": "application/octet-stream"},
-    "contentType empty": {**GOOD, "contentType": ""},
-    "contentType video/ only": {**GOOD, "contentType": "video/"},
-    "contentType with parameters": {**GOOD, "contentType": "video/mp4; codecs=avc1"},
-    "contentType too long": {**GOOD, "contentType": "video/" + "x" * 200},
+    "empty object": lambda good: {},
+    "unknown field": changed(title="extra"),
+    "unknown field videoId": changed(videoId="k7d2qz5xw3mfa4hnc6ptrv2bye"),
+    "size as string": changed(size="1000"),
+    "size fractional": changed(size=1.5),
+    "size boolean": changed(size=True),
+    "size null": changed(size=None),
+    "size zero": changed(size=0),
+    "size negative": changed(size=-1),
+    "fileName number": changed(fileName=123),
+    "fileName null": changed(fileName=None),
+    "fileName list": changed(fileName=["a.mp4"]),
+    "contentType null": changed(contentType=None),
+    "contentType number": changed(contentType=5),
+    "fileName empty": changed(fileName=""),
+    "fileName 256 chars": changed(fileName="a" * 252 + ".mp4"),
+    "fileName key over 1024 bytes": changed(fileName="🎬" * 255),
+    "fileName ../": changed(fileName="../clip.mp4"),
+    "fileName ..": changed(fileName=".."),
+    "fileName .": changed(fileName="."),
+    "fileName slash": changed(fileName="a/b.mp4"),
+    "fileName leading slash": changed(fileName="/clip.mp4"),
+    "fileName backslash": changed(fileName="a\\b.mp4"),
+    "fileName ..\\": changed(fileName="..\\clip.mp4"),
+    "fileName NUL": changed(fileName="a\u0000b.mp4"),
+    "fileName newline": changed(fileName="a\nb.mp4"),
+    "fileName tab": changed(fileName="a\tb.mp4"),
+    "fileName DEL": changed(fileName="a\u007fb.mp4"),
+    "fileName C1 control": changed(fileName="a\u0085b.mp4"),
+    "contentType image": changed(contentType="image/png"),
+    "contentType text": changed(contentType="text/plain"),
+    "contentType octet-stream": changed(contentType="application/octet-stream"),
+    "contentType empty": changed(contentType=""),
+    "contentType video/ only": changed(contentType="video/"),
+    "contentType with parameters": changed(contentType="video/mp4; codecs=avc1"),
+    "contentType too long": changed(contentType="video/" + "x" * 200),
 }
 
+# What only one of the two takes, and values it refuses.
+BAD_OWN = {
+    "/videos/upload-url": {
+        "missing checksumSHA256": without("checksumSHA256"),
+        "checksumAlgorithm instead": lambda good: {**without("checksumSHA256")(good), "checksumAlgorithm": "SHA256"},
+        "checksumSHA256 null": changed(checksumSHA256=None),
+        "checksumSHA256 number": changed(checksumSHA256=5),
+        "checksumSHA256 hex": changed(checksumSHA256=hashlib.sha256(b"x").hexdigest()),
+        "checksumSHA256 of 16 bytes": changed(checksumSHA256=base64.b64encode(b"0" * 16).decode()),
+        "checksumSHA256 unpadded": changed(checksumSHA256=UNSENT.rstrip("=")),
+        "checksumSHA256 base64url": changed(checksumSHA256=sha256_b64(b"\xfb\xff").replace("+", "-").replace("/", "_")),
+        "checksumSHA256 composite": changed(checksumSHA256=UNSENT + "-2"),
+    },
+    "/videos/multipart": {
+        "missing checksumAlgorithm": without("checksumAlgorithm"),
+        "checksumSHA256 instead": lambda good: {**without("checksumAlgorithm")(good), "checksumSHA256": UNSENT},
+        "checksumAlgorithm lowercase": changed(checksumAlgorithm="sha256"),
+        "checksumAlgorithm CRC32": changed(checksumAlgorithm="CRC32"),
+        "checksumAlgorithm null": changed(checksumAlgorithm=None),
+        "checksumAlgorithm list": changed(checksumAlgorithm=["SHA256"]),
+    },
+}
+assert set("+/") & set(sha256_b64(b"\xfb\xff")), "the base64url case needs a + or / to differ"
 
-@pytest.mark.parametrize("path", ["/videos/upload-url", "/videos/multipart"])
+
+@pytest.mark.parametrize("path", sorted(GOOD_BODIES))
 @pytest.mark.parametrize("case", sorted(BAD_BODIES))
 def test_bad_new_upload_bodies_are_400(cloud, alice, path, case):
-    refused(call(cloud, "POST", path, alice, body=BAD_BODIES[case]), 400, "BadRequest")
+    refused(call(cloud, "POST", path, alice, body=BAD_BODIES[case](GOOD_BODIES[path])), 400, "BadRequest")
+
+
+@pytest.mark.parametrize("path, case", [(path, case) for path in sorted(BAD_OWN) for case in sorted(BAD_OWN[path])])
+def test_bad_checksum_properties_are_400(cloud, alice, path, case):
+    refused(call(cloud, "POST", path, alice, body=BAD_OWN[path][case](GOOD_BODIES[path])), 400, "BadRequest")
 
 
 @pytest.mark.parametrize("path", ["/videos/upload-url", "/videos/multipart", "/videos/multipart/parts",
@@ -554,25 +685,37 @@ def test_malformed_json_is_400(cloud, alice, path, raw):
 
 def test_huge_size_numbers_are_refused(cloud, alice):
     for size in (10 ** 20, 2 ** 63, 1e300):
-        response = call(cloud, "POST", "/videos/upload-url", alice, body={**GOOD, "size": size})
+        response = call(cloud, "POST", "/videos/upload-url", alice, body={**GOOD_BODIES["/videos/upload-url"], "size": size})
         assert response.status in (400, 413), (size, response)
         refused(response, response.status)
 
 
+KEY = "uploads/SUB/k7d2qz5xw3mfa4hnc6ptrv2bye/a.mp4"
+PART = {"partNumber": 1, "checksumSHA256": UNSENT}
+
+
 @pytest.mark.parametrize("body", [
-    {"uploadId": "x", "partNumbers": [1]},
-    {"key": "uploads/x", "uploadId": "x", "partNumbers": [1]},
-    {"KEY": "x", "uploadId": "x", "partNumbers": [1], "extra": 1},
-    {"key": "uploads/SUB/k7d2qz5xw3mfa4hnc6ptrv2bye/a.mp4", "uploadId": "x",
-     "partNumbers": ["1"]},
-    {"key": "uploads/SUB/k7d2qz5xw3mfa4hnc6ptrv2bye/a.mp4", "uploadId": "x",
-     "partNumbers": [10001]},
-    {"key": "uploads/SUB/k7d2qz5xw3mfa4hnc6ptrv2bye/a.mp4", "uploadId": "",
-     "partNumbers": [1]},
-    {"key": "uploads/SUB/k7d2qz5xw3mfa4hnc6ptrv2bye/../a.mp4", "uploadId": "x",
-     "partNumbers": [1]},
-], ids=["missing key", "short key", "unknown field", "string part number", "part number too big",
-        "empty upload id", "dot-dot in key"])
+    {"uploadId": "x", "parts": [PART]},
+    {"key": "uploads/x", "uploadId": "x", "parts": [PART]},
+    {"KEY": "x", "uploadId": "x", "parts": [PART], "extra": 1},
+    {"key": KEY, "uploadId": "x", "parts": [{**PART, "partNumber": "1"}]},
+    {"key": KEY, "uploadId": "x", "parts": [{**PART, "partNumber": 10001}]},
+    {"key": KEY, "uploadId": "x", "parts": [{**PART, "partNumber": 0}]},
+    {"key": KEY, "uploadId": "", "parts": [PART]},
+    {"key": "uploads/SUB/k7d2qz5xw3mfa4hnc6ptrv2bye/../a.mp4", "uploadId": "x", "parts": [PART]},
+    {"key": KEY, "uploadId": "x", "partNumbers": [1]},
+    {"key": KEY, "uploadId": "x", "parts": [1]},
+    {"key": KEY, "uploadId": "x", "parts": []},
+    {"key": KEY, "uploadId": "x", "parts": [{"partNumber": 1}]},
+    {"key": KEY, "uploadId": "x", "parts": [{**PART, "size": 5}]},
+    {"key": KEY, "uploadId": "x", "parts": [{**PART, "checksumSHA256": hashlib.sha256(b"x").hexdigest()}]},
+    {"key": KEY, "uploadId": "x", "parts": [{**PART, "checksumSHA256": None}]},
+    {"key": KEY, "uploadId": "x", "parts": [PART, {**PART, "checksumSHA256": sha256_b64(b"other")}]},
+    {"key": KEY, "uploadId": "x", "parts": [{**PART, "partNumber": n} for n in range(1, 102)]},
+], ids=["missing key", "short key", "unknown field", "string part number", "part number too big", "part number zero",
+        "empty upload id", "dot-dot in key", "partNumbers instead of parts", "bare numbers", "no parts",
+        "part without checksum", "part with extra field", "hex checksum", "null checksum", "repeated part number",
+        "101 parts"])
 def test_bad_presign_parts_bodies_are_400(cloud, alice, body):
     body = json.loads(json.dumps(body).replace("SUB", alice["sub"]))
     refused(call(cloud, "POST", "/videos/multipart/parts", alice, body=body), 400, "BadRequest")
@@ -581,14 +724,18 @@ def test_bad_presign_parts_bodies_are_400(cloud, alice, body):
 def test_bad_complete_bodies_are_400(cloud, alice):
     upload = start_multipart(cloud, alice, 6 * MiB, "complete-bad.mov")
     base = multipart_query(upload)
+    part = {"partNumber": 1, "etag": "0" * 32, "checksumSHA256": UNSENT}
     for body in ({**base, "parts": []},
                  {**base},
                  {**base, "parts": [{"partNumber": 1}]},
-                 {**base, "parts": [{"partNumber": 1, "etag": "not-an-etag"}]},
-                 {**base, "parts": [{"partNumber": 1, "etag": "0" * 32, "size": 5}]},
-                 {**base, "parts": [{"partNumber": 0, "etag": "0" * 32}]},
+                 {**base, "parts": [{**part, "etag": "not-an-etag"}]},
+                 {**base, "parts": [{**part, "size": 5}]},
+                 {**base, "parts": [{**part, "partNumber": 0}]},
+                 {**base, "parts": [{"partNumber": 1, "etag": "0" * 32}]},
+                 {**base, "parts": [{**part, "checksumSHA256": "0" * 44}]},
+                 {**base, "parts": [{**part, "checksumSHA256": UNSENT + "-1"}]},
                  {**base, "parts": "1"},
-                 {**base, "parts": [{"partNumber": 1, "etag": "0" * 32}], "extra": True}):
+                 {**base, "parts": [part], "extra": True}):
         refused(call(cloud, "POST", "/videos/multipart/complete", alice, body=body), 400, "BadRequest")
     ok(call(cloud, "DELETE", "/videos/multipart", alice, query=base), 204)
 
@@ -596,9 +743,9 @@ def test_bad_complete_bodies_are_400(cloud, alice):
 # -- tokens ----------------------------------------------------------------------------------------
 OPERATIONS = [
     ("GET", "/videos", {}),
-    ("POST", "/videos/upload-url", {"body": GOOD}),
-    ("POST", "/videos/multipart", {"body": GOOD}),
-    ("POST", "/videos/multipart/parts", {"body": {"key": "k", "uploadId": "u", "partNumbers": [1]}}),
+    ("POST", "/videos/upload-url", {"body": GOOD_BODIES["/videos/upload-url"]}),
+    ("POST", "/videos/multipart", {"body": GOOD_BODIES["/videos/multipart"]}),
+    ("POST", "/videos/multipart/parts", {"body": {"key": "k", "uploadId": "u", "parts": [PART]}}),
     ("GET", "/videos/multipart/parts", {"query": {"key": "k", "uploadId": "u"}}),
     ("POST", "/videos/multipart/complete", {"body": {"key": "k", "uploadId": "u", "parts": []}}),
     ("DELETE", "/videos/multipart", {"query": {"key": "k", "uploadId": "u"}}),

@@ -1,8 +1,11 @@
 """CORS of the local cloud, answered as production's would be: the dev server's origin may call
-Cognito, the API and S3 (with ETag exposed for multipart uploads); any other origin is refused."""
+Cognito, the API and S3 (with ETag and the SHA-256 checksum exposed for uploads); any other origin
+is refused."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 
 from local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
@@ -19,13 +22,14 @@ def preflight(url: str, origin: str, method: str, headers: str):
 def test_preflight_from_the_dev_server_is_allowed_everywhere(cloud):
     for url, method, headers in [(cloud.api_url + "/videos/upload-url", "POST", "authorization,content-type"),
                                  (cloud.cognito_url + "/", "POST", "content-type,x-amz-target,x-amz-user-agent"),
-                                 (cloud.s3_url + "/video-temp-conversion/uploads/x", "PUT", "content-type")]:
+                                 (cloud.s3_url + "/video-temp-conversion/uploads/x", "PUT", "content-type,x-amz-checksum-sha256")]:
         response = preflight(url, DEV, method, headers)
         assert response.status == 204, (url, response)
         assert response.headers["Access-Control-Allow-Origin"] == DEV
         assert method in response.headers["Access-Control-Allow-Methods"]
         assert response.headers["Access-Control-Allow-Headers"] == headers
-        assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+        exposed = [name.strip() for name in response.headers["Access-Control-Expose-Headers"].split(",")]
+        assert "ETag" in exposed and "x-amz-checksum-sha256" in exposed, exposed
         assert "Origin" in response.headers["Vary"]
 
 
@@ -45,13 +49,17 @@ def test_responses_carry_the_allowed_origin_only(cloud):
     refused = api_call(cloud, "GET", "/videos", token, headers={"Origin": EVIL})
     assert "Access-Control-Allow-Origin" not in refused.headers
 
-    # A browser's presigned PUT reads the ETag header, which CORS must expose.
+    # A browser's presigned PUT reads the ETag and checksum headers, which CORS must expose.
+    checksum = base64.b64encode(hashlib.sha256(b"abcd").digest()).decode()
     upload = api_call(cloud, "POST", "/videos/upload-url", token,
-                      {"fileName": "a.mp4", "contentType": "video/mp4", "size": 4}).json()
-    put = http_request("PUT", upload["uploadUrl"], body=b"abcd", headers={"Content-Type": "video/mp4", "Origin": DEV})
+                      {"fileName": "a.mp4", "contentType": "video/mp4", "size": 4, "checksumSHA256": checksum}).json()
+    put = http_request("PUT", upload["uploadUrl"], body=b"abcd",
+                       headers={"Content-Type": "video/mp4", "x-amz-checksum-sha256": checksum, "Origin": DEV})
     assert put.status == 200
     assert put.headers["Access-Control-Allow-Origin"] == DEV
-    assert put.headers["ETag"]
+    assert put.headers["ETag"] and put.headers["x-amz-checksum-sha256"] == checksum
+    exposed = [name.strip() for name in put.headers["Access-Control-Expose-Headers"].split(",")]
+    assert {"ETag", "x-amz-checksum-sha256", "WWW-Authenticate", "Retry-After", "Date"} <= set(exposed), exposed
 
 
 def test_allow_origin_replaces_the_default(tmp_path):

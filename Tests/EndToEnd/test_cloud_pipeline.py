@@ -4,6 +4,8 @@ message a person understands; a conversion interrupted by SIGKILL finishes after
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -70,11 +72,13 @@ def get_video(cloud, user, video_id) -> dict:
 
 def upload(cloud, user, path: Path, file_name: str, content_type: str) -> dict:
     data = path.read_bytes()
+    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
     response = api_call(cloud, "POST", "/videos/upload-url", user["tokens"]["AccessToken"],
-                        body={"fileName": file_name, "contentType": content_type, "size": len(data)})
+                        body={"fileName": file_name, "contentType": content_type, "size": len(data), "checksumSHA256": checksum})
     assert response.status == 200, response
     created = response.json()
-    put = http_request("PUT", created["uploadUrl"], data, {"Content-Type": content_type}, timeout=300)
+    put = http_request("PUT", created["uploadUrl"], data, {"Content-Type": content_type, "x-amz-checksum-sha256": checksum},
+                       timeout=300)
     assert put.status == 200, put
     return created
 

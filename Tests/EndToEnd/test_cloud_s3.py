@@ -7,6 +7,7 @@ keys are literal strings that never reach outside the data folder."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import time
@@ -79,6 +80,17 @@ def xml_error(body: bytes) -> dict[str, str]:
 
 def quoted_md5(data: bytes) -> str:
     return '"' + hashlib.md5(data).hexdigest() + '"'
+
+
+def sha256_b64(data: bytes) -> str:
+    """An `x-amz-checksum-sha256` value: the base64 of the 32-byte digest."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def composite_sha256(parts: list[bytes]) -> str:
+    """S3's checksum of a multipart object: the SHA-256 of the parts' digests joined, then -<parts>."""
+    joined = b"".join(hashlib.sha256(p).digest() for p in parts)
+    return base64.b64encode(hashlib.sha256(joined).digest()).decode() + f"-{len(parts)}"
 
 
 def with_query_value(url: str, name: str, change) -> str:
@@ -422,6 +434,163 @@ def test_unknown_upload_id_is_no_such_upload(s3, prefix):
     with pytest.raises(ClientError) as refused:
         s3.list_parts(Bucket=MAIN, Key=prefix + "x", UploadId="no-such-upload-" + uuid.uuid4().hex)
     assert error_of(refused) == ("NoSuchUpload", 404)
+
+
+# -- SHA-256 checksums -----------------------------------------------------------------------------
+def test_put_object_keeps_its_sha256_checksum_and_returns_it_when_asked(cloud, s3, prefix):
+    key = prefix + "checked.bin"
+    body = os.urandom(70_000)
+    put = s3.put_object(Bucket=MAIN, Key=key, Body=body, ChecksumSHA256=sha256_b64(body))
+    assert put["ChecksumSHA256"] == sha256_b64(body)
+    assert put["ChecksumType"] == "FULL_OBJECT"
+
+    head = s3.head_object(Bucket=MAIN, Key=key, ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == sha256_b64(body) and head["ChecksumType"] == "FULL_OBJECT"
+    assert "ChecksumSHA256" not in s3.head_object(Bucket=MAIN, Key=key)
+    got = s3.get_object(Bucket=MAIN, Key=key, ChecksumMode="ENABLED")
+    assert got["ChecksumSHA256"] == sha256_b64(body)
+    assert got["Body"].read() == body  # botocore checks the body against the header as it reads
+    # boto3 asks for checksums on every GetObject unless told not to.
+    unasked = cloud.s3(response_checksum_validation="when_required").get_object(Bucket=MAIN, Key=key)
+    assert "ChecksumSHA256" not in unasked and unasked["Body"].read() == body
+    # A range is not the object the checksum is of.
+    ranged = s3.get_object(Bucket=MAIN, Key=key, Range="bytes=0-99", ChecksumMode="ENABLED")
+    assert ranged["Body"].read() == body[:100] and "ChecksumSHA256" not in ranged
+
+    # boto3 computes it when asked for the algorithm (and sends x-amz-sdk-checksum-algorithm).
+    computed = s3.put_object(Bucket=MAIN, Key=key, Body=b"second", ChecksumAlgorithm="SHA256")
+    assert computed["ChecksumSHA256"] == sha256_b64(b"second")
+    # An object put without one has none.
+    s3.put_object(Bucket=MAIN, Key=key, Body=b"third")
+    assert "ChecksumSHA256" not in s3.head_object(Bucket=MAIN, Key=key, ChecksumMode="ENABLED")
+
+
+def test_put_object_whose_body_is_not_its_sha256_is_bad_digest_and_stores_nothing(s3, prefix):
+    key = prefix + "corrupted.bin"
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=MAIN, Key=key, Body=b"what arrived", ChecksumSHA256=sha256_b64(b"what was sent"))
+    assert error_of(refused) == ("BadDigest", 400)
+    assert refused.value.response["Error"]["Message"] == "The SHA256 you specified did not match the calculated checksum."
+    with pytest.raises(ClientError) as absent:
+        s3.head_object(Bucket=MAIN, Key=key)
+    assert error_of(absent)[1] == 404
+
+    # A refused overwrite leaves the object that was there.
+    s3.put_object(Bucket=MAIN, Key=key, Body=b"original")
+    with pytest.raises(ClientError) as again:
+        s3.put_object(Bucket=MAIN, Key=key, Body=b"replacement", ChecksumSHA256=sha256_b64(b"other"))
+    assert error_of(again) == ("BadDigest", 400)
+    assert s3.get_object(Bucket=MAIN, Key=key)["Body"].read() == b"original"
+
+
+@pytest.mark.parametrize("value", ["not base64!", base64.b64encode(hashlib.md5(b"x").digest()).decode(),
+                                   hashlib.sha256(b"x").hexdigest(), ""],
+                         ids=["not base64", "16 bytes", "hex", "empty"])
+def test_a_malformed_sha256_checksum_is_invalid_request(s3, prefix, value):
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=MAIN, Key=prefix + "malformed", Body=b"x", ChecksumSHA256=value)
+    assert error_of(refused) == ("InvalidRequest", 400)
+    with pytest.raises(ClientError) as absent:
+        s3.head_object(Bucket=MAIN, Key=prefix + "malformed")
+    assert error_of(absent)[1] == 404
+
+
+def test_multipart_upload_with_sha256_checksums_gets_the_composite_checksum(s3, prefix):
+    key = prefix + "checked-multi.bin"
+    parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(4321)]
+    started = s3.create_multipart_upload(Bucket=MAIN, Key=key, ChecksumAlgorithm="SHA256")
+    assert started["ChecksumAlgorithm"] == "SHA256"
+    upload_id = started["UploadId"]
+    sent = []
+    for number, data in enumerate(parts, start=1):
+        answer = s3.upload_part(Bucket=MAIN, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
+                                ChecksumAlgorithm="SHA256")
+        assert answer["ChecksumSHA256"] == sha256_b64(data)
+        sent.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer["ChecksumSHA256"]})
+
+    listed = s3.list_parts(Bucket=MAIN, Key=key, UploadId=upload_id)
+    assert listed["ChecksumAlgorithm"] == "SHA256"
+    assert [p["ChecksumSHA256"] for p in listed["Parts"]] == [sha256_b64(p) for p in parts]
+
+    done = s3.complete_multipart_upload(Bucket=MAIN, Key=key, UploadId=upload_id, MultipartUpload={"Parts": sent})
+    assert done["ChecksumSHA256"] == composite_sha256(parts)
+    assert done["ChecksumType"] == "COMPOSITE"
+    head = s3.head_object(Bucket=MAIN, Key=key, ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == composite_sha256(parts) and head["ChecksumType"] == "COMPOSITE"
+    got = s3.get_object(Bucket=MAIN, Key=key, ChecksumMode="ENABLED")
+    assert got["ChecksumSHA256"] == composite_sha256(parts)
+    assert got["Body"].read() == b"".join(parts)
+
+
+def test_a_sha256_multipart_upload_refuses_parts_without_theirs(cloud, s3, prefix):
+    key = prefix + "strict.bin"
+    upload_id = s3.create_multipart_upload(Bucket=MAIN, Key=key, ChecksumAlgorithm="sha256")["UploadId"]
+    # boto3 sends a CRC32 unless told otherwise; S3 names both algorithms in its refusal.
+    with pytest.raises(ClientError) as crc32:
+        s3.upload_part(Bucket=MAIN, Key=key, UploadId=upload_id, PartNumber=1, Body=b"part one")
+    assert error_of(crc32) == ("InvalidRequest", 400)
+    assert "expected checksum Type: sha256, actual checksum Type: crc32" in crc32.value.response["Error"]["Message"]
+    bare = cloud.s3(request_checksum_calculation="when_required")
+    with pytest.raises(ClientError) as none:
+        bare.upload_part(Bucket=MAIN, Key=key, UploadId=upload_id, PartNumber=1, Body=b"part one")
+    assert error_of(none) == ("InvalidRequest", 400)
+    assert "actual checksum Type: null" in none.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as corrupted:
+        s3.upload_part(Bucket=MAIN, Key=key, UploadId=upload_id, PartNumber=1, Body=b"part one",
+                       ChecksumSHA256=sha256_b64(b"part 1"))
+    assert error_of(corrupted) == ("BadDigest", 400)
+    assert s3.list_parts(Bucket=MAIN, Key=key, UploadId=upload_id).get("Parts", []) == []
+
+    etag = s3.upload_part(Bucket=MAIN, Key=key, UploadId=upload_id, PartNumber=1, Body=b"part one",
+                          ChecksumSHA256=sha256_b64(b"part one"))["ETag"]
+    # Complete needs each part's checksum, and the stored one.
+    with pytest.raises(ClientError) as missing:
+        s3.complete_multipart_upload(Bucket=MAIN, Key=key, UploadId=upload_id,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert error_of(missing) == ("InvalidRequest", 400)
+    assert "It was missing for part 1" in missing.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as wrong:
+        s3.complete_multipart_upload(Bucket=MAIN, Key=key, UploadId=upload_id, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": etag, "ChecksumSHA256": sha256_b64(b"part 1")}]})
+    assert error_of(wrong) == ("InvalidPart", 400)
+    done = s3.complete_multipart_upload(Bucket=MAIN, Key=key, UploadId=upload_id, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": etag, "ChecksumSHA256": sha256_b64(b"part one")}]})
+    assert done["ChecksumSHA256"] == composite_sha256([b"part one"])
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "CRC64NVME"])
+def test_multipart_upload_with_another_checksum_algorithm_is_refused(s3, prefix, algorithm):
+    with pytest.raises(ClientError) as refused:
+        s3.create_multipart_upload(Bucket=MAIN, Key=prefix + "crc", ChecksumAlgorithm=algorithm)
+    assert error_of(refused) == ("InvalidRequest", 400)
+    assert "SHA256" in refused.value.response["Error"]["Message"]
+
+
+def test_presigned_put_with_a_signed_sha256_checksum(s3, presigner, prefix):
+    key = prefix + "presigned-checked.bin"
+    body = os.urandom(5000)
+    checksum = sha256_b64(body)
+    url = presigner.generate_presigned_url("put_object", Params={"Bucket": MAIN, "Key": key, "ChecksumSHA256": checksum},
+                                           ExpiresIn=300)
+    signed = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";")
+    assert "x-amz-checksum-sha256" in signed
+
+    wrong_body = http_request("PUT", url, os.urandom(5000), {"x-amz-checksum-sha256": checksum})
+    assert wrong_body.status == 400, wrong_body
+    assert xml_error(wrong_body.body)["Code"] == "BadDigest"
+    other_value = http_request("PUT", url, body, {"x-amz-checksum-sha256": sha256_b64(b"other")})
+    assert other_value.status == 403, other_value
+    assert xml_error(other_value.body)["Code"] == "SignatureDoesNotMatch"
+    without = http_request("PUT", url, body)
+    assert without.status == 403 and xml_error(without.body)["Code"] == "SignatureDoesNotMatch"
+    with pytest.raises(ClientError) as absent:
+        s3.head_object(Bucket=MAIN, Key=key)
+    assert error_of(absent)[1] == 404
+
+    put = http_request("PUT", url, body, {"x-amz-checksum-sha256": checksum})
+    assert put.status == 200, put
+    assert put.headers["x-amz-checksum-sha256"] == checksum
+    assert s3.head_object(Bucket=MAIN, Key=key, ChecksumMode="ENABLED")["ChecksumSHA256"] == checksum
 
 
 # -- presigned URLs and signatures -----------------------------------------------------------------

@@ -160,12 +160,15 @@ struct ObjectStoreTests {
         let two = try await store.putPart(uploadId: upload, bucket: "b", key: "big", partNumber: 2, body: Self.body([[1, 2, 3]]),
                                           expectedLength: 3, expectedSHA256: nil)
         await #expect(throws: StoreError.self) {
-            _ = try await store.complete(uploadId: upload, bucket: "b", key: "big", parts: [(2, two.etag), (1, one.etag)])
+            _ = try await store.complete(uploadId: upload, bucket: "b", key: "big",
+                                         parts: [.init(number: 2, etag: two.etag), .init(number: 1, etag: one.etag)])
         }
-        let object = try await store.complete(uploadId: upload, bucket: "b", key: "big", parts: [(1, "\"\(one.etag)\""), (2, two.etag)])
+        let object = try await store.complete(uploadId: upload, bucket: "b", key: "big",
+                                              parts: [.init(number: 1, etag: "\"\(one.etag)\""), .init(number: 2, etag: two.etag)])
         let joined = hexDecoded(one.etag) + hexDecoded(two.etag)
         #expect(object.etag == hexEncoded(Insecure.MD5.hash(data: joined)) + "-2")
         #expect(object.size == Int64(big.count) + 3)
+        #expect(object.checksumSHA256 == nil && object.checksumType == nil)
         await #expect(throws: StoreError.self) { _ = try await store.upload(upload, bucket: "b", key: "big") }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s3/parts").path).isEmpty)
 
@@ -175,7 +178,88 @@ struct ObjectStoreTests {
         let b = try await store.putPart(uploadId: small, bucket: "b", key: "small", partNumber: 2, body: Self.body([[2]]),
                                         expectedLength: 1, expectedSHA256: nil)
         await #expect {
-            _ = try await store.complete(uploadId: small, bucket: "b", key: "small", parts: [(1, a.etag), (2, b.etag)])
+            _ = try await store.complete(uploadId: small, bucket: "b", key: "small",
+                                         parts: [.init(number: 1, etag: a.etag), .init(number: 2, etag: b.etag)])
         } throws: { ($0 as? StoreError)?.code == "EntityTooSmall" }
+    }
+
+    static func code(_ error: any Error) -> String? { (error as? StoreError)?.code }
+
+    @Test("a put with a SHA-256 checksum keeps it; one whose body differs is BadDigest and leaves nothing")
+    func putChecksum() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let checksum = try #require(ChecksumSHA256(base64: "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="))
+        let object = try await store.put(bucket: "b", key: "k", contentType: "x", metadata: [:],
+                                         body: Self.body([Array("hello ".utf8), Array("world".utf8)]), expectedLength: 11,
+                                         expectedSHA256: nil, checksumSHA256: checksum)
+        let stored = try #require(try await store.object(bucket: "b", key: "k"))
+        #expect(stored.checksumSHA256 == "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=" && stored.checksumType == "FULL_OBJECT")
+        #expect(stored.file == object.file && stored.checksumSHA256 == object.checksumSHA256 && stored.checksumType == object.checksumType)
+        await #expect {
+            _ = try await store.put(bucket: "b", key: "k", contentType: "x", metadata: [:], body: Self.body([Array("hello, world".utf8)]),
+                                    expectedLength: 12, expectedSHA256: nil, checksumSHA256: checksum)
+        } throws: { Self.code($0) == "BadDigest" }
+        #expect(try await store.object(bucket: "b", key: "k") == stored)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s3/tmp").path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s3/objects").path).count == 1)
+    }
+
+    @Test("checksum values are the canonical base64 of 32 bytes", arguments: [
+        ("uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=", true),
+        ("uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzel=", false),  // the last character's spare bits set
+        ("uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek", false),
+        ("b94d27b9934d3e08a52e52d7da7dacfac484efe37a5380ee9088f7ace2efcde9", false),
+        ("XrY7u+Ae7tCTyyK7j1rNww==", false),
+        ("", false),
+    ])
+    func checksumValues(text: String, valid: Bool) {
+        #expect((ChecksumSHA256(base64: text) != nil) == valid)
+        #expect(ChecksumSHA256(base64: text)?.description == (valid ? text : nil))
+    }
+
+    @Test("a SHA256 multipart upload needs each part's checksum, checks it, and gets S3's composite")
+    func multipartChecksums() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let upload = try await store.createUpload(bucket: "b", key: "big", contentType: "x", metadata: [:], checksumAlgorithm: .sha256)
+        #expect(try await store.upload(upload, bucket: "b", key: "big").checksumAlgorithm == .sha256)
+        let big = [UInt8](repeating: 7, count: Int(ObjectStore.minimumPartSize))
+        let bigSum = ChecksumSHA256(digest: Array(SHA256.hash(data: big)))
+        let smallSum = ChecksumSHA256(digest: Array(SHA256.hash(data: [1, 2, 3])))
+
+        await #expect {
+            _ = try await store.putPart(uploadId: upload, bucket: "b", key: "big", partNumber: 1, body: Self.body([big]),
+                                        expectedLength: nil, expectedSHA256: nil)
+        } throws: { ($0 as? StoreError)?.message.hasPrefix("Checksum Type mismatch occurred, expected checksum Type: sha256, actual checksum Type: null") == true }
+        await #expect {
+            _ = try await store.putPart(uploadId: upload, bucket: "b", key: "big", partNumber: 1, body: Self.body([big]),
+                                        expectedLength: nil, expectedSHA256: nil, checksumSHA256: smallSum)
+        } throws: { Self.code($0) == "BadDigest" }
+        #expect(try await store.parts(uploadId: upload).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s3/parts").path).isEmpty)
+
+        let one = try await store.putPart(uploadId: upload, bucket: "b", key: "big", partNumber: 1, body: Self.body([big]),
+                                          expectedLength: nil, expectedSHA256: nil, checksumSHA256: bigSum)
+        let two = try await store.putPart(uploadId: upload, bucket: "b", key: "big", partNumber: 2, body: Self.body([[1, 2, 3]]),
+                                          expectedLength: 3, expectedSHA256: nil, checksumSHA256: smallSum)
+        #expect(try await store.parts(uploadId: upload).map(\.0.checksumSHA256) == [bigSum, smallSum])
+        await #expect {
+            _ = try await store.complete(uploadId: upload, bucket: "b", key: "big",
+                                         parts: [.init(number: 1, etag: one.etag, checksumSHA256: bigSum.description),
+                                                 .init(number: 2, etag: two.etag)])
+        } throws: { Self.code($0) == "InvalidRequest" }
+        await #expect {
+            _ = try await store.complete(uploadId: upload, bucket: "b", key: "big",
+                                         parts: [.init(number: 1, etag: one.etag, checksumSHA256: smallSum.description),
+                                                 .init(number: 2, etag: two.etag, checksumSHA256: smallSum.description)])
+        } throws: { Self.code($0) == "InvalidPart" }
+        let object = try await store.complete(uploadId: upload, bucket: "b", key: "big",
+                                              parts: [.init(number: 1, etag: one.etag, checksumSHA256: bigSum.description),
+                                                      .init(number: 2, etag: two.etag, checksumSHA256: smallSum.description)])
+        // SHA-256 of the two raw digests joined, computed apart with Python's hashlib.
+        #expect(object.checksumSHA256 == "3+AkXLcVRLGTV+1FPExdpVwUDYN+yhraMowc7VfGMQ0=-2")
+        #expect(object.checksumType == "COMPOSITE")
+        #expect(try await store.object(bucket: "b", key: "big")?.checksumSHA256 == object.checksumSHA256)
     }
 }
