@@ -470,6 +470,7 @@ def test_english_pages(app, browser, screens, alice):
 
 
 def test_a_second_user_sees_and_plays_nothing_of_the_first(app, browser, screens, alice):
+    open_page(browser, app, "/library/")
     browser.find_element(By.ID, "sign-out").click()
     wait_for_path(browser, "/login/")
     bob = register_user(app.cloud, f"bob-{uuid.uuid4().hex[:6]}@example.com")
