@@ -7,6 +7,7 @@ import { setNotice } from '../ui/form.js';
 import { VideoApi } from '../upload/api.js';
 import { PendingUploads } from '../upload/resume.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';
+import { reasonKey } from '../library/reason.js';
 
 const VISIBLE_POLL_MS = 3000;
 const HIDDEN_POLL_MS = 30_000;
@@ -103,7 +104,10 @@ function card(video) {
     status.append(bar);
   }
   const parts = [title, details, status];
-  if (video.status === 'failed') parts.push(element('p', 'video-error', video.error ?? t('library.failedUnknown')));
+  if (video.status === 'failed') {
+    parts.push(element('p', 'video-error', t(reasonKey(video.error))));
+    if (video.error) parts.push(element('p', 'video-detail', t('library.reason.detail', { detail: video.error })));
+  }
 
   const actions = element('div', 'actions');
   if (ready) {

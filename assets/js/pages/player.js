@@ -8,6 +8,7 @@ import { VideoApi } from '../upload/api.js';
 import { RATES, keyAction } from '../player/keys.js';
 import { PositionStore, resumeAt } from '../player/position.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';
+import { reasonKey } from '../library/reason.js';
 
 const STATUS_POLL_MS = 3000;
 const SAVE_EVERY_MS = 5000;
@@ -77,7 +78,7 @@ async function open() {
   const percent = Math.floor((entry.progress ?? 0) * 100);
   switch (entry.status) {
     case 'ready': play(entry); return;
-    case 'failed': showState(t('player.failedTitle'), t('player.failed', { title: entry.title, reason: entry.error ?? '' })); return;
+    case 'failed': showState(t('player.failedTitle'), t('player.failed', { title: entry.title, reason: t(reasonKey(entry.error)) })); return;
     case 'converting': showState(t('player.convertingTitle'), t('player.converting', { title: entry.title, percent }), entry.progress ?? 0); break;
     default: showState(t(`player.${entry.status}Title`), t(`player.${entry.status}`, { title: entry.title }));
   }
