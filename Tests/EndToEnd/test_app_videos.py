@@ -25,7 +25,7 @@ from selenium.webdriver.common.keys import Keys
 from app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, console_problems, field, make_file,
                          network_requests, new_browser, ready, wait_for_path, wait_until)
 from conftest import site_binary
-from local_cloud import api_call, register_user
+from local_cloud import api_call, fresh_totp, register_user
 from test_app_accounts import sign_in
 
 MiB = 1024 * 1024
@@ -184,7 +184,8 @@ def accept_leave_prompt(driver):
 
 # The tests' one hook into the page: XMLHttpRequest.send, wrapped to hold back or alter part PUTs.
 HOOK = """
-window.__hook = window.__hook || { hold: false, corrupt: new Set(), sent: [] };
+window.__hook = window.__hook || { hold: false, corrupt: new Set(), sent: [], held: [] };
+window.__release = () => { window.__hook.hold = false; for (const go of window.__hook.held.splice(0)) go(); };
 if (!window.__hooked) {
   window.__hooked = true;
   const send = XMLHttpRequest.prototype.send;
@@ -193,7 +194,7 @@ if (!window.__hooked) {
   XMLHttpRequest.prototype.send = function (body) {
     const match = /[?&]partNumber=(\\d+)/.exec(this.__url || '');
     const part = match ? Number(match[1]) : 0;
-    if (part && window.__hook.hold) return; // never sent: the reload cuts it off
+    if (part && window.__hook.hold) { window.__hook.held.push(() => send.call(this, body)); return; } // sent on release
     if (part && window.__hook.corrupt.has(part) && body instanceof Blob) {
       window.__hook.corrupt.delete(part);
       const bytes = new Uint8Array(body.size); bytes.fill(7);
@@ -468,6 +469,29 @@ def test_english_pages(app, browser, screens, alice):
     wait_until(lambda: field(browser, "video").is_displayed(), 20, "the player")
     assert field(browser, "speed").find_elements(By.TAG_NAME, "option")[3].text == "Normal"
     screens.take(browser, "player-en")
+
+
+def test_an_upload_outlives_the_session_and_goes_on_after_signing_in_again(app, browser, screens, alice, files):
+    data = make_file(files / "long-night.mp4", 100 * MiB, seed=7)
+    open_upload(browser, app)
+    browser.execute_script(HOOK + "window.__hook.hold = true;")
+    choose(browser, data)
+    wait_until(lambda: browser.execute_script("return window.__hook.held.length") >= 4, 30, "four parts ready to send")
+    # Signed out everywhere (a stolen-laptop response): the refresh token and access tokens die.
+    app.cloud.cognito().global_sign_out(AccessToken=fresh_token(app, alice))
+    browser.execute_script("window.__release()")
+    dialog = wait_until(lambda: (d := field(browser, "reauth")).get_attribute("open") is not None and d, 30, "the sign-in dialog")
+    wait_row_state(browser, data.name, "session", timeout=10)
+    assert field(browser, "email").get_attribute("value") == alice["email"]
+    screens.take(browser, "upload-session-ended")
+    field(browser, "password").send_keys(alice["password"])
+    browser.find_element(By.CSS_SELECTOR, "#reauth-password button[type=submit]").click()
+    code = wait_until(lambda: (c := field(browser, "code")).is_displayed() and c, 30, "the code field")
+    code.send_keys(fresh_totp(alice["secret"], alice["used"]))
+    browser.find_element(By.CSS_SELECTOR, "#reauth-code button[type=submit]").click()
+    wait_until(lambda: dialog.get_attribute("open") is None, 30, "the dialog to close")
+    wait_row_state(browser, data.name, "done", timeout=60)
+    assert browser.execute_script("return location.pathname") == "/upload/"
 
 
 def test_a_second_user_sees_and_plays_nothing_of_the_first(app, browser, screens, alice):

@@ -11,6 +11,9 @@ import { PendingUploads, findCandidates, quickMatch } from '../upload/resume.js'
 import { titleProgress, eta } from '../upload/progress.js';
 import { formatBytes, formatSpeed, formatTimeLeft } from '../format.js';
 import { signInURL } from '../nav/next.js';
+import { Step } from '../cognito/auth.js';
+import { normaliseCode } from '../cognito/totp-uri.js';
+import { onSubmit, checkPasswordPresent, checkCode } from './flow.js';
 
 const lang = document.documentElement.lang;
 const list = document.getElementById('uploads');
@@ -282,21 +285,53 @@ async function pruneUnfinished() {
 
 // MARK: session and leaving
 
+/**
+ * The session ended mid-upload: a dialog signs the same user in again (password, then the MFA code)
+ * without leaving the page, and the uploads go on. Leaving for the sign-in page would lose them.
+ */
+const reauth = document.getElementById('reauth');
+const passwordForm = document.getElementById('reauth-password');
+const codeForm = document.getElementById('reauth-code');
+
 function sessionLost() {
-  if (document.getElementById('session-ended')) return;
-  const box = document.createElement('p');
-  box.id = 'session-ended';
-  box.className = 'notice visible';
-  box.dataset.tone = 'warning';
-  box.setAttribute('role', 'alert');
-  const text = document.createElement('span');
-  text.textContent = `${t('upload.sessionEnded')} `;
-  const link = document.createElement('a');
-  link.href = signInURL(home, location.pathname);
-  link.textContent = t('upload.signInAgain');
-  box.append(text, link);
-  notice.after(box);
+  if (reauth.open) return;
+  document.getElementById('email').value = user.email;
+  document.getElementById('password').value = '';
+  document.getElementById('code').value = '';
+  passwordForm.hidden = false;
+  codeForm.hidden = true;
+  reauth.showModal();
+  auth.prepare?.();
+  document.getElementById('password').focus();
 }
+
+function signedInAgain() {
+  reauth.close();
+  uploader.resumeAfterSignIn();
+  setNotice(notice, t('upload.resumedAfterSignIn'), 'success');
+}
+
+// The uploads cannot go on without a session: the dialog stays until the user signs in.
+reauth.addEventListener('cancel', (event) => event.preventDefault());
+
+onSubmit(passwordForm, {
+  validate: () => checkPasswordPresent(document.getElementById('password')),
+  action: async () => {
+    const step = await auth.signIn(user.email, document.getElementById('password').value);
+    if (step === Step.done) { signedInAgain(); return; }
+    if (step !== Step.mfa) { location.assign(signInURL(home, location.pathname)); return; } // a step only the sign-in pages take
+    passwordForm.hidden = true;
+    codeForm.hidden = false;
+    document.getElementById('code').focus();
+  },
+});
+
+onSubmit(codeForm, {
+  validate: () => checkCode(document.getElementById('code')),
+  action: async () => {
+    if (await auth.answerMfa(normaliseCode(document.getElementById('code').value)) === Step.done) signedInAgain();
+  },
+});
 
 onSessionEnded(() => {
   if (!uploader.busy) return false;
