@@ -237,17 +237,15 @@ def test_a_real_clip_uploads_converts_and_plays_with_keyboard_seeks(app, browser
     assert len(puts) == 1 and "x-amz-checksum-sha256" in {k.lower() for k in puts[0]["headers"]}, puts
     assert "x-amz-checksum-sha256" in urllib.parse.unquote(puts[0]["url"]).lower()
 
+    open_page(browser, app, "/library/")
+    if wait_card_status(browser, video_id, "queued", "converting", "ready") != "ready":
+        screens.take(browser, "library-converting")
     open_page(browser, app, f"/player/?id={video_id}")
     state = wait_until(lambda: (e := field(browser, "state")).is_displayed() and e or field(browser, "player").is_displayed(),
                        20, "the player's state")
     if state is not True:
         screens.take(browser, "player-converting")
     open_page(browser, app, "/library/")
-    status = wait_card_status(browser, video_id, "queued", "converting", "ready")
-    if status != "ready":
-        wait_card_status(browser, video_id, "converting", "ready")
-        if card_status(browser, video_id) == "converting":
-            screens.take(browser, "library-converting")
     wait_card_status(browser, video_id, "ready", timeout=240)
     item = card(browser, video_id)
     assert item.find_element(By.CSS_SELECTOR, ".video-title").text == "Férias na praia"

@@ -5,7 +5,7 @@ import { auth, t, config, ready, home, onSessionEnded, holdIdle } from './app.js
 import { setNotice, showSummary, hideSummary } from '../ui/form.js';
 import { VideoApi } from '../upload/api.js';
 import { put } from '../upload/transport.js';
-import { sha256Base64 } from '../upload/hash.js';
+import { PartHasher } from '../upload/hash.js';
 import { Uploader, UploadError } from '../upload/engine.js';
 import { PendingUploads, findCandidates, quickMatch } from '../upload/resume.js';
 import { titleProgress, eta } from '../upload/progress.js';
@@ -36,8 +36,9 @@ let releaseIdle = null;
 /** A remembered upload waiting for its file: set while the picker is open for it. */
 let resumeTarget = null;
 
+const hasher = new PartHasher({ buffers: 4 });
 const uploader = new Uploader({
-  api, put, hash: (blob) => sha256Base64(blob), pending,
+  api, put, hash: (blob) => hasher.hash(blob), pending,
   onChange: (upload) => scheduleRender(upload),
   onSessionLost: () => sessionLost(),
 });
@@ -114,6 +115,7 @@ function renderRow(upload) {
   const row = rows.get(upload) ?? makeRow(upload);
   const now = Date.now();
   row.item.dataset.state = upload.state;
+  row.item.dataset.status = upload.state === 'done' ? 'queued' : 'uploading';
   if (upload.videoId) row.item.dataset.videoId = upload.videoId;
   const done = upload.state === 'done' ? upload.size : upload.done;
   row.bar.value = upload.size ? done / upload.size : 0;
