@@ -30,9 +30,9 @@ export class PartHasher {
 
   async #take(size) {
     let buffer = this.free.pop();
-    if (!buffer && this.count < this.limit) { this.count += 1; buffer = new Uint8Array(size); }
+    if (!buffer && this.count < this.limit) { this.count += 1; buffer = new ArrayBuffer(size); }
     if (!buffer) buffer = await new Promise((resolve) => this.waiting.push(resolve));
-    return buffer.length >= size ? buffer : new Uint8Array(size); // a larger part: a larger buffer from now on
+    return buffer.byteLength >= size ? buffer : new ArrayBuffer(size); // a larger part: a larger buffer from now on
   }
 
   #give(buffer) {
@@ -42,20 +42,38 @@ export class PartHasher {
 
   /** The base64 SHA-256 of `blob`. */
   async hash(blob) {
-    const buffer = await this.#take(blob.size);
+    let buffer = await this.#take(blob.size);
+    let offset = 0;
     try {
-      let offset = 0;
-      const reader = blob.stream().getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer.set(value, offset);
-        offset += value.length;
+      const stream = blob.stream();
+      let reader = null;
+      try {
+        reader = stream.getReader({ mode: 'byob' });
+      } catch {
+        reader = null; // a stream that is not a byte stream: read its chunks and copy them
+      }
+      if (reader) {
+        // Bring-your-own-buffer: the bytes land in the pooled buffer, no chunk is allocated.
+        while (offset < blob.size) {
+          const { done, value } = await reader.read(new Uint8Array(buffer, offset, blob.size - offset));
+          if (done) break;
+          buffer = value.buffer; // the same memory, handed back under a new ArrayBuffer
+          offset += value.byteLength;
+        }
+        reader.releaseLock();
+      } else {
+        const chunks = stream.getReader();
+        for (;;) {
+          const { done, value } = await chunks.read();
+          if (done) break;
+          new Uint8Array(buffer).set(value, offset);
+          offset += value.length;
+        }
       }
       if (offset !== blob.size) throw new Error(`read ${offset} of ${blob.size} bytes`);
-      return base64(new Uint8Array(await this.subtle.digest('SHA-256', buffer.subarray(0, offset))));
+      return base64(new Uint8Array(await this.subtle.digest('SHA-256', new Uint8Array(buffer, 0, offset))));
     } finally {
-      this.#give(buffer);
+      if (buffer.byteLength) this.#give(buffer);
     }
   }
 }
