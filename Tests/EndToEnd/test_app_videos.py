@@ -322,8 +322,15 @@ def test_a_300_mib_file_resumes_after_a_reload_sending_only_missing_parts(app, b
     accept_leave_prompt(browser)
     ready(browser)
     wait_until(lambda: browser.execute_script("return document.documentElement.dataset.uploadReady === 'true'"), 20, "the page")
+    # The library offers to resume it, and leads back to the upload page with it in focus.
+    open_page(browser, app, "/library/")
+    wait_card_status(browser, video_id, "uploading", timeout=20)
+    card(browser, video_id).find_element(By.CSS_SELECTOR, "a[data-action=resume]").click()
+    wait_for_path(browser, f"/upload/?resume={video_id}")
+    ready(browser)
     unfinished = wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, f"#unfinished-list li[data-video-id='{video_id}']"),
                             20, "the unfinished upload to be offered")
+    assert browser.execute_script("return document.activeElement.dataset.action") == "resume"
     screens.take(browser, "upload-unfinished")
     browser.get_log("performance")
     browser.kept = []
@@ -348,6 +355,20 @@ def network_requests_keep(driver) -> list[dict]:
         driver.kept = []
     driver.kept += network_requests(driver)
     return driver.kept
+
+
+def test_files_dropped_on_the_zone_are_uploaded(app, browser, alice):
+    open_upload(browser, app)
+    browser.execute_script("""
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(2048).fill(1)], 'dropped one.mp4', { type: 'video/mp4' }));
+        transfer.items.add(new File([new Uint8Array(4096).fill(2)], 'dropped two.webm', { type: 'video/webm' }));
+        const zone = document.getElementById('dropzone');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }""")
+    wait_row_state(browser, "dropped one.mp4", "done", timeout=30)
+    wait_row_state(browser, "dropped two.webm", "done", timeout=30)
 
 
 def test_a_part_corrupted_in_flight_is_refused_and_sent_again(app, browser, alice, files):
