@@ -45,15 +45,17 @@ const uploader = new Uploader({
 
 // MARK: rendering
 
-let frame = 0;
+// Progress events come many times a second per part; the page redraws at most five times a second.
+const RENDER_EVERY_MS = 200;
+let timer = 0;
 const dirty = new Set();
 function scheduleRender(upload) {
   dirty.add(upload);
-  if (!frame) frame = requestAnimationFrame(flush);
+  if (!timer) timer = setTimeout(flush, RENDER_EVERY_MS); // not requestAnimationFrame: a hidden tab still updates its title
 }
 
 function flush() {
-  frame = 0;
+  timer = 0;
   for (const upload of dirty) renderRow(upload);
   dirty.clear();
   renderTotals();
