@@ -9,6 +9,7 @@ import { PartHasher } from '../upload/hash.js';
 import { Uploader, UploadError } from '../upload/engine.js';
 import { PendingUploads, findCandidates, quickMatch } from '../upload/resume.js';
 import { titleProgress, eta } from '../upload/progress.js';
+import { MAX_FILE } from '../upload/plan.js';
 import { formatBytes, formatSpeed, formatTimeLeft } from '../format.js';
 import { signInURL } from '../nav/next.js';
 import { Step } from '../cognito/auth.js';
@@ -157,7 +158,7 @@ function renderRow(upload) {
 function errorText(error) {
   if (!error) return '';
   const key = error instanceof UploadError ? error.key : 'unexpected';
-  const message = t(`upload.error.${key}`, { max: formatBytes(5 * 1024 ** 4, lang) });
+  const message = t(`upload.error.${key}`, { max: formatBytes(MAX_FILE, lang) });
   return error.detail && ['store', 'refused', 'unexpected'].includes(key) ? `${message} (${error.detail})` : message;
 }
 

@@ -7,12 +7,10 @@
 //
 // DOM-free: the API, the transport, the hash, the clock and the store of unfinished uploads are
 // handed in, so node tests drive it with fakes and the page drives it with the real things.
-import { MAX_FILE, sizeProblem, uploadMethod, planParts, partRange } from './plan.js';
+import { sizeProblem, uploadMethod, planParts, partRange } from './plan.js';
 import { classify, backoffDelay, shouldRetry } from './retry.js';
-import { SpeedMeter, eta } from './progress.js';
+import { SpeedMeter, summarize } from './progress.js';
 import { partsToSend, confirmMatch } from './resume.js';
-
-export { MAX_FILE };
 
 /** Why an upload stopped, for the page to put in words: `key` names a `upload.error.*` string. */
 export class UploadError extends Error {
@@ -164,14 +162,9 @@ export class Uploader {
 
   /** Progress over every upload not cancelled: `{ size, done, fraction, bytesPerSecond, etaSeconds }`. */
   progress(nowMs = this.now()) {
-    let size = 0, done = 0, speed = 0;
-    for (const upload of this.uploads) {
-      if (upload.state === 'cancelled' || (upload.state === 'failed' && !upload.uploadId && !upload.videoId)) continue;
-      size += upload.size;
-      done += upload.state === 'done' ? upload.size : upload.done;
-      if (upload.state === 'uploading') speed += upload.meter.bytesPerSecond(nowMs) ?? 0;
-    }
-    return { size, done, fraction: size ? done / size : 0, bytesPerSecond: speed, etaSeconds: eta(size - done, speed) };
+    // A file refused before it reached the server (empty, too large) is no part of the total.
+    const counted = this.uploads.filter((u) => !(u.state === 'failed' && !u.uploadId && !u.videoId));
+    return summarize(counted.map((u) => ({ size: u.size, done: u.done, state: u.state, bytesPerSecond: u.meter.bytesPerSecond(nowMs) })));
   }
 
   // MARK: running
