@@ -280,13 +280,27 @@ export class Uploader {
     }
     const queue = [];
     for (let n = 1; n <= upload.plan.count; n += 1) if (!upload.stored.has(n)) queue.push(n);
+    // Parts are hashed and signed ahead of their turn, so every slot keeps a PUT on the wire while
+    // the next parts are read; the hasher's few buffers bound how far ahead that goes.
+    const ahead = new Map();
+    const prepare = (number) => {
+      if (!ahead.has(number)) {
+        const ready = this.#sign(upload, number, false, signal);
+        ready.catch(() => {}); // awaited by the worker that sends it; a pause may leave it unclaimed
+        ahead.set(number, ready);
+      }
+      return ahead.get(number);
+    };
     const worker = async () => {
       while (queue.length && !signal.aborted) {
         const number = queue.shift();
+        const signed = prepare(number);
+        for (const next of queue.slice(0, this.concurrency)) prepare(next);
         await this.slots.acquire(signal);
         try {
-          await this.#sendPart(upload, number, signal);
+          await this.#sendPart(upload, number, await signed, signal);
         } finally {
+          ahead.delete(number);
           this.slots.release();
         }
       }
@@ -308,20 +322,23 @@ export class Uploader {
     }
   }
 
-  async #sendPart(upload, number, signal) {
-    let checksum = null;
-    let url = null;
-    const sign = async (rehash) => {
-      if (rehash || !checksum) checksum = number === 1 && upload.firstChecksum && !rehash ? upload.firstChecksum : await this.hash(this.#slice(upload, number));
-      const answer = await this.#api(() => this.api.presignParts({ key: upload.key, uploadId: upload.uploadId, parts: [{ partNumber: number, checksumSHA256: checksum }] }), signal);
-      url = answer.urls[0].url;
-    };
-    await sign(false);
+  /** Part `number`'s checksum (hashed again when `rehash`) and a URL signed for it. */
+  async #sign(upload, number, rehash, signal) {
+    const checksum = number === 1 && upload.firstChecksum && !rehash ? upload.firstChecksum : await this.hash(this.#slice(upload, number));
+    const answer = await this.#api(() => this.api.presignParts({ key: upload.key, uploadId: upload.uploadId, parts: [{ partNumber: number, checksumSHA256: checksum }] }), signal);
+    return { checksum, url: answer.urls[0].url };
+  }
+
+  async #sendPart(upload, number, signed, signal) {
+    let { checksum, url } = signed;
     await this.#send(upload, number, () => this.#slice(upload, number), {
       headers: () => ({ 'x-amz-checksum-sha256': checksum }),
       url: () => url,
       // 'resend': the store refused the bytes, so they are read and hashed again; 'resign': a new URL only.
-      resign: (kind) => sign(kind === 'resend'),
+      resign: async (kind) => {
+        if (kind === 'resend') ({ checksum, url } = await this.#sign(upload, number, true, signal));
+        else url = (await this.#api(() => this.api.presignParts({ key: upload.key, uploadId: upload.uploadId, parts: [{ partNumber: number, checksumSHA256: checksum }] }), signal)).urls[0].url;
+      },
       checksum: () => checksum,
     }, signal);
   }
