@@ -36,6 +36,8 @@ public final class BuildSession: Sendable {
         var pending = Set<String>()
         /// The manifests of the last two builds, newest last; the older is what the spare holds.
         var written: [Manifest.Written] = []
+        /// Counts the builds prepared, so a stale `Staged` is noticed.
+        var generation = 0
     }
 
     /// Everything a build reads, and the pages it made.
@@ -108,6 +110,31 @@ public final class BuildSession: Sendable {
         fileprivate let site: SiteState
     }
 
+    /// What a change reaches, read but not rendered yet; `prepare(_:)` renders it.
+    public struct Staged: Sendable {
+        /// The new build's files that are known before any page is rendered, when the change reaches
+        /// nothing but stylesheets (and so the pages linking them); nil for any other change.
+        public let early: Early?
+        fileprivate let site: SiteState
+        fileprivate let render: [Page]
+        fileprivate let full: Bool
+        /// The session's state it was read from, so that `prepare(_:)` can tell it is still current.
+        fileprivate let generation: Int
+        fileprivate let pending: Set<String>
+    }
+
+    /// A build whose stylesheets are ready before its pages: every asset, the pages the change does
+    /// not reach, and the paths of the pages still to render. The dev server serves the new
+    /// stylesheets from it (and tells the browser) while those pages are rendered.
+    public struct Early: Sendable {
+        /// Assets first, then the pages carried over unchanged, in URL order.
+        public let files: [Prepared.File]
+        /// Output paths of the pages that `prepare(_:)` renders (they link a renamed stylesheet).
+        public let pending: Set<String>
+        /// The security headers, as the finished build will have them.
+        public let headers: [String: String]
+    }
+
     /// Builds the project: `prepare`, then `write`. `changed` lists the project-relative paths
     /// changed since the last call (files or folders, as a watcher reports them); nil reads
     /// everything again.
@@ -115,43 +142,91 @@ public final class BuildSession: Sendable {
         try write(try prepare(changed: changed))
     }
 
-    /// Reads what changed and renders what it reaches, in memory. On success the session moves on
-    /// to this build (the next `prepare` starts from it); on failure it stays where it was and keeps
-    /// the changes for the next call.
+    /// Reads what changed and renders what it reaches, in memory: `stage`, then `prepare(_:)`.
     public func prepare(changed: [String]? = nil) throws -> Prepared {
+        try prepare(try stage(changed: changed))
+    }
+
+    /// Reads what changed and works out which pages it reaches, without rendering them. The changes
+    /// are kept until a `prepare(_:)` succeeds, so a failure at either step retries them next time.
+    public func stage(changed: [String]? = nil) throws -> Staged {
         try memory.withLock { memory in
             if let changed { memory.pending.formUnion(changed.filter(Self.isRead)) }
-            var site: SiteState
-            let full: Bool
-            var render: [Page]
-            if let old = memory.site, changed != nil, !memory.pending.contains(where: Self.needsFullBuild) {
-                (site, render) = try update(old, changed: memory.pending)
-                full = false
-            } else {
-                site = try load()
-                render = site.pages
-                full = true
+            return try stage(memory, everything: changed == nil)
+        }
+    }
+
+    /// Renders what `staged` reaches and moves the session on to this build (the next `stage` starts
+    /// from it). If the session moved on since `staged` was read, its changes are read again first.
+    /// On failure the session stays where it was and keeps the changes for the next call.
+    public func prepare(_ staged: Staged) throws -> Prepared {
+        try memory.withLock { memory in
+            var staged = staged
+            if staged.generation != memory.generation || staged.pending != memory.pending {
+                staged = try stage(memory, everything: staged.full)
             }
-            for page in try renderPages(render, of: site) { site.published[page.page.outputPath] = page }
-            if !full {
+            var site = staged.site
+            for page in try renderPages(staged.render, of: site) { site.published[page.page.outputPath] = page }
+            if !staged.full {
                 let current = Set(site.pages.map(\.outputPath))
                 site.published = site.published.filter { current.contains($0.key) }
             }
             memory.site = site
             memory.pending = []
+            memory.generation += 1
             let pages = site.pages.map { site.published[$0.outputPath]! }
-            let files = site.assetFiles.map {
-                Prepared.File(path: String($0.asset.outputURL.dropFirst()), bytes: $0.bytes, sha256: $0.asset.sha256,
-                              contentType: ContentType.of($0.asset.outputURL), source: $0.asset.source, cache: .immutable)
-            } + pages.map {
-                Prepared.File(path: $0.page.outputPath, bytes: $0.bytes, sha256: $0.sha256,
-                              contentType: ContentType.of($0.page.outputPath), source: $0.page.source, cache: .revalidate)
-            }
-            let headers = SiteBuilder.headers(environment: site.environment,
-                                              scriptHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.scriptHashes) },
-                                              styleHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.styleHashes) })
-            return Prepared(files: files, headers: headers, pages: pages.count, rendered: render.count, full: full, site: site)
+            let files = Self.assetFiles(of: site) + pages.map(Self.file)
+            return Prepared(files: files, headers: Self.headers(site, pages: pages), pages: pages.count,
+                            rendered: staged.render.count, full: staged.full, site: site)
         }
+    }
+
+    /// The next build's sources and the pages to render, from the last build and the pending changes.
+    private func stage(_ memory: Memory, everything: Bool) throws -> Staged {
+        if let old = memory.site, !everything, !memory.pending.contains(where: Self.needsFullBuild) {
+            let (site, render) = try update(old, changed: memory.pending)
+            let early = Self.stylesheetsOnly(memory.pending, from: old, to: site)
+                ? Self.early(site, rendering: render) : nil
+            return Staged(early: early, site: site, render: render, full: false, generation: memory.generation, pending: memory.pending)
+        }
+        let site = try load()
+        return Staged(early: nil, site: site, render: site.pages, full: true, generation: memory.generation, pending: memory.pending)
+    }
+
+    /// Whether `changed` reaches nothing but stylesheets: only files under `assets/` changed, no asset
+    /// was added or removed, and only stylesheets were renamed.
+    private static func stylesheetsOnly(_ changed: Set<String>, from old: SiteState, to new: SiteState) -> Bool {
+        guard !changed.isEmpty, changed.allSatisfy({ $0.hasPrefix("assets/") }),
+              Set(old.catalog.assets.keys) == Set(new.catalog.assets.keys) else { return false }
+        let renamed = new.catalog.assets.filter { old.catalog[$0.key] != $0.value }
+        return !renamed.isEmpty && renamed.allSatisfy { ContentType.fileExtension(of: $0.key) == "css" }
+    }
+
+    /// The build as far as it is known before `render` is rendered.
+    private static func early(_ site: SiteState, rendering render: [Page]) -> Early {
+        let pending = Set(render.map(\.outputPath))
+        let carried = site.pages.filter { !pending.contains($0.outputPath) }.compactMap { site.published[$0.outputPath] }
+        // A stylesheet's new name changes no page's inline scripts or styles, so the headers stay.
+        let published = site.pages.compactMap { site.published[$0.outputPath] }
+        return Early(files: assetFiles(of: site) + carried.map(file), pending: pending, headers: headers(site, pages: published))
+    }
+
+    private static func assetFiles(of site: SiteState) -> [Prepared.File] {
+        site.assetFiles.map {
+            Prepared.File(path: String($0.asset.outputURL.dropFirst()), bytes: $0.bytes, sha256: $0.asset.sha256,
+                          contentType: ContentType.of($0.asset.outputURL), source: $0.asset.source, cache: .immutable)
+        }
+    }
+
+    private static func file(_ page: PublishedPage) -> Prepared.File {
+        Prepared.File(path: page.page.outputPath, bytes: page.bytes, sha256: page.sha256,
+                      contentType: ContentType.of(page.page.outputPath), source: page.page.source, cache: .revalidate)
+    }
+
+    private static func headers(_ site: SiteState, pages: [PublishedPage]) -> [String: String] {
+        SiteBuilder.headers(environment: site.environment,
+                            scriptHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.scriptHashes) },
+                            styleHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.styleHashes) })
     }
 
     /// Writes a prepared build into the spare and swaps it in as the output folder. A failed write
