@@ -45,24 +45,43 @@ public enum DevServer {
         /// Rebuilds after `paths` changed (empty: the first build). The new build is served from
         /// memory and the browser told at once; then it is written to `dist/`, and served from
         /// there (with its `.gz` files). A change to stylesheets only swaps them in the open pages;
-        /// anything else reloads them.
+        /// anything else reloads them. When the change reaches nothing but stylesheets, the browser
+        /// is told as soon as they are fingerprinted, before the pages linking them are rendered
+        /// (a request for one of those meanwhile waits for it).
         let rebuild: @Sendable ([String]) -> Void = { paths in
             let reason = paths.isEmpty ? "start" : Watcher.describe(paths)
             let started = ContinuousClock.now
             defer { files.attempted() }
+            let last = files.value
             do {
                 let relative = paths.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
-                let prepared = try session.prepare(changed: paths.isEmpty ? nil : relative)
+                let staged = try session.stage(changed: paths.isEmpty ? nil : relative)
+                var swapped: Duration?
+                if let early = staged.early {
+                    let site = SiteFiles(root: output, early: early)
+                    files.replace(site)
+                    live.send(.styles(site.stylesheets()))
+                    swapped = ContinuousClock.now - started
+                }
+                let prepared: BuildSession.Prepared
+                do {
+                    prepared = try session.prepare(staged)
+                } catch {
+                    // The early build's pages will not come: serve the last whole build again.
+                    if swapped != nil, let last { files.replace(last) }
+                    throw error
+                }
                 let site = SiteFiles(root: output, prepared: prepared)
                 files.replace(site)
                 let stylesOnly = !paths.isEmpty && paths.allSatisfy { $0.hasSuffix(".css") }
-                live.send(stylesOnly ? .styles(site.stylesheets()) : .reload)
-                let notified = ContinuousClock.now
+                if swapped == nil { live.send(stylesOnly ? .styles(site.stylesheets()) : .reload) }
+                let rendered = ContinuousClock.now
                 let result = try session.write(prepared)
                 files.replace(site.written(result.report.manifest))
                 let pages = result.full ? "all \(result.report.pages) pages" : "\(result.rendered) of \(result.report.pages) pages"
-                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(notified - started)) ms, \(pages)\(stylesOnly ? ", styles swapped" : ""); "
-                               + "written to dist/ in \(milliseconds(ContinuousClock.now - notified)) ms")
+                let styles = swapped.map { ", styles swapped after \(milliseconds($0)) ms" } ?? (stylesOnly ? ", styles swapped" : "")
+                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(rendered - started)) ms, \(pages)\(styles); "
+                               + "written to dist/ in \(milliseconds(ContinuousClock.now - rendered)) ms")
             } catch {
                 let diagnostics = (error as? BuildFailure)?.diagnostics.map(\.description) ?? ["\(error)"]
                 let message = diagnostics.joined(separator: "\n")
