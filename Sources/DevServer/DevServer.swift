@@ -112,42 +112,48 @@ struct DevResponder: HTTPResponder {
         return Self.text(404, "Not found.\n")
     }
 
+    /// A body to send: bytes in memory, or a file on disk of some size.
+    private enum Body {
+        case memory(ByteBuffer)
+        case disk(path: String, size: Int64)
+    }
+
+    /// `entry` as production sends it: a page with the live-reload client, any other file as built;
+    /// gzipped when the request accepts it and the build has a smaller gzip (a page's is made in
+    /// memory, a file's is its `.gz` sibling on disk), except for a range, which is of the plain
+    /// bytes. Each encoding has its own strong ETag.
     private func serve(_ entry: Manifest.Entry, request: HTTPRequest, site: SiteFiles, status: Int) -> Decision {
         let head = request.method == .head
-        if entry.contentType.hasPrefix("text/html") {
-            // The page gets the live-reload client; its ETag says so.
-            let etag = "\"\(entry.sha256)-live\""
-            var fields = site.fields
-            fields[.cacheControl] = "no-cache"
-            fields[.eTag] = etag
-            if status == 200, etagListMatches(request.headerFields[.ifNoneMatch], etag) {
-                return .answer(status: .notModified, fields: fields, body: nil)
-            }
-            guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
-            fields[.contentType] = entry.contentType
-            fields[.contentLength] = String(page.readableBytes)
-            return .answer(status: .init(code: status), fields: fields, body: head ? nil : page)
-        }
+        let isPage = entry.contentType.hasPrefix("text/html")
         var fields = site.fields
         fields[.cacheControl] = "no-cache"
-        let etag = "\"\(entry.sha256)\""
-        fields[.eTag] = etag
         fields[.acceptRanges] = "bytes"
-        if etagListMatches(request.headerFields[.ifNoneMatch], etag) {
+        // Every page can be gzipped in memory; other files when the build made a `.gz`.
+        if isPage || entry.gzip != nil { fields[.vary] = "Accept-Encoding" }
+        let range = status == 200 ? request.headerFields[.range] : nil
+        // A page is not the build's bytes once it has the client: its ETag says so.
+        var etag = isPage ? entry.sha256 + "-live" : entry.sha256
+        let body: Body
+        if range == nil, Self.acceptsGzip(request.headerFields[.acceptEncoding]), let gzipped = gzipped(entry, site: site, isPage: isPage) {
+            body = gzipped
+            etag += "-gzip"
+            fields[.contentEncoding] = "gzip"
+        } else if isPage {
+            guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
+            body = .memory(page)
+        } else {
+            body = bodies.file(entry, in: site).map(Body.memory) ?? .disk(path: root + "/" + entry.path, size: Int64(entry.size))
+        }
+        fields[.eTag] = "\"\(etag)\""
+        if status == 200, etagListMatches(request.headerFields[.ifNoneMatch], "\"\(etag)\"") {
             return .answer(status: .notModified, fields: fields, body: nil)
         }
         fields[.contentType] = entry.contentType
-        var path = root + "/" + entry.path
-        var size = Int64(entry.size)
-        let range = request.headerFields[.range]
-        var gzipped = false
-        if range == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headerFields[.acceptEncoding]) {
-            path = root + "/" + gzip.path
-            size = Int64(gzip.size)
-            fields[.contentEncoding] = "gzip"
-            gzipped = true
+        let size: Int64
+        switch body {
+        case .memory(let buffer): size = Int64(buffer.readableBytes)
+        case .disk(_, let bytes): size = bytes
         }
-        if entry.gzip != nil { fields[.vary] = "Accept-Encoding" }
         var start: Int64 = 0
         var length = size
         var code = status
@@ -166,10 +172,19 @@ struct DevResponder: HTTPResponder {
             }
         }
         fields[.contentLength] = String(length)
-        if !gzipped, let body = bodies.file(entry, in: site), let slice = body.getSlice(at: Int(start), length: Int(length)) {
+        switch body {
+        case .memory(let buffer):
+            let slice = buffer.getSlice(at: buffer.readerIndex + Int(start), length: Int(length))
             return .answer(status: .init(code: code), fields: fields, body: head ? nil : slice)
+        case .disk(let path, _):
+            return .file(status: .init(code: code), fields: fields, path: path, offset: start, length: length, head: head)
         }
-        return .file(status: .init(code: code), fields: fields, path: path, offset: start, length: length, head: head)
+    }
+
+    /// The gzipped form of `entry`, when there is one and it is smaller.
+    private func gzipped(_ entry: Manifest.Entry, site: SiteFiles, isPage: Bool) -> Body? {
+        if isPage { return bodies.gzippedPage(entry, in: site).map(Body.memory) }
+        return entry.gzip.map { .disk(path: root + "/" + $0.path, size: Int64($0.size)) }
     }
 
     private func events() -> Response {

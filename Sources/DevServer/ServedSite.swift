@@ -56,8 +56,8 @@ final class CurrentSite: Sendable {
     }
 }
 
-/// What is served, by build hash: pages with the live-reload client and the development policy,
-/// and files the build holds in memory, each made into a buffer once rather than
+/// What is served, by build hash: pages with the live-reload client and the development policy
+/// (and their gzip), and files the build holds in memory, each made into a buffer once rather than
 /// on every request.
 final class ServedBodies: Sendable {
     private struct Cache {
@@ -88,6 +88,15 @@ final class ServedBodies: Sendable {
             if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
             return ByteBuffer(string: html)
         }
+    }
+
+    /// The page for `entry` gzipped as `site build` gzips (so as production sends it); nil when that
+    /// is not smaller, or the page is unreadable.
+    func gzippedPage(_ entry: Manifest.Entry, in site: SiteFiles) -> ByteBuffer? {
+        guard let page = page(entry, in: site),
+              let gzipped = cached("gzip page " + entry.sha256, make: { ByteBuffer(bytes: GzipCompressor().compress(Array(buffer: page))) })
+        else { return nil }
+        return gzipped.readableBytes < page.readableBytes ? gzipped : nil
     }
 
     /// The bytes of `entry`.

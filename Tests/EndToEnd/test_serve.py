@@ -181,6 +181,33 @@ def test_gzip_negotiation(served):
     assert served.get(path)[2] == whole
 
 
+def test_pages_are_gzip_negotiated_with_their_own_etags(served):
+    _, plain_headers, plain = served.get("/help/")
+    status, headers, body = served.get("/help/", {"Accept-Encoding": "gzip, br"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"]
+    assert gzip.decompress(body) == plain and len(body) < len(plain)
+    assert "Accept-Encoding" in plain_headers["Vary"] and plain_headers.get("Content-Encoding") is None
+    etag, plain_etag = headers["ETag"], plain_headers["ETag"]
+    assert etag != plain_etag and not etag.startswith("W/") and not plain_etag.startswith("W/")
+    assert served.get("/help/", {"Accept-Encoding": "gzip", "If-None-Match": etag})[0] == 304
+    assert served.get("/help/", {"Accept-Encoding": "gzip", "If-None-Match": plain_etag})[0] == 200
+    assert served.get("/help/", {"Accept-Encoding": "gzip;q=0"})[2] == plain
+    status, headers, body = served.get("/no/such/page/", {"Accept-Encoding": "gzip"})
+    assert status == 404 and headers["Content-Encoding"] == "gzip" and b"<html" in gzip.decompress(body)
+
+
+def test_a_suffix_range_on_a_page_returns_its_last_bytes(served):
+    plain = served.get("/help/")[2]
+    size = len(plain)
+    status, headers, body = served.get("/help/", {"Range": "bytes=-16", "Accept-Encoding": "gzip"})
+    assert status == 206 and body == plain[-16:] and headers.get("Content-Encoding") is None
+    assert headers["Content-Range"] == f"bytes {size - 16}-{size - 1}/{size}"
+    status, _, body = served.get("/help/", {"Range": "bytes=0-99"})
+    assert status == 206 and body == plain[:100]
+    status, headers, _ = served.get("/help/", {"Range": f"bytes={size}-"})
+    assert status == 416 and headers["Content-Range"] == f"bytes */{size}"
+
+
 def exchange(served, requests: list[tuple[str, str, dict]]) -> list[tuple[int, dict, bytes]]:
     """Sends `requests` (method, target, headers) on one connection in a single write, the last
     asking to close, and parses the answers in the order they came."""
