@@ -10,6 +10,11 @@ public struct Rebuild: Sendable {
     public var full: Bool
 }
 
+/// Thrown by `BuildSession.prepare` when its caller cancelled the rendering.
+public struct BuildCancelled: Error, CustomStringConvertible {
+    public var description: String { "the build was cancelled" }
+}
+
 /// Builds a project again and again, remembering what the last successful build read and made, so
 /// that a rebuild after an edit redoes only what the edit reaches (the dev server's rebuilds):
 ///
@@ -27,6 +32,9 @@ public struct Rebuild: Sendable {
 public final class BuildSession: Sendable {
     public let options: BuildOptions
     private let memory = Mutex(Memory())
+    /// The manifests of the last two builds written, newest last; the older is what the spare holds.
+    /// Apart from `memory`, so that the next change can be staged and rendered while one is written.
+    private let written = Mutex<[Manifest.Written]>([])
 
     public init(_ options: BuildOptions) { self.options = options }
 
@@ -34,8 +42,6 @@ public final class BuildSession: Sendable {
         var site: SiteState?
         /// Project-relative paths changed since the last successful build.
         var pending = Set<String>()
-        /// The manifests of the last two builds, newest last; the older is what the spare holds.
-        var written: [Manifest.Written] = []
         /// Counts the builds prepared, so a stale `Staged` is noticed.
         var generation = 0
     }
@@ -115,6 +121,9 @@ public final class BuildSession: Sendable {
         /// The new build's files that are known before any page is rendered, when the change reaches
         /// nothing but stylesheets (and so the pages linking them); nil for any other change.
         public let early: Early?
+        /// The project-relative paths it takes in: this change's, and those of earlier changes not
+        /// built yet (failed or cancelled); empty when everything is read again.
+        public var changed: Set<String> { full ? [] : pending }
         fileprivate let site: SiteState
         fileprivate let render: [Page]
         fileprivate let full: Bool
@@ -159,14 +168,17 @@ public final class BuildSession: Sendable {
     /// Renders what `staged` reaches and moves the session on to this build (the next `stage` starts
     /// from it). If the session moved on since `staged` was read, its changes are read again first.
     /// On failure the session stays where it was and keeps the changes for the next call.
-    public func prepare(_ staged: Staged) throws -> Prepared {
+    ///
+    /// `isCancelled` is asked as pages are rendered: once it says yes, rendering stops and
+    /// `BuildCancelled` is thrown (the changes are kept, as for any failure).
+    public func prepare(_ staged: Staged, isCancelled: @Sendable () -> Bool = { false }) throws -> Prepared {
         try memory.withLock { memory in
             var staged = staged
             if staged.generation != memory.generation || staged.pending != memory.pending {
                 staged = try stage(memory, everything: staged.full)
             }
             var site = staged.site
-            for page in try renderPages(staged.render, of: site) { site.published[page.page.outputPath] = page }
+            for page in try renderPages(staged.render, of: site, isCancelled: isCancelled) { site.published[page.page.outputPath] = page }
             if !staged.full {
                 let current = Set(site.pages.map(\.outputPath))
                 site.published = site.published.filter { current.contains($0.key) }
@@ -230,12 +242,12 @@ public final class BuildSession: Sendable {
     }
 
     /// Writes a prepared build into the spare and swaps it in as the output folder. A failed write
-    /// leaves the output folder as it was; the next write makes it whole.
+    /// leaves the output folder as it was; the next write makes it whole. Writes are made one at a
+    /// time, and may overlap the staging and rendering of the next build.
     public func write(_ prepared: Prepared) throws -> Rebuild {
-        try memory.withLock { memory in
-            let (report, written) = try write(prepared, knownSpare: memory.written.count == 2 ? memory.written[0] : nil,
-                                              last: memory.written.last)
-            memory.written = Array((memory.written + [written]).suffix(2))
+        try written.withLock { written in
+            let (report, manifest) = try write(prepared, knownSpare: written.count == 2 ? written[0] : nil, last: written.last)
+            written = Array((written + [manifest]).suffix(2))
             return Rebuild(report: report, rendered: prepared.rendered, full: prepared.full)
         }
     }
@@ -267,9 +279,14 @@ public final class BuildSession: Sendable {
                          pages: pages, catalog: catalog, assetFiles: assetFiles)
     }
 
-    private static func catalog(_ tree: SourceTree) throws -> (AssetCatalog, [AssetFile]) {
+    /// Fingerprints `assets/`; an asset whose published bytes are those of one in `previous` keeps
+    /// its hashes.
+    private static func catalog(_ tree: SourceTree, previous: [AssetFile] = []) throws -> (AssetCatalog, [AssetFile]) {
+        let earlier = Dictionary(previous.map { ($0.asset.source, $0) }, uniquingKeysWith: { first, _ in first })
         var files: [AssetFile] = []
-        let catalog = try AssetCatalog.build(from: tree) { asset, bytes in files.append(AssetFile(asset: asset, bytes: bytes)) }
+        let catalog = try AssetCatalog.build(from: tree, known: { source, bytes in
+            earlier[source].flatMap { $0.bytes == bytes ? $0.asset : nil }
+        }, emit: { asset, bytes in files.append(AssetFile(asset: asset, bytes: bytes)) })
         return (catalog, files)
     }
 
@@ -306,7 +323,7 @@ public final class BuildSession: Sendable {
             renderAgain { edited.contains($0.page.source) }
         }
         if !under("assets").isEmpty {
-            (site.catalog, site.assetFiles) = try Self.catalog(tree)
+            (site.catalog, site.assetFiles) = try Self.catalog(tree, previous: old.assetFiles)
             let urls = Set(old.catalog.assets.keys).union(site.catalog.assets.keys)
                 .filter { old.catalog[$0] != site.catalog[$0] }
             let moduleNamesChanged = ImportMap.json(for: old.catalog) != ImportMap.json(for: site.catalog)
@@ -317,7 +334,7 @@ public final class BuildSession: Sendable {
     }
 
     /// Renders and finishes `pages` on all cores.
-    private func renderPages(_ pages: [Page], of site: SiteState) throws -> [PublishedPage] {
+    private func renderPages(_ pages: [Page], of site: SiteState, isCancelled: @Sendable () -> Bool = { false }) throws -> [PublishedPage] {
         let tree = site.tree
         let renderer = PageRenderer(
             config: site.config, environment: site.environment, templates: site.templates,
@@ -333,7 +350,10 @@ public final class BuildSession: Sendable {
             var pages: [PublishedPage] = []
         }
         let collected = Mutex(Collected())
+        let cancelled = Atomic<Bool>(false)
         parallelForEach(count: pages.count, makeLocal: {}) { index, _ in
+            if index % 16 == 0, isCancelled() { cancelled.store(true, ordering: .relaxed) }
+            guard !cancelled.load(ordering: .relaxed) else { return }
             let page = pages[index]
             var problems = DiagnosticBag()
             problems.collect(at: SourceLocation(file: page.source)) {
@@ -349,6 +369,7 @@ public final class BuildSession: Sendable {
             }
             if !problems.isEmpty { collected.withLock { $0.problems.formUnion(problems.items) } }
         }
+        if cancelled.load(ordering: .relaxed) { throw BuildCancelled() }
         let result = collected.withLock { $0 }
         // A set: a page shared by several languages fails the same way in each, and is reported once.
         if !result.problems.isEmpty { throw BuildFailure(Array(result.problems)) }
