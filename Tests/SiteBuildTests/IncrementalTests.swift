@@ -254,4 +254,19 @@ struct IncrementalTests {
         _ = try session.write(try session.prepare(stale))
         #expect(try outcome(fixture, folder: "dist", {}).difference(from: try cleanBuild(fixture, step: 1)) == nil)
     }
+
+    @Test("a cancelled rendering keeps its changes: the next build takes them with its own")
+    func cancelled() throws {
+        let fixture = try Fixture()
+        let session = BuildSession(BuildOptions(projectRoot: fixture.root, environment: "local", output: fixture.root + "/dist"))
+        _ = try session.build()
+        try fixture.write("assets/css/base.css", "main { margin: 9px auto; }\n")
+        let staged = try session.stage(changed: ["assets/css/base.css"])
+        #expect(throws: BuildCancelled.self) { try session.prepare(staged, isCancelled: { true }) }
+        try fixture.write("site/pages/help.md", Fixture.standardFiles["site/pages/help.md"]! + "Later.\n")
+        let next = try session.stage(changed: ["site/pages/help.md"])
+        #expect(next.changed == ["assets/css/base.css", "site/pages/help.md"] && next.early == nil)
+        _ = try session.write(try session.prepare(next))
+        #expect(try outcome(fixture, folder: "dist", {}).difference(from: try cleanBuild(fixture, step: 1)) == nil)
+    }
 }
