@@ -8,11 +8,21 @@ import Synchronization
 final class CurrentSite: Sendable {
     private struct State {
         var site: SiteFiles?
+        /// The number of the build `site` is, counted by the caller.
+        var build = 0
+        /// The last site with no page pending.
+        var whole: SiteFiles?
         /// Whether a build has ended, successful or not.
         var attempted = false
         var waiters: [CheckedContinuation<SiteFiles?, Never>] = []
 
         var isWhole: Bool { attempted && (site?.pending.isEmpty ?? true) }
+
+        mutating func replace(_ value: SiteFiles, build: Int) {
+            site = value
+            self.build = build
+            if value.pending.isEmpty { whole = value }
+        }
 
         /// The waiters to resume, when the site is whole.
         mutating func takeWaitersIfWhole() -> [CheckedContinuation<SiteFiles?, Never>] {
@@ -25,18 +35,31 @@ final class CurrentSite: Sendable {
 
     var value: SiteFiles? { state.withLock { $0.site } }
 
-    func replace(_ value: SiteFiles) {
-        let (waiters, site) = state.withLock { state in
-            state.site = value
-            return (state.takeWaitersIfWhole(), state.site)
+    /// Serves `value`, build number `build` (the first build is 1).
+    func replace(_ value: SiteFiles, build: Int = 1) {
+        change { $0.replace(value, build: build) }
+    }
+
+    /// Serves `value`, the same build written to disk, unless a newer build is served already.
+    func replace(written value: SiteFiles, build: Int) {
+        change { if $0.build == build { $0.replace(value, build: build) } }
+    }
+
+    /// Serves the last whole site again, if pages are pending in the one served (their build failed).
+    func restoreWhole() {
+        change { state in
+            if let whole = state.whole, state.site?.pending.isEmpty == false { state.replace(whole, build: state.build) }
         }
-        for waiter in waiters { waiter.resume(returning: site) }
     }
 
     /// Marks the end of a build, successful or not.
     func attempted() {
+        change { $0.attempted = true }
+    }
+
+    private func change(_ body: (inout State) -> Void) {
         let (waiters, site) = state.withLock { state in
-            state.attempted = true
+            body(&state)
             return (state.takeWaitersIfWhole(), state.site)
         }
         for waiter in waiters { waiter.resume(returning: site) }

@@ -545,23 +545,29 @@ def test_edits_mixing_stylesheets_and_pages_end_with_dist_equal_to_a_clean_build
         ]
         for step, (path, addition) in enumerate(edits):
             path.write_text(path.read_text() + addition)
-            # Some edits follow the last at once, some after it has been noticed, some later still.
+            # Some edits follow the last at once, some after it has been noticed, some later still
+            # (an edit that comes while pages are rendered cancels them: the next build takes both).
             time.sleep((0, 0.03, 0.15, 0.4)[step % 4])
+        server.wait_until_settled()
+        # And a stylesheet edit alone, announced before its pages are rendered.
+        stylesheet.write_text(stylesheet.read_text() + "\n.mixed-6 { color: #666666; }\n")
         server.wait_until_settled()
     finally:
         stop.set()
         browser.join(20)
+        # Ends the listener's read at once (close alone waits for the read it is blocked in).
+        connection.sock.shutdown(socket.SHUT_RDWR)
         connection.close()
     try:
         assert not problems, problems[:5]
-        assert "failure" not in heard and heard.count("styles") >= 2, heard
+        assert "failure" not in heard and len(heard) >= 2 and heard[-1] == "styles", (heard, server.lines[-15:])
         clean = tmp_path / "clean"
         result = subprocess.run([str(site_binary()), "build", "--out", str(clean)], cwd=root, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         served_tree, clean_tree = tree_bytes(root / "dist"), tree_bytes(clean)
         differing = sorted(name for name in set(served_tree) | set(clean_tree) if served_tree.get(name) != clean_tree.get(name))
         assert not differing, f"dist/ differs from a clean build in {differing}"
-        assert b".mixed-5" in next(data for name, data in served_tree.items() if name.endswith(".css") and not name.endswith(".gz"))
+        assert b".mixed-6" in next(data for name, data in served_tree.items() if name.endswith(".css") and not name.endswith(".gz"))
     finally:
         server.stop()
 
