@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "DevServerTests",
             dependencies: [
-                "DevServer", "HTTPServing",
+                "DevServer", "HTTPServing", "SiteBuild",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -8,129 +8,6 @@ import SiteBuild
 import ServiceLifecycle
 import Synchronization
 
-/// What happened to the build, as the browser's live-reload client hears it.
-public enum LiveEvent: Sendable, Equatable {
-    /// Reload the page.
-    case reload
-    /// Only stylesheets changed: swap them in place.
-    case styles([Stylesheet])
-    /// The build failed: show the message (with file:line) over the page.
-    case failure(String)
-
-    var serverSentEvent: String {
-        switch self {
-        case .reload: return "event: reload\ndata: {}\n\n"
-        case .styles(let sheets):
-            let list = sheets.map { ["source": $0.source, "href": $0.href, "integrity": $0.integrity] }
-            let json = (try? JSONSerialization.data(withJSONObject: ["stylesheets": list], options: [.withoutEscapingSlashes]))
-                .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-            return "event: styles\ndata: \(json)\n\n"
-        case .failure(let message):
-            let json = (try? JSONSerialization.data(withJSONObject: ["message": message]))
-                .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-            return "event: failure\ndata: \(json)\n\n"
-        }
-    }
-}
-
-/// Hands each event to every connected live-reload client; the last failure is replayed to a
-/// client that connects while the build is broken.
-public final class LiveReload: Sendable {
-    private struct State {
-        var clients: [Int: AsyncStream<LiveEvent>.Continuation] = [:]
-        var next = 0
-        var failure: String?
-    }
-    private let state = Mutex(State())
-
-    public init() {}
-
-    public func send(_ event: LiveEvent) {
-        let clients = state.withLock { state -> [AsyncStream<LiveEvent>.Continuation] in
-            if case .failure(let message) = event { state.failure = message } else { state.failure = nil }
-            return Array(state.clients.values)
-        }
-        for client in clients { client.yield(event) }
-    }
-
-    public var clientCount: Int { state.withLock { $0.clients.count } }
-
-    func subscribe() -> (Int, AsyncStream<LiveEvent>) {
-        let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingNewest(8))
-        let id = state.withLock { state -> Int in
-            state.next += 1
-            state.clients[state.next] = continuation
-            if let failure = state.failure { continuation.yield(.failure(failure)) }
-            return state.next
-        }
-        return (id, stream)
-    }
-
-    /// Drops a client and ends its stream.
-    func unsubscribe(_ id: Int) {
-        state.withLock { $0.clients.removeValue(forKey: id) }?.finish()
-    }
-}
-
-/// The latest successful build, swapped whole after each rebuild.
-final class CurrentSite: Sendable {
-    private let site = Mutex<SiteFiles?>(nil)
-    private let firstBuildEnded = Atomic<Bool>(false)
-    var value: SiteFiles? { site.withLock { $0 } }
-    func replace(_ value: SiteFiles) { site.withLock { $0 = value } }
-    /// Marks the end of a build, successful or not.
-    func attempted() { firstBuildEnded.store(true, ordering: .releasing) }
-
-    /// The site, once the first build has ended; nil if it failed (or took over a minute).
-    func waitForFirstBuild() async -> SiteFiles? {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while value == nil, !firstBuildEnded.load(ordering: .acquiring), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return value
-    }
-}
-
-/// What is served, by build hash: pages with the live-reload client and the development policy,
-/// and files the build holds in memory, each made into a buffer once rather than on every request.
-final class ServedBodies: Sendable {
-    private struct Cache {
-        var buffers: [String: ByteBuffer] = [:]
-        var bytes = 0
-    }
-    private let cache = Mutex(Cache())
-    /// Beyond this many bytes the cache starts over.
-    private static let budget = 256 << 20
-
-    private func cached(_ key: String, make: () -> ByteBuffer?) -> ByteBuffer? {
-        if let buffer = cache.withLock({ $0.buffers[key] }) { return buffer }
-        guard let buffer = make() else { return nil }
-        cache.withLock { cache in
-            if cache.bytes + buffer.readableBytes > Self.budget { cache = Cache() }
-            cache.buffers[key] = buffer
-            cache.bytes += buffer.readableBytes
-        }
-        return buffer
-    }
-
-    /// The page for `entry`, with the live-reload client; nil when it is not UTF-8.
-    func page(_ entry: Manifest.Entry, in site: SiteFiles) -> ByteBuffer? {
-        cached("page " + entry.sha256) {
-            guard let bytes = site.bodies[entry.path], var html = String(validating: bytes, as: UTF8.self) else { return nil }
-            DevResponder.relaxMetaPolicy(&html)
-            let tag = "<script type=\"module\" src=\"\(DevResponder.clientPath)\"></script>"
-            if let body = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: tag, at: body.lowerBound) } else { html += tag }
-            return ByteBuffer(string: html)
-        }
-    }
-
-    /// The bytes of `entry`.
-    func file(_ entry: Manifest.Entry, in site: SiteFiles) -> ByteBuffer? {
-        guard let body = site.bodies[entry.path] else { return nil }
-        return cached("file " + entry.sha256) { ByteBuffer(bytes: body) }
-    }
-}
-
 /// What the dev server answers to a request, decided without waiting.
 enum Decision {
     /// A complete answer from memory; `body` is nil for HEAD and empty answers.
@@ -139,8 +16,9 @@ enum Decision {
     case file(status: HTTPResponse.Status, fields: HTTPFields, path: String, offset: Int64, length: Int64, head: Bool)
     /// The live-reload event stream.
     case events
-    /// The first build has not ended yet: wait for it, then decide again.
-    case firstBuild
+    /// The build is not whole yet (the first build has not ended, or the page asked for is still
+    /// being rendered): wait until it is, then decide again.
+    case wait
 }
 
 /// Serves `dist/` as production would (pretty URLs, 404 page, types, strong ETags, ranges, gzip,
@@ -159,8 +37,8 @@ struct DevResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var decision = decide(request.head, site: files.value, waited: false)
-        if case .firstBuild = decision {
-            decision = decide(request.head, site: await files.waitForFirstBuild(), waited: true)
+        if case .wait = decision {
+            decision = decide(request.head, site: await files.whole(), waited: true)
         }
         switch decision {
         case .answer:
@@ -172,14 +50,15 @@ struct DevResponder: HTTPResponder {
             return Response(status: status, headers: fields, body: body)
         case .events:
             return events()
-        case .firstBuild:
-            // decide(waited: true) never asks to wait again.
+        case .wait:
+            // A whole site (or none, waited for) never asks to wait again.
             return Self.response(Self.text(503, Self.firstBuildFailed))
         }
     }
 
     /// The answer to `request` from `site` (nil before the first build has ended, or after it
-    /// failed when `waited`). A HEAD answer has the GET answer's fields and no body.
+    /// failed when `waited`; `.wait` for a page still being rendered). A HEAD answer has the GET
+    /// answer's fields and no body.
     func decide(_ request: HTTPRequest, site: SiteFiles?, waited: Bool) -> Decision {
         let decision = decideGet(request, site: site, waited: waited)
         if request.method == .head, case .answer(let status, let fields, .some) = decision {
@@ -200,9 +79,11 @@ struct DevResponder: HTTPResponder {
         if rawPath == Self.eventsPath { return .events }
         guard let path = Self.decodePath(rawPath) else { return notFound(request, site: site) }
         guard let site else {
-            return waited ? Self.text(503, Self.firstBuildFailed) : .firstBuild
+            return waited ? Self.text(503, Self.firstBuildFailed) : .wait
         }
         switch site.resolve(path) {
+        case .pending:
+            return .wait
         case .redirect(let location):
             return Self.text(301, "", fields: [.location: location])
         case .notFound:
@@ -223,48 +104,56 @@ struct DevResponder: HTTPResponder {
     }
 
     private func notFound(_ request: HTTPRequest, site: SiteFiles?) -> Decision {
-        if let site, let page = site.entries["404.html"] {
-            return serve(page, request: request, site: site, status: 404)
+        switch site?.lookup("404.html") {
+        case .file(let page): return serve(page, request: request, site: site!, status: 404)
+        case .pending: return .wait
+        default: break
         }
         return Self.text(404, "Not found.\n")
     }
 
+    /// A body to send: bytes in memory, or a file on disk of some size.
+    private enum Body {
+        case memory(ByteBuffer)
+        case disk(path: String, size: Int64)
+    }
+
+    /// `entry` as production sends it: a page with the live-reload client, any other file as built;
+    /// gzipped when the request accepts it and the build has a smaller gzip (a page's is made in
+    /// memory, a file's is its `.gz` sibling on disk), except for a range, which is of the plain
+    /// bytes. Each encoding has its own strong ETag.
     private func serve(_ entry: Manifest.Entry, request: HTTPRequest, site: SiteFiles, status: Int) -> Decision {
         let head = request.method == .head
-        if entry.contentType.hasPrefix("text/html") {
-            // The page gets the live-reload client; its ETag says so.
-            let etag = "\"\(entry.sha256)-live\""
-            var fields = site.fields
-            fields[.cacheControl] = "no-cache"
-            fields[.eTag] = etag
-            if status == 200, etagListMatches(request.headerFields[.ifNoneMatch], etag) {
-                return .answer(status: .notModified, fields: fields, body: nil)
-            }
-            guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
-            fields[.contentType] = entry.contentType
-            fields[.contentLength] = String(page.readableBytes)
-            return .answer(status: .init(code: status), fields: fields, body: head ? nil : page)
-        }
+        let isPage = entry.contentType.hasPrefix("text/html")
         var fields = site.fields
         fields[.cacheControl] = "no-cache"
-        let etag = "\"\(entry.sha256)\""
-        fields[.eTag] = etag
         fields[.acceptRanges] = "bytes"
-        if etagListMatches(request.headerFields[.ifNoneMatch], etag) {
+        // Every page can be gzipped in memory; other files when the build made a `.gz`.
+        if isPage || entry.gzip != nil { fields[.vary] = "Accept-Encoding" }
+        let range = status == 200 ? request.headerFields[.range] : nil
+        // A page is not the build's bytes once it has the client: its ETag says so.
+        var etag = isPage ? entry.sha256 + "-live" : entry.sha256
+        let body: Body
+        if range == nil, Self.acceptsGzip(request.headerFields[.acceptEncoding]), let gzipped = gzipped(entry, site: site, isPage: isPage) {
+            body = gzipped
+            etag += "-gzip"
+            fields[.contentEncoding] = "gzip"
+        } else if isPage {
+            guard let page = bodies.page(entry, in: site) else { return Self.text(500, "Unreadable file.\n") }
+            body = .memory(page)
+        } else {
+            body = bodies.file(entry, in: site).map(Body.memory) ?? .disk(path: root + "/" + entry.path, size: Int64(entry.size))
+        }
+        fields[.eTag] = "\"\(etag)\""
+        if status == 200, etagListMatches(request.headerFields[.ifNoneMatch], "\"\(etag)\"") {
             return .answer(status: .notModified, fields: fields, body: nil)
         }
         fields[.contentType] = entry.contentType
-        var path = root + "/" + entry.path
-        var size = Int64(entry.size)
-        let range = request.headerFields[.range]
-        var gzipped = false
-        if range == nil, let gzip = entry.gzip, Self.acceptsGzip(request.headerFields[.acceptEncoding]) {
-            path = root + "/" + gzip.path
-            size = Int64(gzip.size)
-            fields[.contentEncoding] = "gzip"
-            gzipped = true
+        let size: Int64
+        switch body {
+        case .memory(let buffer): size = Int64(buffer.readableBytes)
+        case .disk(_, let bytes): size = bytes
         }
-        if entry.gzip != nil { fields[.vary] = "Accept-Encoding" }
         var start: Int64 = 0
         var length = size
         var code = status
@@ -283,10 +172,19 @@ struct DevResponder: HTTPResponder {
             }
         }
         fields[.contentLength] = String(length)
-        if !gzipped, let body = bodies.file(entry, in: site), let slice = body.getSlice(at: Int(start), length: Int(length)) {
+        switch body {
+        case .memory(let buffer):
+            let slice = buffer.getSlice(at: buffer.readerIndex + Int(start), length: Int(length))
             return .answer(status: .init(code: code), fields: fields, body: head ? nil : slice)
+        case .disk(let path, _):
+            return .file(status: .init(code: code), fields: fields, path: path, offset: start, length: length, head: head)
         }
-        return .file(status: .init(code: code), fields: fields, path: path, offset: start, length: length, head: head)
+    }
+
+    /// The gzipped form of `entry`, when there is one and it is smaller.
+    private func gzipped(_ entry: Manifest.Entry, site: SiteFiles, isPage: Bool) -> Body? {
+        if isPage { return bodies.gzippedPage(entry, in: site).map(Body.memory) }
+        return entry.gzip.map { .disk(path: root + "/" + $0.path, size: Int64($0.size)) }
     }
 
     private func events() -> Response {
@@ -348,53 +246,4 @@ struct DevResponder: HTTPResponder {
         guard case .answer(let status, let fields, let body) = decision else { return Response(status: .internalServerError) }
         return Response(status: status, headers: fields, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
     }
-
-    /// The live-reload client: reloads on `reload`, shows a build failure over the page (as text).
-    static let client = """
-        // SStech Video dev server: live reload (never part of `site build` output).
-        const overlayId = "site-build-failure";
-        function showFailure(message) {
-          let overlay = document.getElementById(overlayId);
-          if (!overlay) {
-            overlay = document.createElement("pre");
-            overlay.id = overlayId;
-            overlay.setAttribute("role", "alert");
-            overlay.style.cssText = "position:fixed;inset:0;margin:0;padding:2rem;z-index:2147483647;overflow:auto;" +
-              "background:rgba(20,20,28,.94);color:#ffb4b4;font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap";
-            document.body.append(overlay);
-          }
-          overlay.textContent = "Build failed\\n\\n" + message;
-        }
-        // Closed when the page is hidden: a page kept in the back/forward cache with its stream open
-        // would hold one of the browser's six connections to this server, and a few such pages stall
-        // every later request until the cache lets them go.
-        let source = null;
-        let failed = false;
-        // A stylesheet's URL is its source's with an 8-digit fingerprint: /assets/css/app.1a2b3c4d.css.
-        const unfingerprinted = (path) => path.replace(/\\.[0-9a-f]{8}(\\.css)$/, "$1");
-        function swapStyles(event) {
-          if (failed) { location.reload(); return; }
-          const sheets = JSON.parse(event.data).stylesheets;
-          for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
-            const current = unfingerprinted(new URL(link.href).pathname);
-            const sheet = sheets.find((candidate) => "/" + candidate.source === current);
-            if (!sheet || new URL(link.href).pathname === sheet.href) continue;
-            const next = link.cloneNode();
-            next.integrity = sheet.integrity;
-            next.href = sheet.href;
-            next.addEventListener("load", () => link.remove(), { once: true });
-            link.after(next);
-          }
-        }
-        function connect() {
-          source = new EventSource("/_site/events");
-          source.addEventListener("failure", (event) => { failed = true; showFailure(JSON.parse(event.data).message); });
-          source.addEventListener("reload", () => { location.reload(); });
-          source.addEventListener("styles", swapStyles);
-        }
-        addEventListener("pagehide", () => { source?.close(); source = null; });
-        // Back from the cache: the page may be stale, so load it again rather than reconnect.
-        addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
-        connect();
-        """
 }

@@ -41,37 +41,8 @@ public enum DevServer {
         let live = LiveReload()
         let files = CurrentSite()
         let session = BuildSession(buildOptions)
-        let prefix = options.projectRoot.hasSuffix("/") ? options.projectRoot : options.projectRoot + "/"
-        /// Rebuilds after `paths` changed (empty: the first build). The new build is served from
-        /// memory and the browser told at once; then it is written to `dist/`, and served from
-        /// there (with its `.gz` files). A change to stylesheets only swaps them in the open pages;
-        /// anything else reloads them.
-        let rebuild: @Sendable ([String]) -> Void = { paths in
-            let reason = paths.isEmpty ? "start" : Watcher.describe(paths)
-            let started = ContinuousClock.now
-            defer { files.attempted() }
-            do {
-                let relative = paths.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
-                let prepared = try session.prepare(changed: paths.isEmpty ? nil : relative)
-                let site = SiteFiles(root: output, prepared: prepared)
-                files.replace(site)
-                let stylesOnly = !paths.isEmpty && paths.allSatisfy { $0.hasSuffix(".css") }
-                live.send(stylesOnly ? .styles(site.stylesheets()) : .reload)
-                let notified = ContinuousClock.now
-                let result = try session.write(prepared)
-                files.replace(site.written(result.report.manifest))
-                let pages = result.full ? "all \(result.report.pages) pages" : "\(result.rendered) of \(result.report.pages) pages"
-                events.rebuilt("rebuilt (\(reason)) in \(milliseconds(notified - started)) ms, \(pages)\(stylesOnly ? ", styles swapped" : ""); "
-                               + "written to dist/ in \(milliseconds(ContinuousClock.now - notified)) ms")
-            } catch {
-                let diagnostics = (error as? BuildFailure)?.diagnostics.map(\.description) ?? ["\(error)"]
-                let message = diagnostics.joined(separator: "\n")
-                live.send(.failure(message))
-                events.rebuilt("build failed (\(reason)) in \(milliseconds(ContinuousClock.now - started)) ms:\n\(message)")
-            }
-        }
-        // Builds run one at a time on their own thread, never on the threads serving requests.
-        let builder = DispatchQueue(label: "site.rebuild")
+        let rebuilder = Rebuilder(session: session, files: files, live: live, events: events, output: output,
+                                  projectRoot: options.projectRoot)
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
         let logger = QuietLogHandler.logger(label: "dev-server")
         let responder = DevResponder(files: files, root: output, live: live)
@@ -94,28 +65,24 @@ public enum DevServer {
                 // starts before it, so an edit made meanwhile is not missed.
                 #if os(Linux)
                 if !options.poll, let inotify = InotifyWatcher(folders: folders) {
-                    builder.async { rebuild([]) }
+                    rebuilder.schedule([])
                     await inotify.run(settle: .milliseconds(20)) { paths in
-                        builder.async { rebuild(paths.sorted()) }
+                        rebuilder.schedule(paths.sorted())
                     }
                     return
                 }
                 #endif
                 let watcher = Watcher(folders: folders)
-                builder.async { rebuild([]) }
+                rebuilder.schedule([])
                 while !Task.isCancelled {
                     try await Task.sleep(for: options.pollInterval)
                     let changed = watcher.changes()
-                    if !changed.isEmpty { builder.async { rebuild(changed) } }
+                    if !changed.isEmpty { rebuilder.schedule(changed) }
                 }
             }
             try await group.next()
             group.cancelAll()
         }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }
 

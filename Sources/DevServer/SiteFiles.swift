@@ -20,16 +20,29 @@ struct SiteFiles: Sendable {
     /// The bytes of the build's files, by path, served from memory; before the build is on disk
     /// there are no `.gz` siblings.
     let bodies: [String: [UInt8]]
+    /// Output paths of pages still being rendered: a request for one waits for the build that has
+    /// them (its stylesheets are already served, and the pages that are there name them).
+    let pending: Set<String>
 
     /// A build rendered in memory, before it is written to `root`.
     init(root: String, prepared: BuildSession.Prepared) {
+        self.init(root: root, files: prepared.files, headers: prepared.headers, pending: [])
+    }
+
+    /// A build whose stylesheets are ready and whose pages that link them are still being rendered.
+    init(root: String, early: BuildSession.Early) {
+        self.init(root: root, files: early.files, headers: early.headers, pending: early.pending)
+    }
+
+    private init(root: String, files: [BuildSession.Prepared.File], headers: [String: String], pending: Set<String>) {
         self.root = root
-        entries = Dictionary(prepared.files.map { file in
+        entries = Dictionary(files.map { file in
             (file.path, Manifest.Entry(path: file.path, size: file.bytes.count, sha256: file.sha256, contentType: file.contentType,
                                        cache: file.cache, source: file.source, gzip: nil))
         }, uniquingKeysWith: { first, _ in first })
-        bodies = Dictionary(prepared.files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
-        fields = Self.development(prepared.headers)
+        bodies = Dictionary(files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+        fields = Self.development(headers)
+        self.pending = pending
     }
 
     /// The same build once written to `root`: served with the manifest's entries, and so with
@@ -77,6 +90,8 @@ struct SiteFiles: Sendable {
 
     enum Resolution: Equatable {
         case file(Manifest.Entry)
+        /// A page still being rendered.
+        case pending
         case redirect(String)
         case notFound
     }
@@ -92,11 +107,15 @@ struct SiteFiles: Sendable {
         }
         let relative = String(path.dropFirst())
         guard !relative.contains("//") else { return .notFound }
-        if relative.isEmpty || relative.hasSuffix("/") {
-            return entries[relative + "index.html"].map(Resolution.file) ?? .notFound
-        }
-        if let entry = entries[relative] { return .file(entry) }
-        if entries[relative + "/index.html"] != nil { return .redirect(path + "/") }
+        if relative.isEmpty || relative.hasSuffix("/") { return lookup(relative + "index.html") ?? .notFound }
+        if let found = lookup(relative) { return found }
+        if lookup(relative + "/index.html") != nil { return .redirect(path + "/") }
         return .notFound
+    }
+
+    /// The file at an output path, or `.pending` while it is rendered.
+    func lookup(_ path: String) -> Resolution? {
+        if let entry = entries[path] { return .file(entry) }
+        return pending.contains(path) ? .pending : nil
     }
 }

@@ -35,7 +35,8 @@ enum Subprocess {
         process.standardInput = FileHandle.nullDevice
         // Standard error goes to a file, never a pipe: a chatty tool must not block on a full pipe.
         let errorURL = errorFile ?? FileManager.default.temporaryDirectory.appendingPathComponent("site-\(UUID().uuidString).stderr")
-        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        // A file that cannot be made is reported by FileHandle's error just below.
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
         let errorHandle = try FileHandle(forWritingTo: errorURL)
         process.standardError = errorHandle
         defer {

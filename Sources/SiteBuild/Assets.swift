@@ -29,8 +29,11 @@ public struct AssetCatalog: Sendable {
     ///
     /// Stylesheets are processed after what they reference, so a changed image renames the stylesheets
     /// that use it; modules are published byte for byte (the import map resolves their imports), so a
-    /// changed module renames only itself.
-    static func build(from tree: SourceTree, emit: (Asset, [UInt8]) throws -> Void) throws -> AssetCatalog {
+    /// changed module renames only itself. `known` gives the asset an earlier build published from
+    /// a source with exactly these bytes, if any: its hashes are taken rather than computed again
+    /// (a rebuild after one edit hashes only what the edit changed).
+    static func build(from tree: SourceTree, known: (String, [UInt8]) -> Asset? = { _, _ in nil },
+                      emit: (Asset, [UInt8]) throws -> Void) throws -> AssetCatalog {
         let sources = try tree.files(under: "assets")
         let urls = Set(sources.map { "/" + $0 })
         var catalog = AssetCatalog()
@@ -38,6 +41,11 @@ public struct AssetCatalog: Sendable {
         var stylesheets: [String: (bytes: [UInt8], references: [(CSSReferences.Found, Reference)])] = [:]
 
         func publish(_ source: String, _ bytes: [UInt8]) throws {
+            if let asset = known(source, bytes) {
+                catalog.assets[asset.url] = asset
+                try emit(asset, bytes)
+                return
+            }
             let url = "/" + source
             let sha256 = Digest.sha256Hex(bytes)
             let fingerprint = Digest.fingerprint(sha256Hex: sha256)

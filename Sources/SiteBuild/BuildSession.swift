@@ -10,6 +10,11 @@ public struct Rebuild: Sendable {
     public var full: Bool
 }
 
+/// Thrown by `BuildSession.prepare` when its caller cancelled the rendering.
+public struct BuildCancelled: Error, CustomStringConvertible {
+    public var description: String { "the build was cancelled" }
+}
+
 /// Builds a project again and again, remembering what the last successful build read and made, so
 /// that a rebuild after an edit redoes only what the edit reaches (the dev server's rebuilds):
 ///
@@ -27,6 +32,9 @@ public struct Rebuild: Sendable {
 public final class BuildSession: Sendable {
     public let options: BuildOptions
     private let memory = Mutex(Memory())
+    /// The manifests of the last two builds written, newest last; the older is what the spare holds.
+    /// Apart from `memory`, so that the next change can be staged and rendered while one is written.
+    private let written = Mutex<[Manifest.Written]>([])
 
     public init(_ options: BuildOptions) { self.options = options }
 
@@ -34,8 +42,8 @@ public final class BuildSession: Sendable {
         var site: SiteState?
         /// Project-relative paths changed since the last successful build.
         var pending = Set<String>()
-        /// The manifests of the last two builds, newest last; the older is what the spare holds.
-        var written: [Manifest.Written] = []
+        /// Counts the builds prepared, so a stale `Staged` is noticed.
+        var generation = 0
     }
 
     /// Everything a build reads, and the pages it made.
@@ -108,6 +116,34 @@ public final class BuildSession: Sendable {
         fileprivate let site: SiteState
     }
 
+    /// What a change reaches, read but not rendered yet; `prepare(_:)` renders it.
+    public struct Staged: Sendable {
+        /// The new build's files that are known before any page is rendered, when the change reaches
+        /// nothing but stylesheets (and so the pages linking them); nil for any other change.
+        public let early: Early?
+        /// The project-relative paths it takes in: this change's, and those of earlier changes not
+        /// built yet (failed or cancelled); empty when everything is read again.
+        public var changed: Set<String> { full ? [] : pending }
+        fileprivate let site: SiteState
+        fileprivate let render: [Page]
+        fileprivate let full: Bool
+        /// The session's state it was read from, so that `prepare(_:)` can tell it is still current.
+        fileprivate let generation: Int
+        fileprivate let pending: Set<String>
+    }
+
+    /// A build whose stylesheets are ready before its pages: every asset, the pages the change does
+    /// not reach, and the paths of the pages still to render. The dev server serves the new
+    /// stylesheets from it (and tells the browser) while those pages are rendered.
+    public struct Early: Sendable {
+        /// Assets first, then the pages carried over unchanged, in URL order.
+        public let files: [Prepared.File]
+        /// Output paths of the pages that `prepare(_:)` renders (they link a renamed stylesheet).
+        public let pending: Set<String>
+        /// The security headers, as the finished build will have them.
+        public let headers: [String: String]
+    }
+
     /// Builds the project: `prepare`, then `write`. `changed` lists the project-relative paths
     /// changed since the last call (files or folders, as a watcher reports them); nil reads
     /// everything again.
@@ -115,52 +151,103 @@ public final class BuildSession: Sendable {
         try write(try prepare(changed: changed))
     }
 
-    /// Reads what changed and renders what it reaches, in memory. On success the session moves on
-    /// to this build (the next `prepare` starts from it); on failure it stays where it was and keeps
-    /// the changes for the next call.
+    /// Reads what changed and renders what it reaches, in memory: `stage`, then `prepare(_:)`.
     public func prepare(changed: [String]? = nil) throws -> Prepared {
+        try prepare(try stage(changed: changed))
+    }
+
+    /// Reads what changed and works out which pages it reaches, without rendering them. The changes
+    /// are kept until a `prepare(_:)` succeeds, so a failure at either step retries them next time.
+    public func stage(changed: [String]? = nil) throws -> Staged {
         try memory.withLock { memory in
             if let changed { memory.pending.formUnion(changed.filter(Self.isRead)) }
-            var site: SiteState
-            let full: Bool
-            var render: [Page]
-            if let old = memory.site, changed != nil, !memory.pending.contains(where: Self.needsFullBuild) {
-                (site, render) = try update(old, changed: memory.pending)
-                full = false
-            } else {
-                site = try load()
-                render = site.pages
-                full = true
+            return try stage(memory, everything: changed == nil)
+        }
+    }
+
+    /// Renders what `staged` reaches and moves the session on to this build (the next `stage` starts
+    /// from it). If the session moved on since `staged` was read, its changes are read again first.
+    /// On failure the session stays where it was and keeps the changes for the next call.
+    ///
+    /// `isCancelled` is asked as pages are rendered: once it says yes, rendering stops and
+    /// `BuildCancelled` is thrown (the changes are kept, as for any failure).
+    public func prepare(_ staged: Staged, isCancelled: @Sendable () -> Bool = { false }) throws -> Prepared {
+        try memory.withLock { memory in
+            var staged = staged
+            if staged.generation != memory.generation || staged.pending != memory.pending {
+                staged = try stage(memory, everything: staged.full)
             }
-            for page in try renderPages(render, of: site) { site.published[page.page.outputPath] = page }
-            if !full {
+            var site = staged.site
+            for page in try renderPages(staged.render, of: site, isCancelled: isCancelled) { site.published[page.page.outputPath] = page }
+            if !staged.full {
                 let current = Set(site.pages.map(\.outputPath))
                 site.published = site.published.filter { current.contains($0.key) }
             }
             memory.site = site
             memory.pending = []
+            memory.generation += 1
             let pages = site.pages.map { site.published[$0.outputPath]! }
-            let files = site.assetFiles.map {
-                Prepared.File(path: String($0.asset.outputURL.dropFirst()), bytes: $0.bytes, sha256: $0.asset.sha256,
-                              contentType: ContentType.of($0.asset.outputURL), source: $0.asset.source, cache: .immutable)
-            } + pages.map {
-                Prepared.File(path: $0.page.outputPath, bytes: $0.bytes, sha256: $0.sha256,
-                              contentType: ContentType.of($0.page.outputPath), source: $0.page.source, cache: .revalidate)
-            }
-            let headers = SiteBuilder.headers(environment: site.environment,
-                                              scriptHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.scriptHashes) },
-                                              styleHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.styleHashes) })
-            return Prepared(files: files, headers: headers, pages: pages.count, rendered: render.count, full: full, site: site)
+            let files = Self.assetFiles(of: site) + pages.map(Self.file)
+            return Prepared(files: files, headers: Self.headers(site, pages: pages), pages: pages.count,
+                            rendered: staged.render.count, full: staged.full, site: site)
         }
     }
 
+    /// The next build's sources and the pages to render, from the last build and the pending changes.
+    private func stage(_ memory: Memory, everything: Bool) throws -> Staged {
+        if let old = memory.site, !everything, !memory.pending.contains(where: Self.needsFullBuild) {
+            let (site, render) = try update(old, changed: memory.pending)
+            let early = Self.stylesheetsOnly(memory.pending, from: old, to: site)
+                ? Self.early(site, rendering: render) : nil
+            return Staged(early: early, site: site, render: render, full: false, generation: memory.generation, pending: memory.pending)
+        }
+        let site = try load()
+        return Staged(early: nil, site: site, render: site.pages, full: true, generation: memory.generation, pending: memory.pending)
+    }
+
+    /// Whether `changed` reaches nothing but stylesheets: only files under `assets/` changed, no asset
+    /// was added or removed, and only stylesheets were renamed.
+    private static func stylesheetsOnly(_ changed: Set<String>, from old: SiteState, to new: SiteState) -> Bool {
+        guard !changed.isEmpty, changed.allSatisfy({ $0.hasPrefix("assets/") }),
+              Set(old.catalog.assets.keys) == Set(new.catalog.assets.keys) else { return false }
+        let renamed = new.catalog.assets.filter { old.catalog[$0.key] != $0.value }
+        return !renamed.isEmpty && renamed.allSatisfy { ContentType.fileExtension(of: $0.key) == "css" }
+    }
+
+    /// The build as far as it is known before `render` is rendered.
+    private static func early(_ site: SiteState, rendering render: [Page]) -> Early {
+        let pending = Set(render.map(\.outputPath))
+        let carried = site.pages.filter { !pending.contains($0.outputPath) }.compactMap { site.published[$0.outputPath] }
+        // A stylesheet's new name changes no page's inline scripts or styles, so the headers stay.
+        let published = site.pages.compactMap { site.published[$0.outputPath] }
+        return Early(files: assetFiles(of: site) + carried.map(file), pending: pending, headers: headers(site, pages: published))
+    }
+
+    private static func assetFiles(of site: SiteState) -> [Prepared.File] {
+        site.assetFiles.map {
+            Prepared.File(path: String($0.asset.outputURL.dropFirst()), bytes: $0.bytes, sha256: $0.asset.sha256,
+                          contentType: ContentType.of($0.asset.outputURL), source: $0.asset.source, cache: .immutable)
+        }
+    }
+
+    private static func file(_ page: PublishedPage) -> Prepared.File {
+        Prepared.File(path: page.page.outputPath, bytes: page.bytes, sha256: page.sha256,
+                      contentType: ContentType.of(page.page.outputPath), source: page.page.source, cache: .revalidate)
+    }
+
+    private static func headers(_ site: SiteState, pages: [PublishedPage]) -> [String: String] {
+        SiteBuilder.headers(environment: site.environment,
+                            scriptHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.scriptHashes) },
+                            styleHashes: pages.reduce(into: Set<String>()) { $0.formUnion($1.styleHashes) })
+    }
+
     /// Writes a prepared build into the spare and swaps it in as the output folder. A failed write
-    /// leaves the output folder as it was; the next write makes it whole.
+    /// leaves the output folder as it was; the next write makes it whole. Writes are made one at a
+    /// time, and may overlap the staging and rendering of the next build.
     public func write(_ prepared: Prepared) throws -> Rebuild {
-        try memory.withLock { memory in
-            let (report, written) = try write(prepared, knownSpare: memory.written.count == 2 ? memory.written[0] : nil,
-                                              last: memory.written.last)
-            memory.written = Array((memory.written + [written]).suffix(2))
+        try written.withLock { written in
+            let (report, manifest) = try write(prepared, knownSpare: written.count == 2 ? written[0] : nil, last: written.last)
+            written = Array((written + [manifest]).suffix(2))
             return Rebuild(report: report, rendered: prepared.rendered, full: prepared.full)
         }
     }
@@ -192,9 +279,14 @@ public final class BuildSession: Sendable {
                          pages: pages, catalog: catalog, assetFiles: assetFiles)
     }
 
-    private static func catalog(_ tree: SourceTree) throws -> (AssetCatalog, [AssetFile]) {
+    /// Fingerprints `assets/`; an asset whose published bytes are those of one in `previous` keeps
+    /// its hashes.
+    private static func catalog(_ tree: SourceTree, previous: [AssetFile] = []) throws -> (AssetCatalog, [AssetFile]) {
+        let earlier = Dictionary(previous.map { ($0.asset.source, $0) }, uniquingKeysWith: { first, _ in first })
         var files: [AssetFile] = []
-        let catalog = try AssetCatalog.build(from: tree) { asset, bytes in files.append(AssetFile(asset: asset, bytes: bytes)) }
+        let catalog = try AssetCatalog.build(from: tree, known: { source, bytes in
+            earlier[source].flatMap { $0.bytes == bytes ? $0.asset : nil }
+        }, emit: { asset, bytes in files.append(AssetFile(asset: asset, bytes: bytes)) })
         return (catalog, files)
     }
 
@@ -231,7 +323,7 @@ public final class BuildSession: Sendable {
             renderAgain { edited.contains($0.page.source) }
         }
         if !under("assets").isEmpty {
-            (site.catalog, site.assetFiles) = try Self.catalog(tree)
+            (site.catalog, site.assetFiles) = try Self.catalog(tree, previous: old.assetFiles)
             let urls = Set(old.catalog.assets.keys).union(site.catalog.assets.keys)
                 .filter { old.catalog[$0] != site.catalog[$0] }
             let moduleNamesChanged = ImportMap.json(for: old.catalog) != ImportMap.json(for: site.catalog)
@@ -242,7 +334,7 @@ public final class BuildSession: Sendable {
     }
 
     /// Renders and finishes `pages` on all cores.
-    private func renderPages(_ pages: [Page], of site: SiteState) throws -> [PublishedPage] {
+    private func renderPages(_ pages: [Page], of site: SiteState, isCancelled: @Sendable () -> Bool = { false }) throws -> [PublishedPage] {
         let tree = site.tree
         let renderer = PageRenderer(
             config: site.config, environment: site.environment, templates: site.templates,
@@ -258,7 +350,10 @@ public final class BuildSession: Sendable {
             var pages: [PublishedPage] = []
         }
         let collected = Mutex(Collected())
+        let cancelled = Atomic<Bool>(false)
         parallelForEach(count: pages.count, makeLocal: {}) { index, _ in
+            if index % 16 == 0, isCancelled() { cancelled.store(true, ordering: .relaxed) }
+            guard !cancelled.load(ordering: .relaxed) else { return }
             let page = pages[index]
             var problems = DiagnosticBag()
             problems.collect(at: SourceLocation(file: page.source)) {
@@ -274,6 +369,7 @@ public final class BuildSession: Sendable {
             }
             if !problems.isEmpty { collected.withLock { $0.problems.formUnion(problems.items) } }
         }
+        if cancelled.load(ordering: .relaxed) { throw BuildCancelled() }
         let result = collected.withLock { $0 }
         // A set: a page shared by several languages fails the same way in each, and is reported once.
         if !result.problems.isEmpty { throw BuildFailure(Array(result.problems)) }

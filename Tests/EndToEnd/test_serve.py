@@ -59,6 +59,27 @@ class Served:
         finally:
             connection.close()
 
+    def rebuilds(self) -> int:
+        """How many rebuilds have ended (written to dist/, or failed)."""
+        return sum(line.startswith(("rebuilt (", "build failed (")) for line in list(self.lines))
+
+    def wait_for_rebuilds(self, count: int, timeout: float = 60.0):
+        """Waits until `count` rebuilds have ended."""
+        deadline = time.monotonic() + timeout
+        while self.rebuilds() < count:
+            assert time.monotonic() < deadline, "".join(self.lines[-20:])
+            time.sleep(0.02)
+
+    def wait_until_settled(self, quiet: float = 1.0, timeout: float = 60.0):
+        """Waits until no rebuild has ended for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        count, since = self.rebuilds(), time.monotonic()
+        while time.monotonic() - since < quiet:
+            assert time.monotonic() < deadline, "rebuilds never settled"
+            time.sleep(0.05)
+            if self.rebuilds() != count:
+                count, since = self.rebuilds(), time.monotonic()
+
     def stop(self):
         self.process.terminate()
         try:
@@ -158,6 +179,33 @@ def test_gzip_negotiation(served):
     status, headers, body = served.get(path, {"Accept-Encoding": "gzip;q=0, identity"})
     assert headers.get("Content-Encoding") is None and body == whole
     assert served.get(path)[2] == whole
+
+
+def test_pages_are_gzip_negotiated_with_their_own_etags(served):
+    _, plain_headers, plain = served.get("/help/")
+    status, headers, body = served.get("/help/", {"Accept-Encoding": "gzip, br"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"]
+    assert gzip.decompress(body) == plain and len(body) < len(plain)
+    assert "Accept-Encoding" in plain_headers["Vary"] and plain_headers.get("Content-Encoding") is None
+    etag, plain_etag = headers["ETag"], plain_headers["ETag"]
+    assert etag != plain_etag and not etag.startswith("W/") and not plain_etag.startswith("W/")
+    assert served.get("/help/", {"Accept-Encoding": "gzip", "If-None-Match": etag})[0] == 304
+    assert served.get("/help/", {"Accept-Encoding": "gzip", "If-None-Match": plain_etag})[0] == 200
+    assert served.get("/help/", {"Accept-Encoding": "gzip;q=0"})[2] == plain
+    status, headers, body = served.get("/no/such/page/", {"Accept-Encoding": "gzip"})
+    assert status == 404 and headers["Content-Encoding"] == "gzip" and b"<html" in gzip.decompress(body)
+
+
+def test_a_suffix_range_on_a_page_returns_its_last_bytes(served):
+    plain = served.get("/help/")[2]
+    size = len(plain)
+    status, headers, body = served.get("/help/", {"Range": "bytes=-16", "Accept-Encoding": "gzip"})
+    assert status == 206 and body == plain[-16:] and headers.get("Content-Encoding") is None
+    assert headers["Content-Range"] == f"bytes {size - 16}-{size - 1}/{size}"
+    status, _, body = served.get("/help/", {"Range": "bytes=0-99"})
+    assert status == 206 and body == plain[:100]
+    status, headers, _ = served.get("/help/", {"Range": f"bytes={size}-"})
+    assert status == 416 and headers["Content-Range"] == f"bytes */{size}"
 
 
 def exchange(served, requests: list[tuple[str, str, dict]]) -> list[tuple[int, dict, bytes]]:
@@ -371,6 +419,35 @@ def test_a_stylesheet_edit_swaps_styles_instead_of_reloading(served):
     assert b"unfingerprinted" in served.get("/_site/live.js")[2]
 
 
+STYLESHEET_LINK = re.compile(rb'href="(/assets/[^"]+\.css)"')
+
+
+def test_a_page_asked_for_right_after_a_stylesheet_edit_names_the_new_stylesheet(served):
+    """The browser hears of the new stylesheet before the pages linking it are rendered; a page
+    asked for at once is the new build's (it waits for its page), never one naming a stylesheet the
+    server no longer has."""
+    stylesheet = served.project / "assets/css/app.css"
+    original = stylesheet.read_text()
+    connection, events = open_events(served)
+    try:
+        for round in range(5):
+            stylesheet.write_text(original + f"\n.right-after-{round} {{ color: #00000{round}; }}\n")
+            name, data = read_event(events)
+            assert name == "styles", (name, data)
+            hrefs = {sheet["href"] for sheet in json.loads(data)["stylesheets"]}
+            for page in ("/", "/help/", "/en/help/", "/no/such/page/"):
+                status, _, body = served.get(page)
+                linked = {href.decode() for href in STYLESHEET_LINK.findall(body)}
+                assert status in (200, 404) and linked and linked <= hrefs, (round, page, linked, hrefs)
+                for href in linked:
+                    status, _, css = served.get(href)
+                    assert status == 200 and f".right-after-{round}".encode() in css
+    finally:
+        connection.close()
+        stylesheet.write_text(original)
+    assert re.search(r"styles swapped after \d+ ms", "".join(served.lines)), served.lines[-5:]
+
+
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
@@ -398,8 +475,11 @@ def test_each_kind_of_edit_rebuilds_exactly_what_a_clean_build_makes(tmp_path):
                 before = path.read_text()
                 after = change(before)
                 assert after != before, f"the test's edit of {relative} changed nothing"
+                ended = server.rebuilds()
                 path.write_text(after)
                 assert read_event(events)[0] == expected, relative
+                # The browser is told before dist/ is written (before the pages, for a stylesheet).
+                server.wait_for_rebuilds(ended + 1)
                 clean = tmp_path / f"clean-{step}"
                 result = subprocess.run([str(site_binary()), "build", "--out", str(clean)], cwd=root,
                                         capture_output=True, text=True)
@@ -413,6 +493,81 @@ def test_each_kind_of_edit_rebuilds_exactly_what_a_clean_build_makes(tmp_path):
         # The page edit renders that page (help.md is Portuguese only: English has its own), not the whole site.
         assert re.search(r"rebuilt \(help\.md\) in \d+ ms, 1 of \d+ pages", "".join(rebuilds)), rebuilds
         assert re.search(r"rebuilt \(site\.yml\) in \d+ ms, all \d+ pages", "".join(rebuilds)), rebuilds
+    finally:
+        server.stop()
+
+
+def test_edits_mixing_stylesheets_and_pages_end_with_dist_equal_to_a_clean_build(tmp_path):
+    """Stylesheet and page edits in quick succession, some landing while the last is still being
+    rendered: every page served meanwhile names stylesheets the server has, and dist/ ends equal
+    to a clean build."""
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    root = starter_copy(tmp_path / "project")
+    server = Served(root, "--no-cloud")
+    stylesheet, help_page, privacy = root / "assets/css/app.css", root / "site/pages/help.md", root / "site/pages/privacy.md"
+    stop = threading.Event()
+    problems = []
+    heard = []
+    connection, events = open_events(server)
+
+    def listen():
+        try:
+            while not stop.is_set():
+                heard.append(read_event(events, timeout=120)[0])
+        except Exception:  # the stream is closed at the end
+            pass
+
+    def browse():
+        # Asks for pages the whole time. A stylesheet a page names may be gone when it is asked for
+        # only if the browser was told of a newer build in between.
+        while not stop.is_set():
+            for page in ("/", "/help/", "/privacy/"):
+                before = len(heard)
+                status, _, body = server.get(page)
+                if status != 200:
+                    problems.append((page, status))
+                for href in STYLESHEET_LINK.findall(body):
+                    if server.get(href.decode())[0] != 200:
+                        time.sleep(0.3)  # the event of a swap made meanwhile may be on its way
+                        if len(heard) == before:
+                            problems.append((page, href))
+
+    threading.Thread(target=listen, daemon=True).start()
+    browser = threading.Thread(target=browse, daemon=True)
+    browser.start()
+    try:
+        edits = [
+            (stylesheet, "\n.mixed-1 { color: #111111; }\n"), (help_page, "\n\nMixed edit one.\n"),
+            (stylesheet, "\n.mixed-2 { color: #222222; }\n"), (stylesheet, "\n.mixed-3 { color: #333333; }\n"),
+            (privacy, "\n\nMixed edit two.\n"), (stylesheet, "\n.mixed-4 { color: #444444; }\n"),
+            (help_page, "\n\nMixed edit three.\n"), (stylesheet, "\n.mixed-5 { color: #555555; }\n"),
+        ]
+        for step, (path, addition) in enumerate(edits):
+            path.write_text(path.read_text() + addition)
+            # Some edits follow the last at once, some after it has been noticed, some later still
+            # (an edit that comes while pages are rendered cancels them: the next build takes both).
+            time.sleep((0, 0.03, 0.15, 0.4)[step % 4])
+        server.wait_until_settled()
+        # And a stylesheet edit alone, announced before its pages are rendered.
+        stylesheet.write_text(stylesheet.read_text() + "\n.mixed-6 { color: #666666; }\n")
+        server.wait_until_settled()
+    finally:
+        stop.set()
+        browser.join(20)
+        # Ends the listener's read at once (close alone waits for the read it is blocked in).
+        connection.sock.shutdown(socket.SHUT_RDWR)
+        connection.close()
+    try:
+        assert not problems, problems[:5]
+        assert "failure" not in heard and len(heard) >= 2 and heard[-1] == "styles", (heard, server.lines[-15:])
+        clean = tmp_path / "clean"
+        result = subprocess.run([str(site_binary()), "build", "--out", str(clean)], cwd=root, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        served_tree, clean_tree = tree_bytes(root / "dist"), tree_bytes(clean)
+        differing = sorted(name for name in set(served_tree) | set(clean_tree) if served_tree.get(name) != clean_tree.get(name))
+        assert not differing, f"dist/ differs from a clean build in {differing}"
+        assert b".mixed-6" in next(data for name, data in served_tree.items() if name.endswith(".css") and not name.endswith(".gz"))
     finally:
         server.stop()
 

@@ -201,4 +201,72 @@ struct IncrementalTests {
         let config = try session.build(changed: ["site/site.yml"])
         #expect(config.full)
     }
+
+    @Test("a stylesheet edit is staged early: the new stylesheets and the pages not linking them, the others still to render")
+    func stylesheetsFirst() throws {
+        var files = Fixture.standardFiles
+        files["site/layouts/bare.mustache"] = "<!doctype html><html><head><title>{{title}}</title></head><body>{{{content}}}</body></html>\n"
+        files["site/pages/plain.md"] = "---\ntitle: Plain\nlayout: bare\n---\nPlain.\n"
+        let fixture = try Fixture(files)
+        let session = BuildSession(BuildOptions(projectRoot: fixture.root, environment: "local", output: fixture.root + "/dist"))
+        let first = try session.build()
+
+        // base.css is imported by app.css, which the page layout links: both are renamed.
+        try fixture.write("assets/css/base.css", "main { margin: 7px auto; }\n")
+        let staged = try session.stage(changed: ["assets/css/base.css"])
+        let early = try #require(staged.early)
+        let base = try #require(early.files.first { $0.source == "assets/css/base.css" })
+        let app = try #require(early.files.first { $0.source == "assets/css/app.css" })
+        #expect(String(decoding: base.bytes, as: UTF8.self).contains("7px"))
+        #expect(String(decoding: app.bytes, as: UTF8.self).contains(base.path.split(separator: "/").last!))
+        #expect(early.pending.count == first.report.pages - 2)  // all but plain.md, in two languages
+        #expect(early.files.contains { $0.path.hasPrefix("plain/") })
+        #expect(!early.files.contains { early.pending.contains($0.path) })
+
+        let prepared = try session.prepare(staged)
+        #expect(prepared.rendered == early.pending.count)
+        let pages = prepared.files.filter { early.pending.contains($0.path) }
+        #expect(pages.count == early.pending.count)
+        #expect(pages.allSatisfy { String(decoding: $0.bytes, as: UTF8.self).contains("/" + app.path) })
+        _ = try session.write(prepared)
+        let clean = try cleanBuild(fixture, step: 1)
+        #expect(try outcome(fixture, folder: "dist", {}).difference(from: clean) == nil)
+
+        // Nothing else is staged early: a page, an image that a stylesheet uses, a module.
+        for (path, text) in [("site/pages/help.md", "---\ntitle: Help\n---\nOther help.\n"),
+                             ("assets/img/logo.png", "PNG-BYTES-3"), ("assets/js/util.js", "export const value = 'x';\n")] {
+            try fixture.write(path, text)
+            let staged = try session.stage(changed: [path])
+            #expect(staged.early == nil, "\(path)")
+            _ = try session.write(try session.prepare(staged))
+        }
+    }
+
+    @Test("a staged build whose session moved on is read again before it is rendered")
+    func staleStage() throws {
+        let fixture = try Fixture()
+        let session = BuildSession(BuildOptions(projectRoot: fixture.root, environment: "local", output: fixture.root + "/dist"))
+        _ = try session.build()
+        try fixture.write("assets/css/base.css", "main { margin: 8px auto; }\n")
+        let stale = try session.stage(changed: ["assets/css/base.css"])
+        try fixture.write("site/pages/help.md", Fixture.standardFiles["site/pages/help.md"]! + "Later.\n")
+        _ = try session.build(changed: ["site/pages/help.md"])
+        _ = try session.write(try session.prepare(stale))
+        #expect(try outcome(fixture, folder: "dist", {}).difference(from: try cleanBuild(fixture, step: 1)) == nil)
+    }
+
+    @Test("a cancelled rendering keeps its changes: the next build takes them with its own")
+    func cancelled() throws {
+        let fixture = try Fixture()
+        let session = BuildSession(BuildOptions(projectRoot: fixture.root, environment: "local", output: fixture.root + "/dist"))
+        _ = try session.build()
+        try fixture.write("assets/css/base.css", "main { margin: 9px auto; }\n")
+        let staged = try session.stage(changed: ["assets/css/base.css"])
+        #expect(throws: BuildCancelled.self) { try session.prepare(staged, isCancelled: { true }) }
+        try fixture.write("site/pages/help.md", Fixture.standardFiles["site/pages/help.md"]! + "Later.\n")
+        let next = try session.stage(changed: ["site/pages/help.md"])
+        #expect(next.changed == ["assets/css/base.css", "site/pages/help.md"] && next.early == nil)
+        _ = try session.write(try session.prepare(next))
+        #expect(try outcome(fixture, folder: "dist", {}).difference(from: try cleanBuild(fixture, step: 1)) == nil)
+    }
 }
