@@ -13,6 +13,7 @@ import { Auth, Step } from '../../assets/js/cognito/auth.js';
 import { AppStorage } from '../../assets/js/cognito/storage.js';
 import { CognitoError } from '../../assets/js/cognito/errors.js';
 import { Clock } from '../../assets/js/cognito/clock.js';
+import { memoryStorage } from './memory-storage.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const binary = process.env.SITE_BIN ?? join(root, '.build/debug/site');
@@ -42,14 +43,7 @@ after(() => {
   if (data) rmSync(data, { recursive: true, force: true });
 });
 
-class MemoryStorage {
-  map = new Map();
-  getItem(key) { return this.map.has(key) ? this.map.get(key) : null; }
-  setItem(key, value) { this.map.set(key, String(value)); }
-  removeItem(key) { this.map.delete(key); }
-}
-
-function newAuth(storage = new MemoryStorage(), clock = new Clock()) {
+function newAuth(storage = memoryStorage(), clock = new Clock()) {
   const config = { endpoint: endpoints.cognito, clientId: endpoints.clientId, userPoolId: endpoints.userPoolId, region: 'us-east-1' };
   return { auth: new Auth({ config, storage: new AppStorage(storage), clock }), storage };
 }
@@ -113,7 +107,7 @@ test('the whole account life: sign up, confirm, SRP sign-in, MFA set-up, MFA sig
   await reloaded.signOut();
   assert.equal(storage.getItem('sstech.session'), null);
   assert.equal(reloaded.user, null);
-  const elsewhere = new MemoryStorage();
+  const elsewhere = memoryStorage();
   elsewhere.setItem('sstech.session', revoked);
   assert.equal(await newAuth(elsewhere).auth.restore(), null, 'a revoked refresh token signs nobody in');
   assert.equal(elsewhere.getItem('sstech.session'), null, 'and is forgotten');
@@ -143,7 +137,7 @@ test('the whole account life: sign up, confirm, SRP sign-in, MFA set-up, MFA sig
 test('a device clock ten minutes slow still signs in: the server Date corrects the SRP timestamp', async () => {
   const email = `clock-${Date.now()}@example.com`;
   const slow = new Clock(() => Date.now() - 10 * 60_000);
-  const { auth } = newAuth(new MemoryStorage(), slow);
+  const { auth } = newAuth(memoryStorage(), slow);
   await auth.signUp(email, password);
   await auth.confirmSignUp(email, await latestCode(email, 'confirmation'));
   assert.equal(await auth.signIn(email, password), Step.mfaSetup);
@@ -152,7 +146,7 @@ test('a device clock ten minutes slow still signs in: the server Date corrects t
 
 test('a clock days off is refused in words, not as a wrong password', async () => {
   const email = `days-${Date.now()}@example.com`;
-  const { auth } = newAuth(new MemoryStorage(), new Clock(() => Date.now() + 3 * 86400_000));
+  const { auth } = newAuth(memoryStorage(), new Clock(() => Date.now() + 3 * 86400_000));
   await auth.signUp(email, password);
   await auth.confirmSignUp(email, await latestCode(email, 'confirmation'));
   await assert.rejects(auth.signIn(email, password), (e) => e.type === 'ClockError' && e.kind === 'clock' && e.offset < -2 * 86400_000);
@@ -160,6 +154,6 @@ test('a clock days off is refused in words, not as a wrong password', async () =
 
 test('an unreachable service is a network error, not wrong input', async () => {
   const config = { endpoint: 'http://127.0.0.1:9', clientId: endpoints.clientId, userPoolId: endpoints.userPoolId };
-  const auth = new Auth({ config, storage: new AppStorage(new MemoryStorage()) });
+  const auth = new Auth({ config, storage: new AppStorage(memoryStorage()) });
   await assert.rejects(auth.signUp('a@example.com', password), (e) => e.type === 'NetworkError' && e.kind === 'network');
 });

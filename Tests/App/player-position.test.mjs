@@ -1,17 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PositionStore, MAX_POSITIONS, resumeAt } from '../../assets/js/player/position.js';
+import { memoryStorage } from './memory-storage.mjs';
 
-/** A Web Storage over a Map. */
-function memoryStorage(entries = {}) {
-  const map = new Map(Object.entries(entries));
-  return {
-    map,
-    getItem: (key) => (map.has(key) ? map.get(key) : null),
-    setItem: (key, value) => map.set(key, String(value)),
-    removeItem: (key) => map.delete(key),
-  };
-}
 
 test('positions are kept per user under sstech.position.<sub>', () => {
   const storage = memoryStorage();

@@ -7,6 +7,7 @@ import { Uploader, UploadError, contentTypeOf } from '../../assets/js/upload/eng
 import { sha256Base64 } from '../../assets/js/upload/hash.js';
 import { PendingUploads } from '../../assets/js/upload/resume.js';
 import { MiB, TiB } from '../../assets/js/upload/plan.js';
+import { memoryStorage } from './memory-storage.mjs';
 
 const PART = 5 * MiB;
 
@@ -14,13 +15,6 @@ function fileOf(size, name = 'clip.mov', seed = 1) {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i += 1) bytes[i] = (i * 31 + seed + (i >> 20)) & 0xff;
   return new File([bytes], name, { type: name.endsWith('.mov') ? 'video/quicktime' : '', lastModified: 1_700_000_000_000 });
-}
-
-class MemoryStorage {
-  constructor() { this.map = new Map(); }
-  getItem(key) { return this.map.has(key) ? this.map.get(key) : null; }
-  setItem(key, value) { this.map.set(key, String(value)); }
-  removeItem(key) { this.map.delete(key); }
 }
 
 const digest = async (blob) => createHash('sha256').update(Buffer.from(await blob.arrayBuffer())).digest('base64');
@@ -89,7 +83,7 @@ function settled(uploader, upload, states = ['done', 'failed', 'session', 'cance
 
 test('a multipart upload sends every part once, each with its checksum, and completes in order', async () => {
   const cloud = fakeCloud();
-  const pending = new PendingUploads(new MemoryStorage(), 'sub-1');
+  const pending = new PendingUploads(memoryStorage(), 'sub-1');
   const seen = [];
   const { uploader } = uploaderFor(cloud, { pending, onChange: (u) => seen.push(u.state) });
   const file = fileOf(12 * MiB + 7);
@@ -165,7 +159,7 @@ test('a store whose CORS hides ETag fails visibly', async () => {
 
 test('resuming sends only the parts the store does not hold, and refuses another file', async () => {
   const cloud = fakeCloud();
-  const storage = new MemoryStorage();
+  const storage = memoryStorage();
   const pending = new PendingUploads(storage, 'sub-1');
   const file = fileOf(16 * MiB);
   // A first visit sends parts 1 and 2, then the page goes away.
@@ -191,7 +185,7 @@ test('resuming sends only the parts the store does not hold, and refuses another
 
 test('cancel aborts the multipart upload and forgets it', async () => {
   const cloud = fakeCloud();
-  const pending = new PendingUploads(new MemoryStorage(), 'sub-1');
+  const pending = new PendingUploads(memoryStorage(), 'sub-1');
   const { uploader } = uploaderFor(cloud, { pending });
   cloud.put = () => new Promise(() => {});
   const upload = uploader.add(fileOf(11 * MiB));

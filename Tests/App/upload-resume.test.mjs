@@ -2,17 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PendingUploads, quickMatch, findCandidates, confirmMatch, partsToSend } from '../../assets/js/upload/resume.js';
 import { MiB, planParts } from '../../assets/js/upload/plan.js';
+import { memoryStorage } from './memory-storage.mjs';
 
-/** A Web Storage over a Map. */
-function memoryStorage(entries = {}) {
-  const map = new Map(Object.entries(entries));
-  return {
-    map,
-    getItem: (key) => (map.has(key) ? map.get(key) : null),
-    setItem: (key, value) => map.set(key, String(value)),
-    removeItem: (key) => map.delete(key),
-  };
-}
 
 function record(overrides = {}) {
   return {

@@ -10,7 +10,6 @@ or Trusted Types violation in the whole run."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 import urllib.parse
@@ -22,11 +21,12 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, console_problems, field, make_file,
-                         network_requests, new_browser, ready, wait_for_path, wait_until)
+from app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, field, make_file, network_requests, ready,
+                         wait_for_path, wait_until)
 from conftest import site_binary
 from local_cloud import api_call, fresh_totp, register_user
-from test_app_accounts import sign_in
+# The same browser fixture and console check as the account pages' tests (a browser per module).
+from test_app_accounts import browser, no_console_problems, sign_in  # noqa: F401  (fixtures)
 
 MiB = 1024 * 1024
 FFMPEG = "ffmpeg"
@@ -39,14 +39,6 @@ def app(tmp_path_factory):
     server = AppServer(tmp_path_factory.mktemp("videos"))
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = new_browser()
-    driver.problems = []
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +58,6 @@ def alice(app, browser):
     user = register_user(app.cloud, f"alice-{uuid.uuid4().hex[:6]}@example.com")
     sign_in(browser, app, user["email"], user["password"], user["secret"], user["used"])
     return user
-
-
-@pytest.fixture(autouse=True)
-def no_console_problems(browser):
-    yield
-    problems = console_problems(browser)
-    browser.problems += problems
-    assert not problems, "the console reported:\n" + "\n".join(problems)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
