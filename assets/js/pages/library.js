@@ -2,9 +2,9 @@
 // duration, date and status. Polls while something is uploading or converting (slower in a hidden
 // tab, not at all when nothing is); a filter by title; delete behind a confirmation dialog; an
 // unfinished upload of this browser offers to resume.
-import { auth, t, config, ready, home } from './app.js';
+import { t, ready, home } from './app.js';
 import { setNotice } from '../ui/form.js';
-import { VideoApi } from '../upload/api.js';
+import { api } from './video-api.js';
 import { PendingUploads } from '../upload/resume.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';
 import { reasonKey } from '../library/reason.js';
@@ -25,7 +25,6 @@ const dialogTitle = document.getElementById('delete-title');
 const heading = document.getElementById('page-title');
 
 const user = await ready;
-const api = new VideoApi({ fetchAPI: (url, init) => auth.fetchAPI(url, init), baseUrl: config.api.baseUrl });
 const pending = new PendingUploads(localStorage, user.sub);
 /** id → { item, signature, video } of the cards on the page. */
 const cards = new Map();
@@ -53,6 +52,9 @@ function statusText(video) {
     default: return t(`library.status.${video.status}`);
   }
 }
+
+/** Ids of the uploads this browser remembers and can resume; read once per render. */
+let resumable = new Set();
 
 function card(video) {
   const item = element('li', 'video-card');
@@ -116,7 +118,7 @@ function card(video) {
     watch.setAttribute('aria-label', `${t('library.watch')}: ${video.title}`);
     actions.append(watch);
   }
-  if (video.status === 'uploading' && pending.get(video.id)) {
+  if (video.status === 'uploading' && resumable.has(video.id)) {
     const resume = element('a', 'button small primary', t('library.resume'));
     resume.href = `${home}upload/?resume=${encodeURIComponent(video.id)}`;
     resume.dataset.action = 'resume';
@@ -138,11 +140,12 @@ function card(video) {
 /** What the card shows; a card is rebuilt only when this changes (a new presigned URL alone does not). */
 function signature(video) {
   return JSON.stringify([video.title, video.status, video.progress == null ? null : Math.floor(video.progress * 100),
-    video.error, video.durationSeconds, video.sizeBytes, video.status === 'uploading' && Boolean(pending.get(video.id))]);
+    video.error, video.durationSeconds, video.sizeBytes, video.status === 'uploading' && resumable.has(video.id)]);
 }
 
 function render() {
   list.removeAttribute('aria-busy');
+  resumable = new Set(pending.list().map((record) => record.videoId));
   const seen = new Set();
   let previous = null;
   for (const video of videos) {

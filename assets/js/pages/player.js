@@ -2,9 +2,9 @@
 // thumbnail as poster), YouTube-style keys, a speed menu, picture-in-picture, and the place the user
 // stopped (per user and video, wiped on sign-out). An expired presigned URL is replaced by a fresh
 // one at the same time. A video that is not ready shows its status, and plays once it is.
-import { auth, t, config, ready } from './app.js';
+import { t, ready } from './app.js';
 import { setNotice } from '../ui/form.js';
-import { VideoApi } from '../upload/api.js';
+import { api } from './video-api.js';
 import { RATES, keyAction } from '../player/keys.js';
 import { PositionStore, resumeAt } from '../player/position.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';
@@ -29,7 +29,6 @@ const restart = document.getElementById('restart');
 const siteTitle = document.title.split(' · ').pop();
 
 const user = await ready;
-const api = new VideoApi({ fetchAPI: (url, init) => auth.fetchAPI(url, init), baseUrl: config.api.baseUrl });
 const positions = new PositionStore(localStorage, user.sub);
 const id = new URLSearchParams(location.search).get('id') ?? '';
 let current = null;

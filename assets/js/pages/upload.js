@@ -1,9 +1,9 @@
 // The upload page: files by picker or drag-and-drop, one row each with its progress, speed and time
 // left, pause/resume/cancel; the total in a bar and in the tab's title; unfinished uploads from an
 // earlier visit resumed by picking the same file again. The work itself is upload/engine.js.
-import { auth, t, config, ready, home, onSessionEnded, holdIdle } from './app.js';
+import { auth, t, ready, home, onSessionEnded, holdIdle } from './app.js';
 import { setNotice, showSummary, hideSummary } from '../ui/form.js';
-import { VideoApi } from '../upload/api.js';
+import { api } from './video-api.js';
 import { put } from '../upload/transport.js';
 import { PartHasher } from '../upload/hash.js';
 import { Uploader, UploadError } from '../upload/engine.js';
@@ -30,7 +30,6 @@ const unfinishedList = document.getElementById('unfinished-list');
 const baseTitle = document.title;
 
 const user = await ready;
-const api = new VideoApi({ fetchAPI: (url, init) => auth.fetchAPI(url, init), baseUrl: config.api.baseUrl });
 const pending = new PendingUploads(localStorage, user.sub);
 const rows = new Map();
 let releaseIdle = null;

@@ -237,7 +237,8 @@ export class Uploader {
     const checksumSHA256 = await this.hash(file);
     if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
     const contentType = contentTypeOf(file);
-    let grant = await this.#api(() => this.api.createUploadUrl({ fileName: file.name, contentType, size: file.size, checksumSHA256 }), signal);
+    const ask = () => this.#api(() => this.api.createUploadUrl({ fileName: file.name, contentType, size: file.size, checksumSHA256 }), signal);
+    let grant = await ask();
     upload.videoId = grant.videoId;
     upload.key = grant.key;
     this.#changed(upload);
@@ -247,7 +248,7 @@ export class Uploader {
       if (kind !== 'resign') return; // refused bytes: the same URL takes them again
       // An expired URL: a new one comes with a new video, and the old video is removed.
       const old = upload.videoId;
-      grant = await this.#api(() => this.api.createUploadUrl({ fileName: file.name, contentType, size: file.size, checksumSHA256 }), signal);
+      grant = await ask();
       upload.videoId = grant.videoId;
       upload.key = grant.key;
       await this.api.deleteVideo(old).catch(() => {});
@@ -325,8 +326,13 @@ export class Uploader {
   /** Part `number`'s checksum (hashed again when `rehash`) and a URL signed for it. */
   async #sign(upload, number, rehash, signal) {
     const checksum = number === 1 && upload.firstChecksum && !rehash ? upload.firstChecksum : await this.hash(this.#slice(upload, number));
+    return { checksum, url: await this.#partURL(upload, number, checksum, signal) };
+  }
+
+  /** A presigned UploadPart URL for part `number` carrying `checksum`. */
+  async #partURL(upload, number, checksum, signal) {
     const answer = await this.#api(() => this.api.presignParts({ key: upload.key, uploadId: upload.uploadId, parts: [{ partNumber: number, checksumSHA256: checksum }] }), signal);
-    return { checksum, url: answer.urls[0].url };
+    return answer.urls[0].url;
   }
 
   async #sendPart(upload, number, signed, signal) {
@@ -337,7 +343,7 @@ export class Uploader {
       // 'resend': the store refused the bytes, so they are read and hashed again; 'resign': a new URL only.
       resign: async (kind) => {
         if (kind === 'resend') ({ checksum, url } = await this.#sign(upload, number, true, signal));
-        else url = (await this.#api(() => this.api.presignParts({ key: upload.key, uploadId: upload.uploadId, parts: [{ partNumber: number, checksumSHA256: checksum }] }), signal)).urls[0].url;
+        else url = await this.#partURL(upload, number, checksum, signal);
       },
       checksum: () => checksum,
     }, signal);
