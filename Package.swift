@@ -56,6 +56,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The video service's logic, hosted by both LocalCloud and the Lambda bootstrap.
+        .target(
+            name: "VideoService",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The production hosts of the video service: DynamoDB, S3 and MediaConvert behind it, and
+        // the Lambda events in front (API Gateway, SQS, EventBridge).
+        .target(
+            name: "VideoFunctions",
+            dependencies: ["VideoService", "SigV4", "Publish"]
+        ),
         .target(
             name: "HTTPServing",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
@@ -64,6 +75,7 @@ let package = Package(
             name: "LocalCloud",
             dependencies: [
                 "SigV4",
+                "VideoService",
                 "HTTPServing",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -126,12 +138,16 @@ let package = Package(
         .testTarget(
             name: "LocalCloudTests",
             dependencies: [
-                "LocalCloud", "SigV4", "HTTPServing",
+                "LocalCloud", "SigV4", "HTTPServing", "VideoService",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        .testTarget(
+            name: "VideoServiceTests",
+            dependencies: ["VideoService", "VideoFunctions"]
         ),
     ],
     swiftLanguageModes: [.v6]

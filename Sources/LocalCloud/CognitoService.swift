@@ -1,6 +1,7 @@
 import BigInt
 import Crypto
 import Foundation
+import VideoService
 import GRDB
 import SigV4
 

@@ -73,7 +73,7 @@ public enum LocalCloud {
         let state = try DataFolder(folder)
         let database = try CloudDatabase(path: folder.appendingPathComponent("cloud.sqlite").path)
         let store = try ObjectStore(database: database, root: folder.appendingPathComponent("s3"),
-                                    buckets: [VideoAPI.tempBucket, VideoAPI.mainBucket],
+                                    buckets: [LocalVideoHost.tempBucket, LocalVideoHost.mainBucket],
                                     onCreated: Pipeline.objectCreated)
         var pipelineSettings = Pipeline.Settings()
         pipelineSettings.workers = configuration.workers
@@ -192,7 +192,7 @@ struct Services: Sendable {
     let origin: String
     let cognito: CognitoService
     let s3: S3Service
-    let api: VideoAPI
+    let api: LocalVideoHost
     let pages: LocalPages
 
     init(configuration: LocalCloudConfiguration, origin: String, database: CloudDatabase, store: ObjectStore,
@@ -205,7 +205,7 @@ struct Services: Sendable {
                                  database: database, key: key)
         s3 = S3Service(store: store, credentials: credentials, region: configuration.region)
         let document = Bundle.module.url(forResource: "openapi", withExtension: "yaml").flatMap { try? Data(contentsOf: $0) }.map { Array($0) }
-        api = VideoAPI(cognito: cognito, store: store, database: database,
+        api = LocalVideoHost(cognito: cognito, store: store, database: database,
                        signer: Signer(credentials: credentials, region: configuration.region, service: "s3"),
                        s3Origin: origin, document: document)
         pages = LocalPages(database: database, origin: origin, configuration: configuration)

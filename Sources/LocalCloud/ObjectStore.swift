@@ -1,4 +1,5 @@
 import Foundation
+import VideoService
 import GRDB
 import NIOCore
 import SigV4

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Synchronization
+import VideoService
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +9,10 @@ import Glibc
 /// The conversion pipeline, shaped like production's: an object created in the temporary bucket
 /// becomes a job in a durable SQLite queue (S3 event → SNS → SQS); a worker (Lambda +
 /// MediaConvert) converts it with ffmpeg into the main bucket; a completion event marks the video
-/// ready and the temporary object is deleted (the EventBridge clean-up).
+/// ready and the temporary object is deleted (the EventBridge clean-up). The video's status moves
+/// by the shared status machine (`VideoChange`), and the conversion's settings are the shared ones.
+/// A failure that another attempt cannot mend (not a video, the upload gone) fails at once; others
+/// are retried with back-off while the video stays `converting`.
 final class Pipeline: Sendable {
     struct Settings: Sendable {
         var ffmpeg = "ffmpeg"
@@ -35,13 +39,14 @@ final class Pipeline: Sendable {
 
     /// The S3 event: inside the transaction that created the object, enqueue its conversion.
     static func objectCreated(_ db: Database, _ object: StoredObject) throws {
-        guard object.bucket == VideoAPI.tempBucket else { return }
+        guard object.bucket == LocalVideoHost.tempBucket else { return }
         let now = Date().timeIntervalSince1970
         try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('s3:ObjectCreated', ?, ?)",
                        arguments: ["\(object.bucket)/\(object.key)", now])
-        guard let id = try String.fetchOne(db, sql: "SELECT id FROM videos WHERE uploadKey = ? AND status = 'uploading'",
-                                           arguments: [object.key]) else { return }
-        try db.execute(sql: "UPDATE videos SET status = 'queued' WHERE id = ?", arguments: [id])
+        guard let upload = VideoRules.parseUploadKey(object.key),
+              try String.fetchOne(db, sql: "SELECT uploadKey FROM videos WHERE id = ?", arguments: [upload.videoId]) == object.key,
+              try LocalLibrary.apply(.queued, sub: upload.sub, id: upload.videoId, db) else { return }
+        let id = upload.videoId
         try db.execute(sql: """
             INSERT INTO jobs (videoId, bucket, key, state, createdAt, updatedAt) VALUES (?, ?, ?, 'queued', ?, ?)
             """, arguments: [id, object.bucket, object.key, now, now])
@@ -62,16 +67,13 @@ final class Pipeline: Sendable {
     }
 
     /// Jobs that were running when the process died go back to the queue (their attempt does not
-    /// count); their ffmpeg, if it outlived us, is stopped; finished jobs get their clean-up.
+    /// count; their video stays `converting`); their ffmpeg, if it outlived us, is stopped;
+    /// finished jobs get their clean-up.
     private func recover() async {
         do {
             let interrupted = try await database.write { db -> [Row] in
                 let rows = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = 'running'")
                 try db.execute(sql: "UPDATE jobs SET state = 'queued', attempts = max(0, attempts - 1), pid = NULL WHERE state = 'running'")
-                try db.execute(sql: """
-                    UPDATE videos SET status = 'queued', progress = NULL
-                    WHERE id IN (SELECT videoId FROM jobs WHERE state = 'queued') AND status = 'converting'
-                    """)
                 return rows
             }
             for row in interrupted {
@@ -130,7 +132,7 @@ final class Pipeline: Sendable {
                 """, arguments: [now]) else { return nil }
             let id: Int64 = row["id"]
             try db.execute(sql: "UPDATE jobs SET state = 'running', attempts = attempts + 1, updatedAt = ? WHERE id = ?", arguments: [now, id])
-            try db.execute(sql: "UPDATE videos SET status = 'converting', progress = 0 WHERE id = ?", arguments: [row["videoId"] as String])
+            _ = try LocalLibrary.apply(.converting(progress: 0), sub: row["sub"], id: row["videoId"], db)
             return Job(id: id, videoId: row["videoId"], bucket: row["bucket"], key: row["key"],
                        attempts: (row["attempts"] as Int) + 1, sub: row["sub"])
         }
@@ -138,6 +140,8 @@ final class Pipeline: Sendable {
 
     struct ConversionFailure: Error {
         var reason: String
+        /// Another attempt would fail the same way.
+        var permanent = false
     }
 
     private func process(_ job: Job) async {
@@ -147,7 +151,7 @@ final class Pipeline: Sendable {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             guard let object = try await store.object(bucket: job.bucket, key: job.key) else {
-                throw ConversionFailure(reason: "The uploaded file is missing; upload it again.")
+                throw ConversionFailure(reason: ConversionFailureReason.missingUpload, permanent: true)
             }
             let input = store.path(object.file)
             log("converting video \(job.videoId) (attempt \(job.attempts))")
@@ -159,19 +163,18 @@ final class Pipeline: Sendable {
             let thumbnail = folder.appendingPathComponent("thumbnail.jpg")
             try await convert(input: input, output: output.path, duration: probe.duration, hasAudio: probe.hasAudio, job: job, folder: folder)
             let frameAt = probe.duration.map { min(1.0, $0 / 2) } ?? 0
-            try await runTool(settings.ffmpeg, ["-nostdin", "-v", "error", "-y", "-ss", String(format: "%.3f", frameAt), "-i", output.path,
-                                                "-frames:v", "1", "-vf", "scale='min(640,iw)':-2", "-q:v", "4", thumbnail.path],
+            try await runTool(settings.ffmpeg, ConversionSettings.thumbnailArguments(input: output.path, output: thumbnail.path, at: frameAt),
                               job: job, folder: folder, progress: nil)
             guard try await stillWanted(job) else { return }
-            let keys = VideoAPI.mainKeys(sub: job.sub, id: job.videoId)
-            _ = try await store.putFile(bucket: VideoAPI.mainBucket, key: keys.video, contentType: "video/mp4", from: output)
-            _ = try await store.putFile(bucket: VideoAPI.mainBucket, key: keys.thumbnail, contentType: "image/jpeg", from: thumbnail)
+            let keys = VideoRules.mainKeys(sub: job.sub, id: job.videoId)
+            _ = try await store.putFile(bucket: LocalVideoHost.mainBucket, key: keys.video, contentType: "video/mp4", from: output)
+            _ = try await store.putFile(bucket: LocalVideoHost.mainBucket, key: keys.thumbnail, contentType: "image/jpeg", from: thumbnail)
             // The completion event, then the clean-up it triggers.
             let now = Date().timeIntervalSince1970
             let completed = try await database.write { db -> Bool in
                 guard try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [job.id]) == "running" else { return false }
                 try db.execute(sql: "UPDATE jobs SET state = 'done', pid = NULL, lastError = NULL, updatedAt = ? WHERE id = ?", arguments: [now, job.id])
-                try db.execute(sql: "UPDATE videos SET status = 'ready', progress = NULL, error = NULL WHERE id = ?", arguments: [job.videoId])
+                _ = try LocalLibrary.apply(.ready(durationSeconds: nil), sub: job.sub, id: job.videoId, db)
                 try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('mediaconvert:COMPLETE', ?, ?)",
                                arguments: [job.videoId, now])
                 return true
@@ -180,11 +183,11 @@ final class Pipeline: Sendable {
                 try await store.delete(bucket: job.bucket, key: job.key)
                 log("video \(job.videoId) is ready")
             } else {
-                try await store.delete(bucket: VideoAPI.mainBucket, key: keys.video)
-                try await store.delete(bucket: VideoAPI.mainBucket, key: keys.thumbnail)
+                _ = try await store.delete(bucket: LocalVideoHost.mainBucket, key: keys.video)
+                _ = try await store.delete(bucket: LocalVideoHost.mainBucket, key: keys.thumbnail)
             }
         } catch let failure as ConversionFailure {
-            await fail(job, reason: failure.reason)
+            await fail(job, reason: failure.reason, permanent: failure.permanent)
         } catch {
             await fail(job, reason: "The conversion failed: \(error).")
         }
@@ -197,9 +200,9 @@ final class Pipeline: Sendable {
         }
     }
 
-    private func fail(_ job: Job, reason: String) async {
+    private func fail(_ job: Job, reason: String, permanent: Bool = false) async {
         let now = Date().timeIntervalSince1970
-        let final = job.attempts >= settings.maxAttempts
+        let final = permanent || job.attempts >= settings.maxAttempts
         let delay = settings.backoff.isEmpty ? 1 : settings.backoff[min(job.attempts - 1, settings.backoff.count - 1)]
         do {
             try await database.write { db in
@@ -207,14 +210,12 @@ final class Pipeline: Sendable {
                 if final {
                     try db.execute(sql: "UPDATE jobs SET state = 'failed', pid = NULL, lastError = ?, updatedAt = ? WHERE id = ?",
                                    arguments: [reason, now, job.id])
-                    try db.execute(sql: "UPDATE videos SET status = 'failed', progress = NULL, error = ? WHERE id = ?",
-                                   arguments: [reason, job.videoId])
+                    _ = try LocalLibrary.apply(.failed(reason: reason), sub: job.sub, id: job.videoId, db)
                     try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('mediaconvert:ERROR', ?, ?)",
                                    arguments: ["\(job.videoId): \(reason)", now])
                 } else {
                     try db.execute(sql: "UPDATE jobs SET state = 'queued', pid = NULL, lastError = ?, notBefore = ?, updatedAt = ? WHERE id = ?",
                                    arguments: [reason, now + delay, now, job.id])
-                    try db.execute(sql: "UPDATE videos SET status = 'queued', progress = NULL WHERE id = ?", arguments: [job.videoId])
                 }
             }
         } catch {
@@ -237,29 +238,20 @@ final class Pipeline: Sendable {
         guard result.status == 0 else {
             let detail = Self.lastLine(result.errorOutput, hiding: [input])
             throw ConversionFailure(reason: "No video stream found: the file is not a video that can be read"
-                                    + (detail.isEmpty ? "." : " (\(detail))."))
+                                    + (detail.isEmpty ? "." : " (\(detail))."), permanent: true)
         }
         let json = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8))) as? [String: Any] ?? [:]
         let streams = (json["streams"] as? [[String: Any]] ?? []).compactMap { $0["codec_type"] as? String }
         guard streams.contains("video") else {
-            throw ConversionFailure(reason: "No video stream found: the file has \(streams.isEmpty ? "no streams" : "only " + streams.joined(separator: ", ") + " streams").")
+            throw ConversionFailure(reason: "No video stream found: the file has \(streams.isEmpty ? "no streams" : "only " + streams.joined(separator: ", ") + " streams").",
+                                    permanent: true)
         }
         let duration = ((json["format"] as? [String: Any])?["duration"] as? String).flatMap(Double.init)
         return Probe(duration: duration, hasAudio: streams.contains("audio"))
     }
 
-    /// The ffmpeg arguments of a conversion: H.264 + AAC in an MP4 with the index first (`+faststart`).
-    static func conversionArguments(input: String, output: String, hasAudio: Bool) -> [String] {
-        var arguments = ["-nostdin", "-v", "error", "-y", "-i", input, "-map", "0:v:0"]
-        if hasAudio { arguments += ["-map", "0:a:0"] }
-        arguments += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
-        if hasAudio { arguments += ["-c:a", "aac", "-b:a", "128k"] }
-        arguments += ["-movflags", "+faststart", output]
-        return arguments
-    }
-
     private func convert(input: String, output: String, duration: Double?, hasAudio: Bool, job: Job, folder: URL) async throws {
-        var arguments = Self.conversionArguments(input: input, output: output, hasAudio: hasAudio)
+        var arguments = ConversionSettings.ffmpegArguments(input: input, output: output, hasAudio: hasAudio)
         // Recorded without the progress pipe: the command as one would run it by hand.
         let command = ([settings.ffmpeg] + arguments).joined(separator: " ")
         arguments.insert(contentsOf: ["-progress", "pipe:1", "-nostats"], at: arguments.count - 1)
@@ -278,9 +270,7 @@ final class Pipeline: Sendable {
             }
             guard due else { return }
             let progress = max(0, min(0.99, micros / 1_000_000 / duration))
-            try? database.queue.write { db in
-                try db.execute(sql: "UPDATE videos SET progress = ? WHERE id = ? AND status = 'converting'", arguments: [progress, job.videoId])
-            }
+            _ = try? database.queue.write { db in try LocalLibrary.apply(.converting(progress: progress), sub: job.sub, id: job.videoId, db) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VideoService
 import HTTPServing
 import Hummingbird
 import NIOCore

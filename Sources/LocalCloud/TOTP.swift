@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import VideoService
 
 /// Time-based one-time passwords as Cognito's software tokens use them: RFC 6238 with HMAC-SHA1,
 /// 6 digits, 30-second steps, one step of drift allowed either way. The shared secret travels as
@@ -42,43 +43,5 @@ public struct TOTP: Sendable {
             return counter
         }
         return nil
-    }
-}
-
-/// RFC 4648 base32, upper case, without padding (as Cognito's SecretCode).
-public enum Base32 {
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
-
-    public static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = (buffer << 8) | UInt32(byte)
-            bits += 8
-            while bits >= 5 {
-                out.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 31)])
-                bits -= 5
-            }
-        }
-        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Decodes base32 in either case, ignoring '=' padding; nil on any other character.
-    public static func decode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for character in text.uppercased().utf8 where character != UInt8(ascii: "=") {
-            guard let value = alphabet.firstIndex(of: character) else { return nil }
-            buffer = (buffer << 5) | UInt32(value)
-            bits += 5
-            if bits >= 8 {
-                out.append(UInt8((buffer >> UInt32(bits - 8)) & 0xFF))
-                bits -= 8
-            }
-        }
-        return out
     }
 }

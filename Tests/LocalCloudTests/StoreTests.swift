@@ -4,6 +4,7 @@ import NIOCore
 import SigV4
 import HTTPServing
 import Testing
+import VideoService
 @testable import LocalCloud
 
 @Suite("Byte ranges")
@@ -30,12 +31,12 @@ struct VideoRulesTests {
     @Test("file names: refused shapes", arguments: ["", ".", "..", "a/b", "a\\b", "a\u{0}b", "a\u{1f}b", "a\u{85}b",
                                                      String(repeating: "x", count: 256)])
     func refusedNames(name: String) {
-        #expect(VideoAPI.fileNameProblem(name) != nil)
+        #expect(VideoRules.fileNameProblem(name) != nil)
     }
 
     @Test("file names: accepted", arguments: ["clip.mp4", "vídeo 🎬.mov", "..hidden", "a..b", String(repeating: "é", count: 255)])
     func acceptedNames(name: String) {
-        #expect(VideoAPI.fileNameProblem(name) == nil)
+        #expect(VideoRules.fileNameProblem(name) == nil)
     }
 
     @Test("video ids are 128 random bits in lowercase base32 and match the document's pattern")
@@ -43,23 +44,23 @@ struct VideoRulesTests {
         let pattern = try Regex("^[a-z2-7]{25}[aeimquy4]$")
         var seen = Set<String>()
         for _ in 0..<200 {
-            let id = VideoAPI.newVideoId()
+            let id = VideoRules.newVideoId()
             #expect(id.wholeMatch(of: pattern) != nil)
-            #expect(VideoAPI.isVideoId(id))
+            #expect(VideoRules.isVideoId(id))
             seen.insert(id)
         }
         #expect(seen.count == 200)
-        #expect(!VideoAPI.isVideoId("aaaaaaaaaaaaaaaaaaaaaaaaab"))
+        #expect(!VideoRules.isVideoId("aaaaaaaaaaaaaaaaaaaaaaaaab"))
     }
 
     @Test("part sizes keep every upload within 10,000 parts of at least 16 MiB")
     func partSizes() {
         let mebibyte: Int64 = 1 << 20
-        #expect(VideoAPI.partSize(for: 1) == 16 * mebibyte)
-        #expect(VideoAPI.partSize(for: 2 << 30) == 16 * mebibyte)
+        #expect(VideoRules.partSize(for: 1) == 16 * mebibyte)
+        #expect(VideoRules.partSize(for: 2 << 30) == 16 * mebibyte)
         let sizes: [Int64] = [200 << 30, 5 << 40, (5 << 40) - 1]
         for size in sizes {
-            let part = VideoAPI.partSize(for: size)
+            let part = VideoRules.partSize(for: size)
             #expect((size + part - 1) / part <= 10_000)
             #expect(part % mebibyte == 0)
         }
@@ -67,10 +68,10 @@ struct VideoRulesTests {
 
     @Test("titles drop the last extension only")
     func titles() {
-        #expect(VideoAPI.title(of: "Holiday 2024.mp4") == "Holiday 2024")
-        #expect(VideoAPI.title(of: "a.b.mov") == "a.b")
-        #expect(VideoAPI.title(of: "noext") == "noext")
-        #expect(VideoAPI.title(of: ".mp4") == ".mp4")
+        #expect(VideoRules.title(of: "Holiday 2024.mp4") == "Holiday 2024")
+        #expect(VideoRules.title(of: "a.b.mov") == "a.b")
+        #expect(VideoRules.title(of: "noext") == "noext")
+        #expect(VideoRules.title(of: ".mp4") == ".mp4")
     }
 }
 

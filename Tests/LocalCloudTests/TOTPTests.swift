@@ -1,5 +1,6 @@
 import LocalCloud
 import Testing
+import VideoService
 
 @Suite("TOTP and base32")
 struct TOTPTests {

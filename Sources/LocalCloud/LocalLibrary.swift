@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import VideoService
+
+/// The library in the local cloud's SQLite file. A status change is one `UPDATE … WHERE status IN
+/// (…)`, so it applies only where the shared status machine allows it.
+struct LocalLibrary: VideoLibrary {
+    let database: CloudDatabase
+
+    func insert(_ video: VideoRecord) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO videos (id, sub, title, fileName, contentType, sizeBytes, uploadKey, uploadId, partSize, status, createdAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [video.id, video.sub, video.title, video.fileName, video.contentType, video.sizeBytes,
+                                 video.uploadKey, video.uploadId, video.partSize, video.status.rawValue, video.createdAt])
+        }
+    }
+
+    func video(sub: String, id: String) async throws -> VideoRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM videos WHERE id = ? AND sub = ?", arguments: [id, sub]).map(Self.record)
+        }
+    }
+
+    func videos(sub: String) async throws -> [VideoRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM videos WHERE sub = ? ORDER BY createdAt DESC, id", arguments: [sub]).map(Self.record)
+        }
+    }
+
+    /// Also cancels the video's conversion, so a running ffmpeg's result is thrown away.
+    func remove(sub: String, id: String) async throws -> VideoRecord? {
+        try await database.write { db -> VideoRecord? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM videos WHERE id = ? AND sub = ?", arguments: [id, sub]) else { return nil }
+            try db.execute(sql: "UPDATE jobs SET state = 'cancelled', updatedAt = ? WHERE videoId = ? AND state IN ('queued', 'running')",
+                           arguments: [Date().timeIntervalSince1970, id])
+            try db.execute(sql: "DELETE FROM videos WHERE id = ?", arguments: [id])
+            return Self.record(row)
+        }
+    }
+
+    func apply(_ change: VideoChange, sub: String, id: String) async throws -> Bool {
+        try await database.write { db in try Self.apply(change, sub: sub, id: id, db) }
+    }
+
+    /// The change inside a transaction the caller holds (the pipeline's, with its job's state).
+    static func apply(_ change: VideoChange, sub: String, id: String, _ db: Database) throws -> Bool {
+        let from = change.from.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        let status = change.status.rawValue
+        switch change {
+        case .queued:
+            try db.execute(sql: "UPDATE videos SET status = ?, progress = NULL WHERE id = ? AND sub = ? AND status IN (\(from))",
+                           arguments: [status, id, sub])
+        case .converting(let progress):
+            try db.execute(sql: """
+                UPDATE videos SET status = ?, progress = ? WHERE id = ? AND sub = ?
+                AND (status IN ('queued') OR (status = 'converting' AND (progress IS NULL OR progress < ?)))
+                """, arguments: [status, progress, id, sub, progress])
+        case .ready(let duration):
+            try db.execute(sql: """
+                UPDATE videos SET status = ?, progress = NULL, error = NULL, durationSeconds = coalesce(?, durationSeconds)
+                WHERE id = ? AND sub = ? AND status IN (\(from))
+                """, arguments: [status, duration, id, sub])
+        case .failed(let reason):
+            try db.execute(sql: "UPDATE videos SET status = ?, progress = NULL, error = ? WHERE id = ? AND sub = ? AND status IN (\(from))",
+                           arguments: [status, reason, id, sub])
+        }
+        return db.changesCount > 0
+    }
+
+    static func record(_ row: Row) -> VideoRecord {
+        VideoRecord(id: row["id"], sub: row["sub"], title: row["title"], fileName: row["fileName"], contentType: row["contentType"],
+                    sizeBytes: row["sizeBytes"], uploadKey: row["uploadKey"], uploadId: row["uploadId"], partSize: row["partSize"],
+                    status: VideoStatus(rawValue: row["status"]) ?? .failed, durationSeconds: row["durationSeconds"],
+                    progress: row["progress"], error: row["error"], createdAt: row["createdAt"])
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import Hummingbird
+import NIOCore
+import SigV4
+import VideoService
+
+/// The video API in the local cloud: its HTTP server hands requests to the shared `VideoService`
+/// with the local user pool, the SQLite library and the local S3 store behind it.
+struct LocalVideoHost: Sendable {
+    static let tempBucket = "video-temp-conversion"
+    static let mainBucket = "video-main"
+
+    let service: VideoService
+    let document: [UInt8]?
+
+    init(cognito: CognitoService, store: ObjectStore, database: CloudDatabase, signer: Signer, s3Origin: String, document: [UInt8]?) {
+        service = VideoService(identity: LocalIdentity(cognito: cognito), library: LocalLibrary(database: database),
+                               storage: LocalStorage(store: store, signer: signer, s3Origin: s3Origin))
+        self.document = document
+    }
+
+    func handle(_ request: Request, path: String, signable: SignableRequest) async -> Response {
+        if path == "/openapi.yaml", let document {
+            return Reply.bytes(200, document, type: "application/yaml; charset=utf-8")
+        }
+        var body: [UInt8] = []
+        var tooLarge = false
+        if ["POST", "PUT", "PATCH"].contains(signable.method) {
+            var request = request
+            do {
+                body = Array(try await request.collectBody(upTo: VideoService.maximumBodyBytes).readableBytesView)
+            } catch {
+                tooLarge = true
+            }
+        }
+        let call = VideoRequest(method: signable.method, path: path,
+                                query: signable.query.map { ($0.name, $0.value) },
+                                headers: signable.headers.map { ($0.name, $0.value) }, body: body, bodyTooLarge: tooLarge)
+        let answer = await service.handle(call)
+        let headers = answer.headers.filter { $0.key != "Content-Type" }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if answer.body.isEmpty && answer.status == 204 { return Reply.empty(204, headers: headers) }
+        return Reply.bytes(answer.status, answer.body, type: answer.headers["Content-Type"], headers: headers)
+    }
+}
+
+/// The caller named by a bearer access token that the local user pool issued and has not revoked.
+struct LocalIdentity: CallerIdentity {
+    let cognito: CognitoService
+
+    func sub(of request: VideoRequest) async throws -> String {
+        let token = try bearerToken(request)
+        do {
+            return try await cognito.authenticated(token).sub
+        } catch let error as CognitoError {
+            throw error.message.contains("expired") ? APIFailure.expiredToken : APIFailure.invalidToken
+        }
+    }
+}
+
+/// The local S3 store as the video service's buckets; URLs are presigned path-style on the local origin.
+struct LocalStorage: VideoStorage {
+    let store: ObjectStore
+    let signer: Signer
+    /// `http://127.0.0.1:PORT`, where presigned URLs point.
+    let s3Origin: String
+
+    var tempBucket: String { LocalVideoHost.tempBucket }
+    var mainBucket: String { LocalVideoHost.mainBucket }
+
+    func createMultipartUpload(key: String, contentType: String) async throws -> String {
+        try await store.createUpload(bucket: tempBucket, key: key, contentType: contentType, metadata: [:], checksumAlgorithm: .sha256)
+    }
+
+    func listParts(key: String, uploadId: String) async throws -> [UploadedPart] {
+        do {
+            return try await store.parts(uploadId: uploadId).map {
+                UploadedPart(partNumber: $0.0.partNumber, etag: $0.0.etag, size: $0.0.size, checksumSHA256: $0.0.checksumSHA256)
+            }
+        } catch let error as StoreError {
+            throw StorageRefusal(code: error.code, message: error.message)
+        }
+    }
+
+    func abortMultipartUpload(key: String, uploadId: String) async throws {
+        try await store.abort(uploadId: uploadId, bucket: tempBucket, key: key)
+    }
+
+    func completeMultipartUpload(key: String, uploadId: String, parts: [(number: Int, etag: String, checksum: ChecksumSHA256)]) async throws -> String? {
+        do {
+            return try await store.complete(uploadId: uploadId, bucket: tempBucket, key: key,
+                                            parts: parts.map { .init(number: $0.number, etag: $0.etag, checksumSHA256: $0.checksum.description) })
+                .checksumSHA256
+        } catch let error as StoreError {
+            throw StorageRefusal(code: error.code, message: error.message)
+        }
+    }
+
+    func delete(bucket: String, key: String) async throws {
+        _ = try await store.delete(bucket: bucket, key: key)
+    }
+
+    func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
+                 headers: [(name: String, value: String)], expiresIn: Int) -> String {
+        let host = s3Origin.replacingOccurrences(of: "http://", with: "")
+        let request = SignableRequest(method: method, path: "/\(bucket)/\(key)", query: query.map { .init($0.name, $0.value) },
+                                      headers: [.init("host", host)] + headers.map { .init($0.name, $0.value) })
+        let signed = signer.presign(request, expiresIn: expiresIn, at: Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)),
+                                    signedHeaders: Set(headers.map { $0.name.lowercased() }))
+        return s3Origin + signed.request.target
+    }
+}

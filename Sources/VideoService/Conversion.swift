@@ -1,0 +1,193 @@
+import Foundation
+
+/// One conversion: the original in the temporary bucket becomes an H.264/AAC MP4 (index first, so
+/// playback starts before the download ends) and a JPEG thumbnail under the video's folder in the
+/// main bucket.
+public struct ConversionJob: Sendable, Equatable {
+    public var sub: String
+    public var videoId: String
+    public var inputBucket: String
+    public var inputKey: String
+    public var outputBucket: String
+
+    public init(sub: String, videoId: String, inputBucket: String, inputKey: String, outputBucket: String) {
+        self.sub = sub
+        self.videoId = videoId
+        self.inputBucket = inputBucket
+        self.inputKey = inputKey
+        self.outputBucket = outputBucket
+    }
+}
+
+/// Starts conversions: ffmpeg in the local cloud, MediaConvert in production. Submitting the same
+/// video twice must not start two conversions.
+public protocol Converter: Sendable {
+    func submit(_ job: ConversionJob) async throws
+}
+
+/// The conversion's settings, stated once for both converters.
+public enum ConversionSettings {
+    public static let audioBitrate = 128_000
+    public static let thumbnailWidth = 640
+
+    /// ffmpeg's arguments for the MP4: H.264 + AAC with the index first (`+faststart`).
+    public static func ffmpegArguments(input: String, output: String, hasAudio: Bool) -> [String] {
+        var arguments = ["-nostdin", "-v", "error", "-y", "-i", input, "-map", "0:v:0"]
+        if hasAudio { arguments += ["-map", "0:a:0"] }
+        arguments += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+        if hasAudio { arguments += ["-c:a", "aac", "-b:a", "\(audioBitrate / 1000)k"] }
+        arguments += ["-movflags", "+faststart", output]
+        return arguments
+    }
+
+    /// ffmpeg's arguments for the thumbnail: one frame at `seconds`, at most 640 pixels wide.
+    public static func thumbnailArguments(input: String, output: String, at seconds: Double) -> [String] {
+        ["-nostdin", "-v", "error", "-y", "-ss", String(format: "%.3f", seconds), "-i", input,
+         "-frames:v", "1", "-vf", "scale='min(\(thumbnailWidth),iw)':-2", "-q:v", "4", output]
+    }
+
+    /// The body of MediaConvert's `CreateJob` (its JSON wire names): the same MP4 and thumbnail.
+    /// The video id is the idempotency token, so a repeated S3 event cannot start a second job;
+    /// the user metadata carries ids only, which the completion events hand back.
+    public static func mediaConvertJob(_ job: ConversionJob, role: String, queue: String?) -> [String: Any] {
+        let folder = "s3://\(job.outputBucket)/\(VideoRules.mainPrefix(sub: job.sub, id: job.videoId))"
+        let video: [String: Any] = [
+            "extension": "mp4",
+            "containerSettings": ["container": "MP4", "mp4Settings": ["moovPlacement": "PROGRESSIVE_DOWNLOAD"]],
+            "videoDescription": [
+                "codecSettings": ["codec": "H_264", "h264Settings": [
+                    "rateControlMode": "QVBR", "qvbrSettings": ["qvbrQualityLevel": 7], "maxBitrate": 8_000_000,
+                    "codecProfile": "HIGH", "sceneChangeDetect": "TRANSITION_DETECTION",
+                ]],
+            ],
+            "audioDescriptions": [[
+                "audioSourceName": "Audio Selector 1",
+                "codecSettings": ["codec": "AAC", "aacSettings": ["bitrate": audioBitrate, "codingMode": "CODING_MODE_2_0", "sampleRate": 48_000]],
+            ]],
+        ]
+        let thumbnail: [String: Any] = [
+            "extension": "jpg",
+            "containerSettings": ["container": "RAW"],
+            "videoDescription": [
+                "width": thumbnailWidth, "scalingBehavior": "DEFAULT",
+                "codecSettings": ["codec": "FRAME_CAPTURE", "frameCaptureSettings": [
+                    "framerateNumerator": 1, "framerateDenominator": 1, "maxCaptures": 1, "quality": 80,
+                ]],
+            ],
+        ]
+        func group(_ name: String, _ base: String, _ output: [String: Any]) -> [String: Any] {
+            ["name": name, "outputGroupSettings": ["type": "FILE_GROUP_SETTINGS", "fileGroupSettings": ["destination": folder + base]],
+             "outputs": [output]]
+        }
+        var body: [String: Any] = [
+            "role": role,
+            "clientRequestToken": job.videoId,
+            "userMetadata": ["videoId": job.videoId, "sub": job.sub],
+            "statusUpdateInterval": "SECONDS_10",
+            "settings": [
+                "timecodeConfig": ["source": "ZEROBASED"],
+                "inputs": [[
+                    "fileInput": "s3://\(job.inputBucket)/\(job.inputKey)",
+                    "timecodeSource": "ZEROBASED",
+                    "videoSelector": [:] as [String: Any],
+                    "audioSelectors": ["Audio Selector 1": ["defaultSelection": "DEFAULT"]],
+                ]],
+                "outputGroups": [group("Video", "video", video), group("Thumbnail", "thumbnail", thumbnail)],
+            ] as [String: Any],
+        ]
+        if let queue { body["queue"] = queue }
+        return body
+    }
+}
+
+/// Why a conversion failed, in words a person understands (the code stays in brackets for support).
+public enum ConversionFailureReason {
+    public static let missingUpload = "The uploaded file is missing; upload it again."
+
+    /// A MediaConvert job error: its code (see MediaConvert's error code list) and message.
+    public static func mediaConvert(code: Int?, message: String?) -> String {
+        let sentence: String
+        switch code ?? 0 {
+        case 1010: sentence = "The file could not be opened: it may be damaged, or in a format that cannot be converted."
+        case 1020...1099: sentence = "The video could not be read: the file may be damaged, or its format or codec is not supported."
+        case 1401...1499: sentence = "The uploaded file could not be read from storage; upload it again."
+        case 1500...1699: sentence = "The video's settings could not be converted (its size, frame rate or audio are not supported)."
+        case 3400...3499: sentence = "The converted video could not be stored; please try again later."
+        default: sentence = "The conversion failed on our side; please try again later."
+        }
+        let detail = (message ?? "").replacingOccurrences(of: "\n", with: " ").prefix(200)
+        let code = code.map { "MediaConvert error \($0)" } ?? "MediaConvert error"
+        return sentence + " (" + code + (detail.isEmpty ? "" : ": \(detail)") + ")"
+    }
+}
+
+/// What happens to a video between its upload and its playback, on either host: the S3 event asks
+/// for a conversion, and the converter's events move the video to `ready` or `failed`. Every step
+/// is safe to repeat and to receive late.
+public struct ConversionEvents: Sendable {
+    let library: any VideoLibrary
+    let storage: any VideoStorage
+    let converter: any Converter
+    let log: @Sendable (String) -> Void
+
+    public init(library: any VideoLibrary, storage: any VideoStorage, converter: any Converter,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.library = library
+        self.storage = storage
+        self.converter = converter
+        self.log = log
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case submitted, ignored(String)
+    }
+
+    /// An object was created in the temporary bucket. The conversion is submitted before the video
+    /// is marked `queued`: a crash in between is repaired by the event's redelivery, since the
+    /// converter takes the same video only once.
+    public func objectCreated(bucket: String, key: String) async throws -> Outcome {
+        guard bucket == storage.tempBucket else { return .ignored("not the temporary bucket") }
+        guard let upload = VideoRules.parseUploadKey(key) else { return .ignored("not an upload key") }
+        guard let video = try await library.video(sub: upload.sub, id: upload.videoId), video.uploadKey == key else {
+            return .ignored("no such video (deleted?)")
+        }
+        guard video.status == .uploading || video.status == .queued else { return .ignored("already \(video.status.rawValue)") }
+        try await converter.submit(ConversionJob(sub: upload.sub, videoId: upload.videoId, inputBucket: bucket,
+                                                 inputKey: key, outputBucket: storage.mainBucket))
+        _ = try await library.apply(.queued, sub: upload.sub, id: upload.videoId)
+        log("video \(upload.videoId): conversion submitted")
+        return .submitted
+    }
+
+    /// Progress from 0 to 100; ignored when it would move the video back.
+    @discardableResult
+    public func progress(sub: String, id: String, percent: Double) async throws -> Bool {
+        try await library.apply(.converting(progress: max(0, min(0.99, percent / 100))), sub: sub, id: id)
+    }
+
+    /// The conversion finished: the video is ready and the original leaves the temporary bucket.
+    @discardableResult
+    public func completed(sub: String, id: String, durationSeconds: Double?) async throws -> Bool {
+        let video = try await library.video(sub: sub, id: id)
+        let applied = try await library.apply(.ready(durationSeconds: durationSeconds), sub: sub, id: id)
+        // Deleted meanwhile: remove what the conversion wrote.
+        guard let video else {
+            let keys = VideoRules.mainKeys(sub: sub, id: id)
+            try await storage.delete(bucket: storage.mainBucket, key: keys.video)
+            try await storage.delete(bucket: storage.mainBucket, key: keys.thumbnail)
+            return false
+        }
+        if applied || video.status == .ready {
+            try await storage.delete(bucket: storage.tempBucket, key: video.uploadKey)
+        }
+        if applied { log("video \(id) is ready") }
+        return applied
+    }
+
+    @discardableResult
+    public func failed(sub: String, id: String, reason: String) async throws -> Bool {
+        let applied = try await library.apply(.failed(reason: reason), sub: sub, id: id)
+        if applied { log("video \(id) failed: \(reason)") }
+        return applied
+    }
+}

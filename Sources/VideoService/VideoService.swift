@@ -1,0 +1,327 @@
+import Foundation
+
+/// The video API of `openapi.yaml`: presigned uploads into the temporary bucket and the caller's
+/// library. Both hosts run this: the local cloud behind its HTTP server, the Lambda behind API
+/// Gateway. Every call needs the caller's identity and reaches only keys under its `sub`.
+public struct VideoService: Sendable {
+    public static let maximumBodyBytes = 1 << 20
+
+    let identity: any CallerIdentity
+    let library: any VideoLibrary
+    let storage: any VideoStorage
+    let log: @Sendable (String) -> Void
+
+    public init(identity: any CallerIdentity, library: any VideoLibrary, storage: any VideoStorage,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.identity = identity
+        self.library = library
+        self.storage = storage
+        self.log = log
+    }
+
+    public func handle(_ request: VideoRequest) async -> VideoResponse {
+        do {
+            return try await route(request)
+        } catch let failure as APIFailure {
+            return failure.response
+        } catch {
+            log("error: \(request.method) \(request.path): \(error)")
+            return APIFailure.internalError.response
+        }
+    }
+
+    /// The fixed paths and their methods; `/videos/<id>` takes GET and DELETE.
+    static let routes: [String: Set<String>] = [
+        "/videos/upload-url": ["POST"], "/videos/multipart": ["POST", "DELETE"],
+        "/videos/multipart/parts": ["POST", "GET"], "/videos/multipart/complete": ["POST"], "/videos": ["GET"],
+    ]
+
+    private func route(_ request: VideoRequest) async throws -> VideoResponse {
+        let (method, path) = (request.method, request.path)
+        var videoId: String?
+        if let methods = Self.routes[path] {
+            guard methods.contains(method) else { throw Self.methodNotAllowed(methods) }
+        } else if path.hasPrefix("/videos/"), !path.dropFirst(8).contains("/") {
+            guard ["GET", "DELETE"].contains(method) else { throw Self.methodNotAllowed(["GET", "DELETE"]) }
+            videoId = String(path.dropFirst(8))
+        } else {
+            throw APIFailure.noSuchEndpoint
+        }
+        let sub = try await identity.sub(of: request)
+        if let videoId {
+            guard VideoRules.isVideoId(videoId) else { throw APIFailure.badRequest("A video id is 26 characters of lowercase base32.") }
+            return method == "GET" ? try await getVideo(videoId, sub: sub) : try await deleteVideo(videoId, sub: sub)
+        }
+        switch (method, path) {
+        case ("GET", "/videos"): return try await listVideos(sub: sub)
+        case ("POST", "/videos/upload-url"): return try await createUploadURL(try BodyReader(request), sub: sub)
+        case ("POST", "/videos/multipart"): return try await createMultipart(try BodyReader(request), sub: sub)
+        case ("DELETE", "/videos/multipart"): return try await abortMultipart(request, sub: sub)
+        case ("POST", "/videos/multipart/parts"): return try await presignParts(try BodyReader(request), sub: sub)
+        case ("GET", "/videos/multipart/parts"): return try await listParts(request, sub: sub)
+        case ("POST", "/videos/multipart/complete"): return try await completeMultipart(try BodyReader(request), sub: sub)
+        default: throw APIFailure.noSuchEndpoint
+        }
+    }
+
+    static func methodNotAllowed(_ methods: Set<String>) -> APIFailure {
+        APIFailure(status: 405, code: "BadRequest", message: "This endpoint accepts \(methods.sorted().joined(separator: " and ")) only.",
+                   headers: ["Allow": methods.sorted().joined(separator: ", ")])
+    }
+
+    // MARK: New uploads
+
+    struct NewUpload {
+        var fileName: String
+        var contentType: String
+        var size: Int64
+    }
+
+    /// The properties every new upload has, besides `extra` (which the caller reads).
+    private func newUpload(_ body: BodyReader, extra: Set<String>, limit: Int64, tooLarge: String) throws -> NewUpload {
+        try body.only(extra.union(["fileName", "contentType", "size"]))
+        let fileName = try body.string("fileName")
+        if let problem = VideoRules.fileNameProblem(fileName) { throw APIFailure.badRequest(problem) }
+        let contentType = try body.string("contentType")
+        guard VideoRules.isVideoType(contentType) else {
+            throw APIFailure.badRequest("“contentType” must be a video type such as video/mp4.")
+        }
+        let size = try body.integer("size")
+        guard size >= 1 else { throw APIFailure.badRequest("“size” must be at least 1 byte.") }
+        guard size <= limit else { throw APIFailure(status: 413, code: "PayloadTooLarge", message: tooLarge) }
+        return NewUpload(fileName: fileName, contentType: contentType, size: size)
+    }
+
+    private func newKey(_ upload: NewUpload, sub: String, id: String) throws -> String {
+        let key = VideoRules.uploadKey(sub: sub, videoId: id, fileName: upload.fileName)
+        guard key.utf8.count <= VideoRules.maximumKeyBytes else {
+            throw APIFailure.badRequest("The file name is too long for an S3 key (at most 1,024 bytes in all).")
+        }
+        return key
+    }
+
+    private func record(_ upload: NewUpload, sub: String, id: String, key: String, uploadId: String?, partSize: Int64?) -> VideoRecord {
+        VideoRecord(id: id, sub: sub, title: VideoRules.title(of: upload.fileName), fileName: upload.fileName,
+                    contentType: upload.contentType, sizeBytes: upload.size, uploadKey: key, uploadId: uploadId,
+                    partSize: partSize, status: .uploading, createdAt: Date().timeIntervalSince1970)
+    }
+
+    private func createUploadURL(_ body: BodyReader, sub: String) async throws -> VideoResponse {
+        let upload = try newUpload(body, extra: ["checksumSHA256"], limit: VideoRules.singlePutLimit,
+                                   tooLarge: "Files larger than 5 GiB must be sent as a multipart upload.")
+        let checksum = try body.checksum(of: "the file")
+        let id = VideoRules.newVideoId()
+        let key = try newKey(upload, sub: sub, id: id)
+        try await library.insert(record(upload, sub: sub, id: id, key: key, uploadId: nil, partSize: nil))
+        // S3 hashes the body and refuses one whose SHA-256 is not the signed checksum.
+        let url = storage.presign(method: "PUT", bucket: storage.tempBucket, key: key, query: [],
+                                  headers: [("content-type", upload.contentType), ("content-length", String(upload.size)),
+                                            ("x-amz-checksum-sha256", checksum.description)],
+                                  expiresIn: VideoRules.uploadURLLifetime)
+        return .json(200, ["uploadUrl": url, "key": key, "expiresIn": VideoRules.uploadURLLifetime, "videoId": id])
+    }
+
+    private func createMultipart(_ body: BodyReader, sub: String) async throws -> VideoResponse {
+        let upload = try newUpload(body, extra: ["checksumAlgorithm"], limit: VideoRules.multipartLimit,
+                                   tooLarge: "Files larger than 5 TiB cannot be uploaded.")
+        guard case .string(let name)? = body["checksumAlgorithm"], let algorithm = ChecksumAlgorithm(rawValue: name) else {
+            throw APIFailure.badRequest("“checksumAlgorithm” must be “SHA256”: every part is sent with its SHA-256.")
+        }
+        let partSize = VideoRules.partSize(for: upload.size)
+        let id = VideoRules.newVideoId()
+        let key = try newKey(upload, sub: sub, id: id)
+        let uploadId = try await storage.createMultipartUpload(key: key, contentType: upload.contentType)
+        try await library.insert(record(upload, sub: sub, id: id, key: key, uploadId: uploadId, partSize: partSize))
+        return .json(200, ["key": key, "uploadId": uploadId, "partSize": partSize, "videoId": id,
+                           "checksumAlgorithm": algorithm.rawValue])
+    }
+
+    // MARK: Multipart uploads in progress
+
+    struct Upload {
+        var record: VideoRecord
+        var partSize: Int64
+        var partCount: Int { Int((record.sizeBytes + partSize - 1) / partSize) }
+        func expectedSize(_ part: Int) -> Int64 { part < partCount ? partSize : record.sizeBytes - partSize * Int64(partCount - 1) }
+    }
+
+    /// The parts of `uploads/<sub>/<videoId>/<fileName>`; 400 for another shape, 403 for another user's.
+    private func ownedKey(_ key: String, sub: String) throws -> String {
+        guard let parsed = VideoRules.parseUploadKey(key) else {
+            throw APIFailure.badRequest("“key” must be a key returned by this API: uploads/<sub>/<videoId>/<fileName>.")
+        }
+        guard parsed.sub == sub else { throw APIFailure.forbidden }
+        return parsed.videoId
+    }
+
+    /// The caller's multipart upload named by `key` and `uploadId`.
+    private func multipartUpload(key: String, uploadId: String, sub: String) async throws -> Upload {
+        let videoId = try ownedKey(key, sub: sub)
+        guard !uploadId.isEmpty, uploadId.utf8.count <= 1024 else { throw APIFailure.badRequest("“uploadId” is not a valid upload id.") }
+        guard let record = try await library.video(sub: sub, id: videoId), record.uploadKey == key, record.uploadId == uploadId,
+              let partSize = record.partSize else { throw APIFailure.uploadNotFound }
+        return Upload(record: record, partSize: partSize)
+    }
+
+    private func presignParts(_ body: BodyReader, sub: String) async throws -> VideoResponse {
+        try body.only(["key", "uploadId", "parts"])
+        let (key, uploadId) = (try body.string("key"), try body.string("uploadId"))
+        guard case .array(let values)? = body["parts"], (1...100).contains(values.count) else {
+            throw APIFailure.badRequest("“parts” must be an array of 1 to 100 parts.")
+        }
+        var parts: [(number: Int, checksum: ChecksumSHA256)] = []
+        for value in values {
+            guard case .object(let part) = value, Set(part.keys) == ["partNumber", "checksumSHA256"],
+                  let number = BodyReader.partNumber(part["partNumber"]) else {
+                throw APIFailure.badRequest("Each part must be {partNumber, checksumSHA256} with a part number from 1 to 10000.")
+            }
+            let checksum = try BodyReader(object: part).checksum(of: "part \(number)")
+            guard !parts.contains(where: { $0.number == number }) else { throw APIFailure.badRequest("Part numbers must not repeat.") }
+            parts.append((number, checksum))
+        }
+        let upload = try await multipartUpload(key: key, uploadId: uploadId, sub: sub)
+        guard upload.record.status == .uploading else { throw APIFailure.completed }
+        if let beyond = parts.first(where: { $0.number > upload.partCount }) {
+            throw APIFailure.badRequest("Part \(beyond.number) is beyond the last part (\(upload.partCount)) of this upload.")
+        }
+        // Each URL takes one body only: the part's length and SHA-256 are signed.
+        let urls = parts.map { part -> [String: Any] in
+            let url = storage.presign(method: "PUT", bucket: storage.tempBucket, key: key,
+                                      query: [("partNumber", String(part.number)), ("uploadId", uploadId)],
+                                      headers: [("content-length", String(upload.expectedSize(part.number))),
+                                                ("x-amz-checksum-sha256", part.checksum.description)],
+                                      expiresIn: VideoRules.partURLLifetime)
+            return ["partNumber": part.number, "url": url]
+        }
+        return .json(200, ["urls": urls, "expiresIn": VideoRules.partURLLifetime])
+    }
+
+    private func queryKeyAndUploadId(_ request: VideoRequest) throws -> (String, String) {
+        guard let key = request.queryValue("key"), let uploadId = request.queryValue("uploadId") else {
+            throw APIFailure.badRequest("The query needs “key” and “uploadId”.")
+        }
+        return (key, uploadId)
+    }
+
+    private func listParts(_ request: VideoRequest, sub: String) async throws -> VideoResponse {
+        let (key, uploadId) = try queryKeyAndUploadId(request)
+        _ = try await multipartUpload(key: key, uploadId: uploadId, sub: sub)
+        let parts: [UploadedPart]
+        do {
+            parts = try await storage.listParts(key: key, uploadId: uploadId)
+        } catch is StorageRefusal {
+            throw APIFailure.uploadNotFound
+        }
+        return .json(200, ["parts": parts.map {
+            ["partNumber": $0.partNumber, "etag": "\"\($0.etag)\"", "size": $0.size,
+             "checksumSHA256": $0.checksumSHA256.map { $0.description as Any } ?? NSNull()]
+        }])
+    }
+
+    private func abortMultipart(_ request: VideoRequest, sub: String) async throws -> VideoResponse {
+        let (key, uploadId) = try queryKeyAndUploadId(request)
+        let upload = try await multipartUpload(key: key, uploadId: uploadId, sub: sub)
+        guard upload.record.status == .uploading else { throw APIFailure.completed }
+        try? await storage.abortMultipartUpload(key: key, uploadId: uploadId)
+        _ = try await library.remove(sub: sub, id: upload.record.id)
+        return .empty(204)
+    }
+
+    private func completeMultipart(_ body: BodyReader, sub: String) async throws -> VideoResponse {
+        try body.only(["key", "uploadId", "parts"])
+        let (key, uploadId) = (try body.string("key"), try body.string("uploadId"))
+        guard case .array(let values)? = body["parts"], (1...10_000).contains(values.count) else {
+            throw APIFailure.badRequest("“parts” must list every part, 1 to 10000 of them.")
+        }
+        var parts: [(number: Int, etag: String, checksum: ChecksumSHA256)] = []
+        for value in values {
+            guard case .object(let part) = value, Set(part.keys) == ["partNumber", "etag", "checksumSHA256"],
+                  let number = BodyReader.partNumber(part["partNumber"]),
+                  case .string(let etag)? = part["etag"], VideoRules.isETag(etag) else {
+                throw APIFailure.badRequest("Each part must be {partNumber, etag, checksumSHA256} with the ETag S3 returned for it.")
+            }
+            parts.append((number, etag, try BodyReader(object: part).checksum(of: "part \(number)")))
+        }
+        let upload = try await multipartUpload(key: key, uploadId: uploadId, sub: sub)
+        guard upload.record.status == .uploading else { throw APIFailure.completed }
+        guard parts.map(\.number) == Array(1...upload.partCount) else {
+            throw APIFailure.badRequest("“parts” must list parts 1 to \(upload.partCount) once each, in order.")
+        }
+        let held: [UploadedPart]
+        do {
+            held = try await storage.listParts(key: key, uploadId: uploadId)
+        } catch is StorageRefusal {
+            throw APIFailure.uploadNotFound
+        }
+        let stored = Dictionary(held.map { ($0.partNumber, $0) }, uniquingKeysWith: { a, _ in a })
+        for part in parts {
+            guard let held = stored[part.number] else { throw APIFailure.badRequest("Part \(part.number) has not been uploaded.") }
+            guard held.etag == part.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) else {
+                throw APIFailure.badRequest("The ETag of part \(part.number) does not match the uploaded part.")
+            }
+            guard held.checksumSHA256 == part.checksum else {
+                throw APIFailure.badRequest("The checksum of part \(part.number) does not match the uploaded part.")
+            }
+            guard held.size == upload.expectedSize(part.number) else {
+                throw APIFailure.badRequest("Part \(part.number) is \(held.size) bytes; it must be \(upload.expectedSize(part.number)).")
+            }
+        }
+        let checksum: String?
+        do {
+            checksum = try await storage.completeMultipartUpload(key: key, uploadId: uploadId, parts: parts)
+        } catch let refusal as StorageRefusal {
+            throw APIFailure.badRequest(refusal.message)
+        }
+        return .json(200, ["videoId": upload.record.id, "key": key, "checksumSHA256": checksum.map { $0 as Any } ?? NSNull()])
+    }
+
+    // MARK: Library
+
+    private func json(_ video: VideoRecord) -> [String: Any] {
+        let keys = VideoRules.mainKeys(sub: video.sub, id: video.id)
+        let ready = video.status == .ready
+        func playback(_ key: String) -> Any {
+            ready ? storage.presign(method: "GET", bucket: storage.mainBucket, key: key, query: [], headers: [],
+                                    expiresIn: VideoRules.playbackLifetime) : NSNull()
+        }
+        return [
+            "id": video.id, "title": video.title, "status": video.status.rawValue, "sizeBytes": video.sizeBytes,
+            "durationSeconds": video.durationSeconds.map { $0 as Any } ?? NSNull(),
+            "createdAt": Self.iso8601(video.createdAt),
+            "playbackUrl": playback(keys.video), "thumbnailUrl": playback(keys.thumbnail),
+            "error": video.status == .failed ? (video.error ?? "The conversion failed.") : NSNull(),
+            "progress": video.status == .converting ? (video.progress ?? 0) : NSNull(),
+        ]
+    }
+
+    /// `2026-01-02T03:04:05.678Z`, in UTC.
+    static func iso8601(_ seconds: Double) -> String {
+        var time = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let millis = Int((seconds - Double(time)) * 1000)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, max(0, min(999, millis)))
+    }
+
+    private func listVideos(sub: String) async throws -> VideoResponse {
+        .json(200, ["videos": try await library.videos(sub: sub).map(json)])
+    }
+
+    private func getVideo(_ id: String, sub: String) async throws -> VideoResponse {
+        guard let video = try await library.video(sub: sub, id: id) else { throw APIFailure.notFound }
+        return .json(200, json(video))
+    }
+
+    private func deleteVideo(_ id: String, sub: String) async throws -> VideoResponse {
+        guard let video = try await library.remove(sub: sub, id: id) else { throw APIFailure.notFound }
+        if let uploadId = video.uploadId {
+            try? await storage.abortMultipartUpload(key: video.uploadKey, uploadId: uploadId)
+        }
+        try await storage.delete(bucket: storage.tempBucket, key: video.uploadKey)
+        let keys = VideoRules.mainKeys(sub: sub, id: id)
+        try await storage.delete(bucket: storage.mainBucket, key: keys.video)
+        try await storage.delete(bucket: storage.mainBucket, key: keys.thumbnail)
+        return .empty(204)
+    }
+}
