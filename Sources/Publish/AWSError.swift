@@ -1,3 +1,4 @@
+import Foundation
 import SigV4
 
 /// An error answer from an AWS API: the service's code and message, and the request id to quote
@@ -27,6 +28,14 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
                             message: error.value("Message") ?? "",
                             requestId: error.value("RequestId") ?? root.value("RequestId") ?? headerRequestId,
                             operation: operation, serverTime: error.value("ServerTime"))
+        }
+        // JSON protocols (DynamoDB, MediaConvert): `__type` or `x-amzn-ErrorType`, and `message`.
+        if let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+            let header = headers.first { $0.0.lowercased() == "x-amzn-errortype" }?.1
+            let type = (json["__type"] as? String ?? json["code"] as? String ?? header ?? "HTTP\(status)")
+            let code = String(type.split(separator: "#").last ?? "").split(separator: ":").first.map(String.init) ?? "HTTP\(status)"
+            return AWSError(status: status, code: code, message: json["message"] as? String ?? json["Message"] as? String ?? "",
+                            requestId: headerRequestId, operation: operation)
         }
         let code = switch status {
         case 301: "PermanentRedirect"

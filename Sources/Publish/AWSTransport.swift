@@ -37,6 +37,22 @@ public struct AWSRequest: Sendable {
     public var signed = true
     /// What is being done, for errors and logs ("PUT s3://bucket/key").
     public var operation: String
+
+    public init(service: String, region: String, endpoint: Endpoint, method: String, path: String,
+                query: [SignableRequest.QueryItem] = [], headers: [SignableRequest.Header] = [], body: Body = .empty,
+                payloadHash: String = Signer.emptyPayloadHash, signed: Bool = true, operation: String) {
+        self.service = service
+        self.region = region
+        self.endpoint = endpoint
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.payloadHash = payloadHash
+        self.signed = signed
+        self.operation = operation
+    }
 }
 
 /// A complete answer: status, headers and the (small) body.

@@ -1,0 +1,41 @@
+import Foundation
+import Publish
+import SigV4
+import VideoService
+
+/// The AWS services the functions call, reached through the publisher's transport (retries, clock
+/// skew, SigV4) with the function's credentials.
+public struct AWSServices: Sendable {
+    public var transport: AWSTransport
+    public var region: String
+    public var credentials: Credentials
+    public var s3: Endpoint
+    /// Path-style S3 addressing: for a custom endpoint (tests) or bucket names with dots.
+    public var s3PathStyle: Bool
+    public var dynamoDB: Endpoint
+    public var mediaConvert: Endpoint
+
+    public init(transport: AWSTransport, region: String, credentials: Credentials, s3: Endpoint, s3PathStyle: Bool,
+                dynamoDB: Endpoint, mediaConvert: Endpoint) {
+        self.transport = transport
+        self.region = region
+        self.credentials = credentials
+        self.s3 = s3
+        self.s3PathStyle = s3PathStyle
+        self.dynamoDB = dynamoDB
+        self.mediaConvert = mediaConvert
+    }
+
+    /// A JSON-protocol call (DynamoDB's `X-Amz-Target` API, MediaConvert's REST API); the answer's JSON object.
+    func json(service: String, endpoint: Endpoint, method: String = "POST", path: String = "/", target: String? = nil,
+              contentType: String, body: Any, operation: String) async throws -> [String: Any] {
+        let bytes = Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
+        var headers: [SignableRequest.Header] = [.init("Content-Type", contentType)]
+        if let target { headers.append(.init("X-Amz-Target", target)) }
+        let request = AWSRequest(service: service, region: region, endpoint: endpoint, method: method, path: path,
+                                 headers: headers, body: .bytes(bytes), payloadHash: hexSHA256(bytes), operation: operation)
+        let response = try await transport.send(request)
+        guard !response.body.isEmpty else { return [:] }
+        return (try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+    }
+}
