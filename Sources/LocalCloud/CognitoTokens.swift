@@ -1,0 +1,123 @@
+import Crypto
+import Foundation
+import GRDB
+import SigV4
+
+/// Tokens: issuing, refreshing, checking and revoking them.
+extension CognitoService {
+    // MARK: Tokens
+
+    func tokens(for user: User, authTime: Int, refreshToken: String? = nil, originJti: String? = nil) async throws -> [String: Any] {
+        let now = Int(Date().timeIntervalSince1970)
+        let origin = originJti ?? UUID().uuidString.lowercased()
+        let expires = now + Int(settings.tokenLifetime)
+        let common: [String: Any] = [
+            "sub": user.sub, "iss": settings.issuer, "auth_time": authTime, "iat": now, "exp": expires,
+            "origin_jti": origin, "event_id": UUID().uuidString.lowercased(),
+        ]
+        var id = common
+        id["jti"] = UUID().uuidString.lowercased()
+        id["token_use"] = "id"
+        id["aud"] = settings.clientId
+        id["cognito:username"] = user.username
+        id["email"] = user.email
+        id["email_verified"] = user.emailVerified
+        var access = common
+        access["jti"] = UUID().uuidString.lowercased()
+        access["token_use"] = "access"
+        access["client_id"] = settings.clientId
+        access["scope"] = "aws.cognito.signin.user.admin"
+        access["username"] = user.username
+        var result: [String: Any] = [
+            "AccessToken": try key.sign(access), "IdToken": try key.sign(id),
+            "ExpiresIn": Int(settings.tokenLifetime), "TokenType": "Bearer",
+        ]
+        if refreshToken == nil {
+            let token = Base64URL.encode(randomBytes(64))
+            try await database.write { db in
+                try db.execute(sql: "INSERT INTO refreshTokens (tokenHash, sub, originJti, authTime, createdAt) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [Self.hash(token), user.sub, origin, authTime, Date().timeIntervalSince1970])
+            }
+            result["RefreshToken"] = token
+        }
+        return ["AuthenticationResult": result, "ChallengeParameters": [String: String]()]
+    }
+
+    static func hash(_ token: String) -> String { hexEncoded(SHA256.hash(data: Array(token.utf8))) }
+
+    func refresh(_ token: String) async throws -> [String: Any] {
+        let row = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM refreshTokens WHERE tokenHash = ?", arguments: [Self.hash(token)])
+        }
+        guard let row else { throw CognitoError.notAuthorized("Invalid Refresh Token") }
+        guard (row["revoked"] as Int) == 0 else { throw CognitoError.notAuthorized("Refresh Token has been revoked") }
+        guard (row["createdAt"] as Double) + settings.refreshLifetime > Date().timeIntervalSince1970 else {
+            throw CognitoError.notAuthorized("Refresh Token has expired")
+        }
+        let sub: String = row["sub"]
+        let user = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE sub = ?", arguments: [sub]).map(User.init)
+        }
+        guard let user else { throw CognitoError.notAuthorized("Invalid Refresh Token") }
+        return try await tokens(for: user, authTime: row["authTime"], refreshToken: token, originJti: row["originJti"])
+    }
+
+    /// The user an access token names, if the token verifies and was not revoked.
+    func authenticated(_ accessToken: String) async throws -> User {
+        let claims: [String: Any]
+        do {
+            claims = try key.verify(accessToken, now: Date(), issuer: settings.issuer, clientId: settings.clientId, tokenUse: "access")
+        } catch let refusal as TokenKey.Refusal {
+            throw CognitoError.notAuthorized(refusal == .expired ? "Access Token has expired" : "Invalid Access Token")
+        }
+        guard let sub = claims["sub"] as? String, let origin = claims["origin_jti"] as? String else { throw CognitoError.notAuthorized("Invalid Access Token") }
+        let found = try await database.read { db -> (User?, Bool) in
+            let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE sub = ?", arguments: [sub]).map(User.init)
+            let revoked = try Bool.fetchOne(db, sql: "SELECT 1 FROM revokedOrigins WHERE originJti = ?", arguments: [origin]) != nil
+            return (user, revoked)
+        }
+        guard let user = found.0 else { throw CognitoError.notAuthorized("Invalid Access Token") }
+        // Sign-outs revoke by origin: every token a sign-in issued, refreshed ones included.
+        guard !found.1 else {
+            throw CognitoError.notAuthorized("Access Token has been revoked")
+        }
+        return user
+    }
+
+    func getUser(_ body: [String: Any]) async throws -> [String: Any] {
+        let user = try await authenticated(try string(body, "AccessToken"))
+        var result: [String: Any] = [
+            "Username": user.username,
+            "UserAttributes": [["Name": "sub", "Value": user.sub], ["Name": "email", "Value": user.email],
+                               ["Name": "email_verified", "Value": user.emailVerified ? "true" : "false"]],
+        ]
+        if user.totpSecret != nil {
+            result["PreferredMfaSetting"] = "SOFTWARE_TOKEN_MFA"
+            result["UserMFASettingList"] = ["SOFTWARE_TOKEN_MFA"]
+        }
+        return result
+    }
+
+    func globalSignOut(_ body: [String: Any]) async throws -> [String: Any] {
+        let user = try await authenticated(try string(body, "AccessToken"))
+        try await database.write { db in
+            // Every sign-in so far: its refresh token and the access tokens it issued.
+            try db.execute(sql: "INSERT OR IGNORE INTO revokedOrigins (originJti) SELECT originJti FROM refreshTokens WHERE sub = ?",
+                           arguments: [user.sub])
+            try db.execute(sql: "UPDATE refreshTokens SET revoked = 1 WHERE sub = ?", arguments: [user.sub])
+        }
+        return [:]
+    }
+
+    func revokeToken(_ body: [String: Any]) async throws -> [String: Any] {
+        try checkClient(body)
+        let token = try string(body, "Token")
+        try await database.write { db in
+            if let origin = try String.fetchOne(db, sql: "SELECT originJti FROM refreshTokens WHERE tokenHash = ?", arguments: [Self.hash(token)]) {
+                try db.execute(sql: "UPDATE refreshTokens SET revoked = 1 WHERE tokenHash = ?", arguments: [Self.hash(token)])
+                try db.execute(sql: "INSERT OR IGNORE INTO revokedOrigins (originJti) VALUES (?)", arguments: [origin])
+            }
+        }
+        return [:]
+    }
+}
