@@ -46,8 +46,18 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "AWSClient",
+            dependencies: [
+                "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Publish",
             dependencies: [
+                "AWSClient",
                 "SiteBuild",
                 "SigV4",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -91,6 +101,7 @@ let package = Package(
         .executableTarget(
             name: "site",
             dependencies: [
+                "AWSClient",
                 "SiteBuild",
                 "Publish",
                 "LocalCloud",
@@ -112,8 +123,12 @@ let package = Package(
             exclude: ["botocore_signatures.py"]
         ),
         .testTarget(
+            name: "AWSClientTests",
+            dependencies: ["AWSClient", "SigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        .testTarget(
             name: "PublishTests",
-            dependencies: ["Publish", "SigV4", "SiteBuild"]
+            dependencies: ["AWSClient", "Publish", "SigV4", "SiteBuild"]
         ),
         .testTarget(
             name: "DevServerTests",
