@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "site", targets: ["site"]),
+        // The video service's Lambda functions: one static executable, the handler chosen by _HANDLER.
+        .executable(name: "bootstrap", targets: ["bootstrap"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,8 +48,18 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "AWSClient",
+            dependencies: [
+                "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Publish",
             dependencies: [
+                "AWSClient",
                 "SiteBuild",
                 "SigV4",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -65,7 +77,7 @@ let package = Package(
         // the Lambda events in front (API Gateway, SQS, EventBridge).
         .target(
             name: "VideoFunctions",
-            dependencies: ["VideoService", "SigV4", "Publish"]
+            dependencies: ["VideoService", "SigV4", "AWSClient"]
         ),
         .target(
             name: "HTTPServing",
@@ -100,9 +112,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "LambdaRuntime",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "bootstrap",
+            dependencies: [
+                "LambdaRuntime",
+                "VideoFunctions",
+                "AWSClient",
+                "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(
             name: "site",
             dependencies: [
+                "AWSClient",
                 "SiteBuild",
                 "Publish",
                 "LocalCloud",
@@ -124,8 +155,12 @@ let package = Package(
             exclude: ["botocore_signatures.py"]
         ),
         .testTarget(
+            name: "AWSClientTests",
+            dependencies: ["AWSClient", "SigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        .testTarget(
             name: "PublishTests",
-            dependencies: ["Publish", "SigV4", "SiteBuild"]
+            dependencies: ["AWSClient", "Publish", "SigV4", "SiteBuild"]
         ),
         .testTarget(
             name: "DevServerTests",

@@ -1,3 +1,4 @@
+import AWSClient
 import Foundation
 import SigV4
 

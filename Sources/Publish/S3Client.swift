@@ -1,3 +1,4 @@
+import AWSClient
 import Crypto
 import Foundation
 import SigV4

@@ -1,5 +1,5 @@
 import Foundation
-import Publish
+import AWSClient
 import VideoService
 
 /// The library in DynamoDB: one table, partition key `sub` and sort key `id`, so every read and

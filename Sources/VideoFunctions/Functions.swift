@@ -1,58 +1,68 @@
 import Foundation
-import Publish
+import AWSClient
 import SigV4
 import VideoService
 
-/// A setting the function cannot start without.
+/// A setting the function cannot start without, or one it cannot use.
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var missing: [String]
     public var description: String
-    public init(_ description: String) { self.description = description }
+
+    public init(missing: [String] = [], _ description: String) {
+        self.missing = missing
+        self.description = description
+    }
 }
 
-/// The functions' settings, from the environment the stack gives them.
+/// The functions' settings, from the environment the stack gives them; AWS is reached through the
+/// shared transport with the credential chain (Lambda's environment credentials, session token
+/// included).
 public struct FunctionSettings: Sendable {
     public var region: String
     public var table: String
     public var tempBucket: String
     public var mainBucket: String
-    public var credentials: Credentials
     public var variables: [String: String]
 
-    public init(environment: [String: String], needs extra: [String] = []) throws {
-        func required(_ name: String) throws -> String {
-            guard let value = environment[name], !value.isEmpty else {
-                throw ConfigurationError("the environment variable \(name) is not set; the stack sets it for every function")
-            }
-            return value
+    /// Every variable `function` needs, the missing ones named together.
+    public init(function: String, environment: [String: String], needs extra: [String] = []) throws {
+        let names = ["VIDEO_TABLE", "TEMP_BUCKET", "MAIN_BUCKET", "AWS_REGION"] + extra
+        let missing = names.filter { environment[$0]?.isEmpty ?? true }
+        guard missing.isEmpty else {
+            throw ConfigurationError(missing: missing, """
+                The \(function) function needs the environment variable\(missing.count == 1 ? "" : "s") \
+                \(missing.joined(separator: ", ")), which \(missing.count == 1 ? "is" : "are") not set; \
+                the stack's template sets \(missing.count == 1 ? "it" : "them").
+                """)
         }
-        for name in ["VIDEO_TABLE", "TEMP_BUCKET", "MAIN_BUCKET", "AWS_REGION"] + extra { _ = try required(name) }
-        region = try required("AWS_REGION")
-        table = try required("VIDEO_TABLE")
-        tempBucket = try required("TEMP_BUCKET")
-        mainBucket = try required("MAIN_BUCKET")
-        // Lambda puts the role's temporary credentials in the environment.
-        credentials = Credentials(accessKeyId: try required("AWS_ACCESS_KEY_ID"), secretAccessKey: try required("AWS_SECRET_ACCESS_KEY"),
-                                  sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+        region = environment["AWS_REGION"]!
+        table = environment["VIDEO_TABLE"]!
+        tempBucket = environment["TEMP_BUCKET"]!
+        mainBucket = environment["MAIN_BUCKET"]!
         variables = environment
     }
 
-    /// The service's endpoint: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, else AWS's regional host.
-    func endpoint(_ service: String, host: String) throws -> Endpoint {
-        for name in ["AWS_ENDPOINT_URL_\(service.uppercased())", "AWS_ENDPOINT_URL"] {
-            guard let value = variables[name], !value.isEmpty else { continue }
-            guard let endpoint = Endpoint(url: value) else { throw ConfigurationError("\(name)='\(value)' is not an http(s) URL") }
-            return endpoint
+    /// The AWS side: endpoints (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, else the regional
+    /// hosts — MediaConvert's regional endpoint, no DescribeEndpoints), credentials resolved once
+    /// to check them (and for presigning), and the transport.
+    public func services() async throws -> AWSServices {
+        let http = AWSTransport.makeHTTPClient(concurrency: 8)
+        do {
+            let provider = CredentialProvider(chain: CredentialChain(
+                variables: variables, profile: nil, region: region,
+                sts: try Endpoint.resolve(service: "sts", region: region, variables: variables), http: http))
+            let credentials = try await provider.current().credentials.credentials
+            let transport = AWSTransport(http: http) { try await provider.current().credentials.credentials }
+            let customS3 = try Endpoint.custom(service: "s3", variables: variables)
+            return AWSServices(transport: transport, region: region, credentials: credentials,
+                               s3: customS3 ?? Endpoint(scheme: "https", host: "s3.\(region).amazonaws.com"),
+                               s3PathStyle: customS3 != nil || tempBucket.contains(".") || mainBucket.contains("."),
+                               dynamoDB: try Endpoint.resolve(service: "dynamodb", region: region, variables: variables),
+                               mediaConvert: try Endpoint.resolve(service: "mediaconvert", region: region, variables: variables))
+        } catch {
+            try? await http.shutdown()
+            throw ConfigurationError("The function cannot reach AWS: \(error)")
         }
-        return Endpoint(scheme: "https", host: host)
-    }
-
-    public func services(transport: AWSTransport) throws -> AWSServices {
-        let s3 = try endpoint("s3", host: "s3.\(region).amazonaws.com")
-        let custom = variables["AWS_ENDPOINT_URL_S3"] != nil || variables["AWS_ENDPOINT_URL"] != nil
-        return AWSServices(transport: transport, region: region, credentials: credentials, s3: s3,
-                           s3PathStyle: custom || tempBucket.contains(".") || mainBucket.contains("."),
-                           dynamoDB: try endpoint("dynamodb", host: "dynamodb.\(region).amazonaws.com"),
-                           mediaConvert: try endpoint("mediaconvert", host: "mediaconvert.\(region).amazonaws.com"))
     }
 }
 
@@ -78,7 +88,7 @@ public struct TriggerFunction: Sendable {
     let events: ConversionEvents
     let log: @Sendable (String) -> Void
 
-    public init(settings: FunctionSettings, aws: AWSServices, log: @escaping @Sendable (String) -> Void) throws {
+    public init(settings: FunctionSettings, aws: AWSServices, log: @escaping @Sendable (String) -> Void) {
         let role = settings.variables["MEDIACONVERT_ROLE_ARN"] ?? ""
         let queue = settings.variables["MEDIACONVERT_QUEUE_ARN"].flatMap { $0.isEmpty ? nil : $0 }
         events = ConversionEvents(library: DynamoDBLibrary(aws: aws, table: settings.table),
@@ -136,6 +146,6 @@ public struct CompletionFunction: Sendable {
 /// The completion handler converts nothing.
 struct NoConverter: Converter {
     func submit(_ job: ConversionJob) async throws {
-        throw ConfigurationError("the completion handler does not start conversions")
+        throw ConfigurationError("The completion handler does not start conversions.")
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Publish
+import AWSClient
 import SigV4
 import VideoService
 

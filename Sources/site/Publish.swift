@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import AWSClient
 import Publish
 import SigV4
 import SiteBuild
@@ -112,9 +113,8 @@ struct PublishCommand: AsyncParsableCommand {
         }
         let region = region ?? variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"]
             ?? CredentialChain.profileRegion(variables: variables, profile: profile) ?? target.region
-        let chain = CredentialChain(variables: variables, profile: profile, region: region,
-                                    endpoints: try ServiceEndpoints.resolve(region: region, bucket: target.bucket, variables: variables),
-                                    http: http)
+        let endpoints = try ServiceEndpoints.resolve(region: region, bucket: target.bucket, variables: variables)
+        let chain = CredentialChain(variables: variables, profile: profile, region: region, sts: endpoints.sts, http: http)
         let provider = CredentialProvider(chain: chain)
         let resolved = try await provider.current()
         progress.credentials(resolved.source, region: region)
@@ -131,8 +131,8 @@ struct PublishCommand: AsyncParsableCommand {
         options.partSize = Int64(partSize) << 20
         let publisher = Publisher(
             s3: S3Client(transport: transport, bucket: target.bucket, region: region,
-                         endpoint: chain.endpoints.s3, pathStyle: chain.endpoints.s3PathStyle),
-            cloudFront: CloudFrontClient(transport: transport, endpoint: chain.endpoints.cloudFront),
+                         endpoint: endpoints.s3, pathStyle: endpoints.s3PathStyle),
+            cloudFront: CloudFrontClient(transport: transport, endpoint: endpoints.cloudFront),
             options: options, events: progress.handle)
         let report = try await publisher.run { await transport.clock.now() }
         progress.requests(await transport.counter.byMethod, retries: await transport.counter.retries)

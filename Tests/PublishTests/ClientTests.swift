@@ -1,3 +1,4 @@
+@testable import AWSClient
 @testable import Publish
 import SigV4
 import Testing

@@ -46,4 +46,9 @@ struct STSClient {
 public struct TemporaryCredentials: Sendable {
     public var credentials: Credentials
     public var expiration: Timestamp?
+
+    public init(credentials: Credentials, expiration: Timestamp?) {
+        self.credentials = credentials
+        self.expiration = expiration
+    }
 }

@@ -18,24 +18,26 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         return text
     }
 
-    /// Parses S3's `<Error>` and the query/CloudFront `<ErrorResponse><Error>` forms; falls back to
-    /// the HTTP status when the body is empty (HEAD) or not XML.
-    static func parse(status: Int, headers: [(String, String)], body: [UInt8], operation: String) -> AWSError {
+    /// Parses S3's `<Error>`, the query/CloudFront `<ErrorResponse><Error>` and the JSON protocols'
+    /// `{"__type", "message"}` forms (DynamoDB, MediaConvert); falls back to the HTTP status when the
+    /// body is empty (HEAD) or neither.
+    public static func parse(status: Int, headers: [(String, String)], body: [UInt8], operation: String) -> AWSError {
         let headerRequestId = headers.first { ["x-amz-request-id", "x-amzn-requestid"].contains($0.0.lowercased()) }?.1
+        if body.first == UInt8(ascii: "{"),
+           let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+            // `x-amzn-ErrorType: Code:http://…` (REST-JSON) or `"__type": "com.amazonaws.dynamodb.v20120810#Code"`.
+            let type = headers.first { $0.0.lowercased() == "x-amzn-errortype" }?.1
+                ?? object["__type"] as? String ?? object["code"] as? String ?? object["Code"] as? String
+            return AWSError(status: status, code: type.flatMap(errorCode(fromType:)) ?? "HTTP\(status)",
+                            message: object["message"] as? String ?? object["Message"] as? String ?? "",
+                            requestId: headerRequestId, operation: operation)
+        }
         if let root = try? XMLElement.parse(body) {
             let error = root.name == "Error" ? root : (root["Error"] ?? root)
             return AWSError(status: status, code: error.value("Code") ?? "HTTP\(status)",
                             message: error.value("Message") ?? "",
                             requestId: error.value("RequestId") ?? root.value("RequestId") ?? headerRequestId,
                             operation: operation, serverTime: error.value("ServerTime"))
-        }
-        // JSON protocols (DynamoDB, MediaConvert): `__type` or `x-amzn-ErrorType`, and `message`.
-        if let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
-            let header = headers.first { $0.0.lowercased() == "x-amzn-errortype" }?.1
-            let type = (json["__type"] as? String ?? json["code"] as? String ?? header ?? "HTTP\(status)")
-            let code = String(type.split(separator: "#").last ?? "").split(separator: ":").first.map(String.init) ?? "HTTP\(status)"
-            return AWSError(status: status, code: code, message: json["message"] as? String ?? json["Message"] as? String ?? "",
-                            requestId: headerRequestId, operation: operation)
         }
         let code = switch status {
         case 301: "PermanentRedirect"
@@ -47,10 +49,18 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         return AWSError(status: status, code: code, message: "", requestId: headerRequestId, operation: operation)
     }
 
+    /// The code in a JSON error type: `com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`
+    /// or `NotFoundException:http://internal.amazon.com/…` → the name alone.
+    static func errorCode(fromType type: String) -> String? {
+        let name = type.split(separator: "#").last.map(String.init) ?? type
+        let code = name.split(separator: ":").first.map(String.init) ?? ""
+        return code.isEmpty ? nil : code
+    }
+
     /// S3 puts its clock in `RequestTimeTooSkewed` errors; the `Date` header says the same.
     var serverTime: String?
 
-    init(status: Int, code: String, message: String, requestId: String?, operation: String, serverTime: String? = nil) {
+    public init(status: Int, code: String, message: String, requestId: String?, operation: String, serverTime: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
@@ -65,13 +75,15 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Worth trying again: the service is busy or failed, not the request.
-    var isRetryable: Bool {
+    public var isRetryable: Bool {
         status >= 500 || status == 429
             || ["SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError",
-                "ServiceUnavailable", "RequestLimitExceeded", "TooManyInvalidationsInProgress"].contains(code)
+                "ServiceUnavailable", "RequestLimitExceeded", "TooManyInvalidationsInProgress",
+                "ProvisionedThroughputExceededException", "TooManyRequestsException"].contains(code)
     }
 
-    var isClockSkew: Bool {
+    /// The request was signed with a clock too far from the service's.
+    public var isClockSkew: Bool {
         ["RequestTimeTooSkewed", "RequestExpired", "InvalidSignatureException"].contains(code) && status < 500
             && (code != "InvalidSignatureException" || message.contains("Signature expired"))
     }

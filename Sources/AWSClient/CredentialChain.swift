@@ -6,7 +6,7 @@ import SigV4
 /// Finds AWS credentials the way the AWS CLI does, and says where they came from.
 ///
 /// With `--profile`, only that profile is used. Otherwise, in order: the environment
-/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); web identity
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` — what Lambda gives a function); web identity
 /// (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`, the CI/OIDC case); the profile `AWS_PROFILE`
 /// or `default` of the shared files (static keys, `role_arn` with `source_profile` or
 /// `credential_source`, or `web_identity_token_file`); container credentials
@@ -15,14 +15,15 @@ public struct CredentialChain: Sendable {
     public var variables: [String: String]
     public var profile: String?
     public var region: String
-    public var endpoints: ServiceEndpoints
+    /// Where STS is reached, for assumed roles and web identity.
+    public var sts: Endpoint
     let http: HTTPClient
 
-    public init(variables: [String: String], profile: String?, region: String, endpoints: ServiceEndpoints, http: HTTPClient) {
+    public init(variables: [String: String], profile: String?, region: String, sts: Endpoint, http: HTTPClient) {
         self.variables = variables
         self.profile = profile
         self.region = region
-        self.endpoints = endpoints
+        self.sts = sts
         self.http = http
     }
 
@@ -130,14 +131,14 @@ public struct CredentialChain: Sendable {
                 throw Invalid(message: "profile '\(name)' has role_arn but neither source_profile, credential_source nor web_identity_token_file")
             }
             let sts = STSClient(transport: AWSTransport(http: http) { source.credentials.credentials },
-                                endpoint: endpoints.sts, region: settings["region"] ?? region)
+                                endpoint: sts, region: settings["region"] ?? region)
             let assumed = try await sts.assumeRole(roleARN: role, sessionName: session ?? defaultSessionName(),
                                                    externalId: settings["external_id"],
                                                    durationSeconds: settings["duration_seconds"].flatMap { Int($0) })
             return Resolved(credentials: assumed, source: "profile \(name) (role \(role) via \(source.source))")
         }
         if settings["credential_process"] != nil || settings["sso_session"] != nil || settings["sso_start_url"] != nil {
-            throw Invalid(message: "profile '\(name)' uses credential_process or SSO, which site publish does not run; export keys with `aws configure export-credentials --profile \(name) --format env` first")
+            throw Invalid(message: "profile '\(name)' uses credential_process or SSO, which this tool does not run; export keys with `aws configure export-credentials --profile \(name) --format env` first")
         }
         return try staticKeys(settings, profile: name)
     }
@@ -159,7 +160,7 @@ public struct CredentialChain: Sendable {
             throw Invalid(message: "cannot read the web identity token file \(tokenFile)")
         }
         let sts = STSClient(transport: AWSTransport(http: http) { throw Invalid(message: "unsigned call") },
-                            endpoint: endpoints.sts, region: region)
+                            endpoint: sts, region: region)
         let assumed = try await sts.assumeRoleWithWebIdentity(roleARN: roleARN, sessionName: sessionName ?? defaultSessionName(),
                                                               token: token)
         return Resolved(credentials: assumed, source: "\(source), role \(roleARN)")

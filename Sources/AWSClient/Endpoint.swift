@@ -38,40 +38,33 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(scheme)://\(hostHeader)\(basePath)" }
-}
 
-/// The endpoints of the services `site publish` calls, from the standard variables
-/// (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_CLOUDFRONT`, `AWS_ENDPOINT_URL_STS`, then
-/// `AWS_ENDPOINT_URL`) or AWS's public hosts. A custom S3 endpoint is addressed path-style.
-public struct ServiceEndpoints: Sendable, Equatable {
-    public var s3: Endpoint
-    /// Path-style (`host/bucket/key`) rather than virtual-hosted (`bucket.host/key`).
-    public var s3PathStyle: Bool
-    public var cloudFront: Endpoint
-    public var sts: Endpoint
-
+    /// A variable that should hold an endpoint URL and does not.
     public struct InvalidURL: Error, CustomStringConvertible, Sendable {
         public var variable: String
         public var value: String
         public var description: String { "\(variable)='\(value)' is not an http(s) URL like https://s3.example.com" }
     }
 
-    public static func resolve(region: String, bucket: String, variables: [String: String]) throws(InvalidURL) -> ServiceEndpoints {
-        func custom(_ service: String) throws(InvalidURL) -> Endpoint? {
-            for variable in ["AWS_ENDPOINT_URL_\(service)", "AWS_ENDPOINT_URL"] {
-                guard let value = variables[variable], !value.isEmpty else { continue }
-                guard let endpoint = Endpoint(url: value) else { throw InvalidURL(variable: variable, value: value) }
-                return endpoint
-            }
-            return nil
+    /// Where `service` (its endpoint prefix: `s3`, `dynamodb`, `mediaconvert`, `sts`) is reached, the
+    /// way the AWS SDKs decide: `AWS_ENDPOINT_URL_<SERVICE>` (upper-cased, `-` and spaces as `_`), then
+    /// `AWS_ENDPOINT_URL`, else the public regional host `https://<service>.<region>.amazonaws.com`.
+    /// For MediaConvert that host is the regional endpoint, which accepts every account's jobs, so
+    /// no `DescribeEndpoints` call is needed.
+    public static func resolve(service: String, region: String,
+                               variables: [String: String]) throws(InvalidURL) -> Endpoint {
+        try custom(service: service, variables: variables)
+            ?? Endpoint(scheme: "https", host: "\(service).\(region).amazonaws.com")
+    }
+
+    /// The endpoint the variables set for `service`, or nil when they set none.
+    public static func custom(service: String, variables: [String: String]) throws(InvalidURL) -> Endpoint? {
+        let suffix = service.uppercased().map { $0 == "-" || $0 == " " ? "_" : String($0) }.joined()
+        for variable in ["AWS_ENDPOINT_URL_\(suffix)", "AWS_ENDPOINT_URL"] {
+            guard let value = variables[variable], !value.isEmpty else { continue }
+            guard let endpoint = Endpoint(url: value) else { throw InvalidURL(variable: variable, value: value) }
+            return endpoint
         }
-        let customS3 = try custom("S3")
-        // Virtual-hosted addressing needs a bucket name that is a valid DNS label under TLS: no dots.
-        let pathStyle = customS3 != nil || bucket.contains(".") || variables["AWS_S3_FORCE_PATH_STYLE"] == "true"
-        return ServiceEndpoints(
-            s3: customS3 ?? Endpoint(scheme: "https", host: "s3.\(region).amazonaws.com"),
-            s3PathStyle: pathStyle,
-            cloudFront: try custom("CLOUDFRONT") ?? Endpoint(scheme: "https", host: "cloudfront.amazonaws.com"),
-            sts: try custom("STS") ?? Endpoint(scheme: "https", host: "sts.\(region).amazonaws.com"))
+        return nil
     }
 }

@@ -39,8 +39,9 @@ public struct AWSRequest: Sendable {
     public var operation: String
 
     public init(service: String, region: String, endpoint: Endpoint, method: String, path: String,
-                query: [SignableRequest.QueryItem] = [], headers: [SignableRequest.Header] = [], body: Body = .empty,
-                payloadHash: String = Signer.emptyPayloadHash, signed: Bool = true, operation: String) {
+                query: [SignableRequest.QueryItem] = [], headers: [SignableRequest.Header] = [],
+                body: Body = .empty, payloadHash: String = Signer.emptyPayloadHash, signed: Bool = true,
+                operation: String) {
         self.service = service
         self.region = region
         self.endpoint = endpoint
@@ -60,6 +61,12 @@ public struct AWSResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
 
     public func header(_ name: String) -> String? {
         let lower = name.lowercased()
@@ -236,20 +243,20 @@ struct FileChunks: AsyncSequence, Sendable {
 }
 
 /// Reads a byte range of a file in chunks with `pread`, opening the file on the first read.
-struct FileRangeReader {
-    let path: String
-    var position: Int64
-    let end: Int64
+public struct FileRangeReader {
+    public let path: String
+    public private(set) var position: Int64
+    public let end: Int64
     private var descriptor: Int32 = -1
 
-    init(path: String, position: Int64, end: Int64) {
+    public init(path: String, position: Int64, end: Int64) {
         self.path = path
         self.position = position
         self.end = end
     }
 
     /// The next chunk of at most `maximum` bytes, or nil at the end of the range.
-    mutating func next(maximum: Int) throws -> [UInt8]? {
+    public mutating func next(maximum: Int) throws -> [UInt8]? {
         guard position < end else { return nil }
         if descriptor < 0 {
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -263,16 +270,17 @@ struct FileRangeReader {
         return read == count ? chunk : Array(chunk[0..<read])
     }
 
-    mutating func close() {
+    public mutating func close() {
         if descriptor >= 0 { Glibc.close(descriptor) }
         descriptor = -1
     }
 }
 
-struct FileReadError: Error, CustomStringConvertible {
-    var path: String
-    var errno: Int32
-    var description: String { "cannot read \(path): \(String(cString: strerror(errno)))" }
+/// A file that could not be opened or read, with the system's reason.
+public struct FileReadError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var errno: Int32
+    public var description: String { "cannot read \(path): \(String(cString: strerror(errno)))" }
 }
 
 /// Parses an HTTP date (`Tue, 24 Nov 2026 21:43:09 GMT`).

@@ -1,0 +1,61 @@
+import Foundation
+import LambdaRuntime
+import VideoFunctions
+
+/// The video service's Lambda functions, chosen by `_HANDLER`:
+/// - `video`: the video API behind API Gateway (HTTP API, payload format 2.0);
+/// - `trigger`: starts a conversion for each upload S3 announces (through SNS and SQS);
+/// - `complete`: records a conversion's end from MediaConvert's EventBridge event.
+/// An unknown name or a missing variable fails the start with a message naming it.
+enum Handlers {
+    static let names = ["video", "trigger", "complete"]
+
+    static func make(name: String, environment: [String: String]) async throws -> any LambdaHandler {
+        guard names.contains(name) else {
+            throw SetupError(errorType: "Runtime.HandlerNotFound", description: """
+                There is no handler '\(name)': set the function's handler to one of \
+                \(names.map { "'\($0)'" }.joined(separator: ", ")).
+                """)
+        }
+        let settings: FunctionSettings
+        let aws: AWSServices
+        do {
+            settings = try FunctionSettings(function: name, environment: environment,
+                                            needs: name == "trigger" ? ["MEDIACONVERT_ROLE_ARN"] : [])
+            aws = try await settings.services()
+        } catch let error as ConfigurationError {
+            throw SetupError(errorType: error.missing.isEmpty ? "Config.Invalid" : "Config.MissingVariable", description: error.description)
+        }
+        let log: @Sendable (String) -> Void = { print($0) }
+        switch name {
+        case "video": return Function(handle: VideoFunction(settings: settings, aws: aws, log: log).handle)
+        case "trigger": return Function(handle: TriggerFunction(settings: settings, aws: aws, log: log).handle)
+        default: return Function(handle: CompletionFunction(settings: settings, aws: aws, log: log).handle)
+        }
+    }
+}
+
+/// One of the functions as the runtime calls it; an event of the wrong kind is reported as such.
+struct Function: LambdaHandler {
+    let handle: @Sendable ([UInt8]) async throws -> [UInt8]
+
+    func handle(_ event: [UInt8], context: LambdaContext) async throws -> [UInt8] {
+        do {
+            return try await handle(event)
+        } catch let error as VideoFunctions.EventError {
+            throw BadEvent(description: error.description)
+        }
+    }
+}
+
+/// Why a function could not start.
+struct SetupError: LambdaReportableError, CustomStringConvertible {
+    var errorType: String
+    var description: String
+}
+
+/// An event the function was not made for.
+struct BadEvent: LambdaReportableError, CustomStringConvertible {
+    var errorType: String { "Handler.BadEvent" }
+    var description: String
+}

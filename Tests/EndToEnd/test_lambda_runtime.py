@@ -1,0 +1,126 @@
+"""The video service's Lambda bootstrap, run as Lambda runs it: built by scripts/build-lambda,
+started in an empty root against a stand-in of the Runtime API (see lambda_host.py)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+import zipfile
+
+import pytest
+
+from lambda_host import LambdaHost, build_lambda, http_api_event
+
+VIDEO_ENV = {"VIDEO_TABLE": "videos", "TEMP_BUCKET": "videos-temp", "MAIN_BUCKET": "videos-main"}
+NOT_FOUND = {"statusCode": 404, "headers": {"content-type": "application/json"},
+             "body": '{"error":{"code":"NotFound","message":"There is no such API endpoint."}}'}
+
+
+@pytest.fixture(scope="module")
+def build():
+    return build_lambda()
+
+
+@pytest.fixture
+def never_answering_socket():
+    """A TCP port that accepts connections and never says a word; yields (url, accepted list)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+
+    def accept():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_bootstrap_has_no_dynamic_dependencies(build):
+    assert "statically linked" in subprocess.run(["file", "-b", build.binary], capture_output=True,
+                                                 text=True, check=True).stdout
+    headers = subprocess.run(["objdump", "-p", build.binary], capture_output=True, text=True, check=True).stdout
+    assert "NEEDED" not in headers and "INTERP" not in headers
+
+
+def test_zip_is_far_under_lambdas_limit_and_reproducible(build):
+    first = build.zip.read_bytes()
+    assert len(first) < 40 * 1024 * 1024, "Lambda takes at most 50 MB zipped"
+    with zipfile.ZipFile(build.zip) as archive:
+        [entry] = archive.infolist()
+        assert entry.filename == "bootstrap"
+        assert entry.external_attr >> 16 == 0o100755
+        assert entry.date_time == (1980, 1, 1, 0, 0, 0)
+        assert archive.read(entry) == build.binary.read_bytes()
+    again = subprocess.run([str(build.zip.parents[1] / "scripts" / "build-lambda")], capture_output=True,
+                           text=True, check=True, timeout=1800)
+    assert build.zip.read_bytes() == first, "a second build wrote different zip bytes"
+    assert again.stdout.strip() == build.output.strip()
+
+
+def test_a_non_api_path_is_answered_404(build):
+    with LambdaHost(build.binary, "video", env=VIDEO_ENV) as host:
+        outcome = host.invoke(http_api_event("GET", "/nothing"))
+        assert outcome.kind == "response", host.logs()
+        assert outcome.payload == NOT_FOUND
+        assert "duration_ms=" in host.log_line(f"request={outcome.request_id} outcome=success")
+
+
+def test_a_handler_error_is_reported_and_the_next_event_served(build):
+    with LambdaHost(build.binary, "video", env=VIDEO_ENV) as host:
+        outcome = host.invoke({"Records": [{"eventSource": "aws:sqs"}]})
+        assert outcome.kind == "error", host.logs()
+        assert outcome.error_type == "Handler.BadEvent"
+        assert outcome.payload["errorType"] == "Handler.BadEvent"
+        assert "requestContext.http" in outcome.payload["errorMessage"]
+        assert outcome.payload["stackTrace"] == []
+        assert host.invoke(http_api_event("GET", "/nothing")).payload == NOT_FOUND
+        assert "duration_ms=" in host.log_line(f"request={outcome.request_id} outcome=error")
+
+
+def test_an_unknown_handler_fails_the_start_naming_the_valid_ones(build):
+    with LambdaHost(build.binary, "videos", env=VIDEO_ENV) as host:
+        error = host.init_error()
+        assert error is not None, host.logs()
+        assert error.error_type == error.payload["errorType"] == "Runtime.HandlerNotFound"
+        for name in ("'videos'", "'video'", "'trigger'", "'complete'"):
+            assert name in error.payload["errorMessage"]
+        assert host.wait_exit() != 0
+
+
+def test_a_missing_variable_fails_the_start_naming_it(build):
+    env = {k: v for k, v in VIDEO_ENV.items() if k != "VIDEO_TABLE"}
+    with LambdaHost(build.binary, "video", env=env) as host:
+        error = host.init_error()
+        assert error is not None, host.logs()
+        assert error.error_type == "Config.MissingVariable"
+        assert "VIDEO_TABLE" in error.payload["errorMessage"]
+        assert "MAIN_BUCKET" not in error.payload["errorMessage"]
+        assert host.wait_exit() != 0
+        assert not any("invocation/next" in path for _, path in host.api.requests)
+
+
+def test_the_deadline_cancels_a_hung_handler_and_the_next_event_is_served(build, never_answering_socket):
+    url, accepted = never_answering_socket
+    with LambdaHost(build.binary, "video", env={**VIDEO_ENV, "AWS_ENDPOINT_URL": url}) as host:
+        assert host.invoke(http_api_event("GET", "/nothing")).payload == NOT_FOUND  # started and waiting
+        started = time.monotonic()
+        outcome = host.invoke(http_api_event("GET", "/videos"), timeout_ms=1500)
+        elapsed = time.monotonic() - started
+        assert outcome.kind == "error", host.logs()
+        assert outcome.error_type == "Runtime.Timeout"
+        assert " ms " in outcome.payload["errorMessage"]
+        assert 1.0 < elapsed < 1.5, f"reported after {elapsed:.2f} s, the deadline being 1.5 s"
+        assert accepted, "the handler never reached the endpoint"
+        assert host.invoke(http_api_event("GET", "/nothing")).payload == NOT_FOUND
+        assert "duration_ms=" in host.log_line(f"request={outcome.request_id} outcome=timeout")
