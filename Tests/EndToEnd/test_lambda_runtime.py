@@ -14,7 +14,7 @@ import pytest
 from lambda_host import LambdaHost, build_lambda, http_api_event
 
 VIDEO_ENV = {"VIDEO_TABLE": "videos", "TEMP_BUCKET": "videos-temp", "MAIN_BUCKET": "videos-main"}
-NOT_FOUND = {"statusCode": 404, "headers": {"content-type": "application/json"},
+NOT_FOUND = {"statusCode": 404, "headers": {"Content-Type": "application/json"}, "isBase64Encoded": False,
              "body": '{"error":{"code":"NotFound","message":"There is no such API endpoint."}}'}
 
 
@@ -82,7 +82,7 @@ def test_a_handler_error_is_reported_and_the_next_event_served(build):
         assert outcome.kind == "error", host.logs()
         assert outcome.error_type == "Handler.BadEvent"
         assert outcome.payload["errorType"] == "Handler.BadEvent"
-        assert "requestContext.http" in outcome.payload["errorMessage"]
+        assert "payload 2.0" in outcome.payload["errorMessage"]
         assert outcome.payload["stackTrace"] == []
         assert host.invoke(http_api_event("GET", "/nothing")).payload == NOT_FOUND
         assert "duration_ms=" in host.log_line(f"request={outcome.request_id} outcome=error")
