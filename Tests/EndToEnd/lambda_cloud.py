@@ -77,6 +77,9 @@ class Authorizer:
 
 
 class LambdaCloud:
+    # moto checks neither presigned signatures nor SHA-256 checksums (production_peer.py).
+    strict_s3 = False
+
     def __init__(self, local: LocalCloud, production: ProductionPeer, binary):
         self.local, self.production, self.binary = local, production, binary
         self.temp_bucket, self.main_bucket = production.temp_bucket, production.main_bucket
@@ -141,7 +144,15 @@ class LambdaCloud:
         path, _, query = target.partition("?")
         now = time.time()
         request_id = base64.b64encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
-        text = body.decode("utf-8") if body else None
+        # API Gateway passes a text body as it is and any other body in base64.
+        content_type = headers.get("content-type", "")
+        textual = content_type.startswith("text/") or "json" in content_type or "xml" in content_type
+        try:
+            text, encoded = (body.decode("utf-8"), False) if body and textual else (None, False)
+        except UnicodeDecodeError:
+            text = None
+        if body and text is None:
+            text, encoded = base64.b64encode(body).decode(), True
         params: dict[str, str] = {}
         for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
             params[name] = f"{params[name]},{value}" if name in params else value
@@ -157,11 +168,11 @@ class LambdaCloud:
                 "authorizer": {"jwt": {"claims": {k: (v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else str(v))
                                                   for k, v in claims.items()}, "scopes": None}},
             },
-            "isBase64Encoded": False,
+            "isBase64Encoded": encoded,
         }
         if params:
             event["queryStringParameters"] = params
-        if text is not None:
+        if body:
             event["body"] = text
         return event
 
@@ -215,6 +226,10 @@ class LambdaCloud:
                 data = base64.b64decode(data) if answer.get("isBase64Encoded") else data.encode()
                 self._send(int(answer.get("statusCode", 200)), data, dict(answer.get("headers") or {}))
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _any
+            def __getattr__(self, name):
+                # ANY: every method reaches the route (TRACE, CONNECT and made-up ones too).
+                if name.startswith("do_"):
+                    return self._any
+                raise AttributeError(name)
 
         return Handler

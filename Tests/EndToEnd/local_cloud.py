@@ -34,6 +34,11 @@ REGION = "us-east-1"
 
 
 class LocalCloud:
+    temp_bucket = "video-temp-conversion"
+    main_bucket = "video-main"
+    # Its S3 checks presigned signatures and SHA-256 checksums as S3 does (moto checks neither).
+    strict_s3 = True
+
     def __init__(self, binary: Path, data: Path, port: int = 0, extra_args: tuple[str, ...] = ()):
         self.binary = Path(binary)
         self.data = Path(data)
