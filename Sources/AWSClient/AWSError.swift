@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SigV4
 
 /// An error answer from an AWS API: the service's code and message, and the request id to quote
@@ -23,13 +27,11 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// body is empty (HEAD) or neither.
     public static func parse(status: Int, headers: [(String, String)], body: [UInt8], operation: String) -> AWSError {
         let headerRequestId = headers.first { ["x-amz-request-id", "x-amzn-requestid"].contains($0.0.lowercased()) }?.1
-        if body.first == UInt8(ascii: "{"),
-           let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+        if body.first == UInt8(ascii: "{"), let object = try? JSONDecoder().decode(JSONErrorBody.self, from: Data(body)) {
             // `x-amzn-ErrorType: Code:http://…` (REST-JSON) or `"__type": "com.amazonaws.dynamodb.v20120810#Code"`.
-            let type = headers.first { $0.0.lowercased() == "x-amzn-errortype" }?.1
-                ?? object["__type"] as? String ?? object["code"] as? String ?? object["Code"] as? String
+            let type = headers.first { $0.0.lowercased() == "x-amzn-errortype" }?.1 ?? object.__type ?? object.code ?? object.Code
             return AWSError(status: status, code: type.flatMap(errorCode(fromType:)) ?? "HTTP\(status)",
-                            message: object["message"] as? String ?? object["Message"] as? String ?? "",
+                            message: object.message ?? object.Message ?? "",
                             requestId: headerRequestId, operation: operation)
         }
         if let root = try? XMLElement.parse(body) {
@@ -47,6 +49,15 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         default: "HTTP\(status)"
         }
         return AWSError(status: status, code: code, message: "", requestId: headerRequestId, operation: operation)
+    }
+
+    /// The error body of the JSON protocols, in its spellings.
+    private struct JSONErrorBody: Decodable {
+        var __type: String?
+        var code: String?
+        var Code: String?
+        var message: String?
+        var Message: String?
     }
 
     /// The code in a JSON error type: `com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`

@@ -1,5 +1,12 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import SigV4
@@ -291,6 +298,10 @@ func parseHTTPDate(_ text: String) -> Timestamp? {
     guard let month = months.firstIndex(of: String(parts[2])) else { return nil }
     let time = parts[4].split(separator: ":").compactMap { Int64($0) }
     guard time.count == 3 else { return nil }
-    let amz = String(format: "%04lld%02d%02lldT%02lld%02lld%02lldZ", year, month + 1, day, time[0], time[1], time[2])
+    func padded(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    let amz = padded(year, 4) + padded(Int64(month + 1), 2) + padded(day, 2) + "T" + time.map { padded($0, 2) }.joined() + "Z"
     return Timestamp(amzDate: amz)
 }

@@ -1,5 +1,9 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
 import SigV4
 
@@ -155,7 +159,7 @@ public struct CredentialChain: Sendable {
 
     private func webIdentity(tokenFile: String, roleARN: String, sessionName: String?, source: String) async throws -> Resolved {
         guard let data = FileManager.default.contents(atPath: tokenFile),
-              let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+              let token = String(data: data, encoding: .utf8).map(trimmed), !token.isEmpty
         else {
             throw Invalid(message: "cannot read the web identity token file \(tokenFile)")
         }
@@ -185,22 +189,30 @@ public struct CredentialChain: Sendable {
             guard let data = FileManager.default.contents(atPath: tokenFile), let token = String(data: data, encoding: .utf8) else {
                 throw Invalid(message: "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(tokenFile)")
             }
-            request.headers.add(name: "Authorization", value: token.trimmingCharacters(in: .whitespacesAndNewlines))
+            request.headers.add(name: "Authorization", value: trimmed(token))
         } else if let token = variables["AWS_CONTAINER_AUTHORIZATION_TOKEN"] {
             request.headers.add(name: "Authorization", value: token)
         }
         let response = try await http.execute(request, timeout: .seconds(10))
         let body = Array(buffer: try await response.body.collect(upTo: 1 << 20))
         guard response.status.code == 200,
-              let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let key = object["AccessKeyId"] as? String, let secret = object["SecretAccessKey"] as? String
+              let object = try? JSONDecoder().decode(ContainerCredentials.self, from: Data(body)),
+              let key = object.AccessKeyId, let secret = object.SecretAccessKey
         else {
             throw Invalid(message: "container credentials at \(url) answered HTTP \(response.status.code) without AccessKeyId and SecretAccessKey")
         }
         return Resolved(credentials: .init(credentials: Credentials(accessKeyId: key, secretAccessKey: secret,
-                                                                    sessionToken: object["Token"] as? String),
-                                           expiration: (object["Expiration"] as? String).flatMap { Timestamp(iso8601: $0) }),
+                                                                    sessionToken: object.Token),
+                                           expiration: object.Expiration.flatMap { Timestamp(iso8601: $0) }),
                         source: "container credentials (\(url))")
+    }
+
+    /// What the container credentials endpoint answers.
+    private struct ContainerCredentials: Decodable {
+        var AccessKeyId: String?
+        var SecretAccessKey: String?
+        var Token: String?
+        var Expiration: String?
     }
 
     // MARK: - Files
@@ -212,7 +224,7 @@ public struct CredentialChain: Sendable {
     }
 
     static func sharedProfiles(variables: [String: String]) -> Profiles {
-        let home = variables["HOME"] ?? NSHomeDirectory()
+        let home = variables["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         let credentialsPath = variables["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials"
         let configPath = variables["AWS_CONFIG_FILE"] ?? home + "/.aws/config"
         func read(_ path: String, config: Bool) -> SharedConfigFile {
@@ -249,4 +261,9 @@ public actor CredentialProvider {
         resolved = fresh
         return fresh
     }
+}
+
+/// `text` without leading and trailing white space and line breaks.
+func trimmed(_ text: String) -> String {
+    String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
 }

@@ -8,7 +8,7 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `https://host[:port][/path]`; nil for anything else.
     public init?(url: String) {
-        guard let schemeEnd = url.range(of: "://") else { return nil }
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
         let rest = url[schemeEnd.upperBound...]

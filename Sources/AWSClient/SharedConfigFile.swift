@@ -28,7 +28,7 @@ public struct SharedConfigFile: Sendable, Equatable {
             guard let current, let equals = line.firstIndex(of: "=") else { continue }
             let key = String(line[..<equals]).trimmingSpaces.lowercased()
             var value = String(line[line.index(after: equals)...]).trimmingSpaces
-            if let comment = value.range(of: " #") ?? value.range(of: " ;") { value = String(value[..<comment.lowerBound]).trimmingSpaces }
+            if let comment = value.firstRange(of: " #") ?? value.firstRange(of: " ;") { value = String(value[..<comment.lowerBound]).trimmingSpaces }
             profiles[current]?[key] = value
         }
     }

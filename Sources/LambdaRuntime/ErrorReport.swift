@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The error body the Runtime API takes for a failed invocation or a failed start:
 /// `{"errorMessage", "errorType", "stackTrace": []}`, its type also sent as the

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What Lambda says about one invocation, from the headers of the Runtime API's `next` answer.
 public struct LambdaContext: Sendable {

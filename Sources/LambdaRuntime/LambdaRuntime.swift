@@ -1,5 +1,12 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Hosts a handler in a Lambda custom runtime (`provided.al2023`): asks the Runtime API for events
 /// one at a time, runs the handler on each within its deadline, and reports the outcome.
@@ -87,8 +94,8 @@ public enum LambdaRuntime {
     static func logLine(requestId: String, report: ErrorReport?, timedOut: Bool, duration: Duration) -> String {
         var line = "request=\(requestId) outcome=\(report == nil ? "success" : timedOut ? "timeout" : "error") duration_ms=\(duration.wholeMilliseconds)"
         if let report {
-            let message = report.errorMessage.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+            let message = report.errorMessage.replacing("\\", with: "\\\\")
+                .replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
             line += " type=\(report.errorType) message=\"\(message)\""
         }
         return line
@@ -96,11 +103,21 @@ public enum LambdaRuntime {
 
     /// Writes one line to standard output, unbuffered, so Lambda's log capture sees it at once.
     public static func writeLine(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        write(1, line + "\n")
     }
 
     static func writeError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        write(2, line + "\n")
+    }
+
+    /// All of `text` to the file descriptor, retrying short writes.
+    private static func write(_ descriptor: Int32, _ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 { if errno == EINTR { continue } else { return } }
+            bytes = bytes.dropFirst(written)
+        }
     }
 
     /// X-Ray's SDKs read the current trace from `_X_AMZN_TRACE_ID`. Set between invocations, while

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import AWSClient
 import SigV4
 import VideoService
@@ -26,16 +30,16 @@ public struct AWSServices: Sendable {
         self.mediaConvert = mediaConvert
     }
 
-    /// A JSON-protocol call (DynamoDB's `X-Amz-Target` API, MediaConvert's REST API); the answer's JSON object.
+    /// A JSON-protocol call (DynamoDB's `X-Amz-Target` API, MediaConvert's REST API); the answer's JSON.
     func json(service: String, endpoint: Endpoint, method: String = "POST", path: String = "/", target: String? = nil,
-              contentType: String, body: Any, operation: String) async throws -> [String: Any] {
-        let bytes = Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
+              contentType: String, body: JSONValue, operation: String) async throws -> JSONValue {
+        let bytes = body.bytes
         var headers: [SignableRequest.Header] = [.init("Content-Type", contentType)]
         if let target { headers.append(.init("X-Amz-Target", target)) }
         let request = AWSRequest(service: service, region: region, endpoint: endpoint, method: method, path: path,
                                  headers: headers, body: .bytes(bytes), payloadHash: hexSHA256(bytes), operation: operation)
         let response = try await transport.send(request)
         guard !response.body.isEmpty else { return [:] }
-        return (try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        return JSONValue.parse(response.body) ?? [:]
     }
 }

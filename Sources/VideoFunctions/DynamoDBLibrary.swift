@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import AWSClient
 import VideoService
 
@@ -15,80 +19,79 @@ public struct DynamoDBLibrary: VideoLibrary {
         self.table = table
     }
 
-    private func call(_ action: String, _ body: [String: Any]) async throws -> [String: Any] {
+    private func call(_ action: String, _ body: [String: JSONValue]) async throws -> JSONValue {
         var body = body
-        body["TableName"] = table
+        body["TableName"] = .string(table)
         return try await aws.json(service: "dynamodb", endpoint: aws.dynamoDB, target: "DynamoDB_20120810.\(action)",
-                                  contentType: "application/x-amz-json-1.0", body: body, operation: "DynamoDB \(action) \(table)")
+                                  contentType: "application/x-amz-json-1.0", body: .object(body), operation: "DynamoDB \(action) \(table)")
     }
 
-    private static func key(sub: String, id: String) -> [String: Any] { ["sub": ["S": sub], "id": ["S": id]] }
+    private static func key(sub: String, id: String) -> JSONValue { ["sub": ["S": .string(sub)], "id": ["S": .string(id)]] }
+    private static func s(_ text: String) -> JSONValue { ["S": .string(text)] }
+    private static func n(_ text: String) -> JSONValue { ["N": .string(text)] }
 
     public func insert(_ video: VideoRecord) async throws {
         _ = try await call("PutItem", ["Item": Self.item(video), "ConditionExpression": "attribute_not_exists(id)"])
     }
 
     public func video(sub: String, id: String) async throws -> VideoRecord? {
-        let answer = try await call("GetItem", ["Key": Self.key(sub: sub, id: id), "ConsistentRead": true])
-        return (answer["Item"] as? [String: Any]).flatMap(Self.record)
+        try await call("GetItem", ["Key": Self.key(sub: sub, id: id), "ConsistentRead": true])["Item"].flatMap(Self.record)
     }
 
     public func videos(sub: String) async throws -> [VideoRecord] {
         var records: [VideoRecord] = []
-        var start: Any?
+        var start: JSONValue?
         repeat {
-            var body: [String: Any] = ["KeyConditionExpression": "#sub = :sub", "ExpressionAttributeNames": ["#sub": "sub"],
-                                       "ExpressionAttributeValues": [":sub": ["S": sub]], "ConsistentRead": true]
+            var body: [String: JSONValue] = ["KeyConditionExpression": "#sub = :sub", "ExpressionAttributeNames": ["#sub": "sub"],
+                                             "ExpressionAttributeValues": [":sub": Self.s(sub)], "ConsistentRead": true]
             if let start { body["ExclusiveStartKey"] = start }
             let answer = try await call("Query", body)
-            records += (answer["Items"] as? [[String: Any]] ?? []).compactMap(Self.record)
+            records += (answer["Items"]?.arrayValue ?? []).compactMap(Self.record)
             start = answer["LastEvaluatedKey"]
         } while start != nil
         return records.sorted { ($0.createdAt, $1.id) > ($1.createdAt, $0.id) }
     }
 
     public func remove(sub: String, id: String) async throws -> VideoRecord? {
-        let answer = try await call("DeleteItem", ["Key": Self.key(sub: sub, id: id), "ReturnValues": "ALL_OLD"])
-        return (answer["Attributes"] as? [String: Any]).flatMap(Self.record)
+        try await call("DeleteItem", ["Key": Self.key(sub: sub, id: id), "ReturnValues": "ALL_OLD"])["Attributes"].flatMap(Self.record)
     }
 
     public func apply(_ change: VideoChange, sub: String, id: String) async throws -> Bool {
-        var names: [String: String] = ["#status": "status", "#id": "id"]
-        var values: [String: Any] = [":status": ["S": change.status.rawValue]]
+        var names: [String: JSONValue] = ["#status": "status", "#id": "id"]
+        var values: [String: JSONValue] = [":status": Self.s(change.status.rawValue)]
         var set = ["#status = :status"]
         var remove: [String] = []
         let from = change.from.map(\.rawValue).sorted()
-        for (index, status) in from.enumerated() { values[":from\(index)"] = ["S": status] }
         var condition = "attribute_exists(#id) AND #status IN (\(from.indices.map { ":from\($0)" }.joined(separator: ", ")))"
+        for (index, status) in from.enumerated() { values[":from\(index)"] = Self.s(status) }
         switch change {
         case .queued:
             remove = ["progress"]
         case .converting(let progress):
+            // From queued, or from converting at a lower progress: progress only rises.
             names["#progress"] = "progress"
-            values[":progress"] = ["N": String(progress)]
+            values = [":status": Self.s(change.status.rawValue), ":progress": Self.n(String(progress)),
+                      ":queued": Self.s(VideoStatus.queued.rawValue), ":converting": Self.s(VideoStatus.converting.rawValue)]
             set.append("#progress = :progress")
-            values[":converting"] = ["S": VideoStatus.converting.rawValue]
-            values[":queued"] = ["S": VideoStatus.queued.rawValue]
             condition = "attribute_exists(#id) AND (#status = :queued OR (#status = :converting AND (attribute_not_exists(#progress) OR #progress < :progress)))"
-            for index in from.indices { values[":from\(index)"] = nil }
         case .ready(let duration):
-            remove = ["progress", "#error"]
             names["#error"] = "error"
+            remove = ["progress", "#error"]
             if let duration {
-                values[":duration"] = ["N": String(duration)]
+                values[":duration"] = Self.n(String(duration))
                 set.append("durationSeconds = :duration")
             }
         case .failed(let reason):
             names["#error"] = "error"
-            values[":error"] = ["S": reason]
+            values[":error"] = Self.s(reason)
             set.append("#error = :error")
             remove = ["progress"]
         }
         let expression = "SET " + set.joined(separator: ", ") + (remove.isEmpty ? "" : " REMOVE " + remove.joined(separator: ", "))
         do {
-            _ = try await call("UpdateItem", ["Key": Self.key(sub: sub, id: id), "UpdateExpression": expression,
-                                              "ConditionExpression": condition, "ExpressionAttributeNames": names,
-                                              "ExpressionAttributeValues": values])
+            _ = try await call("UpdateItem", ["Key": Self.key(sub: sub, id: id), "UpdateExpression": .string(expression),
+                                              "ConditionExpression": .string(condition), "ExpressionAttributeNames": .object(names),
+                                              "ExpressionAttributeValues": .object(values)])
             return true
         } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
             return false
@@ -97,23 +100,23 @@ public struct DynamoDBLibrary: VideoLibrary {
 
     // MARK: Items
 
-    static func item(_ video: VideoRecord) -> [String: Any] {
-        var item: [String: Any] = [
-            "sub": ["S": video.sub], "id": ["S": video.id], "title": ["S": video.title], "fileName": ["S": video.fileName],
-            "contentType": ["S": video.contentType], "sizeBytes": ["N": String(video.sizeBytes)], "uploadKey": ["S": video.uploadKey],
-            "status": ["S": video.status.rawValue], "createdAt": ["N": String(video.createdAt)],
+    static func item(_ video: VideoRecord) -> JSONValue {
+        var item: [String: JSONValue] = [
+            "sub": s(video.sub), "id": s(video.id), "title": s(video.title), "fileName": s(video.fileName),
+            "contentType": s(video.contentType), "sizeBytes": n(String(video.sizeBytes)), "uploadKey": s(video.uploadKey),
+            "status": s(video.status.rawValue), "createdAt": n(String(video.createdAt)),
         ]
-        if let uploadId = video.uploadId { item["uploadId"] = ["S": uploadId] }
-        if let partSize = video.partSize { item["partSize"] = ["N": String(partSize)] }
-        if let duration = video.durationSeconds { item["durationSeconds"] = ["N": String(duration)] }
-        if let progress = video.progress { item["progress"] = ["N": String(progress)] }
-        if let error = video.error { item["error"] = ["S": error] }
-        return item
+        if let uploadId = video.uploadId { item["uploadId"] = s(uploadId) }
+        if let partSize = video.partSize { item["partSize"] = n(String(partSize)) }
+        if let duration = video.durationSeconds { item["durationSeconds"] = n(String(duration)) }
+        if let progress = video.progress { item["progress"] = n(String(progress)) }
+        if let error = video.error { item["error"] = s(error) }
+        return .object(item)
     }
 
-    static func record(_ item: [String: Any]) -> VideoRecord? {
-        func string(_ name: String) -> String? { (item[name] as? [String: Any])?["S"] as? String }
-        func number(_ name: String) -> Double? { ((item[name] as? [String: Any])?["N"] as? String).flatMap(Double.init) }
+    static func record(_ item: JSONValue) -> VideoRecord? {
+        func string(_ name: String) -> String? { item[name]?["S"]?.stringValue }
+        func number(_ name: String) -> Double? { item[name]?["N"]?.stringValue.flatMap(Double.init) }
         guard let sub = string("sub"), let id = string("id"), let title = string("title"), let fileName = string("fileName"),
               let contentType = string("contentType"), let size = number("sizeBytes"), let uploadKey = string("uploadKey"),
               let status = string("status").flatMap(VideoStatus.init), let createdAt = number("createdAt") else { return nil }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SigV4
 import VideoService
 
@@ -8,8 +12,8 @@ public struct EventError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-private func object(_ bytes: [UInt8], _ kind: String) throws -> [String: Any] {
-    guard let value = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+private func object(_ bytes: some Collection<UInt8>, _ kind: String) throws -> JSONValue {
+    guard let value = JSONValue.parse(bytes), value.objectValue != nil else {
         throw EventError("the event is not a JSON object (expected \(kind))")
     }
     return value
@@ -21,34 +25,38 @@ public enum GatewayEvent {
     /// authorizer's `requestContext`.
     public static func request(_ event: [UInt8]) throws -> VideoRequest {
         let event = try object(event, "an API Gateway HTTP API event")
-        guard event["version"] as? String == "2.0", let context = event["requestContext"] as? [String: Any],
-              let http = context["http"] as? [String: Any], let method = http["method"] as? String,
-              let rawPath = event["rawPath"] as? String else {
+        guard event["version"]?.stringValue == "2.0", let context = event["requestContext"],
+              let method = context["http"]?["method"]?.stringValue, let rawPath = event["rawPath"]?.stringValue else {
             throw EventError("not an API Gateway HTTP API payload 2.0 event (no version 2.0, requestContext.http or rawPath)")
         }
-        let rawQuery = event["rawQueryString"] as? String ?? ""
+        let rawQuery = event["rawQueryString"]?.stringValue ?? ""
         guard let target = SignableRequest(method: method, target: rawQuery.isEmpty ? rawPath : rawPath + "?" + rawQuery) else {
             throw EventError("the event's path or query is not valid UTF-8")
         }
         var path = target.path
         // A named stage appears in the path; the $default stage does not.
-        if let stage = context["stage"] as? String, stage != "$default", path.hasPrefix("/\(stage)/") {
+        if let stage = context["stage"]?.stringValue, stage != "$default", path.hasPrefix("/\(stage)/") {
             path.removeFirst(stage.utf8.count + 1)
         }
-        var headers: [(name: String, value: String)] = []
-        for (name, value) in event["headers"] as? [String: String] ?? [:] { headers.append((name, value)) }
+        let headers = (event["headers"]?.objectValue ?? [:]).compactMap { name, value in value.stringValue.map { (name, $0) } }
         var body: [UInt8] = []
-        if let text = event["body"] as? String {
-            if event["isBase64Encoded"] as? Bool == true {
+        if let text = event["body"]?.stringValue {
+            if case .bool(true)? = event["isBase64Encoded"] {
                 guard let data = Data(base64Encoded: text) else { throw EventError("the event's body is not valid base64") }
                 body = Array(data)
             } else {
                 body = Array(text.utf8)
             }
         }
-        var claims: [String: JSONValue]?
-        if let jwt = (context["authorizer"] as? [String: Any])?["jwt"] as? [String: Any], let values = jwt["claims"] as? [String: Any] {
-            claims = values.compactMapValues { ($0 as? String).map(JSONValue.string) ?? ($0 as? NSNumber).map { .string($0.stringValue) } }
+        // API Gateway passes every claim as a string.
+        let claims = context["authorizer"]?["jwt"]?["claims"]?.objectValue?.compactMapValues { value -> JSONValue? in
+            switch value {
+            case .string: value
+            case .integer(let number): .string(String(number))
+            case .number(let number): .string(String(number))
+            case .bool(let flag): .string(String(flag))
+            default: nil
+            }
         }
         return VideoRequest(method: method, path: path, query: target.query.map { ($0.name, $0.value) }, headers: headers,
                             body: body, bodyTooLarge: body.count > VideoService.maximumBodyBytes, authorizerClaims: claims)
@@ -56,11 +64,11 @@ public enum GatewayEvent {
 
     /// The answer as API Gateway takes it from the function.
     public static func response(_ response: VideoResponse) -> [UInt8] {
-        let value: [String: Any] = [
-            "statusCode": response.status, "headers": response.headers,
-            "body": String(decoding: response.body, as: UTF8.self), "isBase64Encoded": false,
+        let value: JSONValue = [
+            "statusCode": .integer(Int64(response.status)), "headers": .object(response.headers.mapValues(JSONValue.string)),
+            "body": .string(String(decoding: response.body, as: UTF8.self)), "isBase64Encoded": false,
         ]
-        return Array((try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+        return value.bytes
     }
 }
 
@@ -74,10 +82,10 @@ public enum QueueEvent {
 
     public static func messages(_ event: [UInt8]) throws -> [Message] {
         let event = try object(event, "an SQS event")
-        guard let records = event["Records"] as? [[String: Any]] else { throw EventError("not an SQS event (no Records)") }
+        guard let records = event["Records"]?.arrayValue else { throw EventError("not an SQS event (no Records)") }
         return records.map { record in
-            let id = record["messageId"] as? String ?? ""
-            return Message(messageId: id, objects: (try? objects(inBody: record["body"] as? String ?? "")) ?? [("", "")])
+            let id = record["messageId"]?.stringValue ?? ""
+            return Message(messageId: id, objects: (try? objects(inBody: record["body"]?.stringValue ?? "")) ?? [("", "")])
         }
     }
 
@@ -85,13 +93,13 @@ public enum QueueEvent {
     /// yields a record with an empty bucket, which the trigger reports as a failure.
     static func objects(inBody body: String) throws -> [(bucket: String, key: String)] {
         var event = try object(Array(body.utf8), "an SNS notification")
-        if let message = event["Message"] as? String { event = try object(Array(message.utf8), "an S3 event") }
-        if event["Event"] as? String == "s3:TestEvent" { return [] }
-        guard let records = event["Records"] as? [[String: Any]] else { throw EventError("not an S3 event") }
+        if let message = event["Message"]?.stringValue { event = try object(Array(message.utf8), "an S3 event") }
+        if event["Event"]?.stringValue == "s3:TestEvent" { return [] }
+        guard let records = event["Records"]?.arrayValue else { throw EventError("not an S3 event") }
         return try records.map { record in
-            guard let s3 = record["s3"] as? [String: Any], let bucket = (s3["bucket"] as? [String: Any])?["name"] as? String,
-                  let encoded = (s3["object"] as? [String: Any])?["key"] as? String,
-                  let key = percentDecode(encoded.replacingOccurrences(of: "+", with: " ")) else {
+            // S3 writes the key form-encoded: `+` for a space, percent escapes for the rest.
+            guard let bucket = record["s3"]?["bucket"]?["name"]?.stringValue, let encoded = record["s3"]?["object"]?["key"]?.stringValue,
+                  let key = percentDecode(encoded.replacing("+", with: " ")) else {
                 throw EventError("an S3 record without bucket and key")
             }
             return (bucket, key)
@@ -100,8 +108,7 @@ public enum QueueEvent {
 
     /// Lambda's partial batch answer: only the failed messages come back.
     public static func response(failed: [String]) -> [UInt8] {
-        let value = ["batchItemFailures": failed.map { ["itemIdentifier": $0] }]
-        return Array((try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data())
+        JSONValue.object(["batchItemFailures": .array(failed.map { ["itemIdentifier": .string($0)] })]).bytes
     }
 }
 
@@ -124,30 +131,28 @@ public enum JobEvent {
     /// The event, or nil when it is not about one of our videos (no ids in its user metadata).
     public static func parse(_ bytes: [UInt8]) throws -> Event? {
         let event = try object(bytes, "an EventBridge event")
-        guard event["source"] as? String == "aws.mediaconvert", event["detail-type"] as? String == "MediaConvert Job State Change",
-              let detail = event["detail"] as? [String: Any], let status = detail["status"] as? String else {
+        guard event["source"]?.stringValue == "aws.mediaconvert", event["detail-type"]?.stringValue == "MediaConvert Job State Change",
+              let detail = event["detail"], let status = detail["status"]?.stringValue else {
             throw EventError("not a MediaConvert Job State Change event")
         }
-        let metadata = detail["userMetadata"] as? [String: Any] ?? [:]
-        guard let sub = metadata["sub"] as? String, VideoRules.isSub(sub[...]),
-              let videoId = metadata["videoId"] as? String, VideoRules.isVideoId(videoId) else { return nil }
+        guard let sub = detail["userMetadata"]?["sub"]?.stringValue, VideoRules.isSub(sub[...]),
+              let videoId = detail["userMetadata"]?["videoId"]?.stringValue, VideoRules.isVideoId(videoId) else { return nil }
         let change: Change
         switch status {
         case "PROGRESSING":
             change = .progress(percent: 0)
         case "STATUS_UPDATE":
-            let progress = detail["jobProgress"] as? [String: Any]
-            change = .progress(percent: (progress?["jobPercentComplete"] as? NSNumber)?.doubleValue ?? 0)
+            change = .progress(percent: detail["jobProgress"]?["jobPercentComplete"]?.doubleValue ?? 0)
         case "COMPLETE":
-            let outputs = (detail["outputGroupDetails"] as? [[String: Any]] ?? []).flatMap { $0["outputDetails"] as? [[String: Any]] ?? [] }
-            let milliseconds = outputs.compactMap { ($0["durationInMs"] as? NSNumber)?.doubleValue }.max()
+            let outputs = (detail["outputGroupDetails"]?.arrayValue ?? []).flatMap { $0["outputDetails"]?.arrayValue ?? [] }
+            let milliseconds = outputs.compactMap { $0["durationInMs"]?.doubleValue }.max()
             change = .complete(durationSeconds: milliseconds.map { $0 / 1000 })
         case "ERROR":
-            change = .error(reason: ConversionFailureReason.mediaConvert(code: (detail["errorCode"] as? NSNumber)?.intValue,
-                                                                         message: detail["errorMessage"] as? String))
+            change = .error(reason: ConversionFailureReason.mediaConvert(code: detail["errorCode"]?.doubleValue.map { Int($0) },
+                                                                         message: detail["errorMessage"]?.stringValue))
         default:
             change = .other(status)
         }
-        return Event(sub: sub, videoId: videoId, jobId: detail["jobId"] as? String ?? "", change: change)
+        return Event(sub: sub, videoId: videoId, jobId: detail["jobId"]?.stringValue ?? "", change: change)
     }
 }

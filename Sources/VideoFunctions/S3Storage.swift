@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import AWSClient
 import SigV4
 import VideoService
@@ -60,7 +64,7 @@ public struct S3Storage: VideoStorage {
             for part in root.all("Part") {
                 guard let number = part.value("PartNumber").flatMap(Int.init), let etag = part.value("ETag"),
                       let size = part.value("Size").flatMap(Int64.init) else { continue }
-                parts.append(UploadedPart(partNumber: number, etag: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
+                parts.append(UploadedPart(partNumber: number, etag: VideoRules.unquoted(etag),
                                           size: size, checksumSHA256: part.value("ChecksumSHA256").flatMap { ChecksumSHA256(base64: $0) }))
             }
             marker = root.value("IsTruncated") == "true" ? root.value("NextPartNumberMarker") : nil
@@ -75,7 +79,7 @@ public struct S3Storage: VideoStorage {
     public func completeMultipartUpload(key: String, uploadId: String, parts: [(number: Int, etag: String, checksum: ChecksumSHA256)]) async throws -> String? {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for part in parts {
-            let etag = "\"" + part.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) + "\""
+            let etag = "\"" + VideoRules.unquoted(part.etag) + "\""
             xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(escaped(etag))</ETag><ChecksumSHA256>\(part.checksum)</ChecksumSHA256></Part>"
         }
         xml += "</CompleteMultipartUpload>"
@@ -106,7 +110,7 @@ public struct S3Storage: VideoStorage {
     }
 
     private func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\"", with: "&quot;")
+        text.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing("\"", with: "&quot;")
     }
 }
 

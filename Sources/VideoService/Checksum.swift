@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The checksum algorithms an upload can be created with; the local cloud offers S3's SHA256 only.
 public enum ChecksumAlgorithm: String, Sendable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One conversion: the original in the temporary bucket becomes an H.264/AAC MP4 (index first, so
 /// playback starts before the download ends) and a JPEG thumbnail under the video's folder in the
@@ -42,16 +46,19 @@ public enum ConversionSettings {
 
     /// ffmpeg's arguments for the thumbnail: one frame at `seconds`, at most 640 pixels wide.
     public static func thumbnailArguments(input: String, output: String, at seconds: Double) -> [String] {
-        ["-nostdin", "-v", "error", "-y", "-ss", String(format: "%.3f", seconds), "-i", input,
+        let millis = Int((max(0, seconds) * 1000).rounded())
+        let fraction = String(millis % 1000)
+        let time = "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        return ["-nostdin", "-v", "error", "-y", "-ss", time, "-i", input,
          "-frames:v", "1", "-vf", "scale='min(\(thumbnailWidth),iw)':-2", "-q:v", "4", output]
     }
 
     /// The body of MediaConvert's `CreateJob` (its JSON wire names): the same MP4 and thumbnail.
     /// The video id is the idempotency token, so a repeated S3 event cannot start a second job;
     /// the user metadata carries ids only, which the completion events hand back.
-    public static func mediaConvertJob(_ job: ConversionJob, role: String, queue: String?) -> [String: Any] {
+    public static func mediaConvertJob(_ job: ConversionJob, role: String, queue: String?) -> JSONValue {
         let folder = "s3://\(job.outputBucket)/\(VideoRules.mainPrefix(sub: job.sub, id: job.videoId))"
-        let video: [String: Any] = [
+        let video: JSONValue = [
             "extension": "mp4",
             "containerSettings": ["container": "MP4", "mp4Settings": ["moovPlacement": "PROGRESSIVE_DOWNLOAD"]],
             "videoDescription": [
@@ -62,41 +69,44 @@ public enum ConversionSettings {
             ],
             "audioDescriptions": [[
                 "audioSourceName": "Audio Selector 1",
-                "codecSettings": ["codec": "AAC", "aacSettings": ["bitrate": audioBitrate, "codingMode": "CODING_MODE_2_0", "sampleRate": 48_000]],
+                "codecSettings": ["codec": "AAC", "aacSettings": [
+                    "bitrate": .integer(Int64(audioBitrate)), "codingMode": "CODING_MODE_2_0", "sampleRate": 48_000,
+                ]],
             ]],
         ]
-        let thumbnail: [String: Any] = [
+        let thumbnail: JSONValue = [
             "extension": "jpg",
             "containerSettings": ["container": "RAW"],
             "videoDescription": [
-                "width": thumbnailWidth, "scalingBehavior": "DEFAULT",
+                "width": .integer(Int64(thumbnailWidth)), "scalingBehavior": "DEFAULT",
                 "codecSettings": ["codec": "FRAME_CAPTURE", "frameCaptureSettings": [
                     "framerateNumerator": 1, "framerateDenominator": 1, "maxCaptures": 1, "quality": 80,
                 ]],
             ],
         ]
-        func group(_ name: String, _ base: String, _ output: [String: Any]) -> [String: Any] {
-            ["name": name, "outputGroupSettings": ["type": "FILE_GROUP_SETTINGS", "fileGroupSettings": ["destination": folder + base]],
+        func group(_ name: String, _ base: String, _ output: JSONValue) -> JSONValue {
+            ["name": .string(name),
+             "outputGroupSettings": ["type": "FILE_GROUP_SETTINGS", "fileGroupSettings": ["destination": .string(folder + base)]],
              "outputs": [output]]
         }
-        var body: [String: Any] = [
-            "role": role,
-            "clientRequestToken": job.videoId,
-            "userMetadata": ["videoId": job.videoId, "sub": job.sub],
+        var body: [String: JSONValue] = [
+            "role": .string(role),
+            "clientRequestToken": .string(job.videoId),
+            "userMetadata": ["videoId": .string(job.videoId), "sub": .string(job.sub)],
             "statusUpdateInterval": "SECONDS_10",
             "settings": [
                 "timecodeConfig": ["source": "ZEROBASED"],
                 "inputs": [[
-                    "fileInput": "s3://\(job.inputBucket)/\(job.inputKey)",
+                    "fileInput": .string("s3://\(job.inputBucket)/\(job.inputKey)"),
                     "timecodeSource": "ZEROBASED",
-                    "videoSelector": [:] as [String: Any],
+                    "videoSelector": [:],
                     "audioSelectors": ["Audio Selector 1": ["defaultSelection": "DEFAULT"]],
                 ]],
                 "outputGroups": [group("Video", "video", video), group("Thumbnail", "thumbnail", thumbnail)],
-            ] as [String: Any],
+            ],
         ]
-        if let queue { body["queue"] = queue }
-        return body
+        if let queue { body["queue"] = .string(queue) }
+        return .object(body)
     }
 }
 
@@ -115,7 +125,7 @@ public enum ConversionFailureReason {
         case 3400...3499: sentence = "The converted video could not be stored; please try again later."
         default: sentence = "The conversion failed on our side; please try again later."
         }
-        let detail = (message ?? "").replacingOccurrences(of: "\n", with: " ").prefix(200)
+        let detail = (message ?? "").replacing("\n", with: " ").prefix(200)
         let code = code.map { "MediaConvert error \($0)" } ?? "MediaConvert error"
         return sentence + " (" + code + (detail.isEmpty ? "" : ": \(detail)") + ")"
     }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A video's status. It only moves forward — `uploading` → `queued` → `converting` → `ready` or
 /// `failed` — so an event that arrives twice or late cannot move a video back.

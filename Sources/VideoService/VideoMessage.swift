@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One call of the video API as either host receives it: the local cloud from its HTTP server,
 /// the Lambda from API Gateway's payload 2.0 event.
@@ -52,11 +56,10 @@ public struct VideoResponse: Sendable, Equatable {
     }
 
     /// A JSON answer with sorted keys, so both hosts answer byte for byte alike.
-    public static func json(_ status: Int, _ value: Any, headers: [String: String] = [:]) -> VideoResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+    public static func json(_ status: Int, _ value: JSONValue, headers: [String: String] = [:]) -> VideoResponse {
         var headers = headers
         headers["Content-Type"] = "application/json"
-        return VideoResponse(status: status, headers: headers, body: Array(data))
+        return VideoResponse(status: status, headers: headers, body: value.bytes)
     }
 
     public static func empty(_ status: Int) -> VideoResponse { VideoResponse(status: status) }
@@ -102,7 +105,7 @@ public struct APIFailure: Error, Sendable, Equatable {
                                                   error: "invalid_token", description: "The access token is not valid")
 
     public var response: VideoResponse {
-        .json(status, ["error": ["code": code, "message": message]], headers: headers)
+        .json(status, ["error": ["code": .string(code), "message": .string(message)]], headers: headers)
     }
 }
 
@@ -117,7 +120,7 @@ extension CallerIdentity {
     /// The token of `Authorization: Bearer <token>`; 401 when there is none or the header has another shape.
     public func bearerToken(_ request: VideoRequest) throws -> String {
         guard let header = request.header("authorization") else { throw APIFailure.signIn }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        let token = String(header.dropFirst(7).drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
         guard header.lowercased().hasPrefix("bearer "), !token.isEmpty else {
             throw APIFailure.unauthorized("The Authorization header must be “Bearer <access token>”.", error: "invalid_request")
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The video service's rules, the same on both hosts: ids, names, types, sizes and the key layout.
 /// Nothing outside `uploads/<sub>/` (the temporary bucket) and `videos/<sub>/` (the main bucket)
@@ -64,6 +68,11 @@ public enum VideoRules {
         let mebibyte: Int64 = 1024 * 1024
         let needed = (size + 9_999) / 10_000
         return max(16 * mebibyte, (needed + mebibyte - 1) / mebibyte * mebibyte)
+    }
+
+    /// An ETag without its quotes.
+    public static func unquoted(_ etag: String) -> String {
+        etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
     }
 
     public static func isETag(_ text: String) -> Bool {

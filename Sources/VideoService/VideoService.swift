@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The video API of `openapi.yaml`: presigned uploads into the temporary bucket and the caller's
 /// library. Both hosts run this: the local cloud behind its HTTP server, the Lambda behind API
@@ -118,7 +125,8 @@ public struct VideoService: Sendable {
                                   headers: [("content-type", upload.contentType), ("content-length", String(upload.size)),
                                             ("x-amz-checksum-sha256", checksum.description)],
                                   expiresIn: VideoRules.uploadURLLifetime)
-        return .json(200, ["uploadUrl": url, "key": key, "expiresIn": VideoRules.uploadURLLifetime, "videoId": id])
+        return .json(200, ["uploadUrl": .string(url), "key": .string(key), "expiresIn": .integer(Int64(VideoRules.uploadURLLifetime)),
+                           "videoId": .string(id)])
     }
 
     private func createMultipart(_ body: BodyReader, sub: String) async throws -> VideoResponse {
@@ -132,8 +140,8 @@ public struct VideoService: Sendable {
         let key = try newKey(upload, sub: sub, id: id)
         let uploadId = try await storage.createMultipartUpload(key: key, contentType: upload.contentType)
         try await library.insert(record(upload, sub: sub, id: id, key: key, uploadId: uploadId, partSize: partSize))
-        return .json(200, ["key": key, "uploadId": uploadId, "partSize": partSize, "videoId": id,
-                           "checksumAlgorithm": algorithm.rawValue])
+        return .json(200, ["key": .string(key), "uploadId": .string(uploadId), "partSize": .integer(partSize), "videoId": .string(id),
+                           "checksumAlgorithm": .string(algorithm.rawValue)])
     }
 
     // MARK: Multipart uploads in progress
@@ -185,15 +193,15 @@ public struct VideoService: Sendable {
             throw APIFailure.badRequest("Part \(beyond.number) is beyond the last part (\(upload.partCount)) of this upload.")
         }
         // Each URL takes one body only: the part's length and SHA-256 are signed.
-        let urls = parts.map { part -> [String: Any] in
+        let urls = parts.map { part -> JSONValue in
             let url = storage.presign(method: "PUT", bucket: storage.tempBucket, key: key,
                                       query: [("partNumber", String(part.number)), ("uploadId", uploadId)],
                                       headers: [("content-length", String(upload.expectedSize(part.number))),
                                                 ("x-amz-checksum-sha256", part.checksum.description)],
                                       expiresIn: VideoRules.partURLLifetime)
-            return ["partNumber": part.number, "url": url]
+            return ["partNumber": .integer(Int64(part.number)), "url": .string(url)]
         }
-        return .json(200, ["urls": urls, "expiresIn": VideoRules.partURLLifetime])
+        return .json(200, ["urls": .array(urls), "expiresIn": .integer(Int64(VideoRules.partURLLifetime))])
     }
 
     private func queryKeyAndUploadId(_ request: VideoRequest) throws -> (String, String) {
@@ -212,10 +220,10 @@ public struct VideoService: Sendable {
         } catch is StorageRefusal {
             throw APIFailure.uploadNotFound
         }
-        return .json(200, ["parts": parts.map {
-            ["partNumber": $0.partNumber, "etag": "\"\($0.etag)\"", "size": $0.size,
-             "checksumSHA256": $0.checksumSHA256.map { $0.description as Any } ?? NSNull()]
-        }])
+        return .json(200, ["parts": .array(parts.map {
+            ["partNumber": .integer(Int64($0.partNumber)), "etag": .string("\"\($0.etag)\""), "size": .integer($0.size),
+             "checksumSHA256": JSONValue($0.checksumSHA256?.description)]
+        })])
     }
 
     private func abortMultipart(_ request: VideoRequest, sub: String) async throws -> VideoResponse {
@@ -256,7 +264,7 @@ public struct VideoService: Sendable {
         let stored = Dictionary(held.map { ($0.partNumber, $0) }, uniquingKeysWith: { a, _ in a })
         for part in parts {
             guard let held = stored[part.number] else { throw APIFailure.badRequest("Part \(part.number) has not been uploaded.") }
-            guard held.etag == part.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) else {
+            guard held.etag == VideoRules.unquoted(part.etag) else {
                 throw APIFailure.badRequest("The ETag of part \(part.number) does not match the uploaded part.")
             }
             // S3 lists each part's checksum for a SHA256 upload (and checks them again when the
@@ -274,25 +282,25 @@ public struct VideoService: Sendable {
         } catch let refusal as StorageRefusal {
             throw APIFailure.badRequest(refusal.message)
         }
-        return .json(200, ["videoId": upload.record.id, "key": key, "checksumSHA256": checksum.map { $0 as Any } ?? NSNull()])
+        return .json(200, ["videoId": .string(upload.record.id), "key": .string(key), "checksumSHA256": JSONValue(checksum)])
     }
 
     // MARK: Library
 
-    private func json(_ video: VideoRecord) -> [String: Any] {
+    private func json(_ video: VideoRecord) -> JSONValue {
         let keys = VideoRules.mainKeys(sub: video.sub, id: video.id)
         let ready = video.status == .ready
-        func playback(_ key: String) -> Any {
-            ready ? storage.presign(method: "GET", bucket: storage.mainBucket, key: key, query: [], headers: [],
-                                    expiresIn: VideoRules.playbackLifetime) : NSNull()
+        func playback(_ key: String) -> JSONValue {
+            ready ? .string(storage.presign(method: "GET", bucket: storage.mainBucket, key: key, query: [], headers: [],
+                                            expiresIn: VideoRules.playbackLifetime)) : .null
         }
         return [
-            "id": video.id, "title": video.title, "status": video.status.rawValue, "sizeBytes": video.sizeBytes,
-            "durationSeconds": video.durationSeconds.map { $0 as Any } ?? NSNull(),
-            "createdAt": Self.iso8601(video.createdAt),
+            "id": .string(video.id), "title": .string(video.title), "status": .string(video.status.rawValue),
+            "sizeBytes": .integer(video.sizeBytes), "durationSeconds": JSONValue(video.durationSeconds),
+            "createdAt": .string(Self.iso8601(video.createdAt)),
             "playbackUrl": playback(keys.video), "thumbnailUrl": playback(keys.thumbnail),
-            "error": video.status == .failed ? (video.error ?? "The conversion failed.") : NSNull(),
-            "progress": video.status == .converting ? (video.progress ?? 0) : NSNull(),
+            "error": video.status == .failed ? .string(video.error ?? "The conversion failed.") : .null,
+            "progress": video.status == .converting ? .number(video.progress ?? 0) : .null,
         ]
     }
 
@@ -301,13 +309,17 @@ public struct VideoService: Sendable {
         var time = time_t(seconds.rounded(.down))
         var parts = tm()
         gmtime_r(&time, &parts)
-        let millis = Int((seconds - Double(time)) * 1000)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, max(0, min(999, millis)))
+        let millis = max(0, min(999, Int(((seconds - Double(time)) * 1000).rounded())))
+        func padded(_ value: Int, _ width: Int = 2) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(padded(Int(parts.tm_year) + 1900, 4))-\(padded(Int(parts.tm_mon) + 1))-\(padded(Int(parts.tm_mday)))T"
+            + "\(padded(Int(parts.tm_hour))):\(padded(Int(parts.tm_min))):\(padded(Int(parts.tm_sec))).\(padded(millis, 3))Z"
     }
 
     private func listVideos(sub: String) async throws -> VideoResponse {
-        .json(200, ["videos": try await library.videos(sub: sub).map(json)])
+        .json(200, ["videos": .array(try await library.videos(sub: sub).map(json))])
     }
 
     private func getVideo(_ id: String, sub: String) async throws -> VideoResponse {

@@ -55,7 +55,8 @@ def test_bootstrap_has_no_dynamic_dependencies(build):
 
 def test_zip_is_far_under_lambdas_limit_and_reproducible(build):
     first = build.zip.read_bytes()
-    assert len(first) < 40 * 1024 * 1024, "Lambda takes at most 50 MB zipped"
+    # Lambda takes at most 50 MB zipped; ICU's data (Foundation) would more than double it.
+    assert len(first) < 16 * 1024 * 1024, f"{len(first)} bytes: is Foundation (and ICU) linked again?"
     with zipfile.ZipFile(build.zip) as archive:
         [entry] = archive.infolist()
         assert entry.filename == "bootstrap"

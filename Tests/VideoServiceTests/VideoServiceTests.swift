@@ -151,18 +151,24 @@ struct ConversionSettingsTests {
         let job = ConversionJob(sub: alice, videoId: "abcdefghijklmnopqrstuvwxya", inputBucket: "temp",
                                 inputKey: "uploads/\(alice)/abcdefghijklmnopqrstuvwxya/clip.mov", outputBucket: "main")
         let body = ConversionSettings.mediaConvertJob(job, role: "arn:aws:iam::1:role/convert", queue: nil)
-        #expect(body["clientRequestToken"] as? String == job.videoId)
-        #expect(body["userMetadata"] as? [String: String] == ["videoId": job.videoId, "sub": alice])
-        let settings = try #require(body["settings"] as? [String: Any])
-        let groups = try #require(settings["outputGroups"] as? [[String: Any]])
-        let destinations = groups.compactMap { (($0["outputGroupSettings"] as? [String: Any])?["fileGroupSettings"] as? [String: Any])?["destination"] as? String }
+        #expect(body["clientRequestToken"] == .string(job.videoId))
+        #expect(body["userMetadata"] == ["videoId": .string(job.videoId), "sub": .string(alice)])
+        let groups = try #require(body["settings"]?["outputGroups"]?.arrayValue)
+        let destinations = groups.compactMap { $0["outputGroupSettings"]?["fileGroupSettings"]?["destination"]?.stringValue }
         let keys = VideoRules.mainKeys(sub: alice, id: job.videoId)
         #expect(destinations == ["s3://main/videos/\(alice)/\(job.videoId)/video", "s3://main/videos/\(alice)/\(job.videoId)/thumbnail"])
         #expect(keys.video.hasSuffix("/video.mp4") && keys.thumbnail.hasSuffix("/thumbnail.0000000.jpg"))
-        let text = String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]), as: UTF8.self)
-        for needle in ["\"PROGRESSIVE_DOWNLOAD\"", "\"H_264\"", "\"AAC\"", "\"FRAME_CAPTURE\"", "\"maxCaptures\":1", "s3:\\/\\/temp\\/uploads"] {
+        let text = String(decoding: body.bytes, as: UTF8.self)
+        for needle in ["\"PROGRESSIVE_DOWNLOAD\"", "\"H_264\"", "\"AAC\"", "\"FRAME_CAPTURE\"", "\"maxCaptures\":1", "s3://temp/uploads"] {
             #expect(text.contains(needle), "\(needle) missing")
         }
+    }
+
+    @Test("the thumbnail's seek time has three decimals")
+    func seek() {
+        #expect(ConversionSettings.thumbnailArguments(input: "in", output: "out", at: 1)[5] == "1.000")
+        #expect(ConversionSettings.thumbnailArguments(input: "in", output: "out", at: 0.0425)[5] == "0.043")
+        #expect(ConversionSettings.thumbnailArguments(input: "in", output: "out", at: 12.5)[5] == "12.500")
     }
 
     @Test("ffmpeg makes the same MP4")
@@ -209,6 +215,12 @@ struct VideoServiceTests {
         #expect(other.status == 403)
         #expect(await service.handle(request("DELETE", "/videos/\(id)")).status == 204)
         #expect(try await library.videos(sub: alice).isEmpty)
+    }
+
+    @Test("createdAt is ISO 8601 in UTC with milliseconds")
+    func createdAt() {
+        #expect(VideoService.iso8601(1_700_000_000.123) == "2023-11-14T22:13:20.123Z")
+        #expect(VideoService.iso8601(0) == "1970-01-01T00:00:00.000Z")
     }
 
     @Test("routes, methods and bodies are refused as the API document says")
