@@ -30,7 +30,8 @@ enum Handlers {
         } catch let error as ConfigurationError {
             throw SetupError(errorType: error.missing.isEmpty ? "Config.Invalid" : "Config.MissingVariable", description: error.description)
         }
-        let log: @Sendable (String) -> Void = { print($0) }
+        // Written at once, not buffered: a killed function loses no line.
+        let log: @Sendable (String) -> Void = { LambdaRuntime.writeLine($0) }
         switch name {
         case "video": return Function(handle: VideoFunction(settings: settings, aws: aws, log: log).handle)
         case "trigger": return Function(handle: TriggerFunction(settings: settings, aws: aws, log: log).handle)
