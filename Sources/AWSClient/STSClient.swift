@@ -21,12 +21,8 @@ struct STSClient {
     }
 
     private func call(_ form: [(String, String)], signed: Bool, operation: String) async throws -> TemporaryCredentials {
-        let body = Array(form.map { uriEncode($0.0) + "=" + uriEncode($0.1) }.joined(separator: "&").utf8)
-        let request = AWSRequest(
-            service: "sts", region: region, endpoint: endpoint, method: "POST", path: "/",
-            headers: [.init("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-            body: .bytes(body), payloadHash: hexSHA256(body), signed: signed, operation: operation)
-        let response = try await transport.send(request)
+        let response = try await transport.send(.query(service: "sts", region: region, endpoint: endpoint, parameters: form,
+                                                       signed: signed, operation: operation))
         let root = try XMLElement.parse(response.body)
         guard let result = root.children.first(where: { $0.name.hasSuffix("Result") }),
               let credentials = result["Credentials"],

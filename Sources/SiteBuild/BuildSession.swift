@@ -270,7 +270,8 @@ public final class BuildSession: Sendable {
     private func load() throws -> SiteState {
         let tree = try SourceTree(root: options.projectRoot)
         let config = try SiteBuilder.loadConfig(from: tree)
-        let environment = try SiteBuilder.selectEnvironment(options.environment, in: config, overrides: options.processEnvironment)
+        let environment = try SiteBuilder.selectEnvironment(options.environment, in: config, stack: options.stackOutputs,
+                                                           overrides: options.processEnvironment)
         let strings = try Strings.load(languages: config.languages, from: tree)
         let templates = try Templates.load(from: tree)
         let pages = try PageRoute.plan(sources: try tree.files(under: "site/pages"), languages: config.languages)

@@ -156,48 +156,60 @@ public struct Environment: Sendable, Equatable {
     /// Overriding part of a section the file does not have is an error naming what else is needed.
     public func applying(overrides variables: [String: String]) throws -> Environment {
         var result = self
-        let rules = FieldRules(isLocal: isLocal)
         for (variable, key) in Self.overrideVariables {
             guard let raw = variables[variable] else { continue }
-            let where_ = "environment variable \(variable)"
-            func value(_ rule: FieldRules.Rule) throws -> String {
-                if let message = rule(raw.trimmingSpaces) { throw Diagnostic(message, at: SourceLocation(file: where_), key: "\(name).\(key)") }
-                return rule.normalised(raw.trimmingSpaces)
-            }
-            func list(_ rule: FieldRules.Rule) throws -> [String] {
-                try raw.split(separator: ",").map { item in
-                    let text = String(item).trimmingSpaces
-                    if let message = rule(text) { throw Diagnostic(message, at: SourceLocation(file: where_), key: "\(name).\(key)") }
-                    return rule.normalised(text)
-                }
-            }
-            func needs(_ section: String) -> Diagnostic {
-                Diagnostic("environment '\(name)' has no \(section) section in site.yml to override; add it there (values may be placeholders)",
-                           at: SourceLocation(file: where_), key: "\(name).\(key)")
-            }
-            switch variable {
-            case "SITE_COGNITO_REGION": guard result.cognito != nil else { throw needs("cognito") }; result.cognito!.region = try value(rules.region)
-            case "SITE_COGNITO_USER_POOL_ID": guard result.cognito != nil else { throw needs("cognito") }; result.cognito!.userPoolId = try value(rules.userPoolId)
-            case "SITE_COGNITO_CLIENT_ID": guard result.cognito != nil else { throw needs("cognito") }; result.cognito!.clientId = try value(rules.clientId)
-            case "SITE_COGNITO_ENDPOINT": guard result.cognito != nil else { throw needs("cognito") }; result.cognito!.endpoint = try value(rules.baseURL)
-            case "SITE_API_BASE_URL": result.apiBaseURL = try value(rules.baseURL)
-            case "SITE_UPLOADS_ORIGINS": result.uploadOrigins = try list(rules.origin)
-            case "SITE_MEDIA_ORIGIN": result.mediaOrigin = try value(rules.origin)
-            case "SITE_SESSION_IDLE_MINUTES":
-                guard let minutes = Self.parseIdleMinutes(raw) else {
-                    throw Diagnostic("must be a whole number of minutes from 1 to 1440, not '\(raw)'", at: SourceLocation(file: where_), key: "\(name).\(key)")
-                }
-                result.idleMinutes = minutes
-            case "SITE_PUBLISH_BUCKET": guard result.publish != nil else { throw needs("publish") }; result.publish!.bucket = try value(rules.bucket)
-            case "SITE_PUBLISH_REGION": guard result.publish != nil else { throw needs("publish") }; result.publish!.region = try value(rules.region)
-            case "SITE_PUBLISH_PREFIX": guard result.publish != nil else { throw needs("publish") }; result.publish!.prefix = try value(rules.prefix)
-            case "SITE_PUBLISH_DISTRIBUTION_IDS": guard result.publish != nil else { throw needs("publish") }; result.publish!.distributionIds = try list(rules.distributionId)
-            default: break
-            }
+            try result.set(key, to: raw, from: "environment variable \(variable)")
         }
-        if let cognito = result.cognito, let message = rules.poolRegionMismatch(cognito) {
+        if let cognito = result.cognito, let message = FieldRules(isLocal: isLocal).poolRegionMismatch(cognito) {
             throw Diagnostic(message, at: SourceLocation(file: "environment variables"), key: "\(name).cognito.userPoolId")
         }
         return result
+    }
+
+    /// The fields (`cognito.region`, …) the `SITE_*` variables in `variables` set.
+    static func overriddenKeys(_ variables: [String: String]) -> Set<String> {
+        Set(overrideVariables.filter { variables[$0.variable] != nil }.map(\.key))
+    }
+
+    /// Replaces the field `key` (`cognito.region`, `uploads.origins`, …) with `raw`, checked as the
+    /// file's value would be; a list field is comma-separated. `source` says where `raw` came from.
+    mutating func set(_ key: String, to raw: String, from source: String) throws {
+        let rules = FieldRules(isLocal: isLocal)
+        let location = SourceLocation(file: source)
+        let fieldKey = "\(name).\(key)"
+        func value(_ rule: FieldRules.Rule) throws -> String {
+            if let message = rule(raw.trimmingSpaces) { throw Diagnostic(message, at: location, key: fieldKey) }
+            return rule.normalised(raw.trimmingSpaces)
+        }
+        func list(_ rule: FieldRules.Rule) throws -> [String] {
+            try raw.split(separator: ",").map { item in
+                let text = String(item).trimmingSpaces
+                if let message = rule(text) { throw Diagnostic(message, at: location, key: fieldKey) }
+                return rule.normalised(text)
+            }
+        }
+        func needs(_ section: String) -> Diagnostic {
+            Diagnostic("environment '\(name)' has no \(section) section in site.yml to override; add it there (values may be placeholders)",
+                       at: location, key: fieldKey)
+        }
+        switch key {
+        case "cognito.region": guard cognito != nil else { throw needs("cognito") }; cognito!.region = try value(rules.region)
+        case "cognito.userPoolId": guard cognito != nil else { throw needs("cognito") }; cognito!.userPoolId = try value(rules.userPoolId)
+        case "cognito.clientId": guard cognito != nil else { throw needs("cognito") }; cognito!.clientId = try value(rules.clientId)
+        case "cognito.endpoint": guard cognito != nil else { throw needs("cognito") }; cognito!.endpoint = try value(rules.baseURL)
+        case "api.baseUrl": apiBaseURL = try value(rules.baseURL)
+        case "uploads.origins": uploadOrigins = try list(rules.origin)
+        case "media.origin": mediaOrigin = try value(rules.origin)
+        case "session.idleMinutes":
+            guard let minutes = Self.parseIdleMinutes(raw) else {
+                throw Diagnostic("must be a whole number of minutes from 1 to 1440, not '\(raw)'", at: location, key: fieldKey)
+            }
+            idleMinutes = minutes
+        case "publish.bucket": guard publish != nil else { throw needs("publish") }; publish!.bucket = try value(rules.bucket)
+        case "publish.region": guard publish != nil else { throw needs("publish") }; publish!.region = try value(rules.region)
+        case "publish.prefix": guard publish != nil else { throw needs("publish") }; publish!.prefix = try value(rules.prefix)
+        case "publish.distributionIds": guard publish != nil else { throw needs("publish") }; publish!.distributionIds = try list(rules.distributionId)
+        default: preconditionFailure("no field \(key) to set")
+        }
     }
 }

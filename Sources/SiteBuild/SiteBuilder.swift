@@ -10,15 +10,18 @@ public struct BuildOptions: Sendable {
     public var output: String?
     /// Variables consulted for `SITE_*` overrides.
     public var processEnvironment: [String: String]
+    /// A deployed stack's outputs, applied before the `SITE_*` overrides (`--stack`).
+    public var stackOutputs: StackOutputs?
     /// Write `.gz` siblings.
     public var compress: Bool
 
     public init(projectRoot: String = ".", environment: String? = nil, output: String? = nil,
-                processEnvironment: [String: String] = [:], compress: Bool = true) {
+                processEnvironment: [String: String] = [:], stackOutputs: StackOutputs? = nil, compress: Bool = true) {
         self.projectRoot = projectRoot
         self.environment = environment
         self.output = output
         self.processEnvironment = processEnvironment
+        self.stackOutputs = stackOutputs
         self.compress = compress
     }
 }
@@ -54,15 +57,19 @@ public enum SiteBuilder {
         return try SiteConfig.parse(try tree.readText(SiteConfig.file))
     }
 
-    /// The environment `name` (default: `local` when defined) of the project's site.yml, with the
-    /// `SITE_*` overrides in `overrides` applied: what `site publish` reads its target from.
-    public static func environment(_ name: String?, projectRoot: String, overrides: [String: String]) throws -> Environment? {
+    /// The environment `name` (default: `local` when defined) of the project's site.yml, with
+    /// `stack`'s outputs and then the `SITE_*` overrides in `overrides` applied: what `site publish`
+    /// reads its target from.
+    public static func environment(_ name: String?, projectRoot: String, stack: StackOutputs? = nil,
+                                   overrides: [String: String]) throws -> Environment? {
         let tree = try SourceTree(root: projectRoot)
-        return try selectEnvironment(name, in: try loadConfig(from: tree), overrides: overrides)
+        return try selectEnvironment(name, in: try loadConfig(from: tree), stack: stack, overrides: overrides)
     }
 
-    /// The environment to build for, with `SITE_*` overrides applied.
-    static func selectEnvironment(_ name: String?, in config: SiteConfig, overrides: [String: String]) throws -> Environment? {
+    /// The environment to build for: site.yml's, then the stack's outputs, then the `SITE_*`
+    /// overrides, each later source winning.
+    static func selectEnvironment(_ name: String?, in config: SiteConfig, stack: StackOutputs? = nil,
+                                  overrides: [String: String]) throws -> Environment? {
         let known = config.environments.map(\.name)
         let selected: Environment?
         if let name {
@@ -81,7 +88,16 @@ public enum SiteBuilder {
             throw Diagnostic("choose an environment with --env; \(SiteConfig.file) defines: \(known.joined(separator: ", "))",
                              at: SourceLocation(file: SiteConfig.file), key: "--env")
         }
-        return try selected?.applying(overrides: overrides)
+        guard var environment = selected else {
+            if let stack {
+                throw Diagnostic("stack '\(stack.stack)' needs an environment to apply to; choose one with --env", key: "--stack")
+            }
+            return nil
+        }
+        if let stack {
+            environment = try environment.applying(stack: stack, except: Environment.overriddenKeys(overrides))
+        }
+        return try environment.applying(overrides: overrides)
     }
 
     /// The security headers production sends with every file, as `dist/.site/headers.json` records them.

@@ -1,8 +1,9 @@
+import AWSClient
 import ArgumentParser
 import Foundation
 import SiteBuild
 
-struct Build: ParsableCommand {
+struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build the site into dist/.",
         discussion: """
@@ -18,9 +19,17 @@ struct Build: ParsableCommand {
         \(SiteBuild.Environment.overrideVariables.map { "  \($0.variable) → \($0.key)" }.joined(separator: "\n"))
         (lists are comma-separated). SITE_JOBS limits the number of threads.
 
+        With --stack NAME the deployed CloudFormation stack's outputs replace the environment's fields \
+        first, and the SITE_* variables still win over them (site.yml < stack outputs < SITE_*):
+        \(StackOutputs.fields.map { "  \($0.output) → \($0.key)" }.joined(separator: "\n"))
+        A missing output is an error naming it, unless a SITE_* variable sets its field. The stack is \
+        looked up in \(StackLookup.regionHelp(hasRegionFlag: false)), with the credentials `site help publish` describes \
+        (AWS_ENDPOINT_URL_CLOUDFORMATION or AWS_ENDPOINT_URL for another endpoint).
+
         Examples:
           site build                       # the `local` environment, into ./dist
           site build --env production      # what CI publishes
+          site build --env production --stack video-prod   # ids from the stack
           site build --out /tmp/preview --json
         """)
 
@@ -30,6 +39,11 @@ struct Build: ParsableCommand {
         "The environment from site.yml whose config the app gets (default: local, when site.yml defines it).",
         valueName: "NAME"))
     var env: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Take the environment's Cognito, API, upload and media values from this deployed CloudFormation stack's outputs (SITE_* variables still win), e.g. --stack video-prod.",
+        valueName: "NAME"))
+    var stack: String?
 
     @Option(name: .long, help: ArgumentHelp("Output folder (default: dist/ in the project).", valueName: "DIR"))
     var out: String?
@@ -43,11 +57,20 @@ struct Build: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing on success.")
     var quiet = false
 
-    func run() throws {
+    func validate() throws {
+        if stack != nil && env == nil {
+            throw ValidationError("--stack needs --env: the environment whose values the stack's outputs replace")
+        }
+    }
+
+    func run() async throws {
         let started = Date()
-        let options = BuildOptions(projectRoot: project.projectRoot, environment: env, output: out,
-                                   processEnvironment: ProcessInfo.processInfo.environment, compress: !noGzip)
+        let variables = ProcessInfo.processInfo.environment
         do {
+            var stackOutputs: StackOutputs?
+            if let stack { stackOutputs = try await outputs(of: stack, variables: variables) }
+            let options = BuildOptions(projectRoot: project.projectRoot, environment: env, output: out,
+                                       processEnvironment: variables, stackOutputs: stackOutputs, compress: !noGzip)
             let report = try SiteBuilder.build(options)
             let seconds = Date().timeIntervalSince(started)
             if json {
@@ -62,6 +85,25 @@ struct Build: ParsableCommand {
             }
             Terminal.reportErrors(diagnostics, output: out ?? "dist/")
             throw ExitCode.failure
+        }
+    }
+
+    /// The stack's outputs; a failure to read them becomes a diagnostic of `--stack`.
+    private func outputs(of stack: String, variables: [String: String]) async throws -> StackOutputs {
+        let siteRegion = try SiteBuilder.environment(env, projectRoot: project.projectRoot, overrides: [:])?.publish?.region
+        guard let region = StackLookup.region(flag: nil, variables: variables, siteRegion: siteRegion) else {
+            throw Diagnostic("\(StackLookup.NoRegion(stack: stack, hasRegionFlag: false))", key: "--stack")
+        }
+        let http = AWSTransport.makeHTTPClient(concurrency: 1)
+        do {
+            let credentials = try StackLookup.credentials(variables: variables, profile: nil, region: region.region, http: http)
+            let outputs = try await StackLookup.outputs(of: stack, region: region, hasRegionFlag: false, credentials: credentials,
+                                                        variables: variables, http: http)
+            try? await http.shutdown()
+            return outputs
+        } catch {
+            try? await http.shutdown()
+            throw Diagnostic("\(error)", key: "--stack")
         }
     }
 

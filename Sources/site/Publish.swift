@@ -25,6 +25,13 @@ struct PublishCommand: AsyncParsableCommand {
         distributionIds, cacheControl rules), overridable with SITE_PUBLISH_* variables. The build in \
         dist/ must have been made for the same environment.
 
+        With --stack NAME the bucket, its region and the distribution come from the deployed \
+        CloudFormation stack's outputs SiteBucket, SiteBucketRegion and DistributionId (the stack \
+        must have every output `site help build` lists), and SITE_PUBLISH_* variables still win: \
+        site.yml < stack outputs < SITE_*. The stack is looked up in \(StackLookup.regionHelp(hasRegionFlag: true)); \
+        AWS_ENDPOINT_URL_CLOUDFORMATION or AWS_ENDPOINT_URL sets another endpoint. The bucket is \
+        then addressed in its own region, SiteBucketRegion (or SITE_PUBLISH_REGION).
+
         Credentials, in order: --profile; AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / \
         AWS_SESSION_TOKEN; AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (CI with OIDC); the profile \
         AWS_PROFILE or default in ~/.aws/credentials and ~/.aws/config (static keys, role_arn with \
@@ -37,6 +44,7 @@ struct PublishCommand: AsyncParsableCommand {
         Examples:
           site build --env production && site publish --env production --dry-run
           site publish --env production --wait
+          site publish --env production --stack video-prod   # the stack's bucket
           AWS_PROFILE=deploy site publish --env staging --json
         """)
 
@@ -45,13 +53,20 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The environment from site.yml to publish to (required).", valueName: "NAME"))
     var env: String
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Publish to the bucket and distribution of this deployed CloudFormation stack's outputs (SITE_PUBLISH_* still win), e.g. --stack video-prod.",
+        valueName: "NAME"))
+    var stack: String?
+
     @Option(name: .long, help: ArgumentHelp("The build to publish (default: dist/ in the project).", valueName: "DIR"))
     var dist: String?
 
     @Option(name: .long, help: ArgumentHelp("Use this profile of ~/.aws/config and ~/.aws/credentials only.", valueName: "NAME"))
     var profile: String?
 
-    @Option(name: .long, help: ArgumentHelp("The bucket's region (default: environment, profile, then site.yml).", valueName: "REGION"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The bucket's region (default: environment, profile, then site.yml); with --stack, the stack's (the bucket's is its SiteBucketRegion output).",
+        valueName: "REGION"))
     var region: String?
 
     @Flag(name: .customLong("dry-run"), help: "Print the plan (each key and why) and change nothing.")
@@ -107,15 +122,31 @@ struct PublishCommand: AsyncParsableCommand {
     }
 
     private func publish(variables: [String: String], http: HTTPClient, progress: PublishProgress) async throws -> PublishReport {
-        guard let environment = try SiteBuilder.environment(env, projectRoot: project.projectRoot, overrides: variables),
+        // With --stack the credentials are resolved once, for the lookup, and serve the publish too.
+        var stackCredentials: CredentialProvider?
+        var stackOutputs: StackOutputs?
+        if let stack {
+            let siteRegion = try SiteBuilder.environment(env, projectRoot: project.projectRoot, overrides: [:])?.publish?.region
+            guard let stackRegion = StackLookup.region(flag: self.region, variables: variables, siteRegion: siteRegion) else {
+                throw StackLookup.NoRegion(stack: stack, hasRegionFlag: true)
+            }
+            let credentials = try StackLookup.credentials(variables: variables, profile: profile, region: stackRegion.region, http: http)
+            stackOutputs = try await StackLookup.outputs(of: stack, region: stackRegion, hasRegionFlag: true, credentials: credentials,
+                                                         variables: variables, http: http)
+            stackCredentials = credentials
+            progress.stack(stack, region: stackRegion.region)
+        }
+        guard let environment = try SiteBuilder.environment(env, projectRoot: project.projectRoot, stack: stackOutputs, overrides: variables),
               let target = environment.publish else {
             throw PublishRefusal(message: "\(SiteConfig.file): environment '\(env)' has no publish section (bucket, region, distributionIds)")
         }
-        let region = region ?? variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"]
-            ?? CredentialChain.profileRegion(variables: variables, profile: profile) ?? target.region
+        // A stack knows its bucket's region for certain; without one, the usual lookup.
+        let region = stackOutputs != nil ? target.region
+            : self.region ?? variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"]
+                ?? CredentialChain.profileRegion(variables: variables, profile: profile) ?? target.region
         let endpoints = try ServiceEndpoints.resolve(region: region, bucket: target.bucket, variables: variables)
-        let chain = CredentialChain(variables: variables, profile: profile, region: region, sts: endpoints.sts, http: http)
-        let provider = CredentialProvider(chain: chain)
+        let provider = stackCredentials ?? CredentialProvider(
+            chain: CredentialChain(variables: variables, profile: profile, region: region, sts: endpoints.sts, http: http))
         let resolved = try await provider.current()
         progress.credentials(resolved.source, region: region)
 

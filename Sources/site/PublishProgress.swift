@@ -16,6 +16,7 @@ final class PublishProgress: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var source = ""
     private var region = ""
+    private var stack: String?
     private var requestCounts: [String: Int] = [:]
     private var retries = 0
     private var warnings: [String] = []
@@ -28,6 +29,11 @@ final class PublishProgress: @unchecked Sendable {
     func credentials(_ source: String, region: String) {
         lock.withLock { self.source = source; self.region = region }
         say("credentials: \(source); region \(region)")
+    }
+
+    func stack(_ name: String, region: String) {
+        lock.withLock { stack = name }
+        say("stack: \(name) in \(region)")
     }
 
     func requests(_ counts: [String: Int], retries: Int) {
@@ -82,6 +88,7 @@ final class PublishProgress: @unchecked Sendable {
                 "dryRun": dryRun,
                 "credentials": source,
                 "region": region,
+                "stack": stack as Any,
                 "uploaded": plan.uploads.map { ["key": $0.object.key, "bytes": $0.object.size, "reason": $0.reason.rawValue] as [String: Any] },
                 "unchanged": plan.unchanged.count,
                 "deleted": plan.deletions.map { ["key": $0.key, "reason": $0.reason.rawValue] },
