@@ -102,9 +102,9 @@ struct StackOutputsTests {
 
     @Test func theBuildEmbedsTheStacksConfig() throws {
         let fixture = try Fixture()
-        try SiteBuilder.build(BuildOptions(projectRoot: fixture.root, environment: "production",
-                                           processEnvironment: ["SITE_MEDIA_ORIGIN": "https://media.override.example"],
-                                           stackOutputs: Self.stack))
+        _ = try SiteBuilder.build(BuildOptions(projectRoot: fixture.root, environment: "production",
+                                               processEnvironment: ["SITE_MEDIA_ORIGIN": "https://media.override.example"],
+                                               stackOutputs: Self.stack))
         // The config goes where modules run; the policy on every page.
         let login = try fixture.text("dist/login/index.html")
         #expect(login.contains(#""userPoolId":"us-west-2_StackPool9""#))
