@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from cfn_template import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "infra" / "template.yaml"
@@ -60,26 +60,6 @@ OUTPUTS = {"CognitoRegion", "UserPoolId", "UserPoolClientId", "ApiBaseUrl", "Upl
 # -- reading the template ----------------------------------------------------------------------------
 
 
-class TemplateLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags: `!Ref X` → {"Ref": "X"}, `!GetAtt A.B` →
-    {"Fn::GetAtt": ["A", "B"]}, `!Condition C` → {"Condition": "C"}, `!Name v` → {"Fn::Name": v}."""
-
-
-def _short_tag(loader: TemplateLoader, suffix: str, node: yaml.Node) -> dict:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix in ("Ref", "Condition"):
-        return {suffix: value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-TemplateLoader.add_multi_constructor("!", _short_tag)
 
 
 def as_list(value: Any) -> list:
@@ -100,7 +80,7 @@ def sub(text: str) -> dict:
 
 @pytest.fixture(scope="module")
 def template() -> dict:
-    return yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)
+    return load_template()
 
 
 @pytest.fixture(scope="module")

@@ -90,7 +90,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-import yaml
+from cfn_template import load_template
 from botocore.exceptions import ClientError
 
 from aws_peer import Credentials
@@ -136,33 +136,6 @@ S3_OPERATIONS = {
 # -- the template -----------------------------------------------------------------------------------
 
 
-class TemplateLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags: `!Ref X` is {"Ref": "X"}, `!GetAtt A.B` is
-    {"Fn::GetAtt": ["A", "B"]}, `!Condition C` is {"Condition": "C"}, any other `!Name v` is
-    {"Fn::Name": v}."""
-
-
-def _short_tag(loader: TemplateLoader, suffix: str, node: yaml.Node) -> dict:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "Condition":
-        return {"Condition": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-TemplateLoader.add_multi_constructor("!", _short_tag)
-
-
-def load_template(path: Path = TEMPLATE) -> dict:
-    return yaml.load(path.read_text(), Loader=TemplateLoader)
 
 
 def as_list(value: Any) -> list:
