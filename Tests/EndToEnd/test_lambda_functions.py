@@ -1,9 +1,9 @@
 """The Lambda functions against moto (production_peer.py) and the MediaConvert fake, each in the
 static bootstrap in an empty root (lambda_host.py): the video service's presigned PUT lands in the
 temp bucket and S3's event reaches the queue through the topic; the trigger turns it into one
-CreateJob whose settings botocore's model accepts; the completion events move the video to
-`ready` (original deleted) or `failed`; repeated and late events change nothing; another user's
-`sub` reaches nothing."""
+CreateJob whose settings botocore's model accepts; the completion events, routed by moto's
+EventBridge with the template's own rule, move the video to `ready` (original deleted) or
+`failed`; repeated and late events change nothing; another user's `sub` reaches nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 
+from cfn_template import load_template
 from lambda_host import LambdaHost, build_lambda, http_api_event
 from production_peer import production  # noqa: F401  (the fixture)
 
@@ -206,3 +207,35 @@ def test_another_users_sub_reaches_nothing(production, functions):
     listed = production.client("s3").list_objects_v2(Bucket=production.temp_bucket).get("Contents", [])
     assert created["key"] not in [o["Key"] for o in listed]
     assert job["UserMetadata"]["sub"] == ALICE
+
+
+def test_the_templates_rule_routes_only_this_stacks_job_events_to_the_completion_handler(production, functions):
+    """MediaConvert's events reach the completion handler through EventBridge (moto's here), by the
+    production template's own rule: this stack's queue, the three statuses; nothing else."""
+    rule = load_template()["Resources"]["CompleteFunction"]["Properties"]["Events"]["JobStateChange"]["Properties"]
+    queue_ref = json.dumps({"Fn::GetAtt": ["ConversionQueue", "Arn"]})
+    pattern = json.loads(json.dumps(rule["Pattern"]).replace(queue_ref, json.dumps(production.mediaconvert_queue_arn)))
+    events, sqs = production.client("events"), production.client("sqs")
+    target = sqs.create_queue(QueueName=f"job-events-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    target_arn = sqs.get_queue_attributes(QueueUrl=target, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    name = f"job-state-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, Targets=[{"Id": "completion", "Arn": target_arn}])
+
+    created = upload(production, functions)
+    trigger_batch(production, functions)
+    job_id = [r.job_id for r in production.mediaconvert.requests if r.accepted][-1]
+    metadata = production.mediaconvert.create_job_requests()[-1]["UserMetadata"]
+    complete_event = production.complete_event_for(job_id, duration_ms=12_000)
+    elsewhere = production.status_update_event(job_id, percent=50, user_metadata=metadata, queue="arn:aws:mediaconvert:us-east-1:123456789012:queues/Other")
+    progressing = production.job_state_change_event("PROGRESSING", job_id, user_metadata=metadata)
+    sent = events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"]),
+                                       "Resources": e["resources"]} for e in (elsewhere, progressing, complete_event)])
+    assert sent["FailedEntryCount"] == 0, sent
+    routed = sqs.receive_message(QueueUrl=target, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
+    bodies = [json.loads(m["Body"]) for m in routed]
+    # Another queue's job and a status the rule leaves out never reach the function.
+    assert [b["detail"]["status"] for b in bodies] == ["COMPLETE"], bodies
+    assert complete(functions, bodies[0]) == {"applied": True}
+    ready = video(functions, created["videoId"])
+    assert ready["status"] == "ready" and ready["durationSeconds"] == pytest.approx(12.0)
