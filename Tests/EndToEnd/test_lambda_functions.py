@@ -147,8 +147,9 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     assert complete(functions, production.complete_event_for(job_id, duration_ms=99_000)) == {"applied": False}
     assert complete(functions, production.status_update_event(job_id, percent=90, user_metadata=job["UserMetadata"])) == {"applied": False}
     assert complete(functions, production.error_event(job_id, user_metadata=job["UserMetadata"])) == {"applied": False}
-    assert video(functions, created["videoId"]) == {**ready, "playbackUrl": video(functions, created["videoId"])["playbackUrl"],
-                                                    "thumbnailUrl": video(functions, created["videoId"])["thumbnailUrl"]}
+    # The same video, but for its URLs, which are signed afresh (with the second's time) on every read.
+    unsigned = lambda v: {k: value for k, value in v.items() if k not in ("playbackUrl", "thumbnailUrl")}  # noqa: E731
+    assert unsigned(video(functions, created["videoId"])) == unsigned(ready)
 
 
 def test_a_conversion_error_fails_the_video_with_a_reason_a_person_understands(production, functions):
