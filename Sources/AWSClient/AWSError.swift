@@ -14,15 +14,25 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var requestId: String?
     /// What was being done ("PUT s3://bucket/key").
     public var operation: String
+    /// The permission the call needs, when its client knows it: a refusal's description names it.
+    public var permission: Permission?
 
     public var description: String {
         var text = "\(operation): \(code) (HTTP \(status))"
         if !message.isEmpty { text += ": \(message)" }
         if let requestId { text += " [request id \(requestId)]" }
+        if isAccessDenied, let permission {
+            text += "; the credentials need \(permission)" + (permission.policy.map { " (see \($0))" } ?? "")
+        }
         return text
     }
 
-    /// Parses S3's `<Error>`, the query/CloudFront `<ErrorResponse><Error>` and the JSON protocols'
+    /// The service refused the call for want of a permission (S3, CloudFront and the Query APIs say
+    /// `AccessDenied`, the JSON ones `AccessDeniedException`; S3 answers a HEAD with a bare 403).
+    public var isAccessDenied: Bool { code == "AccessDenied" || code == "AccessDeniedException" }
+
+    /// Parses S3's `<Error>`, the query/CloudFront `<ErrorResponse><Error>`, EC2's `<Errors><Error>`
+    /// (moto answers IAM refusals so for every XML service) and the JSON protocols'
     /// `{"__type", "message"}` forms (DynamoDB, MediaConvert); falls back to the HTTP status when the
     /// body is empty (HEAD) or neither.
     public static func parse(status: Int, headers: [(String, String)], body: [UInt8], operation: String) -> AWSError {
@@ -35,7 +45,7 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
                             requestId: headerRequestId, operation: operation)
         }
         if let root = try? XMLElement.parse(body) {
-            let error = root.name == "Error" ? root : (root["Error"] ?? root)
+            let error = root.name == "Error" ? root : (root["Error"] ?? root["Errors"]?["Error"] ?? root)
             return AWSError(status: status, code: error.value("Code") ?? "HTTP\(status)",
                             message: error.value("Message") ?? "",
                             requestId: error.value("RequestId") ?? root.value("RequestId") ?? headerRequestId,
@@ -71,18 +81,20 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// S3 puts its clock in `RequestTimeTooSkewed` errors; the `Date` header says the same.
     var serverTime: String?
 
-    public init(status: Int, code: String, message: String, requestId: String?, operation: String, serverTime: String? = nil) {
+    public init(status: Int, code: String, message: String, requestId: String?, operation: String,
+                serverTime: String? = nil, permission: Permission? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.requestId = requestId
         self.operation = operation
         self.serverTime = serverTime
+        self.permission = permission
     }
 
     public static func == (lhs: AWSError, rhs: AWSError) -> Bool {
         lhs.status == rhs.status && lhs.code == rhs.code && lhs.message == rhs.message
-            && lhs.requestId == rhs.requestId && lhs.operation == rhs.operation
+            && lhs.requestId == rhs.requestId && lhs.operation == rhs.operation && lhs.permission == rhs.permission
     }
 
     /// Worth trying again: the service is busy or failed, not the request.

@@ -44,11 +44,13 @@ public struct AWSRequest: Sendable {
     public var signed = true
     /// What is being done, for errors and logs ("PUT s3://bucket/key").
     public var operation: String
+    /// The IAM permission the call needs, named in its error if AWS refuses it.
+    public var permission: Permission?
 
     public init(service: String, region: String, endpoint: Endpoint, method: String, path: String,
                 query: [SignableRequest.QueryItem] = [], headers: [SignableRequest.Header] = [],
                 body: Body = .empty, payloadHash: String = Signer.emptyPayloadHash, signed: Bool = true,
-                operation: String) {
+                operation: String, permission: Permission? = nil) {
         self.service = service
         self.region = region
         self.endpoint = endpoint
@@ -60,6 +62,7 @@ public struct AWSRequest: Sendable {
         self.payloadHash = payloadHash
         self.signed = signed
         self.operation = operation
+        self.permission = permission
     }
 }
 
@@ -162,8 +165,9 @@ public final class AWSTransport: Sendable {
             do {
                 let response = try await sendOnce(request)
                 if response.status < 400 { return response }
-                let error = AWSError.parse(status: response.status, headers: response.headers, body: response.body,
+                var error = AWSError.parse(status: response.status, headers: response.headers, body: response.body,
                                            operation: request.operation)
+                error.permission = request.permission
                 if error.isClockSkew, !skewCorrected,
                    await clock.adjust(serverDate: response.header("date"), serverTime: error.serverTime) {
                     skewCorrected = true

@@ -28,7 +28,7 @@ public struct CloudFormationClient: Sendable {
         let request = AWSRequest.query(
             service: "cloudformation", region: region, endpoint: endpoint,
             parameters: [("Action", "DescribeStacks"), ("StackName", stack), ("Version", "2010-05-15")],
-            operation: operation)
+            operation: operation, permission: Self.permission(stack: stack, region: region))
         let response: AWSResponse
         do {
             response = try await transport.send(request)
@@ -39,6 +39,11 @@ public struct CloudFormationClient: Sendable {
             throw StackNotFound(stack: stack, region: region)
         }
         return outputs
+    }
+
+    /// What DescribeStacks of `stack` needs. By name: the stack's ARN holds the account and the stack id.
+    static func permission(stack: String, region: String) -> Permission {
+        Permission("cloudformation:DescribeStacks", on: "stack \(stack) in \(region)", policy: Permission.publishPolicy)
     }
 
     /// The outputs of the first stack in a DescribeStacks answer; nil when it lists no stack.

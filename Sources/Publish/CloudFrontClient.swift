@@ -26,7 +26,8 @@ public struct CloudFrontClient: Sendable {
             service: "cloudfront", region: "us-east-1", endpoint: endpoint, method: "POST",
             path: "/2020-05-31/distribution/\(distributionId)/invalidation",
             headers: [.init("Content-Type", "application/xml")],
-            body: .bytes(body), payloadHash: hexSHA256(body), operation: operation))
+            body: .bytes(body), payloadHash: hexSHA256(body), operation: operation,
+            permission: Self.permission("cloudfront:CreateInvalidation", distributionId: distributionId)))
         guard let id = try XMLElement.parse(response.body).value("Id") else {
             throw AWSError(status: response.status, code: "MalformedResponse", message: "no invalidation Id in the answer",
                            requestId: nil, operation: operation)
@@ -39,7 +40,13 @@ public struct CloudFrontClient: Sendable {
         let response = try await transport.send(AWSRequest(
             service: "cloudfront", region: "us-east-1", endpoint: endpoint, method: "GET",
             path: "/2020-05-31/distribution/\(distributionId)/invalidation/\(invalidationId)",
-            operation: "GetInvalidation \(distributionId)/\(invalidationId)"))
+            operation: "GetInvalidation \(distributionId)/\(invalidationId)",
+            permission: Self.permission("cloudfront:GetInvalidation", distributionId: distributionId)))
         return try XMLElement.parse(response.body).value("Status") ?? "InProgress"
+    }
+
+    /// What a call on the distribution needs. By id: its ARN holds the account.
+    static func permission(_ action: String, distributionId: String) -> Permission {
+        Permission(action, on: "distribution \(distributionId)", policy: Permission.publishPolicy)
     }
 }

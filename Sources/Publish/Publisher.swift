@@ -1,3 +1,4 @@
+import AWSClient
 import Foundation
 import SigV4
 import SiteBuild
@@ -60,6 +61,14 @@ public struct PublishRefusal: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
     public init(message: String) { self.message = message }
+}
+
+/// A multipart upload that failed, and that AWS would not abort: its parts stay in the bucket, and
+/// are billed, until something deletes them.
+public struct UploadNotAborted: Error, CustomStringConvertible, Sendable {
+    public var failure: any Error
+    public var abort: AWSError
+    public var description: String { "\(failure); then its parts could not be removed: \(abort)" }
 }
 
 /// Carries out a publish: plan from the manifest and the bucket, then upload in the safe order
@@ -220,7 +229,11 @@ public struct Publisher: Sendable {
             }
             return try await s3.completeMultipartUpload(object.key, uploadId: uploadId, partETags: etags)
         } catch {
-            try? await s3.abortMultipartUpload(object.key, uploadId: uploadId)
+            do {
+                try await s3.abortMultipartUpload(object.key, uploadId: uploadId)
+            } catch let abort as AWSError {
+                throw UploadNotAborted(failure: error, abort: abort)
+            } catch {}  // cancelled or unreachable: the upload's own failure says enough
             throw error
         }
     }

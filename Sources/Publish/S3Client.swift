@@ -43,7 +43,8 @@ public struct S3Client: Sendable {
             var query: [SignableRequest.QueryItem] = [.init("list-type", "2")]
             if !prefix.isEmpty { query.append(.init("prefix", prefix)) }
             if let token { query.append(.init("continuation-token", token)) }
-            let response = try await transport.send(request("GET", key: nil, query: query, operation: "ListObjectsV2 s3://\(bucket)/\(prefix)"))
+            let response = try await transport.send(request("GET", key: nil, query: query, operation: "ListObjectsV2 s3://\(bucket)/\(prefix)",
+                                                            needs: permission("s3:ListBucket", key: nil)))
             let root = try XMLElement.parse(response.body)
             for content in root.all("Contents") {
                 guard let key = content.value("Key") else { continue }
@@ -59,7 +60,8 @@ public struct S3Client: Sendable {
     /// The object's size, ETag and metadata; nil when there is no such key.
     public func head(_ key: String) async throws -> ObjectHead? {
         do {
-            let response = try await transport.send(request("HEAD", key: key, operation: "HEAD \(url(key))"))
+            let response = try await transport.send(request("HEAD", key: key, operation: "HEAD \(url(key))",
+                                                            needs: permission("s3:GetObject", key: key)))
             var metadata: [String: String] = [:]
             for (name, value) in response.headers where name.lowercased().hasPrefix("x-amz-meta-") {
                 metadata[String(name.lowercased().dropFirst("x-amz-meta-".count))] = value
@@ -74,7 +76,8 @@ public struct S3Client: Sendable {
     /// The object's bytes; nil when there is no such key.
     public func get(_ key: String) async throws -> [UInt8]? {
         do {
-            return try await transport.send(request("GET", key: key, operation: "GET \(url(key))")).body
+            return try await transport.send(request("GET", key: key, operation: "GET \(url(key))",
+                                                    needs: permission("s3:GetObject", key: key))).body
         } catch let error as AWSError where error.status == 404 {
             return nil
         }
@@ -86,7 +89,7 @@ public struct S3Client: Sendable {
     public func put(_ key: String, body: AWSRequest.Body, sha256: String, headers: [SignableRequest.Header]) async throws -> String {
         var all = headers
         all.append(.init("Content-MD5", try digests(body).md5Base64))
-        var put = request("PUT", key: key, headers: all, operation: "PUT \(url(key))")
+        var put = request("PUT", key: key, headers: all, operation: "PUT \(url(key))", needs: permission("s3:PutObject", key: key))
         put.body = body
         put.payloadHash = sha256
         return try await transport.send(put).header("etag") ?? ""
@@ -95,7 +98,8 @@ public struct S3Client: Sendable {
     /// Starts a multipart upload with the object's headers; returns its upload id.
     public func createMultipartUpload(_ key: String, headers: [SignableRequest.Header]) async throws -> String {
         let response = try await transport.send(request("POST", key: key, query: [.init("uploads", "")], headers: headers,
-                                                         operation: "CreateMultipartUpload \(url(key))"))
+                                                         operation: "CreateMultipartUpload \(url(key))",
+                                                         needs: permission("s3:PutObject", key: key)))
         guard let id = try XMLElement.parse(response.body).value("UploadId") else {
             throw AWSError(status: response.status, code: "MalformedResponse", message: "no UploadId in the answer",
                            requestId: nil, operation: "CreateMultipartUpload \(url(key))")
@@ -108,7 +112,7 @@ public struct S3Client: Sendable {
         let (md5, sha) = try digests(body, sha256: true)
         var part = request("PUT", key: key, query: [.init("partNumber", String(number)), .init("uploadId", uploadId)],
                            headers: [.init("Content-MD5", md5)],
-                           operation: "UploadPart \(number) \(url(key))")
+                           operation: "UploadPart \(number) \(url(key))", needs: permission("s3:PutObject", key: key))
         part.body = body
         part.payloadHash = sha ?? Signer.unsignedPayload
         return try await transport.send(part).header("etag") ?? ""
@@ -122,22 +126,25 @@ public struct S3Client: Sendable {
         }.joined() + "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
         var complete = request("POST", key: key, query: [.init("uploadId", uploadId)],
-                               operation: "CompleteMultipartUpload \(url(key))")
+                               operation: "CompleteMultipartUpload \(url(key))", needs: permission("s3:PutObject", key: key))
         complete.body = .bytes(body)
         complete.payloadHash = hexSHA256(body)
         let response = try await transport.send(complete)
         // S3 may answer 200 with an <Error> body when the join fails late.
         let root = try XMLElement.parse(response.body)
         if root.name == "Error" {
-            throw AWSError.parse(status: 500, headers: response.headers, body: response.body,
-                                 operation: "CompleteMultipartUpload \(url(key))")
+            var error = AWSError.parse(status: 500, headers: response.headers, body: response.body,
+                                       operation: "CompleteMultipartUpload \(url(key))")
+            error.permission = complete.permission
+            throw error
         }
         return root.value("ETag") ?? ""
     }
 
     public func abortMultipartUpload(_ key: String, uploadId: String) async throws {
         _ = try await transport.send(request("DELETE", key: key, query: [.init("uploadId", uploadId)],
-                                             operation: "AbortMultipartUpload \(url(key))"))
+                                             operation: "AbortMultipartUpload \(url(key))",
+                                             needs: permission("s3:AbortMultipartUpload", key: key)))
     }
 
     /// Deletes up to 1,000 keys in one request and checks the answer key by key.
@@ -148,7 +155,8 @@ public struct S3Client: Sendable {
         let body = Array(xml.utf8)
         var delete = request("POST", key: nil, query: [.init("delete", "")],
                              headers: [.init("Content-MD5", try digests(.bytes(body)).md5Base64), .init("Content-Type", "application/xml")],
-                             operation: "DeleteObjects s3://\(bucket) (\(keys.count) keys)")
+                             operation: "DeleteObjects s3://\(bucket) (\(keys.count) keys)",
+                             needs: permission("s3:DeleteObject", key: keys[0]))
         delete.body = .bytes(body)
         delete.payloadHash = hexSHA256(body)
         let response = try await transport.send(delete)
@@ -156,14 +164,25 @@ public struct S3Client: Sendable {
         if let first = failures.first {
             throw AWSError(status: response.status, code: first.value("Code") ?? "DeleteFailed",
                            message: "\(failures.count) of \(keys.count) deletes failed; first: \(first.value("Key") ?? "?"): \(first.value("Message") ?? "")",
-                           requestId: response.header("x-amz-request-id"), operation: "DeleteObjects s3://\(bucket)")
+                           requestId: response.header("x-amz-request-id"), operation: "DeleteObjects s3://\(bucket)",
+                           permission: permission("s3:DeleteObject", key: first.value("Key") ?? keys[0]))
         }
     }
 
     func url(_ key: String) -> String { "s3://\(bucket)/\(key)" }
 
+    /// What a call needs: `action` on the object `key`, or on the bucket when `key` is nil.
+    static func permission(_ action: String, bucket: String, key: String?, region: String) -> Permission {
+        Permission(action, on: "arn:\(Permission.partition(ofRegion: region)):s3:::\(bucket)" + (key.map { "/" + $0 } ?? ""),
+                   policy: Permission.publishPolicy)
+    }
+
+    private func permission(_ action: String, key: String?) -> Permission {
+        Self.permission(action, bucket: bucket, key: key, region: region)
+    }
+
     private func request(_ method: String, key: String?, query: [SignableRequest.QueryItem] = [],
-                         headers: [SignableRequest.Header] = [], operation: String) -> AWSRequest {
+                         headers: [SignableRequest.Header] = [], operation: String, needs permission: Permission) -> AWSRequest {
         var target = endpoint
         var path: String
         if pathStyle {
@@ -173,7 +192,7 @@ public struct S3Client: Sendable {
             path = "/" + (key ?? "")
         }
         return AWSRequest(service: "s3", region: region, endpoint: target, method: method, path: path,
-                          query: query, headers: headers, operation: operation)
+                          query: query, headers: headers, operation: operation, permission: permission)
     }
 }
 
