@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The test suites import these modules with @testable. Release builds of them are testable too, so
+// `swift build -c release` (scripts/run) and `swift build -c release --build-tests` (scripts/test)
+// compile them once with the same flags, and the tests run against optimised code.
+let testable: [SwiftSetting] = [.unsafeFlags(["-enable-testing"], .when(configuration: .release))]
+
 let package = Package(
     name: "sstech-video-site",
     platforms: [.macOS(.v15)],
@@ -41,7 +46,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: testable
         ),
         .target(
             name: "SigV4",
@@ -54,7 +60,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: testable
         ),
         .target(
             name: "Publish",
@@ -66,18 +73,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            swiftSettings: testable
         ),
         // The video service's logic, hosted by both LocalCloud and the Lambda bootstrap.
         .target(
             name: "VideoService",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: testable
         ),
         // The production hosts of the video service: DynamoDB, S3 and MediaConvert behind it, and
         // the Lambda events in front (API Gateway, SQS, EventBridge).
         .target(
             name: "VideoFunctions",
-            dependencies: ["VideoService", "SigV4", "AWSClient"]
+            dependencies: ["VideoService", "SigV4", "AWSClient"],
+            swiftSettings: testable
         ),
         .target(
             name: "HTTPServing",
@@ -99,7 +109,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
-            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/local.mustache")]
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/local.mustache")],
+            swiftSettings: testable
         ),
         .target(
             name: "DevServer",
@@ -110,7 +121,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: testable
         ),
         .target(
             name: "LambdaRuntime",

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,9 @@ import { Clock } from '../../assets/js/cognito/clock.js';
 import { memoryStorage } from './memory-storage.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const binary = process.env.SITE_BIN ?? join(root, '.build/debug/site');
+// $SITE_BIN, else the newer of the release and debug builds.
+const built = ['.build/release/site', '.build/debug/site'].map((p) => join(root, p)).filter((p) => existsSync(p));
+const binary = process.env.SITE_BIN ?? built.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0] ?? join(root, '.build/release/site');
 let cloud, data, endpoints = {};
 
 before(async () => {

@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def site_binary() -> Path:
-    """$SITE_BIN if set, else the debug build in the repository."""
-    return Path(os.environ.get("SITE_BIN") or REPO / ".build" / "debug" / "site")
+    """$SITE_BIN if set, else the newer of the release and debug builds in the repository."""
+    return cloud_binary()
 
 
 def run_site(args, env: dict[str, str], cwd, timeout: float = 120.0

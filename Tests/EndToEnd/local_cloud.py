@@ -170,8 +170,12 @@ class LocalCloud:
 
 
 def cloud_binary() -> Path:
+    """$SITE_BIN if set, else the newer of the release and debug builds in the repository."""
+    if os.environ.get("SITE_BIN"):
+        return Path(os.environ["SITE_BIN"])
     repo = Path(__file__).resolve().parents[2]
-    return Path(os.environ.get("SITE_BIN") or repo / ".build" / "debug" / "site")
+    built = [path for path in (repo / ".build" / "release" / "site", repo / ".build" / "debug" / "site") if path.exists()]
+    return max(built, key=lambda path: path.stat().st_mtime) if built else repo / ".build" / "release" / "site"
 
 
 # -- users ---------------------------------------------------------------------------------------
@@ -191,14 +195,20 @@ def totp(secret_base32: str, at: float | None = None, step_offset: int = 0) -> s
 
 
 def fresh_totp(secret: str, used: set[str] | None = None) -> str:
-    """A code for now that is not in `used` (a code is accepted once); waits for the next step if needed."""
+    """A code the server accepts now, and not in `used` (a code is accepted once, and only for a
+    step later than the last one used). The server takes the steps either side of its own, so when
+    this step's code is spent the next step's is used; only when that is spent too does it wait."""
+    if used is None:
+        return totp(secret)
     while True:
-        code = totp(secret)
-        if used is None or code not in used:
-            if used is not None:
+        now = int(time.time() // 30)
+        last = max((step for step in range(now - 2, now + 2) if totp(secret, at=step * 30) in used), default=now - 3)
+        for step in (now, now + 1):
+            if step > last:
+                code = totp(secret, at=step * 30)
                 used.add(code)
-            return code
-        time.sleep(1)
+                return code
+        time.sleep(max(0.2, (now + 1) * 30 - time.time() + 0.2))
 
 
 def register_user(cloud: LocalCloud, email: str, password: str = "Correct-Horse-9") -> dict:

@@ -1,6 +1,7 @@
 """The video API (Sources/LocalCloud/Resources/openapi.yaml) over plain HTTP with
 `Authorization: Bearer <access token>`: every operation, the presigned S3 URLs it hands out,
-isolation between two users, refused input and tokens, and a schemathesis run of the document.
+isolation between two users, and refused input and tokens (schemathesis runs of the document are
+in test_cloud_api_schemathesis.py).
 
 One contract suite, two hosts: every test runs against the local cloud (`/api`) and against the
 production host (lambda_cloud.py: API Gateway's JWT authorizer and payload 2.0 events in front of
@@ -19,8 +20,6 @@ import json
 import math
 import os
 import re
-import shutil
-import subprocess
 import time
 import urllib.parse
 import uuid
@@ -908,56 +907,3 @@ def test_access_token_with_another_client_id_is_401(cloud, alice):
     assert_unauthorized(cloud, "Bearer " + other, "other client")
     other_issuer = rs256(header, {**claims, "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, key)
     assert_unauthorized(cloud, "Bearer " + other_issuer, "other issuer")
-
-
-# -- schemathesis ----------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def carol(cloud):
-    return register_user(cloud, f"carol-{uuid.uuid4().hex[:6]}@example.com")
-
-
-def schemathesis_command() -> list[str] | None:
-    for name in ("st", "schemathesis"):
-        found = shutil.which(name)
-        if found:
-            return [found]
-    return None
-
-
-CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
-          "response_schema_conformance", "response_headers_conformance", "ignored_auth"]
-# (negative_data_rejection is left out: it expects 400 where the document prescribes 413 for a size
-# above the limits.)
-
-
-def run_schemathesis(cloud, user, tmp_path, *options: str, timeout: float = 300) -> None:
-    """`st run` of the repository's document against the local cloud's API with the user's token.
-    One worker: several threads trip CPython 3.11.7's "AST constructor recursion depth mismatch"
-    inside hypothesis (a bug of the interpreter, not of the server)."""
-    command = schemathesis_command()
-    if command is None:
-        pytest.skip("schemathesis is not installed")
-    args = [*command, "run", str(OPENAPI), "--url", cloud.api_url,
-            "-H", f"Authorization: Bearer {token(user)}",
-            "--checks", ",".join(CHECKS), *options,
-            "--workers", "1", "--seed", "20240614", "--request-timeout", "30",
-            "--suppress-health-check", "all", "--generation-database", "none", "--no-color",
-            "--report", "junit", "--report-dir", str(tmp_path / "report")]
-    started = time.monotonic()
-    result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, "NO_COLOR": "1"})
-    output = result.stdout + result.stderr
-    print(output[-30000:])
-    print(f"schemathesis took {time.monotonic() - started:.0f} s")
-    assert result.returncode == 0, output[-30000:]
-
-
-def test_schemathesis_examples_fuzzing_and_stateful(cloud, carol, tmp_path):
-    run_schemathesis(cloud, carol, tmp_path, "--phases", "examples,fuzzing,stateful", "--max-examples", "100")
-
-
-def test_schemathesis_coverage(cloud, carol, tmp_path):
-    # completeMultipartUpload is left to the run above: schemathesis spends about two minutes of
-    # CPU generating coverage cases for its `parts` array (up to 10000 unique items).
-    run_schemathesis(cloud, carol, tmp_path, "--phases", "coverage",
-                     "--exclude-operation-id", "completeMultipartUpload")
