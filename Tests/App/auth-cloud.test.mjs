@@ -106,7 +106,14 @@ test('the whole account life: sign up, confirm, SRP sign-in, MFA set-up, MFA sig
 
   // Sign-out revokes: the refresh token no longer works anywhere.
   const revoked = storage.getItem('sstech.session');
+  const outcomes = [];
+  const call = reloaded.call.bind(reloaded);
+  reloaded.call = (target, body) => outcomes.push(`${target}: sent`) && call(target, body).then(
+    (answer) => { outcomes.push(`${target}: ok`); return answer; },
+    (error) => { outcomes.push(`${target}: ${error.type}`); throw error; });
   await reloaded.signOut();
+  // GlobalSignOut goes first, alone: after RevokeToken its access token would be refused.
+  assert.deepEqual(outcomes, ['GlobalSignOut: sent', 'GlobalSignOut: ok', 'RevokeToken: sent', 'RevokeToken: ok']);
   assert.equal(storage.getItem('sstech.session'), null);
   assert.equal(reloaded.user, null);
   const elsewhere = memoryStorage();

@@ -272,17 +272,17 @@ export class Auth {
   // MARK: sign-out
 
   /**
-   * Ends the session everywhere: GlobalSignOut (every refresh token of the user) and RevokeToken (this
-   * one), then forgets everything the app stored. Remote failures do not keep anything local.
+   * Ends the session everywhere: GlobalSignOut (every refresh token of the user), then RevokeToken
+   * (this one, in case the access token was no longer accepted), then forgets everything the app
+   * stored. One after the other: revoking the refresh token first would revoke the access token
+   * GlobalSignOut presents, and it would be refused. Remote failures do not keep anything local.
    */
   async signOut() {
     const token = this.tokens?.accessToken;
     const refreshToken = this.storage.session?.refreshToken;
     this.#forget();
-    const calls = [];
-    if (token) calls.push(this.call('GlobalSignOut', { AccessToken: token }));
-    if (refreshToken) calls.push(this.call('RevokeToken', { Token: refreshToken, ClientId: this.clientId }));
-    await Promise.allSettled(calls);
+    if (token) await this.call('GlobalSignOut', { AccessToken: token }).catch(() => {});
+    if (refreshToken) await this.call('RevokeToken', { Token: refreshToken, ClientId: this.clientId }).catch(() => {});
     this.#notify();
   }
 
