@@ -12,13 +12,13 @@ struct CloudCommand: AsyncParsableCommand {
         it for you; run it alone to point other clients (boto3, the AWS CLI) at it.
 
         On start it prints one line per endpoint:
-          cognito: URL      the endpoint_url for Cognito clients (JWKS at URL/<userPoolId>/.well-known/jwks.json)
-          api: URL          the video API of Sources/LocalCloud/Resources/openapi.yaml (also at URL/openapi.yaml)
-          s3: URL           path-style S3 with buckets video-temp-conversion and video-main
-          mailbox: URL      confirmation and reset codes (JSON with Accept: application/json)
-          userPoolId: ...   and clientId: ..., as in site.yml's `local` environment
-          credentials: FILE the S3 keys of this data folder, as an AWS credentials file (profile localcloud)
-        URL/_local/ shows the mailbox, users, videos and the conversion queue.
+          cognito: URL       Cognito's endpoint (JWKS: URL/<pool>/.well-known/)
+          api: URL           the video API (its document: URL/openapi.yaml)
+          s3: URL            path-style S3: video-temp-conversion, video-main
+          mailbox: URL       confirmation and reset codes (JSON if asked for)
+          userPoolId: ID     and clientId: ID, as in site.yml's `local` environment
+          credentials: FILE  the S3 keys, as AWS credentials (profile localcloud)
+          overview: URL      the mailbox, users, videos and the conversion queue
 
         State (SQLite), objects and keys live in the data folder and survive restarts; queued and \
         interrupted conversions resume. Conversion needs ffmpeg and ffprobe on PATH.

@@ -65,7 +65,7 @@ struct PublishCommand: AsyncParsableCommand {
     var profile: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "The bucket's region (default: environment, profile, then site.yml); with --stack, the stack's (the bucket's is its SiteBucketRegion output).",
+        "The bucket's region (default: AWS_REGION or AWS_DEFAULT_REGION, the profile's region, then site.yml); with --stack, the stack's (the bucket's is its SiteBucketRegion output).",
         valueName: "REGION"))
     var region: String?
 

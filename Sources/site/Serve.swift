@@ -30,7 +30,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The address to listen on. Loopback unless you name another, which is then reachable by others.", valueName: "HOST"))
     var host: String = "127.0.0.1"
 
-    @Option(help: ArgumentHelp("The environment to build with (default: local, when site.yml defines it).", valueName: "NAME"))
+    @Option(help: ArgumentHelp("The environment to build with (default: local, when site.yml defines it). The local cloud runs only with the local environment.", valueName: "NAME"))
     var env: String?
 
     @Option(name: .customLong("cloud-port"), help: ArgumentHelp("The local cloud's port.", valueName: "N"))

@@ -28,9 +28,15 @@ struct Site: AsyncParsableCommand {
         commandName: "site",
         abstract: "Build, serve and publish the SStech Video frontend.",
         discussion: """
-        The project folder holds site/ (site.yml, layouts/, partials/, pages/, i18n/) and assets/.
-        Run `site build` there to write dist/, and `site publish --env NAME` to send it to S3 and
-        CloudFront; `site help build` and `site help publish` explain every option.
+        The project folder holds site/ (site.yml, layouts/, partials/, pages/, i18n/) and \
+        assets/.
+
+          site build [--env NAME]     write dist/ (--env production to publish)
+          site serve                  the app with live reload and the local cloud
+          site cloud                  the local cloud alone
+          site publish --env NAME     send dist/ to S3 and CloudFront
+
+        `site help <subcommand>` explains every option, with examples.
         """,
         version: siteVersion,
         subcommands: [Build.self, Serve.self, CloudCommand.self, PublishCommand.self])
