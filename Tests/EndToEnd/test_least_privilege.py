@@ -29,9 +29,9 @@ scenario fail, and the failure must name what is missing:
 - SQS (the event source mapping's calls, by boto3): moto's AccessDenied names the action, "is not
   authorized to perform: sqs:ReceiveMessage".
 - DynamoDB: moto answers 403 with an XML `<ErrorResponse><Errors><Error>` body naming the action
-  (DynamoDB itself answers JSON, `AccessDeniedException`), which the functions' AWS client does not
-  read, so the function says `DynamoDB PutItem <table>: HTTP403 (HTTP 403)`: the operation refused,
-  which is what is asserted.
+  (DynamoDB itself answers JSON, `AccessDeniedException`); the functions' AWS client reads both, so
+  the function says `DynamoDB PutItem <table>: AccessDenied (HTTP 403): User: … is not authorized to
+  perform: dynamodb:PutItem`: the operation refused, which is what is asserted.
 - S3's AccessDenied says only "Access Denied"; the function names the operation
   (`DeleteObject s3://…: AccessDenied (HTTP 403)`), asserted with the action it needs (S3_OPERATIONS).
 - Where it is said: the video API answers 500 InternalError and logs the line; the trigger reports
@@ -787,7 +787,7 @@ def drain(host: LambdaHost) -> None:
 def names_missing_permission(evidence: str, action: str) -> bool:
     """Whether `evidence` names `action` as refused: moto's "is not authorized to perform: <action>"
     (the SQS client's error), or a line of the function's saying a call that needs it was refused
-    (`DynamoDB PutItem <table>: HTTP403 (HTTP 403)`, `DeleteObject s3://…: AccessDenied (HTTP 403)`;
+    (`DynamoDB PutItem <table>: AccessDenied (HTTP 403)`, `DeleteObject s3://…: AccessDenied (HTTP 403)`;
     see the module docstring), or the scenario's own words for it."""
     if f"is not authorized to perform: {action}" in evidence or f"({action})" in evidence:
         return True
