@@ -1,7 +1,7 @@
 """README.md agrees with the repository: its two commands, the `site` tool's help, and its links.
 
 Fast and offline: reads README.md, runs `site --help` and each subcommand's `--help` (conftest's
-`site_binary()`, so $SITE_BIN is honoured), and looks at files. Nothing is started or fetched.
+`site_bin`, so $SITE_BIN is honoured), and looks at files. Nothing is started or fetched.
 
 - The first ```sh block holds exactly the two commands, `scripts/run` and `scripts/test`, each as
   `COMMAND  # comment` (scripts/fresh-check and test_journey.py read them from there).
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, site_binary
+from conftest import REPO
 
 README = REPO / "README.md"
 SCREENSHOTS = ("docs/screenshots/library.png", "docs/screenshots/player.png")
@@ -110,16 +110,6 @@ def local_path(target: str) -> str:
 
 # -- reading the help --------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def site() -> Path:
-    path = site_binary()
-    if not path.exists():
-        if "SITE_BIN" in os.environ:
-            pytest.fail(f"SITE_BIN={path} does not exist")
-        pytest.skip(f"{path} is not built (swift build --product site)")
-    return path
-
-
 @functools.cache
 def help_text(binary: Path, *command: str) -> str:
     """`site COMMAND --help`, which must succeed."""
@@ -206,17 +196,17 @@ def test_ci_runs_the_second_command():
 
 # -- (b) the help and the README ---------------------------------------------------------------------
 
-def test_every_subcommand_appears_in_the_readme(site):
+def test_every_subcommand_appears_in_the_readme(site_bin):
     code = "\n".join(code_lines(readme()))
-    missing = [name for name in subcommands(site) if not re.search(rf"\bsite {re.escape(name)}\b", code)]
+    missing = [name for name in subcommands(site_bin) if not re.search(rf"\bsite {re.escape(name)}\b", code)]
     assert not missing, f"subcommands the README never shows as `site NAME`: {missing}"
 
 
-def test_every_long_option_the_help_lists_appears_in_the_readme(site):
+def test_every_long_option_the_help_lists_appears_in_the_readme(site_bin):
     text = readme()
     missing = {}
-    for command in commands(site):
-        options = long_options(help_text(site, *command))
+    for command in commands(site_bin):
+        options = long_options(help_text(site_bin, *command))
         assert options, f"`site {' '.join(command)} --help` lists no options"
         absent = [option for option in options if not mentions(text, option)]
         if absent:
@@ -224,8 +214,8 @@ def test_every_long_option_the_help_lists_appears_in_the_readme(site):
     assert not missing, f"options the help lists and the README does not mention: {missing}"
 
 
-def test_every_site_option_the_readme_writes_is_in_that_subcommands_help(site):
-    known = {name: set(long_options(help_text(site, name))) for name in subcommands(site)}
+def test_every_site_option_the_readme_writes_is_in_that_subcommands_help(site_bin):
+    known = {name: set(long_options(help_text(site_bin, name))) for name in subcommands(site_bin)}
     wrong, unknown, seen = [], [], 0
     for line in code_lines(readme()):
         for word, rest in invocations(line):
@@ -249,8 +239,8 @@ def test_every_site_option_the_readme_writes_is_in_that_subcommands_help(site):
     assert not wrong, "options the subcommand's help does not list:\n" + "\n".join(wrong)
 
 
-def test_every_variable_and_stack_output_site_build_names_appears_in_the_readme(site):
-    help = help_text(site, "build")
+def test_every_variable_and_stack_output_site_build_names_appears_in_the_readme(site_bin):
+    help = help_text(site_bin, "build")
     names = set(re.findall(r"\bSITE_[A-Z_]+[A-Z]\b", help))
     names |= {m.group(1) for m in re.finditer(r"^  ([A-Z][A-Za-z]+) → ", help, re.M)}
     assert len(names) > 10, f"`site build --help` names too few variables and outputs: {sorted(names)}"
