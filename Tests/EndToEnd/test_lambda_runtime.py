@@ -3,6 +3,8 @@ started in an empty root against a stand-in of the Runtime API (see lambda_host.
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import socket
 import subprocess
 import threading
@@ -67,6 +69,36 @@ def test_zip_is_far_under_lambdas_limit_and_reproducible(build):
                            text=True, check=True, timeout=1800)
     assert build.zip.read_bytes() == first, "a second build wrote different zip bytes"
     assert again.stdout.strip() == build.output.strip()
+
+
+def test_a_rebuild_replaces_the_staged_binary_whole(build):
+    """Each pytest worker runs scripts/build-lambda once, while the other workers copy the staged
+    binary into their functions' roots. A copy taken mid-write is a truncated static executable,
+    which the kernel kills in execve with SIGSEGV: exit code -11, no output, no core. So every read
+    during a rebuild must find the whole binary, the one from before or the one from after."""
+    before = hashlib.sha256(build.binary.read_bytes()).hexdigest()
+    seen: collections.Counter[str] = collections.Counter()
+    building = threading.Event()
+    building.set()
+
+    def copy_while_building():
+        while building.is_set():
+            try:
+                seen[hashlib.sha256(build.binary.read_bytes()).hexdigest()] += 1
+            except FileNotFoundError:
+                seen["missing"] += 1
+
+    reader = threading.Thread(target=copy_while_building)
+    reader.start()
+    try:
+        subprocess.run([str(build.zip.parents[1] / "scripts" / "build-lambda")], capture_output=True,
+                       text=True, check=True, timeout=1800)
+    finally:
+        building.clear()
+        reader.join()
+    after = hashlib.sha256(build.binary.read_bytes()).hexdigest()
+    partial = {key: count for key, count in seen.items() if key not in (before, after)}
+    assert not partial, f"{sum(partial.values())} of {seen.total()} reads found no binary or a partial one"
 
 
 def test_a_non_api_path_is_answered_404(build):
