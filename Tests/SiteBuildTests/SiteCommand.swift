@@ -8,10 +8,12 @@ enum SiteCommand {
         let stderr: String
     }
 
-    /// `.build/debug/site`, next to the test bundle.
+    /// The `site` built beside the running tests (`.build/<triple>/debug/` or `release/`): the
+    /// test executable's own folder, so `swift test` and `swift test -c release` each run their
+    /// own build's `site`.
     static var executable: String {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repository.appendingPathComponent(".build/debug/site").path
+        let tests = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return tests.deletingLastPathComponent().appendingPathComponent("site").path
     }
 
     static func run(_ arguments: [String], launchPath: String? = nil, environment: [String: String]? = nil) throws -> Result {
