@@ -106,3 +106,14 @@ def cloud(tmp_path_factory):
         yield started
     finally:
         started.stop()
+
+
+# -- order ------------------------------------------------------------------------------------------
+def pytest_configure(config):
+    config.addinivalue_line("markers", "early: a long file, started first so that the workers finish together")
+
+
+def pytest_collection_modifyitems(items):
+    """The files marked `early` first (scripts/test gives each file a worker, in this order); the
+    rest keep their order."""
+    items.sort(key=lambda item: item.get_closest_marker("early") is None)

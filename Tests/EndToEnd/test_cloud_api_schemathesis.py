@@ -16,6 +16,9 @@ import pytest
 from local_cloud import register_user
 from test_cloud_api import OPENAPI, cloud, token  # noqa: F401  (cloud is a fixture)
 
+# The longest file of the suites: started first (conftest.py).
+pytestmark = pytest.mark.early
+
 
 @pytest.fixture(scope="module")
 def carol(cloud):

@@ -35,6 +35,7 @@ from local_cloud import LocalCloud, fresh_totp
 from test_app_videos import (card, choose, make_clip, open_page, open_upload, upload_row, wait_card_status,
                              wait_row_state)
 
+pytestmark = pytest.mark.early  # a long file: started first (conftest.py)
 MiB = 1024 * 1024
 PASSWORD = "Correct-Horse-9"
 ENDPOINT = re.compile(r"^(cognito|api|s3|mailbox|userPoolId|clientId|credentials): (.+)$")
