@@ -134,16 +134,20 @@ class LocalCloud:
         return section["aws_access_key_id"], section["aws_secret_access_key"]
 
     # -- clients -------------------------------------------------------------------------------
+    # Each call is sent once: the tests assert the server's answer to each attempt, and botocore
+    # 1.44 retries LimitExceededException, which here answers a spent code's retry with a mismatch.
+    ONCE = Config(retries={"total_max_attempts": 1})
+
     def cognito(self):
         """boto3 cognito-idp with nothing but the endpoint changed (unsigned operations need no keys;
-        dummy keys keep botocore from searching the machine for real ones)."""
+        dummy keys keep botocore from searching the machine for real ones), retries off."""
         return boto3.client("cognito-idp", region_name=REGION, endpoint_url=self.cognito_url,
-                            aws_access_key_id="unused", aws_secret_access_key="unused")
+                            aws_access_key_id="unused", aws_secret_access_key="unused", config=self.ONCE)
 
     def cognito_admin(self):
         key, secret = self.s3_keys()
         return boto3.client("cognito-idp", region_name=REGION, endpoint_url=self.cognito_url,
-                            aws_access_key_id=key, aws_secret_access_key=secret)
+                            aws_access_key_id=key, aws_secret_access_key=secret, config=self.ONCE)
 
     def s3(self, **config):
         key, secret = self.s3_keys()
