@@ -28,10 +28,12 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from app_browser import (SCREENSHOTS, Screens, console_problems, decode_qr, field, fill, network_requests,
-                         new_browser, ready, submit, wait_for_path, wait_until)
+from app_browser import (SCREENSHOTS, Screens, console_problems, decode_qr, field, fill, network_requests, ready,
+                         submit, wait_for_path, wait_until)
 from conftest import REPO
 from local_cloud import LocalCloud, fresh_totp
+# The same browser as the other browser suites (one per module).
+from test_app_accounts import browser  # noqa: F401  (a fixture)
 from test_app_videos import (card, choose, make_clip, open_page, open_upload, upload_row, wait_card_status,
                              wait_row_state)
 
@@ -98,13 +100,6 @@ def served(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    driver = new_browser()
-    yield driver
-    driver.quit()
-
-
 def console_errors(driver) -> list[str]:
     """Every console entry of level SEVERE (errors, failed loads) and every policy report."""
     entries = driver.get_log("browser")
@@ -144,10 +139,6 @@ def sign_out(driver):
     field(driver, "sign-out").click()
     wait_for_path(driver, "/login/")
     ready(driver)
-
-
-def test_the_readme_starts_with_the_two_commands():
-    assert readme_commands() == ["scripts/run", "scripts/test"], readme_commands()
 
 
 def test_a_new_user_signs_up_uploads_watches_and_deletes(served, browser, tmp_path):
