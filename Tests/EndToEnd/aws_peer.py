@@ -38,6 +38,8 @@ import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 
+from venv_commands import venv_command
+
 # CreateUser, PutUserPolicy, CreateAccessKey: each is one moto "action".
 BOOTSTRAP_CALLS = 3
 USER_NAME = "publisher"
@@ -93,10 +95,10 @@ class AwsPeer:
         return (self._tmp / "moto_server.log").read_text(errors="replace")
 
     def start(self) -> AwsPeer:
-        executable = shutil.which("moto_server")
+        executable = venv_command("moto_server")
         if executable is None:
             raise RuntimeError("moto_server not found on PATH: "
-                               "python3 -m pip install -r Tests/EndToEnd/requirements.txt")
+                               "scripts/install-deps test (it fills .venv/ from Tests/EndToEnd/requirements.txt)")
         self._tmp = Path(tempfile.mkdtemp(prefix="aws-peer-"))
         (self._tmp / "home").mkdir()
         self.port = _free_port()

@@ -6,7 +6,6 @@ gives each file a worker); the hosts are test_cloud_api.py's `cloud` fixture."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -15,6 +14,7 @@ import pytest
 
 from local_cloud import register_user
 from test_cloud_api import OPENAPI, cloud, token  # noqa: F401  (cloud is a fixture)
+from venv_commands import venv_command
 
 # The longest file of the suites: started first (conftest.py).
 pytestmark = pytest.mark.early
@@ -27,7 +27,7 @@ def carol(cloud):
 
 def schemathesis_command() -> list[str] | None:
     for name in ("st", "schemathesis"):
-        found = shutil.which(name)
+        found = venv_command(name)
         if found:
             return [found]
     return None

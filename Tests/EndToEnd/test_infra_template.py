@@ -34,7 +34,6 @@ import copy
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 
 import pytest
 from cfn_template import load_template
+from venv_commands import venv_command
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "infra" / "template.yaml"
@@ -164,11 +164,11 @@ def bucket_name_text(resources: dict, bucket: str) -> str:
 
 
 def test_cfn_lint_reports_no_error_and_no_warning():
-    command = [shutil.which("cfn-lint")] if shutil.which("cfn-lint") else [sys.executable, "-m", "cfnlint"]
+    command = [venv_command("cfn-lint") or sys.executable, *([] if venv_command("cfn-lint") else ["-m", "cfnlint"])]
     result = subprocess.run([*command, "--format", "parseable", str(TEMPLATE)], capture_output=True, text=True,
                             timeout=300, check=False)
     if result.returncode != 0 and "No module named cfnlint" in result.stderr:
-        pytest.fail("cfn-lint is not installed: python3 -m pip install -r Tests/EndToEnd/requirements.txt")
+        pytest.fail("cfn-lint is not installed: scripts/install-deps test (it fills .venv/ from Tests/EndToEnd/requirements.txt)")
     assert (result.returncode, result.stdout.strip()) == (0, ""), result.stdout + result.stderr
 
 
