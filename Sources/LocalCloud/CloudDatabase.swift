@@ -1,39 +1,31 @@
 import Foundation
-import GRDB
 
 /// The local cloud's state: one SQLite file under the data folder, so users, tokens, objects, videos
 /// and the conversion queue survive a restart (and a crash: every change is one transaction).
 public final class CloudDatabase: Sendable {
-    let queue: DatabaseQueue
+    let queue: SQLiteQueue
 
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
+        queue = try SQLiteQueue(path: path, busyTimeout: 10) { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
         }
-        queue = try DatabaseQueue(path: path, configuration: configuration)
-        try Self.migrator.migrate(queue)
+        try Self.migrations.apply(to: queue)
     }
 
     /// Reads in one transaction. The result may hold rows: fetched rows are copies that no one else
     /// touches, so they may cross to the caller's task.
     func read<T>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await queue.read { db in Handover(value: try body(db)) }.value
+        try await queue.transaction(write: false, body)
     }
 
     /// Writes in one transaction (all or nothing).
     func write<T>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await queue.write { db in Handover(value: try body(db)) }.value
+        try await queue.transaction(write: true, body)
     }
 
-    private struct Handover<T>: @unchecked Sendable {
-        let value: T
-    }
-
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
+    static var migrations: Migrations {
+        var migrations = Migrations()
+        migrations.add("v1") { db in
             try db.execute(sql: """
                 CREATE TABLE users (
                     sub TEXT PRIMARY KEY,
@@ -151,7 +143,7 @@ public final class CloudDatabase: Sendable {
                 """)
         }
         // Wrong answers are counted, so a code or an MFA session allows only a few guesses.
-        migrator.registerMigration("v2") { db in
+        migrations.add("v2") { db in
             try db.execute(sql: """
                 ALTER TABLE codes ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE challenges ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
@@ -159,7 +151,7 @@ public final class CloudDatabase: Sendable {
         }
         // SHA-256 checksums: an object's (a plain digest or S3's composite of its parts'), the
         // algorithm a multipart upload was created with, and each part's.
-        migrator.registerMigration("v3-checksums") { db in
+        migrations.add("v3-checksums") { db in
             try db.execute(sql: """
                 ALTER TABLE objects ADD COLUMN checksumSHA256 TEXT;
                 ALTER TABLE objects ADD COLUMN checksumType TEXT;
@@ -167,6 +159,6 @@ public final class CloudDatabase: Sendable {
                 ALTER TABLE parts ADD COLUMN checksumSHA256 TEXT;
                 """)
         }
-        return migrator
+        return migrations
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import VideoService
-import GRDB
 
 /// Software-token MFA: associating a secret, verifying it, the MFA preference.
 extension CognitoService {

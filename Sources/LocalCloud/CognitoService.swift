@@ -2,7 +2,6 @@ import BigInt
 import Crypto
 import Foundation
 import VideoService
-import GRDB
 import SigV4
 
 /// Cognito's error answer: `{"__type": ..., "message": ...}` with HTTP 400 (500 for our own faults).

@@ -1,6 +1,5 @@
 import BigInt
 import Foundation
-import GRDB
 import SigV4
 
 /// Sign-in: SRP's password verifier, the MFA challenges, lock-outs and challenge sessions.

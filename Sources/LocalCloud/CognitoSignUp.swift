@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SigV4
 
 /// Sign-up, confirmation, administrator-made accounts and password resets.

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import SigV4
 
 /// Tokens: issuing, refreshing, checking and revoking them.

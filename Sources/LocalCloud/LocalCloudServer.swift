@@ -1,6 +1,5 @@
 import Foundation
 import HTTPServing
-import GRDB
 import Hummingbird
 import Logging
 import NIOCore

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VideoService
 
 /// The library in the local cloud's SQLite file. A status change is one `UPDATE … WHERE status IN

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import VideoService
-import GRDB
 import NIOCore
 import SigV4
 #if canImport(Glibc)

@@ -1,6 +1,5 @@
 import Foundation
 import VideoService
-import GRDB
 import NIOCore
 import SigV4
 #if canImport(Glibc)

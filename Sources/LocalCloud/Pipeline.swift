@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Synchronization
 import VideoService
 #if canImport(Glibc)

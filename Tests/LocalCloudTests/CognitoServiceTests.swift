@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SigV4
 import Testing
 @testable import LocalCloud
