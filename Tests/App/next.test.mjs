@@ -20,6 +20,25 @@ test('other origins, schemes and tricks land on the fallback', () => {
   for (const value of hostile) assert.equal(safeNext(value, FALLBACK), FALLBACK, `accepted ${JSON.stringify(value)}`);
 });
 
+test('paths that become another origin once dot segments are removed land on the fallback', () => {
+  const hostile = [
+    '/.//evil.example', '/a/..//evil.example', '/..//evil.example/x?y#z', '/%2e//evil.example',
+    '/%2E%2E//evil.example', '/x/%2e%2e//evil.example', '/a/b/../..//evil.example', '/././/evil.example',
+    '/a/./.././/evil.example', '/%2e/%2e%2e//evil.example/library/', '/.//evil.example:8443/',
+  ];
+  for (const value of hostile) assert.equal(safeNext(value, FALLBACK), FALLBACK, `accepted ${JSON.stringify(value)}`);
+});
+
+test('dot segments that stay on this site are resolved, and the result goes back in safely', () => {
+  for (const [value, resolved] of [
+    ['/a/../library/', '/library/'], ['/./upload/?x=1', '/upload/?x=1'], ['/en/./player/#t', '/en/player/#t'],
+    ['/a/..', '/'], ['/.%2f/evil', '/.%2f/evil'],
+  ]) {
+    assert.equal(safeNext(value, FALLBACK), resolved);
+    assert.equal(safeNext(resolved, FALLBACK), resolved, `${resolved} is itself accepted unchanged`);
+  }
+});
+
 test('encoded slashes stay part of the path, not an origin', () => {
   assert.equal(safeNext('/%2F%2Fevil.example', FALLBACK), '/%2F%2Fevil.example');
 });

@@ -303,7 +303,9 @@ def test_english_pages_next_and_the_language_switch(app, browser, screens):
     assert "signed out" in field(browser, "notice").text
 
 
-@pytest.mark.parametrize("hostile", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize("hostile", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
+                                     # dot segments the browser removes, leaving //evil.example
+                                     "/.//evil.example/", "/a/..//evil.example/", "/%2e%2e//evil.example/"])
 def test_a_hostile_next_lands_on_the_library(app, browser, hostile):
     # A user of its own, whose next TOTP step is free at once.
     user = register_user(app.cloud, f"next-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
@@ -319,6 +321,30 @@ def test_a_hostile_next_lands_on_the_library(app, browser, hostile):
     submit(browser, "mfa")
     wait_for_path(browser, "/library/")
     assert browser.execute_script("return location.origin") == app.url
+    field(browser, "sign-out").click()
+    wait_for_path(browser, "/login/")
+
+
+def test_a_signed_in_user_sent_to_sign_in_with_a_hostile_next_stays_on_the_site(app, browser):
+    # A guest page sends a signed-in user on to `next` at once: each form must land on the library.
+    user = register_user(app.cloud, f"next-in-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
+    browser.get(app.url + "/login/")
+    ready(browser)
+    fill(browser, "email", user["email"])
+    fill(browser, "password", PASSWORD)
+    submit(browser, "sign-in")
+    wait_for_path(browser, "/mfa/")
+    ready(browser)
+    fill(browser, "code", fresh_totp(user["secret"], user["used"]))
+    submit(browser, "mfa")
+    wait_for_path(browser, "/library/")
+    for hostile in ["/.//evil.example/", "/a/..//evil.example/", "/%2e%2e//evil.example/", "/x/%2E%2E//evil.example/",
+                    "//evil.example/", "/\\evil.example"]:
+        browser.get(app.url + "/library/")  # a different page first, so the wait below sees the move
+        ready(browser)
+        browser.get(app.url + "/login/?next=" + urllib.parse.quote(hostile, safe="!*'()"))
+        wait_for_path(browser, "/library/")
+        assert browser.execute_script("return location.origin") == app.url, f"left the site for {hostile!r}"
     field(browser, "sign-out").click()
     wait_for_path(browser, "/login/")
 
