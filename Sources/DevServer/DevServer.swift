@@ -30,6 +30,7 @@ struct DevResponder: HTTPResponder {
     let files: CurrentSite
     let root: String
     let live: LiveReload
+    var hosts = AllowedHosts()
     let bodies = ServedBodies()
 
     static let clientPath = "/_site/live.js"
@@ -60,6 +61,9 @@ struct DevResponder: HTTPResponder {
     /// failed when `waited`; `.wait` for a page still being rendered). A HEAD answer has the GET
     /// answer's fields and no body.
     func decide(_ request: HTTPRequest, site: SiteFiles?, waited: Bool) -> Decision {
+        guard hosts.allows(authority: request.authority) else {
+            return Self.text(403, AllowedHosts.refusal(authority: request.authority ?? "", option: "--allowed-host"))
+        }
         let decision = decideGet(request, site: site, waited: waited)
         if request.method == .head, case .answer(let status, let fields, .some) = decision {
             return .answer(status: status, fields: fields, body: nil)

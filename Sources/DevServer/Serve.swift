@@ -16,6 +16,9 @@ public struct ServeOptions: Sendable {
     /// Poll for changes even where inotify is available.
     public var poll = false
     public var processEnvironment: [String: String] = [:]
+    /// The `Host` names answered besides loopback ones and IP addresses; others get 403, so a page
+    /// on another site cannot reach the server through DNS rebinding (`AllowedHosts`).
+    public var allowedHosts: [String] = []
 
     public init(projectRoot: String) { self.projectRoot = projectRoot }
 }
@@ -45,7 +48,7 @@ public enum DevServer {
                                   projectRoot: options.projectRoot)
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
         let logger = QuietLogHandler.logger(label: "dev-server")
-        let responder = DevResponder(files: files, root: output, live: live)
+        let responder = DevResponder(files: files, root: output, live: live, hosts: AllowedHosts(options.allowedHosts))
         let date = DateHeader()
         let app = Application(
             responder: responder,

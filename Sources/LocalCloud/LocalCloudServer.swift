@@ -14,6 +14,10 @@ public struct LocalCloudConfiguration: Sendable {
     public var dataDirectory: URL
     /// Origins whose pages may call the local cloud (the dev server's), as production's CORS rules allow the site's.
     public var allowedOrigins: [String] = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    /// The `Host` names answered besides loopback ones and IP addresses; others get 403, so a page
+    /// on another site cannot read `/_local/` (every code and temporary password) through DNS
+    /// rebinding (`AllowedHosts`).
+    public var allowedHosts: [String] = []
     public var userPoolId = "us-east-1_LocalPool"
     public var clientId = "localappclient0000000000000"
     public var region = "us-east-1"
@@ -193,10 +197,12 @@ struct Services: Sendable {
     let s3: S3Service
     let api: LocalVideoHost
     let pages: LocalPages
+    let hosts: AllowedHosts
 
     init(configuration: LocalCloudConfiguration, origin: String, database: CloudDatabase, store: ObjectStore,
          key: TokenKey, credentials: Credentials) {
         self.configuration = configuration
+        hosts = AllowedHosts(configuration.allowedHosts)
         self.origin = origin
         cognito = CognitoService(settings: .init(userPoolId: configuration.userPoolId, clientId: configuration.clientId,
                                                  region: configuration.region, issuer: origin + "/" + configuration.userPoolId,
@@ -215,6 +221,10 @@ struct Services: Sendable {
     static let exposedHeaders = "ETag, x-amz-checksum-sha256, WWW-Authenticate, Retry-After, Date, x-amzn-RequestId, x-amzn-ErrorType"
 
     func respond(_ request: Request) async -> Response {
+        guard hosts.allows(authority: request.head.authority) else {
+            return Reply.text(403, AllowedHosts.refusal(authority: request.head.authority ?? "", option: "--allowed-host"),
+                              type: "text/plain")
+        }
         var headers = [SignableRequest.Header]()
         if let authority = request.head.authority { headers.append(.init("host", authority)) }
         for field in request.headers { headers.append(.init(field.name.canonicalName, field.value)) }

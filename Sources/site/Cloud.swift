@@ -47,6 +47,11 @@ struct CloudCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How many conversions run at once.", valueName: "N"))
     var workers: Int = 1
 
+    @Option(name: .customLong("allowed-host"), parsing: .singleValue, help: ArgumentHelp(
+        "A host name requests may use besides localhost, names under .localhost and IP addresses; repeatable. Requests naming any other host in Host get 403, so a page on another site cannot read the mailbox through DNS rebinding.",
+        valueName: "NAME"))
+    var allowedHosts: [String] = []
+
     @Option(name: .customLong("token-lifetime"), help: ArgumentHelp(
         "Seconds the local cloud's access and ID tokens live (default 3600, as Cognito's); a short one lets you watch the app refresh them.",
         valueName: "SECONDS"))
@@ -67,6 +72,7 @@ struct CloudCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.workers = workers
         configuration.tokenLifetime = tokenLifetime
+        configuration.allowedHosts = allowedHosts
         if !allowOrigins.isEmpty { configuration.allowedOrigins = allowOrigins }
         do {
             try await LocalCloud.run(configuration) { endpoints in

@@ -50,6 +50,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Watch by polling every 100 ms instead of inotify (e.g. for network file systems).")
     var poll = false
 
+    @Option(name: .customLong("allowed-host"), parsing: .singleValue, help: ArgumentHelp(
+        "A host name requests may use besides localhost, names under .localhost and IP addresses (both servers); repeatable. Requests naming any other host in Host get 403, so a page on another site cannot reach the servers through DNS rebinding.",
+        valueName: "NAME"))
+    var allowedHosts: [String] = []
+
     func validate() throws {
         guard (10...86400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 10 and 86400 seconds.") }
         guard (0...65535).contains(port), (0...65535).contains(cloudPort) else { throw ValidationError("Ports are 0 to 65535.") }
@@ -72,6 +77,7 @@ struct Serve: AsyncParsableCommand {
         options.host = host
         options.port = sitePort
         options.poll = poll
+        options.allowedHosts = allowedHosts
         options.processEnvironment = ProcessInfo.processInfo.environment
         let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -80,6 +86,7 @@ struct Serve: AsyncParsableCommand {
                 var cloud = LocalCloudConfiguration(dataDirectory: URL(fileURLWithPath: folder).standardizedFileURL)
                 cloud.port = cloudPort == 0 ? try freePort() : cloudPort
                 cloud.tokenLifetime = tokenLifetime
+                cloud.allowedHosts = allowedHosts
                 cloud.allowedOrigins = ["http://127.0.0.1:\(sitePort)", "http://localhost:\(sitePort)"]
                 let origin = "http://127.0.0.1:\(cloud.port)"
                 if cloud.port != 9400 {

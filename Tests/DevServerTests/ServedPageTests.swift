@@ -50,7 +50,7 @@ private final class Served: Sendable {
 
     /// The answer from memory to GET `path` with `fields`.
     func get(_ path: String, _ fields: HTTPFields = [:], site: SiteFiles? = nil) throws -> (status: Int, fields: HTTPFields, body: [UInt8]) {
-        let request = HTTPRequest(method: .get, scheme: "http", authority: "x", path: path, headerFields: fields)
+        let request = HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1", path: path, headerFields: fields)
         guard case .answer(let status, let fields, let body) = responder.decide(request, site: site ?? files.value, waited: false) else {
             throw Failure("\(path) was not answered from memory")
         }
@@ -116,7 +116,7 @@ struct ServedPageTests {
         // A page not linking it is there already; one linking it, and the 404 page, wait.
         #expect(try served.get("/plain/").status == 200)
         for path in ["/", "/nowhere/"] {
-            let request = HTTPRequest(method: .get, scheme: "http", authority: "x", path: path, headerFields: [:])
+            let request = HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1", path: path, headerFields: [:])
             guard case .wait = served.responder.decide(request, site: early, waited: false) else {
                 Issue.record("\(path) did not wait for its page")
                 continue

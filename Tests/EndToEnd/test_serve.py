@@ -213,7 +213,7 @@ def exchange(served, requests: list[tuple[str, str, dict]]) -> list[tuple[int, d
     asking to close, and parses the answers in the order they came."""
     raw = b""
     for index, (method, target, headers) in enumerate(requests):
-        lines = [f"{method} {target} HTTP/1.1", "Host: x", *(f"{name}: {value}" for name, value in headers.items())]
+        lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", *(f"{name}: {value}" for name, value in headers.items())]
         if index == len(requests) - 1:
             lines.append("Connection: close")
         raw += ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -277,7 +277,7 @@ TRAVERSALS = [
 def test_traversal_is_refused(served, target):
     connection = socket.create_connection((served.host, served.port), timeout=10)
     try:
-        connection.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        connection.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("latin-1"))
         answer = b""
         while chunk := connection.recv(65536):
             answer += chunk
@@ -599,3 +599,62 @@ def test_requests_during_the_first_build_wait_for_it(tmp_path):
     finally:
         process.terminate()
         process.wait(20)
+
+
+# -- DNS rebinding: only known names in Host ---------------------------------------------------------
+
+def raw_get(url: str, target: str, host: str | None):
+    """GET `target` from the server at `url`, sending `host` as the Host header (none when None)."""
+    parsed = urllib.parse.urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    try:
+        connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def served_with_cloud(tmp_path_factory):
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    root = starter_copy(tmp_path_factory.mktemp("serve-hosts") / "project")
+    server = Served(root, "--cloud-port", "0", "--cloud-data", str(root / ".cloud"), "--allowed-host", "dev.example")
+    deadline = time.monotonic() + 30
+    while not any(line.startswith("mailbox: ") for line in list(server.lines)):
+        assert time.monotonic() < deadline, "the local cloud did not start:\n" + "".join(server.lines)
+        time.sleep(0.05)
+    server.mailbox = next(line.split(" ", 1)[1].strip() for line in list(server.lines) if line.startswith("mailbox: "))
+    yield server
+    server.stop()
+
+
+REBOUND = ["evil.example", "evil.example:8000", "localhost.evil.example", "127.0.0.1.evil.example", "EVIL.EXAMPLE."]
+
+
+@pytest.mark.parametrize("host", REBOUND)
+def test_both_servers_refuse_a_host_name_they_do_not_know(served_with_cloud, host):
+    # A page on evil.example that pointed its name at 127.0.0.1 sends Host: evil.example.
+    mailbox = urllib.parse.urlparse(served_with_cloud.mailbox)
+    for url, target in [(served_with_cloud.url, "/"), (served_with_cloud.url, "/_site/events"),
+                        (f"{mailbox.scheme}://{mailbox.netloc}", mailbox.path), (f"{mailbox.scheme}://{mailbox.netloc}", "/_local/")]:
+        status, body = raw_get(url, target, host)
+        assert status == 403, f"{url}{target} with Host {host}: {status}"
+        assert "--allowed-host" in body and "DNS rebinding" in body
+        assert "code" not in body.lower().replace("codes", ""), "the refusal must not carry the mailbox"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost:1234", "app.localhost", "[::1]:8000", "dev.example", "DEV.example:80", None])
+def test_loopback_names_addresses_and_the_allowed_host_are_answered(served_with_cloud, host):
+    mailbox = urllib.parse.urlparse(served_with_cloud.mailbox)
+    assert raw_get(served_with_cloud.url, "/", host)[0] == 200
+    assert raw_get(f"{mailbox.scheme}://{mailbox.netloc}", mailbox.path, host)[0] == 200
+
+
+def test_without_allowed_host_only_loopback_names_are_answered(served):
+    assert raw_get(served.url, "/", "dev.example")[0] == 403
+    assert raw_get(served.url, "/", "localhost")[0] == 200
