@@ -232,8 +232,8 @@ final class Pipeline: Sendable {
     }
 
     private func probe(_ input: String) async throws -> Probe {
-        let result = try await Subprocess.run(settings.ffprobe, ["-v", "error", "-show_entries", "format=duration:stream=codec_type",
-                                                                 "-of", "json", input])
+        let result = try await Subprocess.run(settings.ffprobe, ["-v", "error"] + ConversionSettings.inputRestrictions()
+                                              + ["-show_entries", "format=duration:stream=codec_type", "-of", "json", input])
         guard result.status == 0 else {
             let detail = Self.lastLine(result.errorOutput, hiding: [input])
             throw ConversionFailure(reason: "No video stream found: the file is not a video that can be read"

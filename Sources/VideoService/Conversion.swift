@@ -34,9 +34,22 @@ public enum ConversionSettings {
     public static let audioBitrate = 128_000
     public static let thumbnailWidth = 640
 
+    /// The demuxers ffmpeg and ffprobe may use on an upload: media containers only (MP4/MOV/3GP,
+    /// Matroska/WebM, AVI, MPEG-TS, MPEG-PS, FLV, ASF/WMV, Ogg, MXF, DV).
+    public static let inputFormats = ["mov", "matroska", "avi", "mpegts", "mpeg", "flv", "asf", "ogg", "mxf", "dv"]
+
+    /// The options that go before every `-i`: the input is read from its file and nothing else.
+    /// ffmpeg picks a demuxer by content, whatever the file's name, and some demuxers open what
+    /// the file names: an HLS playlist uploaded as `clip.mp4` would have it read other local files
+    /// (another user's upload, the data folder's keys) into the conversion. So only the `file`
+    /// protocol, and only the demuxers of `inputFormats`.
+    public static func inputRestrictions() -> [String] {
+        ["-protocol_whitelist", "file", "-format_whitelist", inputFormats.joined(separator: ",")]
+    }
+
     /// ffmpeg's arguments for the MP4: H.264 + AAC with the index first (`+faststart`).
     public static func ffmpegArguments(input: String, output: String, hasAudio: Bool) -> [String] {
-        var arguments = ["-nostdin", "-v", "error", "-y", "-i", input, "-map", "0:v:0"]
+        var arguments = ["-nostdin", "-v", "error", "-y"] + inputRestrictions() + ["-i", input, "-map", "0:v:0"]
         if hasAudio { arguments += ["-map", "0:a:0"] }
         arguments += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
         if hasAudio { arguments += ["-c:a", "aac", "-b:a", "\(audioBitrate / 1000)k"] }
@@ -49,7 +62,7 @@ public enum ConversionSettings {
         let millis = Int((max(0, seconds) * 1000).rounded())
         let fraction = String(millis % 1000)
         let time = "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-        return ["-nostdin", "-v", "error", "-y", "-ss", time, "-i", input,
+        return ["-nostdin", "-v", "error", "-y", "-ss", time] + inputRestrictions() + ["-i", input,
          "-frames:v", "1", "-vf", "scale='min(\(thumbnailWidth),iw)':-2", "-q:v", "4", output]
     }
 

@@ -239,6 +239,19 @@ def test_a_text_file_named_mp4_fails_with_an_understandable_error(cloud, user, t
     assert mentions(cloud.state()["jobs"], created["videoId"])
 
 
+def test_a_playlist_named_mp4_cannot_make_the_pipeline_read_other_files(cloud, user, clip, tmp_path):
+    # An HLS playlist is a text file ffmpeg recognises by its content, whatever its name; this one
+    # names a video elsewhere on the machine (here the test's clip; it could be another user's
+    # upload or the data folder's keys). The pipeline must not read it into a "converted" video.
+    playlist = tmp_path / "holiday.mp4"
+    playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n{clip}\n#EXT-X-ENDLIST\n")
+    created = upload(cloud, user, playlist, "holiday.mp4", "video/mp4")
+    video = wait_for(cloud, user, created["videoId"], {"ready", "failed"}, 120, [])
+    assert video["status"] == "failed", f"the pipeline read {clip} through the playlist: {video}"
+    assert "not a video" in video["error"].lower() or "no video" in video["error"].lower(), video["error"]
+    assert str(clip) not in video["error"] and video["playbackUrl"] is None, video
+
+
 def test_a_conversion_killed_by_sigkill_finishes_after_a_restart(tmp_path):
     binary = require_binary()
     long_clip = make_clip(tmp_path / "long.avi", 60, "1280x720")

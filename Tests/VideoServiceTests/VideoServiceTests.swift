@@ -179,6 +179,19 @@ struct ConversionSettingsTests {
         #expect(!ConversionSettings.ffmpegArguments(input: "in", output: "out.mp4", hasAudio: false).contains("aac"))
     }
 
+    @Test("every ffmpeg input is read from its file only, by a media container's demuxer")
+    func inputRestrictions() {
+        for arguments in [ConversionSettings.ffmpegArguments(input: "in", output: "out.mp4", hasAudio: true),
+                          ConversionSettings.thumbnailArguments(input: "in", output: "out.jpg", at: 1)] {
+            let input = arguments.firstIndex(of: "-i")!
+            let before = Array(arguments[..<input])
+            #expect(before.suffix(4) == ["-protocol_whitelist", "file", "-format_whitelist", ConversionSettings.inputFormats.joined(separator: ",")])
+        }
+        for playlist in ["hls", "concat", "image2", "tee", "lavfi"] {
+            #expect(!ConversionSettings.inputFormats.contains(playlist))
+        }
+    }
+
     @Test("MediaConvert errors read as sentences with the code kept for support", arguments: [
         (1010, "could not be opened"), (1040, "could not be read"), (3450, "could not be stored"), (9999, "on our side"),
     ])
