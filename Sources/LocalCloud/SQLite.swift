@@ -72,7 +72,10 @@ final class Database {
         switch sqlite3_column_type(statement, index) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
-        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, index)))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(statement, index))
+            guard count > 0, let bytes = sqlite3_column_text(statement, index) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
         case SQLITE_BLOB:
             let count = Int(sqlite3_column_bytes(statement, index))
             guard count > 0, let bytes = sqlite3_column_blob(statement, index) else { return .blob(Data()) }
@@ -89,7 +92,16 @@ final class Database {
         case .null: status = sqlite3_bind_null(statement, index)
         case .integer(let integer): status = sqlite3_bind_int64(statement, index, integer)
         case .real(let real): status = sqlite3_bind_double(statement, index, real)
-        case .text(let text): status = sqlite3_bind_text(statement, index, text, -1, transient)
+        case .text(let text):
+            // By its byte count, so a text with a NUL in it is stored whole.
+            var utf8 = text.utf8CString
+            utf8.removeLast()
+            status = utf8.withUnsafeBufferPointer { bytes in
+                sqlite3_bind_text(statement, index, bytes.baseAddress, Int32(bytes.count), transient)
+            }
+        case .blob(let data) where data.isEmpty:
+            // A NULL pointer would bind NULL; an empty blob is a value.
+            status = sqlite3_bind_zeroblob(statement, index, 0)
         case .blob(let data):
             status = data.withUnsafeBytes { bytes in
                 sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), transient)
@@ -182,13 +194,13 @@ struct Migrations {
 
     /// Applies the steps the file has not had yet. The names applied are kept in `migrations`;
     /// a file from before (whose names are in `grdb_migrations`, the table the library the local
-    /// cloud used then kept) is taken as it is.
+    /// cloud used then kept) is taken as it is, and that table is left in place.
     func apply(to queue: SQLiteQueue) throws {
         let applied = try queue.write { db -> Set<String> in
             try db.execute(sql: "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY NOT NULL)")
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'") != nil {
+                // Kept, so an earlier build can still open the folder.
                 try db.execute(sql: "INSERT OR IGNORE INTO migrations (name) SELECT identifier FROM grdb_migrations")
-                try db.execute(sql: "DROP TABLE grdb_migrations")
             }
             return Set(try String.fetchAll(db, sql: "SELECT name FROM migrations"))
         }

@@ -18,11 +18,12 @@ struct SQLiteTests {
     func roundTrip() throws {
         let queue = try Self.queue()
         let blob = Data([0, 1, 2, 255])
+        let withNul = "before\u{0}after"
         let row = try queue.write { db -> Row? in
-            try db.execute(sql: "CREATE TABLE t (s TEXT, i INTEGER, big INTEGER, small INTEGER, d REAL, b INTEGER, x BLOB, n TEXT)")
+            try db.execute(sql: "CREATE TABLE t (s TEXT, i INTEGER, big INTEGER, small INTEGER, d REAL, b INTEGER, x BLOB, n TEXT, e BLOB, z TEXT, empty TEXT)")
             let missing: String? = nil
-            try db.execute(sql: "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: ["vídeo 🎬", 42, Int64.max, Int32(-7), 2.5, true, blob, missing])
+            try db.execute(sql: "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: ["vídeo 🎬", 42, Int64.max, Int32(-7), 2.5, true, blob, missing, Data(), withNul, ""])
             return try Row.fetchOne(db, sql: "SELECT * FROM t")
         }
         let values = try #require(row)
@@ -36,6 +37,9 @@ struct SQLiteTests {
         #expect(values["x"] as Data == blob)
         #expect(values["n"] as String? == nil)
         #expect(values["s"] as String? == "vídeo 🎬")
+        #expect(values["e"] as Data? == Data())  // an empty blob is a value, not NULL
+        #expect(values["z"] as String == withNul)  // a NUL does not cut the text
+        #expect(values["empty"] as String? == "")
     }
 
     @Test("scalar fetches: first column of the first row; nil for no row or NULL; every row")
@@ -134,6 +138,8 @@ struct SQLiteTests {
         }
         #expect(users == ["ana"])
         #expect(applied == ["v1", "v2", "v3-checksums"])
+        // The earlier table stays, so an earlier build still opens the folder.
+        #expect(try database.queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") } == ["v1", "v2"])
         #expect(checksumColumn == 1)
         // Opening it again applies nothing more.
         _ = try CloudDatabase(path: path)

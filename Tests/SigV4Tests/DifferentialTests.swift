@@ -23,16 +23,24 @@ struct DifferentialTests {
 
     static func cases(count: Int, seed: Int) throws -> [Case] {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("botocore_signatures.py")
+        // The project's virtualenv, where scripts/install-deps puts botocore; python3 on PATH otherwise.
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let venvPython = repository.appendingPathComponent(".venv/bin/python").path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, String(count), String(seed)]
+        if FileManager.default.isExecutableFile(atPath: venvPython) {
+            process.executableURL = URL(fileURLWithPath: venvPython)
+            process.arguments = [script.path, String(count), String(seed)]
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script.path, String(count), String(seed)]
+        }
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "botocore_signatures.py failed (is botocore installed? scripts/install-deps)"])
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "botocore_signatures.py failed (is botocore installed? scripts/install-deps test fills .venv/)"])
         }
         return try JSONDecoder().decode([Case].self, from: data)
     }
