@@ -328,16 +328,7 @@ def test_a_hostile_next_lands_on_the_library(app, browser, hostile):
 def test_a_signed_in_user_sent_to_sign_in_with_a_hostile_next_stays_on_the_site(app, browser):
     # A guest page sends a signed-in user on to `next` at once: each form must land on the library.
     user = register_user(app.cloud, f"next-in-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
-    browser.get(app.url + "/login/")
-    ready(browser)
-    fill(browser, "email", user["email"])
-    fill(browser, "password", PASSWORD)
-    submit(browser, "sign-in")
-    wait_for_path(browser, "/mfa/")
-    ready(browser)
-    fill(browser, "code", fresh_totp(user["secret"], user["used"]))
-    submit(browser, "mfa")
-    wait_for_path(browser, "/library/")
+    sign_in(browser, app, user["email"], PASSWORD, user["secret"], user["used"])
     for hostile in ["/.//evil.example/", "/a/..//evil.example/", "/%2e%2e//evil.example/", "/x/%2E%2E//evil.example/",
                     "//evil.example/", "/\\evil.example"]:
         browser.get(app.url + "/library/")  # a different page first, so the wait below sees the move
