@@ -62,7 +62,7 @@ struct DevResponder: HTTPResponder {
     /// answer's fields and no body.
     func decide(_ request: HTTPRequest, site: SiteFiles?, waited: Bool) -> Decision {
         guard hosts.allows(authority: request.authority) else {
-            return Self.text(403, AllowedHosts.refusal(authority: request.authority ?? "", option: "--allowed-host"))
+            return Self.text(403, AllowedHosts.refusal(authority: request.authority))
         }
         let decision = decideGet(request, site: site, waited: waited)
         if request.method == .head, case .answer(let status, let fields, .some) = decision {

@@ -25,41 +25,50 @@ public struct AllowedHosts: Sendable {
     }
 
     /// The refusal's text: what was refused, why, and the option that allows it.
-    public static func refusal(authority: String, option: String) -> String {
-        let host = Self.host(of: authority) ?? authority
+    public static func refusal(authority: String?, option: String = "--allowed-host") -> String {
+        let host = authority.flatMap(Self.host(of:)) ?? authority ?? ""
         return "This server answers only loopback names and the hosts it is given; \(host) is not one of them "
             + "(a page on another site could otherwise reach it through DNS rebinding). "
             + "To allow it, start the server with \(option) \(host).\n"
     }
 
     /// The host part of an authority, lowercased and without a trailing dot; an IPv6 literal keeps
-    /// its brackets. Nil when it is not a host[:port] at all.
+    /// its brackets. Nil when it is not a host[:port] at all. It reads bytes, not characters: this
+    /// runs for every request, and a `Host` is ASCII (international names travel as punycode).
     static func host(of authority: String) -> String? {
-        var text = Substring(authority.lowercased())
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            let rest = text[text.index(after: close)...]
-            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else { return nil }
-            return String(text[...close])
+        var bytes = Array(authority.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        if bytes.first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            let rest = bytes[(close + 1)...]
+            guard rest.isEmpty || (rest.first == UInt8(ascii: ":") && rest.dropFirst().allSatisfy(isDigit)) else { return nil }
+            return String(decoding: bytes[...close], as: UTF8.self).lowercased()
         }
-        if let colon = text.lastIndex(of: ":") {
-            guard text[text.index(after: colon)...].allSatisfy(\.isNumber) else { return nil }
-            text = text[..<colon]
+        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+            guard bytes[(colon + 1)...].allSatisfy(isDigit) else { return nil }
+            bytes.removeSubrange(colon...)
         }
-        if text.hasSuffix(".") { text = text.dropLast() }
-        guard !text.isEmpty, text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" }) else { return nil }
-        return String(text)
+        let name = normalized(String(decoding: bytes, as: UTF8.self))
+        let allowed = { (byte: UInt8) in
+            isDigit(byte) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+        }
+        guard !name.isEmpty, name.utf8.allSatisfy(allowed) else { return nil }
+        return name
     }
 
+    /// A name as compared: lowercased, without the trailing dot of a fully qualified name.
     static func normalized(_ name: String) -> String {
         let lowered = name.lowercased()
         return lowered.hasSuffix(".") ? String(lowered.dropLast()) : lowered
     }
 
     static func isIPv4(_ host: String) -> Bool {
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        let parts = host.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && Int(part).map { $0 <= 255 } == true
+            (1...3).contains(part.count) && part.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+                && Int(Substring(part)).map { $0 <= 255 } == true
         }
     }
 }

@@ -222,7 +222,7 @@ struct Services: Sendable {
 
     func respond(_ request: Request) async -> Response {
         guard hosts.allows(authority: request.head.authority) else {
-            return Reply.text(403, AllowedHosts.refusal(authority: request.head.authority ?? "", option: "--allowed-host"),
+            return Reply.text(403, AllowedHosts.refusal(authority: request.head.authority),
                               type: "text/plain")
         }
         var headers = [SignableRequest.Header]()

@@ -57,14 +57,19 @@ final class Database {
 
     private func step(_ statement: OpaquePointer, limit: Int?, sql: String) throws -> [Row] {
         let count = Int(sqlite3_column_count(statement))
-        let columns = (0..<count).map { String(cString: sqlite3_column_name(statement, Int32($0))) }
+        let names = Row.index(columns: (0..<count).map { String(cString: sqlite3_column_name(statement, Int32($0))) })
+        // A query stops once it has its rows; a statement that writes runs to its end.
+        let readOnly = sqlite3_stmt_readonly(statement) != 0
         var rows: [Row] = []
         while true {
             let status = sqlite3_step(statement)
             if status == SQLITE_DONE { return rows }
             guard status == SQLITE_ROW else { try check(status, sql: sql); return rows }
-            if let limit, rows.count >= limit { continue }  // run the statement to its end
-            rows.append(Row(columns: columns, values: (0..<count).map { column(Int32($0), of: statement) }))
+            if let limit, rows.count >= limit {
+                if readOnly { return rows }
+                continue
+            }
+            rows.append(Row(names: names, values: (0..<count).map { column(Int32($0), of: statement) }))
         }
     }
 

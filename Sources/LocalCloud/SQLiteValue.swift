@@ -96,13 +96,19 @@ struct Row: Sendable {
     private let names: [String: Int]
     private let values: [SQLiteStorage]
 
-    init(columns: [String], values: [SQLiteStorage]) {
+    /// A row of a statement whose columns `index(columns:)` indexed once for all its rows.
+    init(names: [String: Int], values: [SQLiteStorage]) {
+        self.names = names
+        self.values = values
+    }
+
+    /// Each column's position by its lowercased name (the first, where two share a name).
+    static func index(columns: [String]) -> [String: Int] {
         var names: [String: Int] = [:]
         for (index, column) in columns.enumerated() where names[column.lowercased()] == nil {
             names[column.lowercased()] = index
         }
-        self.names = names
-        self.values = values
+        return names
     }
 
     /// The column's value, nil when it is NULL. A column the query does not return, or a value of
@@ -143,19 +149,18 @@ extension SQLiteValue {
     /// The first column of the query's first row; nil when there is no row or it is NULL.
     static func fetchOne(_ db: Database, sql: String, arguments: [(any SQLiteValue)?] = []) throws -> Self? {
         guard let row = try Row.fetchOne(db, sql: sql, arguments: arguments), row.first != .null else { return nil }
-        guard let value = Self(storage: row.first) else {
-            throw SQLiteError(code: SQLITE_MISMATCH, message: "the value \(row.first) is not a \(Self.self)", sql: sql)
-        }
-        return value
+        return try firstColumn(of: row, sql: sql)
     }
 
     /// The first column of every row of the query.
     static func fetchAll(_ db: Database, sql: String, arguments: [(any SQLiteValue)?] = []) throws -> [Self] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            guard let value = Self(storage: row.first) else {
-                throw SQLiteError(code: SQLITE_MISMATCH, message: "the value \(row.first) is not a \(Self.self)", sql: sql)
-            }
-            return value
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map { try firstColumn(of: $0, sql: sql) }
+    }
+
+    private static func firstColumn(of row: Row, sql: String) throws -> Self {
+        guard let value = Self(storage: row.first) else {
+            throw SQLiteError(code: SQLITE_MISMATCH, message: "the value \(row.first) is not a \(Self.self)", sql: sql)
         }
+        return value
     }
 }

@@ -164,7 +164,8 @@ def bucket_name_text(resources: dict, bucket: str) -> str:
 
 
 def test_cfn_lint_reports_no_error_and_no_warning():
-    command = [venv_command("cfn-lint") or sys.executable, *([] if venv_command("cfn-lint") else ["-m", "cfnlint"])]
+    cfn_lint = venv_command("cfn-lint")
+    command = [cfn_lint] if cfn_lint else [sys.executable, "-m", "cfnlint"]
     result = subprocess.run([*command, "--format", "parseable", str(TEMPLATE)], capture_output=True, text=True,
                             timeout=300, check=False)
     if result.returncode != 0 and "No module named cfnlint" in result.stderr:
