@@ -63,6 +63,11 @@ extension CognitoService {
 
     /// The user an access token names, if the token verifies and was not revoked.
     func authenticated(_ accessToken: String) async throws -> User {
+        try await authenticatedSession(accessToken).user
+    }
+
+    /// The user an access token names, and the token's `exp`.
+    func authenticatedSession(_ accessToken: String) async throws -> (user: User, expiry: Int64?) {
         let claims: [String: Any]
         do {
             claims = try key.verify(accessToken, now: Date(), issuer: settings.issuer, clientId: settings.clientId, tokenUse: "access")
@@ -80,7 +85,7 @@ extension CognitoService {
         guard !found.1 else {
             throw CognitoError.notAuthorized("Access Token has been revoked")
         }
-        return user
+        return (user, (claims["exp"] as? NSNumber)?.int64Value)
     }
 
     func getUser(_ body: [String: Any]) async throws -> [String: Any] {

@@ -5,6 +5,8 @@ import Logging
 import NIOCore
 import SigV4
 import Synchronization
+import VideoService
+import _CryptoExtras
 
 /// How to run the local cloud.
 public struct LocalCloudConfiguration: Sendable {
@@ -97,7 +99,7 @@ public enum LocalCloud {
                 let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
                 let origin = "http://\(host):\(port)"
                 let services = Services(configuration: configuration, origin: origin, database: database, store: store,
-                                        key: state.tokenKey, credentials: state.credentials)
+                                        key: state.tokenKey, mediaKey: state.mediaKey, credentials: state.credentials)
                 routes.install(services)
                 onReady(LocalCloudEndpoints(origin: origin, userPoolId: configuration.userPoolId, clientId: configuration.clientId,
                                             credentialsFile: state.credentialsFile.path))
@@ -114,9 +116,11 @@ public enum LocalCloud {
     }
 }
 
-/// The data folder's keys: the token signing key and the S3 credentials, made on first start.
+/// The data folder's keys: the token signing key, the media cookies' key pair and the S3
+/// credentials, made on first start.
 struct DataFolder {
     let tokenKey: TokenKey
+    let mediaKey: MediaSigningKey
     let credentials: Credentials
     let credentialsFile: URL
 
@@ -134,6 +138,15 @@ struct DataFolder {
             tokenKey = try TokenKey.generate()
             try Self.writePrivate(tokenKey.privateKey.pemRepresentation, to: keyFile)
         }
+        let mediaKeyFile = folder.appendingPathComponent("media-key.pem")
+        let mediaPrivateKey: _RSA.Signing.PrivateKey
+        if let pem = try? String(contentsOf: mediaKeyFile, encoding: .utf8) {
+            mediaPrivateKey = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
+        } else {
+            mediaPrivateKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            try Self.writePrivate(mediaPrivateKey.pemRepresentation, to: mediaKeyFile)
+        }
+        mediaKey = MediaSigningKey(keyPairId: LocalMedia.keyPairId(of: mediaPrivateKey.publicKey), privateKey: mediaPrivateKey)
         credentialsFile = folder.appendingPathComponent("aws-credentials")
         if let text = try? String(contentsOf: credentialsFile, encoding: .utf8), let parsed = Self.parse(text) {
             credentials = parsed
@@ -197,10 +210,11 @@ struct Services: Sendable {
     let s3: S3Service
     let api: LocalVideoHost
     let pages: LocalPages
+    let media: LocalMedia
     let hosts: AllowedHosts
 
     init(configuration: LocalCloudConfiguration, origin: String, database: CloudDatabase, store: ObjectStore,
-         key: TokenKey, credentials: Credentials) {
+         key: TokenKey, mediaKey: MediaSigningKey, credentials: Credentials) {
         self.configuration = configuration
         hosts = AllowedHosts(configuration.allowedHosts)
         self.origin = origin
@@ -212,7 +226,8 @@ struct Services: Sendable {
         let document = Bundle.module.url(forResource: "openapi", withExtension: "yaml").flatMap { try? Data(contentsOf: $0) }.map { Array($0) }
         api = LocalVideoHost(cognito: cognito, store: store, database: database,
                        signer: Signer(credentials: credentials, region: configuration.region, service: "s3"),
-                       s3Origin: origin, document: document)
+                       s3Origin: origin, mediaKey: mediaKey, document: document)
+        media = LocalMedia(s3: s3, publicKeys: [mediaKey.keyPairId: mediaKey.privateKey.publicKey])
         pages = LocalPages(database: database, origin: origin, configuration: configuration)
     }
 
@@ -261,6 +276,9 @@ struct Services: Sendable {
         }
         if path == "/api" || path.hasPrefix("/api/") {
             return await api.handle(request, path: String(path.dropFirst(4)), signable: signable)
+        }
+        if path.hasPrefix(MediaCookies.mediaPrefix) {
+            return await media.handle(request, signable)
         }
         if path == "/_local" || path.hasPrefix("/_local/") {
             return await pages.handle(path: path, signable: signable)

@@ -13,9 +13,13 @@ struct LocalVideoHost: Sendable {
     let service: VideoService
     let document: [UInt8]?
 
-    init(cognito: CognitoService, store: ObjectStore, database: CloudDatabase, signer: Signer, s3Origin: String, document: [UInt8]?) {
+    init(cognito: CognitoService, store: ObjectStore, database: CloudDatabase, signer: Signer, s3Origin: String,
+         mediaKey: MediaSigningKey, document: [UInt8]?) {
+        // Cookies for the origin the browser called (the dev server's, which forwards /api/ and
+        // /media/ here), without `Secure`: the local origins are plain http.
         service = VideoService(identity: LocalIdentity(cognito: cognito), library: LocalLibrary(database: database),
-                               storage: LocalStorage(store: store, signer: signer, s3Origin: s3Origin))
+                               storage: LocalStorage(store: store, signer: signer, s3Origin: s3Origin),
+                               media: MediaSettings(keys: FixedMediaKey(key: mediaKey), origin: nil, secure: false))
         self.document = document
     }
 
@@ -38,6 +42,7 @@ struct LocalVideoHost: Sendable {
                                 headers: signable.headers.map { ($0.name, $0.value) }, body: body, bodyTooLarge: tooLarge)
         let answer = await service.handle(call)
         let headers = answer.headers.filter { $0.key != "Content-Type" }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            + answer.cookies.map { ("Set-Cookie", $0) }
         if answer.body.isEmpty && answer.status == 204 { return Reply.empty(204, headers: headers) }
         return Reply.bytes(answer.status, answer.body, type: answer.headers["Content-Type"], headers: headers)
     }
@@ -47,14 +52,21 @@ struct LocalVideoHost: Sendable {
 struct LocalIdentity: CallerIdentity {
     let cognito: CognitoService
 
-    func sub(of request: VideoRequest) async throws -> String {
+    func caller(of request: VideoRequest) async throws -> Caller {
         let token = try bearerToken(request)
         do {
-            return try await cognito.authenticated(token).sub
+            let session = try await cognito.authenticatedSession(token)
+            return Caller(sub: session.user.sub, tokenExpiry: session.expiry)
         } catch let error as CognitoError {
             throw error.message.contains("expired") ? APIFailure.expiredToken : APIFailure.invalidToken
         }
     }
+}
+
+/// The data folder's media key, made on first start.
+struct FixedMediaKey: MediaKeySource {
+    let key: MediaSigningKey
+    func signingKey() async throws -> MediaSigningKey { key }
 }
 
 /// The local S3 store as the video service's buckets; URLs are presigned path-style on the local origin.

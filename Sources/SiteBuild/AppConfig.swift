@@ -7,13 +7,11 @@ enum AppConfig {
         struct Cognito: Encodable { let region, userPoolId, clientId, endpoint: String }
         struct API: Encodable { let baseUrl: String }
         struct Uploads: Encodable { let origins: [String] }
-        struct Media: Encodable { let origin: String }
         struct Session: Encodable { let idleMinutes: Int }
         let environment: String
         let cognito: Cognito?
         let api: API?
         let uploads: Uploads?
-        let media: Media?
         let session: Session?
     }
 
@@ -27,7 +25,6 @@ enum AppConfig {
         }
         if let api = environment.apiBaseURL { value["api"] = ["baseUrl": api] }
         if !environment.uploadOrigins.isEmpty { value["uploads"] = ["origins": environment.uploadOrigins] }
-        if let media = environment.mediaOrigin { value["media"] = ["origin": media] }
         if let minutes = environment.idleMinutes { value["session"] = ["idleMinutes": minutes] }
         return value
     }
@@ -41,7 +38,6 @@ enum AppConfig {
             },
             api: environment.apiBaseURL.map { .init(baseUrl: $0) },
             uploads: environment.uploadOrigins.isEmpty ? nil : .init(origins: environment.uploadOrigins),
-            media: environment.mediaOrigin.map { .init(origin: $0) },
             session: environment.idleMinutes.map { .init(idleMinutes: $0) })
         return scriptSafeJSON(payload)
     }

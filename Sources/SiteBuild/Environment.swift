@@ -30,12 +30,10 @@ public struct Environment: Sendable, Equatable {
 
     public var name: String
     public var cognito: Cognito?
-    /// The video API's base URL, without a trailing slash.
+    /// The video API's base, without a trailing slash: `/api` on the site's origin, or an absolute URL.
     public var apiBaseURL: String?
     /// Origins presigned upload URLs point to (e.g. the temp bucket's S3 host).
     public var uploadOrigins: [String]
-    /// Origin videos and thumbnails play from (e.g. the CloudFront domain).
-    public var mediaOrigin: String?
     public var publish: Publish?
     /// Minutes without input after which the app signs the user out (`session.idleMinutes`; the app's default is 30).
     public var idleMinutes: Int?
@@ -52,10 +50,11 @@ public struct Environment: Sendable, Equatable {
         !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
-    /// The origins the app talks to: Cognito, the API and the upload origins, deduplicated in order.
+    /// The other origins the app talks to: Cognito, an API elsewhere and the upload origins,
+    /// deduplicated in order. Media and an API under a path are on the site's own origin.
     public var connectOrigins: [String] {
         var origins: [String] = []
-        for url in [cognito?.effectiveEndpoint, apiBaseURL].compactMap({ $0 }) + uploadOrigins {
+        for url in [cognito?.effectiveEndpoint, apiBaseURL].compactMap({ $0 }).filter({ !$0.hasPrefix("/") }) + uploadOrigins {
             let origin = URLCheck.origin(of: url)
             if !origins.contains(origin) { origins.append(origin) }
         }
@@ -63,8 +62,12 @@ public struct Environment: Sendable, Equatable {
     }
 
     static func parse(name: String, node: YAMLNode) throws -> Environment {
-        var environment = Environment(name: name, cognito: nil, apiBaseURL: nil, uploadOrigins: [], mediaOrigin: nil, publish: nil)
-        let fields = try node.fields(allowed: ["cognito", "api", "uploads", "media", "publish", "session"])
+        var environment = Environment(name: name, cognito: nil, apiBaseURL: nil, uploadOrigins: [], publish: nil)
+        if let media = try node.mapping().first(where: { $0.key == "media" }) {
+            throw media.value.error("'media' is no longer a setting: videos and thumbnails are served from /media/ on the site's own origin "
+                                    + "(CloudFront's /media/* behaviour; `site serve` forwards it to the local cloud). Remove this section.")
+        }
+        let fields = try node.fields(allowed: ["cognito", "api", "uploads", "publish", "session"])
         let rules = FieldRules(isLocal: environment.isLocal)
         if let cognitoNode = fields["cognito"] {
             let cognito = try cognitoNode.fields(allowed: ["region", "userPoolId", "clientId", "endpoint"])
@@ -84,17 +87,13 @@ public struct Environment: Sendable, Equatable {
         if let apiNode = fields["api"] {
             let api = try apiNode.fields(allowed: ["baseUrl"])
             guard let base = api["baseUrl"] else { throw apiNode.error("missing required key 'baseUrl'") }
-            environment.apiBaseURL = try rules.check(base, rules.baseURL)
+            environment.apiBaseURL = try rules.check(base, rules.apiBase)
         }
         if let uploadsNode = fields["uploads"] {
             let uploads = try uploadsNode.fields(allowed: ["origins"])
             if let origins = uploads["origins"] {
                 environment.uploadOrigins = try origins.listItems.map { try rules.check($0, rules.origin) }
             }
-        }
-        if let mediaNode = fields["media"] {
-            let media = try mediaNode.fields(allowed: ["origin"])
-            environment.mediaOrigin = try media["origin"].map { try rules.check($0, rules.origin) }
         }
         if let sessionNode = fields["session"] {
             let session = try sessionNode.fields(allowed: ["idleMinutes"])
@@ -142,7 +141,6 @@ public struct Environment: Sendable, Equatable {
         ("SITE_COGNITO_ENDPOINT", "cognito.endpoint"),
         ("SITE_API_BASE_URL", "api.baseUrl"),
         ("SITE_UPLOADS_ORIGINS", "uploads.origins"),
-        ("SITE_MEDIA_ORIGIN", "media.origin"),
         ("SITE_SESSION_IDLE_MINUTES", "session.idleMinutes"),
         ("SITE_PUBLISH_BUCKET", "publish.bucket"),
         ("SITE_PUBLISH_REGION", "publish.region"),
@@ -197,9 +195,8 @@ public struct Environment: Sendable, Equatable {
         case "cognito.userPoolId": guard cognito != nil else { throw needs("cognito") }; cognito!.userPoolId = try value(rules.userPoolId)
         case "cognito.clientId": guard cognito != nil else { throw needs("cognito") }; cognito!.clientId = try value(rules.clientId)
         case "cognito.endpoint": guard cognito != nil else { throw needs("cognito") }; cognito!.endpoint = try value(rules.baseURL)
-        case "api.baseUrl": apiBaseURL = try value(rules.baseURL)
+        case "api.baseUrl": apiBaseURL = try value(rules.apiBase)
         case "uploads.origins": uploadOrigins = try list(rules.origin)
-        case "media.origin": mediaOrigin = try value(rules.origin)
         case "session.idleMinutes":
             guard let minutes = Self.parseIdleMinutes(raw) else {
                 throw Diagnostic("must be a whole number of minutes from 1 to 1440, not '\(raw)'", at: location, key: fieldKey)

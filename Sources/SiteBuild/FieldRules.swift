@@ -44,6 +44,13 @@ struct FieldRules {
              normalise: URLCheck.withoutTrailingSlash)
     }
 
+    /// The video API's base: a path on the site's own origin (`/api`, as CloudFront's behaviour and
+    /// `site serve` route it), or an absolute URL for an API elsewhere.
+    var apiBase: Rule {
+        Rule(problem: { $0.hasPrefix("/") ? URLCheck.pathProblem($0) : URLCheck.problem(with: $0, originOnly: false, allowHTTP: isLocal) },
+             normalise: URLCheck.withoutTrailingSlash)
+    }
+
     var origin: Rule {
         Rule(problem: { URLCheck.problem(with: $0, originOnly: true, allowHTTP: isLocal) },
              normalise: URLCheck.origin(of:))
@@ -108,6 +115,15 @@ enum URLCheck {
         if tail.contains("?") || tail.contains("#") { return "'\(text)' must not have a query or fragment" }
         if originOnly && !(tail.isEmpty || tail == "/") {
             return "'\(text)' must be an origin (scheme and host only, like https://media.example.com)"
+        }
+        return nil
+    }
+
+    /// Why `text` is not a path on the site's origin (`/api`), or nil.
+    static func pathProblem(_ text: String) -> String? {
+        if text.hasPrefix("//") { return "'\(text)' must be a path like /api or an absolute URL, not a scheme-relative one" }
+        if text.contains(where: { "?#\\ ".contains($0) || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? true }) {
+            return "'\(text)' must be a path like /api: ASCII, no spaces, query or fragment"
         }
         return nil
     }

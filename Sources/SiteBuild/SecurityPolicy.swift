@@ -11,15 +11,16 @@ public struct SecurityPolicy: Sendable {
 
     /// The policy text. `frame-ancestors` is only honoured in a header, so the meta form leaves it out.
     public func contentSecurityPolicy(scriptHashes: some Collection<String>, styleHashes: some Collection<String>, forHeader: Bool) -> String {
-        let media = environment?.mediaOrigin.map { [$0] } ?? []
+        // The API (`/api`) and the media (`/media/`) are on the site's own origin; Cognito and the
+        // upload bucket are the only others.
         let connect = environment?.connectOrigins ?? []
         var directives: [(String, [String])] = [
             ("default-src", ["'none'"]),
             ("script-src", ["'self'"] + scriptHashes.sorted()),
             ("style-src", ["'self'"] + styleHashes.sorted()),
-            ("img-src", ["'self'"] + media),
-            ("media-src", media.isEmpty ? ["'none'"] : media),
-            ("connect-src", connect.isEmpty ? ["'none'"] : connect),
+            ("img-src", ["'self'"]),
+            ("media-src", ["'self'"]),
+            ("connect-src", ["'self'"] + connect),
             ("font-src", ["'self'"]),
             ("manifest-src", ["'self'"]),
             ("form-action", ["'self'"]),

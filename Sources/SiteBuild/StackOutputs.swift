@@ -12,14 +12,13 @@ public struct StackOutputs: Sendable, Equatable {
     }
 
     /// The outputs the production template emits, and the field each sets. The Cognito endpoint
-    /// (local only), the publish prefix and the idle time are not the stack's to say.
+    /// (local only), the publish prefix and the idle time are not the stack's to say, nor is the
+    /// API's base: the app calls it on its own origin (`/api`), through the stack's distribution.
     public static let fields: [(output: String, key: String)] = [
         ("CognitoRegion", "cognito.region"),
         ("UserPoolId", "cognito.userPoolId"),
         ("UserPoolClientId", "cognito.clientId"),
-        ("ApiBaseUrl", "api.baseUrl"),
         ("UploadOrigin", "uploads.origins"),
-        ("MediaOrigin", "media.origin"),
         ("SiteBucket", "publish.bucket"),
         ("SiteBucketRegion", "publish.region"),
         ("DistributionId", "publish.distributionIds"),

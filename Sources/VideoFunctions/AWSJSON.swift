@@ -18,9 +18,10 @@ public struct AWSServices: Sendable {
     public var s3PathStyle: Bool
     public var dynamoDB: Endpoint
     public var mediaConvert: Endpoint
+    public var secretsManager: Endpoint
 
     public init(transport: AWSTransport, region: String, credentials: Credentials, s3: Endpoint, s3PathStyle: Bool,
-                dynamoDB: Endpoint, mediaConvert: Endpoint) {
+                dynamoDB: Endpoint, mediaConvert: Endpoint, secretsManager: Endpoint) {
         self.transport = transport
         self.region = region
         self.credentials = credentials
@@ -28,6 +29,7 @@ public struct AWSServices: Sendable {
         self.s3PathStyle = s3PathStyle
         self.dynamoDB = dynamoDB
         self.mediaConvert = mediaConvert
+        self.secretsManager = secretsManager
     }
 
     /// A JSON-protocol call (DynamoDB's `X-Amz-Target` API, MediaConvert's REST API); the answer's JSON.

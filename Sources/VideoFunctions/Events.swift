@@ -38,6 +38,8 @@ public enum GatewayEvent {
         if let stage = context["stage"]?.stringValue, stage != "$default", path.hasPrefix("/\(stage)/") {
             path.removeFirst(stage.utf8.count + 1)
         }
+        // CloudFront's `/api/*` behaviour sends the API its calls under `/api`, as the site's origin names them.
+        if path == "/api" || path.hasPrefix("/api/") { path.removeFirst(4) }
         let headers = (event["headers"]?.objectValue ?? [:]).compactMap { name, value in value.stringValue.map { (name, $0) } }
         var body: [UInt8] = []
         if let text = event["body"]?.stringValue {
@@ -68,7 +70,10 @@ public enum GatewayEvent {
             "statusCode": .integer(Int64(response.status)), "headers": .object(response.headers.mapValues(JSONValue.string)),
             "body": .string(String(decoding: response.body, as: UTF8.self)), "isBase64Encoded": false,
         ]
-        return value.bytes
+        // Payload 2.0 takes each Set-Cookie in `cookies`: a header map holds one value per name.
+        guard !response.cookies.isEmpty, case .object(var object) = value else { return value.bytes }
+        object["cookies"] = .array(response.cookies.map(JSONValue.string))
+        return JSONValue.object(object).bytes
     }
 }
 

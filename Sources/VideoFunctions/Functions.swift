@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import AWSClient
+import Synchronization
 import SigV4
 import VideoService
 
@@ -62,7 +63,10 @@ public struct FunctionSettings: Sendable {
                                s3: customS3 ?? Endpoint(scheme: "https", host: "s3.\(region).amazonaws.com"),
                                s3PathStyle: customS3 != nil || tempBucket.contains(".") || mainBucket.contains("."),
                                dynamoDB: try Endpoint.resolve(service: "dynamodb", region: region, variables: variables),
-                               mediaConvert: try Endpoint.resolve(service: "mediaconvert", region: region, variables: variables))
+                               mediaConvert: try Endpoint.resolve(service: "mediaconvert", region: region, variables: variables),
+                               // The SDKs' variable for it is AWS_ENDPOINT_URL_SECRETS_MANAGER (its service id has a space).
+                               secretsManager: try Endpoint.custom(service: "secrets manager", variables: variables)
+                                   ?? Endpoint(scheme: "https", host: "secretsmanager.\(region).amazonaws.com"))
         } catch {
             try? await http.shutdown()
             throw ConfigurationError("The function cannot reach AWS: \(error)")
@@ -75,13 +79,47 @@ public struct VideoFunction: Sendable {
     let service: VideoService
 
     public init(settings: FunctionSettings, aws: AWSServices, log: @escaping @Sendable (String) -> Void) {
-        service = VideoService(identity: AuthorizerClaims(clientId: settings.variables["COGNITO_CLIENT_ID"]),
+        let variables = settings.variables
+        let media = MediaSettings(keys: SecretMediaKey(aws: aws, keyPairId: variables["MEDIA_KEY_PAIR_ID"] ?? "",
+                                                       secret: variables["MEDIA_KEY_SECRET"] ?? ""),
+                                  origin: variables["MEDIA_ORIGIN"], secure: true)
+        service = VideoService(identity: AuthorizerClaims(clientId: variables["COGNITO_CLIENT_ID"]),
                                library: DynamoDBLibrary(aws: aws, table: settings.table),
-                               storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket), log: log)
+                               storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket),
+                               media: media, log: log)
     }
 
     public func handle(_ event: [UInt8]) async throws -> [UInt8] {
         GatewayEvent.response(await service.handle(try GatewayEvent.request(event)))
+    }
+}
+
+/// The media cookies' private key, read from its one Secrets Manager secret on first use and kept
+/// for the life of the execution environment (a rotation changes the stack's variables, so new
+/// environments read the new key).
+final class SecretMediaKey: MediaKeySource, @unchecked Sendable {
+    let aws: AWSServices
+    let keyPairId: String
+    let secret: String
+    private let cached = Mutex<MediaSigningKey?>(nil)
+
+    init(aws: AWSServices, keyPairId: String, secret: String) {
+        self.aws = aws
+        self.keyPairId = keyPairId
+        self.secret = secret
+    }
+
+    func signingKey() async throws -> MediaSigningKey {
+        if let key = cached.withLock({ $0 }) { return key }
+        let answer = try await aws.json(service: "secretsmanager", endpoint: aws.secretsManager, target: "secretsmanager.GetSecretValue",
+                                        contentType: "application/x-amz-json-1.1", body: ["SecretId": .string(secret)],
+                                        operation: "GetSecretValue")
+        guard let pem = answer["SecretString"]?.stringValue else {
+            throw ConfigurationError("The secret \(secret) holds no SecretString with the media key's PEM.")
+        }
+        let key = try MediaSigningKey(keyPairId: keyPairId, pem: pem)
+        cached.withLock { $0 = key }
+        return key
     }
 }
 

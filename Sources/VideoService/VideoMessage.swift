@@ -47,11 +47,14 @@ public struct VideoRequest: Sendable {
 public struct VideoResponse: Sendable, Equatable {
     public var status: Int
     public var headers: [String: String]
+    /// `Set-Cookie` values, one header each (API Gateway's payload 2.0 `cookies`).
+    public var cookies: [String]
     public var body: [UInt8]
 
-    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+    public init(status: Int, headers: [String: String] = [:], cookies: [String] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
+        self.cookies = cookies
         self.body = body
     }
 
@@ -109,14 +112,29 @@ public struct APIFailure: Error, Sendable, Equatable {
     }
 }
 
+/// The caller of a request: who, and until when their access token is good.
+public struct Caller: Sendable, Equatable {
+    public var sub: String
+    /// The access token's `exp`, seconds since 1970.
+    public var tokenExpiry: Int64?
+
+    public init(sub: String, tokenExpiry: Int64?) {
+        self.sub = sub
+        self.tokenExpiry = tokenExpiry
+    }
+}
+
 /// Who is calling. Locally: the access token, verified against the local user pool. In
 /// production: the claims API Gateway's JWT authorizer verified, checked once more.
 public protocol CallerIdentity: Sendable {
-    /// The caller's `sub`; throws an `APIFailure` (401) otherwise.
-    func sub(of request: VideoRequest) async throws -> String
+    /// The caller; throws an `APIFailure` (401) otherwise.
+    func caller(of request: VideoRequest) async throws -> Caller
 }
 
 extension CallerIdentity {
+    /// The caller's `sub`; throws an `APIFailure` (401) otherwise.
+    public func sub(of request: VideoRequest) async throws -> String { try await caller(of: request).sub }
+
     /// The token of `Authorization: Bearer <token>`; 401 when there is none or the header has another shape.
     public func bearerToken(_ request: VideoRequest) throws -> String {
         guard let header = request.header("authorization") else { throw APIFailure.signIn }
@@ -138,12 +156,12 @@ public struct AuthorizerClaims: CallerIdentity {
         self.clientId = clientId
     }
 
-    public func sub(of request: VideoRequest) async throws -> String {
+    public func caller(of request: VideoRequest) async throws -> Caller {
         guard let claims = request.authorizerClaims else { throw APIFailure.signIn }
         guard case .string("access")? = claims["token_use"], case .string(let sub)? = claims["sub"], VideoRules.isSub(sub[...]) else {
             throw APIFailure.invalidToken
         }
         if let clientId { guard case .string(clientId)? = claims["client_id"] else { throw APIFailure.invalidToken } }
-        return sub
+        return Caller(sub: sub, tokenExpiry: claims["exp"]?.stringValue.flatMap { Int64($0) })
     }
 }

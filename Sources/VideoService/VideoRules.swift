@@ -13,7 +13,6 @@ public enum VideoRules {
     public static let maximumKeyBytes = 1024
     public static let uploadURLLifetime = 900
     public static let partURLLifetime = 3600
-    public static let playbackLifetime = 3600
 
     /// Why a file name is refused, or nil: 1–255 code points, no `/`, `\` or control characters, not `.` or `..`.
     public static func fileNameProblem(_ name: String) -> String? {
@@ -94,7 +93,10 @@ public enum VideoRules {
     }
 
     /// The folder of a video's outputs in the main bucket (MediaConvert's destination).
-    public static func mainPrefix(sub: String, id: String) -> String { "videos/\(sub)/\(id)/" }
+    public static func mainPrefix(sub: String, id: String) -> String { mainFolder(sub: sub) + "\(id)/" }
+
+    /// The folder of all of a user's outputs in the main bucket, which their media cookies open.
+    public static func mainFolder(sub: String) -> String { "videos/\(sub)/" }
 
     /// The parts of `uploads/<sub>/<videoId>/<fileName>`, or nil for any other key.
     public static func parseUploadKey(_ key: String) -> (sub: String, videoId: String, fileName: String)? {

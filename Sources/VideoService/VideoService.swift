@@ -16,13 +16,16 @@ public struct VideoService: Sendable {
     let identity: any CallerIdentity
     let library: any VideoLibrary
     let storage: any VideoStorage
+    /// Signs the cookies `POST /session` sets for the user's media; nil: the host serves no media.
+    let media: MediaSettings?
     let log: @Sendable (String) -> Void
 
-    public init(identity: any CallerIdentity, library: any VideoLibrary, storage: any VideoStorage,
+    public init(identity: any CallerIdentity, library: any VideoLibrary, storage: any VideoStorage, media: MediaSettings?,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.identity = identity
         self.library = library
         self.storage = storage
+        self.media = media
         self.log = log
     }
 
@@ -41,6 +44,7 @@ public struct VideoService: Sendable {
     static let routes: [String: Set<String>] = [
         "/videos/upload-url": ["POST"], "/videos/multipart": ["POST", "DELETE"],
         "/videos/multipart/parts": ["POST", "GET"], "/videos/multipart/complete": ["POST"], "/videos": ["GET"],
+        "/session": ["POST", "DELETE"],
     ]
 
     private func route(_ request: VideoRequest) async throws -> VideoResponse {
@@ -54,7 +58,8 @@ public struct VideoService: Sendable {
         } else {
             throw APIFailure.noSuchEndpoint
         }
-        let sub = try await identity.sub(of: request)
+        let caller = try await identity.caller(of: request)
+        let sub = caller.sub
         if let videoId {
             guard VideoRules.isVideoId(videoId) else { throw APIFailure.badRequest("A video id is 26 characters of lowercase base32.") }
             return method == "GET" ? try await getVideo(videoId, sub: sub) : try await deleteVideo(videoId, sub: sub)
@@ -67,6 +72,8 @@ public struct VideoService: Sendable {
         case ("POST", "/videos/multipart/parts"): return try await presignParts(try BodyReader(request), sub: sub)
         case ("GET", "/videos/multipart/parts"): return try await listParts(request, sub: sub)
         case ("POST", "/videos/multipart/complete"): return try await completeMultipart(try BodyReader(request), sub: sub)
+        case ("POST", "/session"): return try await openSession(caller, request: request)
+        case ("DELETE", "/session"): return try closeSession(sub: sub)
         default: throw APIFailure.noSuchEndpoint
         }
     }
@@ -285,15 +292,50 @@ public struct VideoService: Sendable {
         return .json(200, ["videoId": .string(upload.record.id), "key": .string(key), "checksumSHA256": JSONValue(checksum)])
     }
 
+    // MARK: Media session
+
+    /// Signed cookies that open the caller's media folder, and nothing else, until their access
+    /// token expires (an hour at most).
+    private func openSession(_ caller: Caller, request: VideoRequest) async throws -> VideoResponse {
+        guard let media else { throw APIFailure.noSuchEndpoint }
+        let now = Int64(Date().timeIntervalSince1970)
+        let expires = min(caller.tokenExpiry ?? Int64.max, now + Int64(MediaCookies.longestLifetime))
+        guard expires > now else { throw APIFailure.expiredToken }
+        guard let origin = media.origin ?? request.header("host").map({ "http://" + $0 }) else {
+            throw APIFailure.badRequest("The request has no Host header.")
+        }
+        let folder = MediaCookies.folder(sub: caller.sub)
+        let values: [(name: String, value: String)]
+        do {
+            values = try MediaCookies.sign(policy: MediaCookies.policy(resource: origin + folder + "*", expires: expires),
+                                           with: try await media.keys.signingKey())
+        } catch {
+            log("error: cannot sign media cookies: \(error)")
+            throw APIFailure.internalError
+        }
+        var response = VideoResponse.json(200, ["mediaPath": .string(folder), "expiresAt": .string(Self.iso8601(Double(expires))),
+                                                "expiresIn": .integer(expires - now)],
+                                          headers: ["Cache-Control": "no-store"])
+        response.cookies = MediaCookies.setCookieHeaders(values, path: folder, maxAge: Int(expires - now), secure: media.secure)
+        return response
+    }
+
+    /// Removes the caller's media cookies (sign-out).
+    private func closeSession(sub: String) throws -> VideoResponse {
+        guard let media else { throw APIFailure.noSuchEndpoint }
+        var response = VideoResponse.empty(204)
+        response.headers["Cache-Control"] = "no-store"
+        response.cookies = MediaCookies.setCookieHeaders(nil, path: MediaCookies.folder(sub: sub), maxAge: 0, secure: media.secure)
+        return response
+    }
+
     // MARK: Library
 
     private func json(_ video: VideoRecord) -> JSONValue {
         let keys = VideoRules.mainKeys(sub: video.sub, id: video.id)
         let ready = video.status == .ready
-        func playback(_ key: String) -> JSONValue {
-            ready ? .string(storage.presign(method: "GET", bucket: storage.mainBucket, key: key, query: [], headers: [],
-                                            expiresIn: VideoRules.playbackLifetime)) : .null
-        }
+        // Plain paths on the site's origin: the session's cookies open them.
+        func playback(_ key: String) -> JSONValue { ready ? .string(MediaCookies.path(ofKey: key)) : .null }
         return [
             "id": .string(video.id), "title": .string(video.title), "status": .string(video.status.rawValue),
             "sizeBytes": .integer(video.sizeBytes), "durationSeconds": JSONValue(video.durationSeconds),

@@ -13,6 +13,8 @@ import VideoFunctions
 /// An unknown name or a missing variable fails the start with a message naming it.
 enum Handlers {
     static let names = ["video", "trigger", "complete"]
+    /// What each handler needs besides the tables and buckets.
+    static let variables = ["video": ["MEDIA_KEY_PAIR_ID", "MEDIA_KEY_SECRET", "MEDIA_ORIGIN"], "trigger": ["MEDIACONVERT_ROLE_ARN"]]
 
     static func make(name: String, environment: [String: String]) async throws -> any LambdaHandler {
         guard names.contains(name) else {
@@ -25,7 +27,7 @@ enum Handlers {
         let aws: AWSServices
         do {
             settings = try FunctionSettings(function: name, environment: environment,
-                                            needs: name == "trigger" ? ["MEDIACONVERT_ROLE_ARN"] : [])
+                                            needs: Self.variables[name] ?? [])
             aws = try await settings.services()
         } catch let error as ConfigurationError {
             throw SetupError(errorType: error.missing.isEmpty ? "Config.Invalid" : "Config.MissingVariable", description: error.description)

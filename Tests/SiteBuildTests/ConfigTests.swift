@@ -34,8 +34,12 @@ import Testing
          "site/site.yml:2:64: environments.prod.cognito.userPoolId: user pool 'us-east-1_Abc' is in us-east-1 but cognito.region is eu-west-1"),
         ("environments: {prod: {cognito: {region: eu-west-1, userPoolId: eu-west-1_Abc, clientId: 'a b'}}}",
          "site/site.yml:2:89: environments.prod.cognito.clientId: malformed app client id 'a b': expected letters and digits only (Cognito's are 26 characters)"),
-        ("environments: {prod: {media: {origin: 'https://cdn.example.com/videos'}}}",
-         "site/site.yml:2:39: environments.prod.media.origin: 'https://cdn.example.com/videos' must be an origin (scheme and host only, like https://media.example.com)"),
+        ("environments: {prod: {media: {origin: 'https://cdn.example.com'}}}",
+         "site/site.yml:2:30: environments.prod.media: 'media' is no longer a setting: videos and thumbnails are served from /media/ on the site's own origin (CloudFront's /media/* behaviour; `site serve` forwards it to the local cloud). Remove this section."),
+        ("environments: {prod: {api: {baseUrl: '//api.example.com'}}}",
+         "site/site.yml:2:38: environments.prod.api.baseUrl: '//api.example.com' must be a path like /api or an absolute URL, not a scheme-relative one"),
+        ("environments: {prod: {api: {baseUrl: '/api?x'}}}",
+         "site/site.yml:2:38: environments.prod.api.baseUrl: '/api?x' must be a path like /api: ASCII, no spaces, query or fragment"),
         ("environments: {prod: {api: {baseUrl: 'https://user:pw@api.example.com'}}}",
          "site/site.yml:2:38: environments.prod.api.baseUrl: 'https://user:pw@api.example.com' must not contain credentials"),
         ("environments: {prod: {publish: {bucket: My_Bucket, region: eu-west-1}}}",
@@ -44,6 +48,13 @@ import Testing
     ])
     func invalidValuesNameTheirKey(yaml: String, message: String) {
         expectError(message) { _ = try SiteConfig.parse("title: T\n" + yaml + "\n") }
+    }
+
+    @Test func theAPIMayBeAPathOnTheSitesOwnOrigin() throws {
+        let config = try SiteConfig.parse("title: T\nenvironments: {prod: {api: {baseUrl: '/api/'}, uploads: {origins: ['https://up.example.com']}}}\n")
+        #expect(config.environments[0].apiBaseURL == "/api")
+        // Same-origin calls need no entry of their own in connect-src.
+        #expect(config.environments[0].connectOrigins == ["https://up.example.com"])
     }
 
     @Test func plainHTTPIsAllowedOnlyInTheLocalEnvironment() throws {

@@ -88,11 +88,9 @@ final class Fixture {
           clientId: localclient
           endpoint: http://127.0.0.1:9400
         api:
-          baseUrl: http://127.0.0.1:9400/api
+          baseUrl: /api
         uploads:
           origins: [http://127.0.0.1:9400]
-        media:
-          origin: http://127.0.0.1:9401
       production:
         cognito:
           region: eu-west-1
@@ -102,8 +100,6 @@ final class Fixture {
           baseUrl: https://api.example.com/v1
         uploads:
           origins: [https://temp.s3.eu-west-1.amazonaws.com]
-        media:
-          origin: https://media.example.com
         publish:
           bucket: example-site
           region: eu-west-1

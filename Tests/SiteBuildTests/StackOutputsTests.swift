@@ -8,9 +8,8 @@ struct StackOutputsTests {
         "CognitoRegion": "us-west-2",
         "UserPoolId": "us-west-2_StackPool9",
         "UserPoolClientId": "stackclient0000000000000001",
-        "ApiBaseUrl": "https://abc123.execute-api.us-west-2.amazonaws.com/",
+        "ApiEndpoint": "https://abc123.execute-api.us-west-2.amazonaws.com/",
         "UploadOrigin": "https://video-temp.s3.us-west-2.amazonaws.com",
-        "MediaOrigin": "https://d111111abcdef8.cloudfront.net/",
         "SiteBucket": "video-prod-site-1a2b3c",
         "SiteBucketRegion": "us-west-2",
         "DistributionId": "E3STACKDISTRIB",
@@ -27,9 +26,9 @@ struct StackOutputsTests {
         let environment = try #require(try production())
         #expect(environment.cognito == .init(region: "us-west-2", userPoolId: "us-west-2_StackPool9",
                                              clientId: "stackclient0000000000000001", endpoint: nil))
-        #expect(environment.apiBaseURL == "https://abc123.execute-api.us-west-2.amazonaws.com")
+        // The API is called on the site's own origin: the stack's execute-api host is not the app's to use.
+        #expect(environment.apiBaseURL == "https://api.example.com/v1")
         #expect(environment.uploadOrigins == ["https://video-temp.s3.us-west-2.amazonaws.com"])
-        #expect(environment.mediaOrigin == "https://d111111abcdef8.cloudfront.net")
         #expect(environment.publish == .init(bucket: "video-prod-site-1a2b3c", region: "us-west-2", prefix: nil,
                                              distributionIds: ["E3STACKDISTRIB"]))
     }
@@ -49,8 +48,8 @@ struct StackOutputsTests {
 
     @Test func aMissingOutputIsNamedWithTheFieldItWasNeededFor() throws {
         var outputs = Self.outputs
-        outputs["ApiBaseUrl"] = nil
-        expectError("--stack: stack 'video-prod' has no output 'ApiBaseUrl' (needed for api.baseUrl); deploy the stack's current template or set SITE_API_BASE_URL") {
+        outputs["UploadOrigin"] = nil
+        expectError("--stack: stack 'video-prod' has no output 'UploadOrigin' (needed for uploads.origins); deploy the stack's current template or set SITE_UPLOADS_ORIGINS") {
             _ = try production(stack: StackOutputs(stack: "video-prod", outputs: outputs))
         }
     }
@@ -67,16 +66,16 @@ struct StackOutputsTests {
 
     @Test func aMissingOutputThatASiteVariableSetsIsNoError() throws {
         var outputs = Self.outputs
-        outputs["ApiBaseUrl"] = nil
+        outputs["UploadOrigin"] = nil
         let environment = try production(stack: StackOutputs(stack: "video-prod", outputs: outputs),
-                                         overrides: ["SITE_API_BASE_URL": "https://api.override.example"])
-        #expect(environment?.apiBaseURL == "https://api.override.example")
+                                         overrides: ["SITE_UPLOADS_ORIGINS": "https://up.override.example"])
+        #expect(environment?.uploadOrigins == ["https://up.override.example"])
     }
 
     @Test func outputsAreCheckedLikeTheVariablesAndNamedWhereTheyCameFrom() throws {
         var outputs = Self.outputs
-        outputs["MediaOrigin"] = "http://media.example.com"
-        expectError("stack video-prod output MediaOrigin: production.media.origin: 'http://media.example.com' uses http; only https is allowed outside the local environment") {
+        outputs["UploadOrigin"] = "http://up.example.com"
+        expectError("stack video-prod output UploadOrigin: production.uploads.origins: 'http://up.example.com' uses http; only https is allowed outside the local environment") {
             _ = try production(stack: StackOutputs(stack: "video-prod", outputs: outputs))
         }
         outputs = Self.outputs
@@ -103,13 +102,13 @@ struct StackOutputsTests {
     @Test func theBuildEmbedsTheStacksConfig() throws {
         let fixture = try Fixture()
         _ = try SiteBuilder.build(BuildOptions(projectRoot: fixture.root, environment: "production",
-                                               processEnvironment: ["SITE_MEDIA_ORIGIN": "https://media.override.example"],
+                                               processEnvironment: ["SITE_API_BASE_URL": "/api"],
                                                stackOutputs: Self.stack))
         // The config goes where modules run; the policy on every page.
         let login = try fixture.text("dist/login/index.html")
         #expect(login.contains(#""userPoolId":"us-west-2_StackPool9""#))
-        #expect(login.contains(#""origin":"https://media.override.example""#))
+        #expect(login.contains(#""api":{"baseUrl":"/api"}"#))
         let index = try fixture.text("dist/index.html")
-        #expect(index.contains("connect-src https://cognito-idp.us-west-2.amazonaws.com https://abc123.execute-api.us-west-2.amazonaws.com"))
+        #expect(index.contains("img-src 'self'; media-src 'self'; connect-src 'self' https://cognito-idp.us-west-2.amazonaws.com https://video-temp.s3.us-west-2.amazonaws.com;"))
     }
 }

@@ -48,9 +48,9 @@ final class RecordingConverter: Converter {
 }
 
 struct FixedIdentity: CallerIdentity {
-    func sub(of request: VideoRequest) async throws -> String {
+    func caller(of request: VideoRequest) async throws -> Caller {
         guard let sub = request.header("x-test-sub") else { throw APIFailure.signIn }
-        return sub
+        return Caller(sub: sub, tokenExpiry: nil)
     }
 }
 
@@ -211,7 +211,7 @@ struct VideoServiceTests {
     @Test("an upload URL creates a video the owner sees and no one else does")
     func perUser() async throws {
         let library = MemoryLibrary()
-        let service = VideoService(identity: FixedIdentity(), library: library, storage: MemoryStorage())
+        let service = VideoService(identity: FixedIdentity(), library: library, storage: MemoryStorage(), media: nil)
         let checksum = Data(repeating: 7, count: 32).base64EncodedString()
         let created = await service.handle(request("POST", "/videos/upload-url",
                                                    body: #"{"fileName":"a.mp4","contentType":"video/mp4","size":5,"checksumSHA256":"\#(checksum)"}"#))
@@ -238,7 +238,7 @@ struct VideoServiceTests {
 
     @Test("routes, methods and bodies are refused as the API document says")
     func refusals() async {
-        let service = VideoService(identity: FixedIdentity(), library: MemoryLibrary(), storage: MemoryStorage())
+        let service = VideoService(identity: FixedIdentity(), library: MemoryLibrary(), storage: MemoryStorage(), media: nil)
         #expect(await service.handle(request("GET", "/nothing")).status == 404)
         let wrong = await service.handle(request("PUT", "/videos"))
         #expect(wrong.status == 405 && wrong.headers["Allow"] == "GET")
