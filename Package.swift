@@ -84,7 +84,7 @@ let package = Package(
         // The video service's logic, hosted by both LocalCloud and the Lambda bootstrap.
         .target(
             name: "VideoService",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: testable
         ),
         // The production hosts of the video service: DynamoDB, S3 and MediaConvert behind it, and
@@ -122,8 +122,11 @@ let package = Package(
             dependencies: [
                 "SiteBuild",
                 "HTTPServing",
+                // The proxy to the local cloud (`/api`, `/media/`).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
