@@ -285,3 +285,32 @@ def api_call(cloud: LocalCloud, method: str, path: str, token: str | None = None
     if data is not None:
         sent.setdefault("Content-Type", "application/json")
     return http_request(method, url, data, sent, timeout)
+
+
+def media_cookies(cloud: LocalCloud, token: str, origin: str | None = None) -> dict[str, str]:
+    """The signed cookies `POST /api/session` sets for the token's user, as name → value. Sent to
+    `origin` (the cloud's own by default) with that origin's Host, as a browser on it would."""
+    import urllib.parse
+    url = (origin or cloud.endpoints["api"].rsplit("/api", 1)[0]) + "/api/session"
+    host = urllib.parse.urlsplit(url).netloc
+    response = http_request("POST", url, headers={"Authorization": f"Bearer {token}", "Host": host})
+    assert response.status == 200, response
+    cookies = {}
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        cookies[name] = rest.split(";", 1)[0]
+    assert set(cookies) == {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}, response.headers
+    return cookies
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def media_get(cloud: LocalCloud, path: str, cookies: dict[str, str] | None, headers: dict | None = None,
+              origin: str | None = None, timeout: float = 60.0) -> HttpResponse:
+    """GET of a `/media/…` path on `origin` (the cloud's own by default) with the given cookies."""
+    sent = dict(headers or {})
+    if cookies:
+        sent["Cookie"] = cookie_header(cookies)
+    return http_request("GET", (origin or cloud.endpoints["api"].rsplit("/api", 1)[0]) + path, headers=sent, timeout=timeout)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
+from local_cloud import LocalCloud, api_call, cloud_binary, http_request, media_cookies, media_get, register_user
 
 TEMP = "video-temp-conversion"
 MAIN = "video-main"
@@ -180,19 +180,22 @@ def test_avi_upload_becomes_a_playable_faststart_mp4_with_thumbnail(cloud, user,
     assert video["error"] is None and video["progress"] is None
     assert video["durationSeconds"] is not None and abs(video["durationSeconds"] - 4) < 0.5, video
 
-    # The playback URL works with plain HTTP, and with a range.
-    played = http_request("GET", video["playbackUrl"], timeout=60)
+    # The playback path is on the cloud's origin and opens with the session's cookies, with a range too.
+    assert video["playbackUrl"] == f"/media/videos/{user['sub']}/{video_id}/video.mp4", video
+    cookies = media_cookies(cloud, user["tokens"]["AccessToken"])
+    played = media_get(cloud, video["playbackUrl"], cookies)
     assert played.status == 200, played
     mp4 = tmp_path / "played.mp4"
     mp4.write_bytes(played.body)
     check_mp4(mp4, 4)
-    ranged = http_request("GET", video["playbackUrl"], headers={"Range": "bytes=0-99"})
+    assert played.headers["Cache-Control"] == "private, max-age=86400"
+    ranged = media_get(cloud, video["playbackUrl"], cookies, headers={"Range": "bytes=0-99"})
     assert ranged.status == 206, ranged
     assert ranged.body == played.body[:100]
     assert ranged.headers["Content-Range"] == f"bytes 0-99/{len(played.body)}"
 
     assert video["thumbnailUrl"], video
-    thumbnail = http_request("GET", video["thumbnailUrl"])
+    thumbnail = media_get(cloud, video["thumbnailUrl"], cookies)
     assert thumbnail.status == 200, thumbnail
     print("thumbnail Content-Type:", thumbnail.headers.get("Content-Type"), len(thumbnail.body), "bytes")
     assert thumbnail.body[:2] == b"\xff\xd8", thumbnail.body[:16]
@@ -210,9 +213,9 @@ def test_avi_upload_becomes_a_playable_faststart_mp4_with_thumbnail(cloud, user,
     assert mentions(state["videos"], video_id), state["videos"]
     assert mentions(state["jobs"], video_id), state["jobs"]
 
-    # A fresh GET hands out working URLs again.
-    again = get_video(cloud, user, video_id)
-    assert http_request("GET", again["playbackUrl"], headers={"Range": "bytes=0-7"}).status == 206
+    # Without the cookies, the media path is CloudFront's 403.
+    refused = media_get(cloud, video["playbackUrl"], None)
+    assert refused.status == 403 and b"<Code>MissingKey</Code>" in refused.body, refused
 
 
 def test_a_text_file_named_mp4_fails_with_an_understandable_error(cloud, user, tmp_path):
@@ -279,12 +282,13 @@ def test_a_conversion_killed_by_sigkill_finishes_after_a_restart(tmp_path):
         assert video["status"] == "ready", video
         assert abs(video["durationSeconds"] - 60) < 1, video
 
-        played = http_request("GET", video["playbackUrl"], timeout=120)
+        cookies = media_cookies(own, person["tokens"]["AccessToken"])
+        played = media_get(own, video["playbackUrl"], cookies, timeout=120)
         assert played.status == 200, played
         mp4 = tmp_path / "long.mp4"
         mp4.write_bytes(played.body)
         check_mp4(mp4, 60)
-        assert http_request("GET", video["thumbnailUrl"]).body[:2] == b"\xff\xd8"
+        assert media_get(own, video["thumbnailUrl"], cookies).body[:2] == b"\xff\xd8"
         assert_temp_object_gone(own, created["key"])
 
         state = own.state()

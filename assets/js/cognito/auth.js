@@ -121,11 +121,12 @@ export class Auth {
 
   /**
    * `fetch` for the video API with `Authorization: Bearer …`; on a 401 the token is refreshed once and
-   * the request sent again.
+   * the request sent again. No cookies go along unless `init.credentials` asks for them (the media
+   * session call, whose answer sets them).
    */
   async fetchAPI(url, init = {}, fetchImpl = globalThis.fetch.bind(globalThis)) {
     const send = async (token) => fetchImpl(url, {
-      ...init, credentials: 'omit', headers: { ...(init.headers ?? {}), Authorization: `Bearer ${token}` },
+      credentials: 'omit', ...init, headers: { ...(init.headers ?? {}), Authorization: `Bearer ${token}` },
     });
     const token = await this.accessToken();
     if (!token) throw new CognitoError('NotAuthorizedException', 'Session is expired');

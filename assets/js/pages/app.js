@@ -16,6 +16,31 @@ export const home = document.body.dataset.home || '/';
 export const storage = new AppStorage(sessionStorage);
 export const auth = config.cognito ? new Auth({ config: config.cognito, storage }) : null;
 const IDLE_MINUTES = config.session?.idleMinutes ?? 30;
+const API_BASE = (config.api?.baseUrl ?? '').replace(/\/+$/, '');
+
+// MARK: the media session
+
+let mediaSession = Promise.resolve(null);
+
+/**
+ * Asks the video API for the signed cookies that open this user's media (`/media/videos/<sub>/`,
+ * HttpOnly, so never readable here) until the access token expires. Called on every sign-in and
+ * token refresh; resolves with `{ mediaPath, expiresAt }`, or null when it could not be had.
+ */
+export function renewMediaSession() {
+  if (!auth?.user || !config.api) return Promise.resolve(null);
+  mediaSession = auth.fetchAPI(`${API_BASE}/session`, { method: 'POST', credentials: 'same-origin' })
+    .then((response) => (response.ok ? response.json() : null))
+    .catch(() => null);
+  return mediaSession;
+}
+
+/** Resolves once the current media session call has ended (its answer, or null). */
+export function mediaReady() {
+  return mediaSession;
+}
+
+auth?.onChange((user) => { if (user) renewMediaSession(); });
 
 /** Where a signed-in user goes: `?next=` when it is a path on this site, else the library. */
 export function nextPage() {
@@ -78,6 +103,10 @@ export function holdIdle() {
 
 export async function signOut(notice = { key: 'status.signedOut' }) {
   signingOut = true;
+  // The media cookies are HttpOnly: only the API can take them back, while the token is still good.
+  if (auth?.user && config.api) {
+    await auth.fetchAPI(`${API_BASE}/session`, { method: 'DELETE', credentials: 'same-origin' }).catch(() => {});
+  }
   await auth?.signOut();
   await wipeTraces();
   storage.notice = notice;

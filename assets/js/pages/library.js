@@ -2,7 +2,7 @@
 // duration, date and status. Polls while something is uploading or converting (slower in a hidden
 // tab, not at all when nothing is); a filter by title; delete behind a confirmation dialog; an
 // unfinished upload of this browser offers to resume.
-import { t, ready, home } from './app.js';
+import { t, ready, home, mediaReady, renewMediaSession } from './app.js';
 import { setNotice } from '../ui/form.js';
 import { api } from './video-api.js';
 import { PendingUploads } from '../upload/resume.js';
@@ -74,6 +74,12 @@ function card(video) {
     image.loading = 'lazy';
     image.decoding = 'async';
     image.src = video.thumbnailUrl;
+    // Refused (the session's cookies ran out): once more after a new session.
+    image.addEventListener('error', () => {
+      if (image.dataset.retried) return;
+      image.dataset.retried = 'true';
+      renewMediaSession().then((session) => { if (session) image.src = video.thumbnailUrl; });
+    });
     thumb.append(image);
   } else {
     thumb.classList.add('placeholder');
@@ -189,6 +195,7 @@ async function load() {
   clearTimeout(timer);
   try {
     videos = await api.listVideos();
+    await mediaReady(); // the thumbnails need the session's cookies
     failures = 0;
     render();
     if (notice.dataset.tone === 'warning') setNotice(notice, '');

@@ -1,8 +1,9 @@
-// The player: the video's MP4 in <video> straight from the media origin (Range requests, the
-// thumbnail as poster), YouTube-style keys, a speed menu, picture-in-picture, and the place the user
-// stopped (per user and video, wiped on sign-out). An expired presigned URL is replaced by a fresh
-// one at the same time. A video that is not ready shows its status, and plays once it is.
-import { t, ready } from './app.js';
+// The player: the video's MP4 in <video> from /media/ on the site's origin (Range requests, the
+// thumbnail as poster), opened by the signed cookies of the media session, YouTube-style keys, a
+// speed menu, picture-in-picture, and the place the user stopped (per user and video, wiped on
+// sign-out). When the media are refused mid-play (the cookies ran out), the session is renewed and
+// play goes on at the same moment. A video that is not ready shows its status, and plays once it is.
+import { t, ready, mediaReady, renewMediaSession } from './app.js';
 import { setNotice } from '../ui/form.js';
 import { api } from './video-api.js';
 import { RATES, keyAction } from '../player/keys.js';
@@ -76,7 +77,7 @@ async function open() {
   document.title = `${entry.title} · ${siteTitle}`;
   const percent = Math.floor((entry.progress ?? 0) * 100);
   switch (entry.status) {
-    case 'ready': play(entry); return;
+    case 'ready': await play(entry); return;
     case 'failed': showState(t('player.failedTitle'), t('player.failed', { title: entry.title, reason: t(reasonKey(entry.error)) })); return;
     case 'converting': showState(t('player.convertingTitle'), t('player.converting', { title: entry.title, percent }), entry.progress ?? 0); break;
     default: showState(t(`player.${entry.status}Title`), t(`player.${entry.status}`, { title: entry.title }));
@@ -84,7 +85,8 @@ async function open() {
   setTimeout(open, document.hidden ? STATUS_POLL_MS * 10 : STATUS_POLL_MS);
 }
 
-function play(entry) {
+async function play(entry) {
+  await mediaReady();
   current = entry;
   state.hidden = true;
   player.hidden = false;
@@ -96,7 +98,6 @@ function play(entry) {
   if (entry.thumbnailUrl) video.poster = entry.thumbnailUrl;
   video.dataset.videoId = entry.id;
   video.src = entry.playbackUrl;
-  scheduleRefresh(entry.playbackUrl);
   title.focus();
 }
 
@@ -104,7 +105,7 @@ function play(entry) {
 
 video.addEventListener('loadedmetadata', () => {
   if (refreshing) {
-    // A fresh URL for the same file: back to the same moment, playing if it was.
+    // The same file reloaded with a fresh session: back to the same moment, playing if it was.
     const { time, playing } = refreshing;
     refreshing = null;
     video.currentTime = time;
@@ -143,47 +144,28 @@ restart.addEventListener('click', () => {
   video.focus();
 });
 
-// MARK: a presigned URL that expires
+// MARK: media refused mid-play
 
-/** When the URL's signature runs out (X-Amz-Date + X-Amz-Expires), in ms since 1970; null if unsigned. */
-function expiryOf(url) {
-  const query = new URL(url).searchParams;
-  const date = query.get('X-Amz-Date');
-  const seconds = Number(query.get('X-Amz-Expires'));
-  if (!date || !seconds) return null;
-  const [, y, mo, d, h, mi, s] = date.match(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/) ?? [];
-  return y ? Date.UTC(+y, +mo - 1, +d, +h, +mi, +s) + seconds * 1000 : null;
-}
-
-let refreshTimer = 0;
-function scheduleRefresh(url) {
-  clearTimeout(refreshTimer);
-  const expires = expiryOf(url);
-  if (!expires) return;
-  // A minute before it ends, a paused player takes a new URL quietly; a playing one when it must.
-  refreshTimer = setTimeout(() => { if (video.paused) refreshURL(); else scheduleRefresh(url); },
-    Math.max(5_000, expires - Date.now() - 60_000));
-}
-
-let lastRefresh = 0;
-async function refreshURL() {
-  if (!current || Date.now() - lastRefresh < 5_000) return false;
-  lastRefresh = Date.now();
+let lastRenewal = 0;
+/** A new media session, then the same file again from the same moment; false when it cannot be had. */
+async function renewMedia() {
+  if (!current || Date.now() - lastRenewal < 5_000) return false;
+  lastRenewal = Date.now();
+  if (!(await renewMediaSession())) return false;
   const fresh = await fetchVideo().catch(() => null);
   if (!fresh || fresh.status !== 'ready') return false;
   current = fresh;
   refreshing = { time: lastTime, playing: !video.paused || video.dataset.wasPlaying === 'true' };
   video.src = fresh.playbackUrl;
-  scheduleRefresh(fresh.playbackUrl);
   return true;
 }
 
 video.addEventListener('playing', () => { video.dataset.wasPlaying = 'true'; });
 video.addEventListener('pause', () => { if (!video.error) video.dataset.wasPlaying = 'false'; });
 video.addEventListener('error', async () => {
-  // A network or "source" error on a signed URL is most often its signature running out.
+  // A network or "source" error on /media/ is most often the session's cookies running out (403).
   if (!current || !video.error) return;
-  if (!(await refreshURL())) setNotice(notice, t('player.mediaError'), 'warning');
+  if (!(await renewMedia())) setNotice(notice, t('player.mediaError'), 'warning');
 });
 
 // MARK: speed, picture-in-picture, keys
