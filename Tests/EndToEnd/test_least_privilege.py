@@ -3,16 +3,18 @@ infra/template.yaml, and needs every statement and every action of it.
 
 For each function (`video`, `trigger`, `complete`) the test reads its role's inline policy from the
 template itself (a YAML loader that knows CloudFormation's short tags, and a resolver for `!Ref`,
-`!GetAtt`, `!Sub`, `!Join`), binds the template's resources to those of a ProductionPeer on
-moto_server (production_peer.py: the table, the temp and main buckets, the upload queue and its
-dead-letter queue, MediaConvert's role; account, region, partition `aws`), creates in moto an IAM
-role with exactly that policy, assumes it, and runs the function (lambda_host.py's LambdaHost, the
-environment of `production.env()` with the assumed role's session credentials) through its
-scenario:
+`!GetAtt`, `!Sub`, `!Join`, `!If` with the template's conditions), binds the template's resources
+and parameters to those of a ProductionPeer on moto_server (production_peer.py: the table, the temp
+and main buckets, the upload queue and its dead-letter queue, MediaConvert's role; account, region,
+partition `aws`; media key slot A active with a secret of this account, slot B empty), creates in
+moto an IAM role with exactly that policy, assumes it, and runs the function (lambda_host.py's
+LambdaHost, the environment of `production.env()` plus the video function's media variables, with
+the assumed role's session credentials) through its scenario:
 
-- video: POST /videos/upload-url (and the browser's presigned PUT), GET /videos, GET /videos/<id>,
-  a multipart upload started, its part presigned and sent, listed and completed, another started
-  and aborted (DELETE /videos/multipart), DELETE /videos/<id>;
+- video (each path under /api, as API Gateway passes it): POST /videos/upload-url (and the
+  browser's presigned PUT), GET /videos, GET /videos/<id>, a multipart upload started, its part
+  presigned and sent, listed and completed, another started and aborted (DELETE
+  /videos/multipart), DELETE /videos/<id>;
 - trigger: the queue read as Lambda's SQS event source mapping reads it, with the function's role
   (GetQueueAttributes, as the mapping's creation checks; ReceiveMessage; DeleteMessage of what the
   function did not report as failed), a batch holding an upload's S3 event → one CreateJob on the
@@ -53,17 +55,24 @@ What moto 5.2.1 enforces here (found by these tests, kept true by them):
   (`test_moto_checks_dynamodb_actions_against_the_resource_star` shows it). The test therefore
   hands moto the DynamoDB statements with `Resource: "*"` and checks their resources statically
   instead (`test_dynamodb_statements_name_only_the_table`): actions by moto, resources by the test.
+- Secrets Manager likewise: actions are checked against `*`
+  (`test_moto_checks_secrets_manager_actions_against_the_resource_star`), so moto gets the video
+  function's media-key statement with `Resource: "*"` as well, and its resource is checked by the
+  test: exactly the active slot's secret, never the other slot's
+  (`test_the_video_role_reads_the_active_media_key_and_no_other_secret`).
 - Conditions are treated as met: moto evaluates StringEquals on sts:ExternalId of an AssumeRole and
   nothing else (`test_moto_treats_conditions_as_met`). No condition of these policies is tested by
-  running the functions.
+  running the functions. (The template's own conditions - `Fn::If` on the active media key slot -
+  are worked out by the resolver, from the parameters the test binds.)
 
 Not enforced, so not asserted (NOT_ENFORCED; `test_not_enforced_actions_are_not_enforced_by_moto`
 shows each one's removal still passes today, so the list stays true):
-- video s3:GetObject on the main bucket: the function only presigns playback URLs, and moto does
-  not check presigned requests while auth is enforced (production_peer lets them through
-  unauthenticated). Likewise the presigned PUTs of the upload and of the parts: s3:PutObject is
-  enforced only through CreateMultipartUpload and CompleteMultipartUpload, which the function calls
-  itself.
+- video secretsmanager:GetSecretValue (the media key): the scenario opens no media session (POST
+  /api/session signs the cookies); the grant is run against moto on its own instead
+  (`test_the_video_role_reads_the_active_media_key_and_no_other_secret`).
+- The presigned PUTs of the upload and of the parts: moto does not check presigned requests while
+  auth is enforced (production_peer lets them through unauthenticated); s3:PutObject is enforced
+  only through CreateMultipartUpload and CompleteMultipartUpload, which the function calls itself.
 - trigger mediaconvert:CreateJob and iam:PassRole: moto has no MediaConvert; the fake
   (mediaconvert_fake.py) verifies signatures but evaluates no IAM, and nothing checks that the
   caller may pass MediaConvert's role (AWS checks iam:PassRole, with iam:PassedToService, at
@@ -106,8 +115,8 @@ CLIP = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
 
 # (function, action): why moto cannot show that the function needs it. See the module docstring.
 NOT_ENFORCED: dict[tuple[str, str], str] = {
-    ("video", "s3:GetObject"):
-        "the function only presigns playback GETs; moto does not check presigned requests",
+    ("video", "secretsmanager:GetSecretValue"):
+        "the scenario opens no media session; the grant is run against moto on its own (see the docstring)",
     ("trigger", "mediaconvert:CreateJob"):
         "moto has no MediaConvert; the fake verifies signatures, evaluates no IAM",
     ("trigger", "iam:PassRole"):
@@ -132,6 +141,13 @@ S3_OPERATIONS = {
     "s3:GetObject": ("GetObject",),
 }
 
+# Services whose actions moto checks against the resource `*` only (see the module docstring):
+# their statements are given to moto with `Resource: "*"`, and their resources checked by the test.
+STAR_CHECKED_SERVICES = ("dynamodb:", "secretsmanager:")
+
+# What the media key slots are bound to when a test does not say: slot A active, B empty.
+MEDIA_KEY_A_ID, MEDIA_KEY_B_ID = "K2JCJMDEHXQW5F", "K3ABCDEFGHIJKL"
+
 
 # -- the template -----------------------------------------------------------------------------------
 
@@ -148,9 +164,33 @@ class Unbound(KeyError):
 
 @dataclasses.dataclass
 class Bindings:
-    """What `Ref` and `Fn::GetAtt` of the template's logical ids and pseudo parameters stand for."""
+    """What `Ref` and `Fn::GetAtt` of the template's logical ids, parameters and pseudo parameters
+    stand for, and the template's conditions (worked out from the bound parameters) for `Fn::If`."""
     refs: dict[str, str]
     attributes: dict[tuple[str, str], str]
+    conditions: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            raise Unbound(f"the condition {name} is not in the template")
+        return self._truth(self.conditions[name])
+
+    def _truth(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        (function, argument), = value.items()
+        if function == "Condition":
+            return self.condition(argument)
+        if function == "Fn::Equals":
+            left, right = (self.resolve(item) for item in argument)
+            return str(left) == str(right)
+        if function == "Fn::Not":
+            return not self._truth(argument[0])
+        if function == "Fn::And":
+            return all(self._truth(item) for item in argument)
+        if function == "Fn::Or":
+            return any(self._truth(item) for item in argument)
+        raise Unbound(f"{function} in a condition is not supported by this test's resolver")
 
     def ref(self, name: str) -> str:
         if name not in self.refs:
@@ -187,6 +227,9 @@ class Bindings:
             if function == "Fn::Split":
                 separator, text = argument
                 return self.resolve(text).split(separator)
+            if function == "Fn::If":
+                name, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(name) else when_false)
             if function.startswith("Fn::"):
                 raise Unbound(f"{function} is not supported by this test's resolver")
         return {key: self.resolve(item) for key, item in value.items()}
@@ -333,15 +376,41 @@ class Template:
         return None
 
 
-def bindings(template: Template, production: ProductionPeer, roles: dict[str, str] | None = None) -> Bindings:
+def media_key_secret_arn(production: ProductionPeer, slot: str) -> str:
+    """The ARN a slot's secret is bound to when a test does not say: for slot A the production
+    peer's own media key secret (the one its MEDIA_KEY_SECRET names) where it has one, else an ARN
+    of Secrets Manager's shape (with its six-character suffix) in the peer's account and region."""
+    media_key = getattr(production, "media_key", None)
+    if slot == "A" and media_key is not None:
+        return media_key.secret_arn
+    return (f"arn:aws:secretsmanager:{production.region}:{production.account_id}:secret:"
+            f"video-{production.suffix}/media-key/{slot}-AbCdEf")
+
+
+def default_parameters(template: Template, production: ProductionPeer) -> dict[str, str]:
+    """The stack's parameters as a first deploy sets them: each default, slot A holding a key (its
+    secret an ARN of this account and region) and active, slot B empty."""
+    parameters = {name: str(p["Default"]) for name, p in template.document.get("Parameters", {}).items() if "Default" in p}
+    parameters.update({"MediaKeyAPublicKey": "-----BEGIN PUBLIC KEY-----\nA\n-----END PUBLIC KEY-----\n",
+                       "MediaKeyASecretArn": media_key_secret_arn(production, "A"),
+                       "MediaKeyBPublicKey": "", "MediaKeyBSecretArn": "", "ActiveMediaKey": "A"})
+    return parameters
+
+
+def bindings(template: Template, production: ProductionPeer, roles: dict[str, str] | None = None,
+             parameters: dict[str, str] | None = None) -> Bindings:
     """The template's table, buckets, queues, MediaConvert role and functions as the moto resources
     of `production`; found through the functions' environment (VIDEO_TABLE, TEMP_BUCKET,
-    MAIN_BUCKET, MEDIACONVERT_ROLE_ARN) and the trigger's event source."""
+    MAIN_BUCKET, MEDIACONVERT_ROLE_ARN) and the trigger's event source. The template's parameters
+    are `default_parameters` updated with `parameters`; its conditions follow from them."""
     region, account, partition = production.region, production.account_id, "aws"
     refs = {"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": partition,
             "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": f"video-{production.suffix}",
             "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/video-{production.suffix}/{uuid.uuid4()}",
             "AWS::NoValue": None}
+    refs.update({**default_parameters(template, production), **(parameters or {})})
+    # The CloudFront public keys of the slots (their ids), should a policy name them.
+    refs.update({"MediaPublicKeyA": MEDIA_KEY_A_ID, "MediaPublicKeyB": MEDIA_KEY_B_ID})
     attributes: dict[tuple[str, str], str] = {}
 
     def variable(name: str) -> str | None:
@@ -381,19 +450,20 @@ def bindings(template: Template, production: ProductionPeer, roles: dict[str, st
         role_id = template.role(handler).role_id
         refs[role_id] = arn.rsplit("/", 1)[-1]
         attributes[role_id, "Arn"] = arn
-    return Bindings(refs, attributes)
+    return Bindings(refs, attributes, template.document.get("Conditions", {}))
 
 
 def moto_statements(statements: list[dict]) -> list[dict]:
-    """What moto is given for resolved statements: DynamoDB's with the resource `*`, since moto
-    checks DynamoDB actions against `*` (see the module docstring); the rest as they are."""
+    """What moto is given for resolved statements: DynamoDB's and Secrets Manager's with the
+    resource `*`, since moto checks those actions against `*` (see the module docstring); the rest
+    as they are."""
     given = []
     for statement in statements:
         actions = as_list(statement.get("Action", []))
-        dynamodb = [a for a in actions if a.lower().startswith("dynamodb:")]
-        others = [a for a in actions if not a.lower().startswith("dynamodb:")]
-        if dynamodb:
-            given.append({**statement, "Action": dynamodb, "Resource": "*"})
+        star = [a for a in actions if a.lower().startswith(STAR_CHECKED_SERVICES)]
+        others = [a for a in actions if not a.lower().startswith(STAR_CHECKED_SERVICES)]
+        if star:
+            given.append({**statement, "Action": star, "Resource": "*"})
         if others:
             given.append({**statement, "Action": others})
     for index, statement in enumerate(given):
@@ -493,6 +563,9 @@ class Run:
 
     def host(self, handler: str, credentials: Credentials | None = None) -> LambdaHost:
         env = self.production.env()
+        # The video function needs its media key's variables to start (no scenario signs cookies).
+        for name, value in media_environment(self.production).items():
+            env.setdefault(name, value)
         if credentials is not None:
             env.update(credentials.as_env())
         started = LambdaHost(self.binary, handler, env=env).start()
@@ -511,21 +584,34 @@ class Run:
     def role(self, name: str, statements: list[dict]) -> Credentials:
         """An IAM role with exactly `statements` (as given to moto), assumed; the MediaConvert fake
         verifies its signatures."""
-        iam = self.production.client("iam")
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com", "AWS": self.production.aws.user_arn},
-            "Action": "sts:AssumeRole"}]}
-        role_name = f"lp-{name}-{uuid.uuid4().hex[:8]}"
-        arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        if statements:
-            iam.put_role_policy(RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": statements}))
-        credentials = self.production.aws.assume_role(arn, session_name=role_name)
-        self.production.mediaconvert.trust(credentials)
-        return credentials
+        return assumed_role(self.production, name, statements)
 
     def client(self, service: str, credentials: Credentials):
         return self.production.aws.client(service, credentials=credentials, retries={"total_max_attempts": 1})
+
+
+def assumed_role(production: ProductionPeer, name: str, statements: list[dict]) -> Credentials:
+    """An IAM role in moto with exactly `statements`, assumed (the MediaConvert fake trusts it)."""
+    iam = production.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com", "AWS": production.aws.user_arn},
+        "Action": "sts:AssumeRole"}]}
+    role_name = f"lp-{name}-{uuid.uuid4().hex[:8]}"
+    arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if statements:
+        iam.put_role_policy(RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": statements}))
+    credentials = production.aws.assume_role(arn, session_name=role_name)
+    production.mediaconvert.trust(credentials)
+    return credentials
+
+
+def media_environment(production: ProductionPeer) -> dict[str, str]:
+    """The video function's media variables as the stack sets them (slot A active), for a peer
+    whose env() does not hold them already: a key id, the secret's ARN as bound
+    (`media_key_secret_arn`), and the distribution's origin."""
+    return {"MEDIA_KEY_PAIR_ID": MEDIA_KEY_A_ID, "MEDIA_KEY_SECRET": media_key_secret_arn(production, "A"),
+            "MEDIA_ORIGIN": "https://d111111abcdef8.cloudfront.net"}
 
 
 @pytest.fixture
@@ -537,9 +623,11 @@ def run(production, binary):
         started.stop()
 
 
-def resolved(template: Template, production: ProductionPeer, statements: list[dict]) -> list[dict]:
-    """Statements with their references bound to `production`, log statements dropped."""
-    binding = bindings(template, production)
+def resolved(template: Template, production: ProductionPeer, statements: list[dict],
+             parameters: dict[str, str] | None = None) -> list[dict]:
+    """Statements with their references bound to `production` (and the template's parameters to
+    `parameters`, see `bindings`), log statements dropped."""
+    binding = bindings(template, production, parameters=parameters)
     return [binding.resolve(s) for s in statements if not Statement("", s).is_logs]
 
 
@@ -555,7 +643,9 @@ def sha256_b64(data: bytes) -> str:
 
 
 def api(host: LambdaHost, method: str, path: str, body: dict | None = None, query: str = "") -> tuple[int, dict]:
-    event = http_api_event(method, path, json.dumps(body) if body is not None else None, sub=ALICE, query=query)
+    """`path` as openapi.yaml names it; the event's is under /api, as the distribution's /api/*
+    behaviour and the API's routes hand it to the function (which takes the /api off)."""
+    event = http_api_event(method, "/api" + path, json.dumps(body) if body is not None else None, sub=ALICE, query=query)
     outcome = host.invoke(event, timeout_ms=10_000)
     if outcome.kind != "response":
         raise ScenarioFailed(f"{method} {path}: the function failed: {outcome.payload}")
@@ -833,10 +923,11 @@ def test_a_star_resource_only_where_nothing_narrower_exists(template):
 
 def test_the_function_statements_resolve_to_the_stacks_resources(template, production):
     """Every reference of the three policies is bound to a resource of the production peer, and the
-    resources are this stack's: the table, the two buckets, the upload queue, MediaConvert's role."""
+    resources are this stack's: the table, the two buckets, the upload queue, MediaConvert's role,
+    the active media key's secret."""
     mine = {f"arn:aws:dynamodb:{production.region}:{production.account_id}:table/{production.table_name}",
             production.temp_bucket_arn, production.main_bucket_arn, production.queue_arn, production.dlq_arn,
-            production.mediaconvert_role_arn}
+            production.mediaconvert_role_arn, media_key_secret_arn(production, "A")}
     for handler in FUNCTIONS:
         for statement in resolved(template, production, policy_of(template, handler)):
             for resource in as_list(statement.get("Resource", [])):
@@ -871,6 +962,81 @@ def test_pass_role_names_only_mediaconvert_s_role_for_mediaconvert(template, pro
                 passed_to = statement.get("Condition", {}).get("StringEquals", {}).get("iam:PassedToService")
                 assert as_list(passed_to) == ["mediaconvert.amazonaws.com"], statement
     assert found == 1
+
+
+def secret_statements(statements: list[dict]) -> list[dict]:
+    return [s for s in statements if any(a.lower().startswith("secretsmanager:") for a in as_list(s["Action"]))]
+
+
+@pytest.mark.parametrize("active", ["A", "B"])
+def test_secrets_manager_statements_name_only_the_active_media_key(template, production, active):
+    """moto checks Secrets Manager actions against `*`, so the secrets a function may read are
+    checked here: the video function, GetSecretValue, on exactly the active slot's secret (by its
+    full ARN, no wildcard) whichever slot that is; no other function reads a secret, and nothing
+    asks KMS (Secrets Manager's default key needs no kms:Decrypt of the caller)."""
+    arns = {slot: media_key_secret_arn(production, slot) for slot in "AB"}
+    parameters = {"ActiveMediaKey": active, "MediaKeyBPublicKey": "-----BEGIN PUBLIC KEY-----\nB\n-----END PUBLIC KEY-----\n",
+                  "MediaKeyBSecretArn": arns["B"]}
+    for handler in FUNCTIONS:
+        statements = resolved(template, production, policy_of(template, handler), parameters)
+        assert not [s for s in statements if any(a.lower().startswith("kms:") for a in as_list(s["Action"]))], handler
+        found = secret_statements(statements)
+        if handler != "video":
+            assert found == [], handler
+            continue
+        [only] = found
+        assert (only["Effect"], as_list(only["Action"]), as_list(only["Resource"])) == (
+            "Allow", ["secretsmanager:GetSecretValue"], [arns[active]])
+        assert "Condition" not in only and "NotResource" not in only
+
+
+def media_key_secrets(production: ProductionPeer) -> dict[str, str]:
+    """Slot A's and slot B's secrets, and an unrelated one, made in moto: name → ARN."""
+    client = production.client("secretsmanager")
+    made = {}
+    for name in ("A", "B", "other"):
+        made[name] = client.create_secret(Name=f"video-{production.suffix}/media-key/{name}-{uuid.uuid4().hex[:6]}",
+                                          SecretString=f"PEM of {name}")["ARN"]
+    return made
+
+
+def read_secret(production: ProductionPeer, credentials: Credentials, arn: str) -> str:
+    client = production.aws.client("secretsmanager", credentials=credentials, retries={"total_max_attempts": 1})
+    try:
+        return client.get_secret_value(SecretId=arn)["SecretString"]
+    except ClientError as error:
+        return f"refused: {error}"
+
+
+def test_the_video_role_reads_the_active_media_key_and_no_other_secret(template, production):
+    """The video policy, resolved with real secrets in moto (slot A active, B holding the previous
+    key, and a third secret): its one Secrets Manager statement names slot A's secret alone (slot
+    B's and the third are not named, so IAM refuses them); in moto, where the statement runs with
+    `*` (see the docstring), the role reads slot A's secret, and without the statement it cannot."""
+    secrets = media_key_secrets(production)
+    parameters = {"MediaKeyASecretArn": secrets["A"], "ActiveMediaKey": "A",
+                  "MediaKeyBPublicKey": "-----BEGIN PUBLIC KEY-----\nB\n-----END PUBLIC KEY-----\n", "MediaKeyBSecretArn": secrets["B"]}
+    statements = resolved(template, production, policy_of(template, "video"), parameters)
+    [grant] = secret_statements(statements)
+    assert as_list(grant["Resource"]) == [secrets["A"]]
+    assert secrets["B"] not in json.dumps(statements) and secrets["other"] not in json.dumps(statements)
+    allowed = assumed_role(production, "video-secret", moto_statements(statements))
+    assert read_secret(production, allowed, secrets["A"]) == "PEM of A"
+    without = assumed_role(production, "video-no-secret", moto_statements([s for s in statements if s is not grant]))
+    refused = read_secret(production, without, secrets["A"])
+    assert "is not authorized to perform: secretsmanager:GetSecretValue" in refused, refused
+
+
+def test_moto_checks_secrets_manager_actions_against_the_resource_star(template, production):
+    """The video policy as the template has it, the media-key statement scoped to its secret: moto
+    refuses even that secret, since it matches Secrets Manager actions against `*`. Should moto
+    learn the secret's ARN, this fails; then moto_statements can stop widening the statement, and
+    the test above can show slot B's secret refused by moto too."""
+    secrets = media_key_secrets(production)
+    statements = resolved(template, production, policy_of(template, "video"), {"MediaKeyASecretArn": secrets["A"]})
+    credentials = assumed_role(production, "video-scoped", statements)
+    refused = read_secret(production, credentials, secrets["A"])
+    assert "is not authorized to perform: secretsmanager:GetSecretValue" in refused, refused
 
 
 def test_not_enforced_lists_only_actions_of_the_template(template):
