@@ -19,18 +19,35 @@ enum Decision {
     /// The build is not whole yet (the first build has not ended, or the page asked for is still
     /// being rendered): wait until it is, then decide again.
     case wait
+    /// A path the local cloud answers (`/api`, `/api/…`, `/media/…`): sent on to it (`Proxy`).
+    case forward
+}
+
+/// The request's context: its connection, which a forwarded request needs (the client's address,
+/// and noticing when it goes away).
+struct DevContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
 }
 
 /// Serves `dist/` as production would (pretty URLs, 404 page, types, strong ETags, ranges, gzip,
-/// security headers), plus the live-reload client at `/_site/live.js` and its event stream.
+/// security headers), plus the live-reload client at `/_site/live.js` and its event stream; with a
+/// `proxy`, `/api`, `/api/…` and `/media/…` go to the local cloud, as production's distribution
+/// sends them to the API and the media.
 /// `decide` is synchronous, so the same answers are given on the event loop (`InMemoryAnswers`)
 /// and through Hummingbird's responder (everything that has to wait or stream).
 struct DevResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = DevContext
     let files: CurrentSite
     let root: String
     let live: LiveReload
     var hosts = AllowedHosts()
+    var proxy: Proxy?
     let bodies = ServedBodies()
 
     static let clientPath = "/_site/live.js"
@@ -51,6 +68,9 @@ struct DevResponder: HTTPResponder {
             return Response(status: status, headers: fields, body: body)
         case .events:
             return events()
+        case .forward:
+            guard let proxy else { return Self.response(Self.text(404, "Not found.\n")) }
+            return await proxy.forward(request, channel: context.channel)
         case .wait:
             // A whole site (or none, waited for) never asks to wait again.
             return Self.response(Self.text(503, Self.firstBuildFailed))
@@ -59,11 +79,12 @@ struct DevResponder: HTTPResponder {
 
     /// The answer to `request` from `site` (nil before the first build has ended, or after it
     /// failed when `waited`; `.wait` for a page still being rendered). A HEAD answer has the GET
-    /// answer's fields and no body.
+    /// answer's fields and no body. The `Host` check comes first, forwarded paths included.
     func decide(_ request: HTTPRequest, site: SiteFiles?, waited: Bool) -> Decision {
         guard hosts.allows(authority: request.authority) else {
             return Self.text(403, AllowedHosts.refusal(authority: request.authority))
         }
+        if proxy != nil, let target = request.path, Proxy.forwards(target) { return .forward }
         let decision = decideGet(request, site: site, waited: waited)
         if request.method == .head, case .answer(let status, let fields, .some) = decision {
             return .answer(status: status, fields: fields, body: nil)

@@ -8,8 +8,9 @@ import Synchronization
 /// Answers requests for the build's files on the event loop, as soon as their head is read,
 /// without the trip through Swift concurrency that Hummingbird's responder takes. Anything that
 /// has to wait or stream (the event stream, `.gz` files read from disk, requests made before the
-/// first build ends) is passed on to Hummingbird's responder, which gives the same answers
-/// (`DevResponder.decide`).
+/// first build ends, requests forwarded to the local cloud) is passed on to Hummingbird's
+/// responder, which gives the same answers (`DevResponder.decide`). For forwarded requests it also
+/// answers `Expect: 100-continue` and tells the proxy when a client goes away.
 ///
 /// Sits in Hummingbird's HTTP/1 pipeline, after the HTTPTypes codec. Responses leave in the order
 /// requests came: while a request passed on has not been answered, the ones after it are passed
@@ -40,7 +41,8 @@ final class InMemoryAnswers: ChannelDuplexHandler, RemovableChannelHandler {
         guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if passedOn == 0, case .answer(let status, var fields, let body) = responder.decide(request, site: responder.files.value, waited: false) {
+            let decision = passedOn == 0 ? responder.decide(request, site: responder.files.value, waited: false) : nil
+            if case .answer(let status, var fields, let body) = decision {
                 current = .answered
                 fields[.date] = date.now()
                 context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
@@ -55,6 +57,12 @@ final class InMemoryAnswers: ChannelDuplexHandler, RemovableChannelHandler {
                     needsFlush = true
                 }
             } else {
+                // A forwarded request's body is streamed to the cloud as it comes, so the client may
+                // send it at once (the cloud's own answer to `Expect` would not reach the client).
+                // Not while an earlier answer is being written: the client then waits its timeout.
+                if case .forward = decision, Self.expectsContinue(request) {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+                }
                 current = .passedOn
                 passedOn += 1
                 context.fireChannelRead(data)
@@ -65,6 +73,20 @@ final class InMemoryAnswers: ChannelDuplexHandler, RemovableChannelHandler {
             if case .passedOn = current { context.fireChannelRead(data) }
             current = .none
         }
+    }
+
+    /// The client closed its side, or the connection closed: a forwarded request still waiting
+    /// for the cloud's answer is cancelled.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let proxy = responder.proxy, case .some(.inputClosed) = event as? ChannelEvent {
+            proxy.clients.inputClosed(ObjectIdentifier(context.channel))
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        responder.proxy?.clients.closed(ObjectIdentifier(context.channel))
+        context.fireChannelInactive()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -78,6 +100,10 @@ final class InMemoryAnswers: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data), passedOn > 0 { passedOn -= 1 }
         context.write(data, promise: promise)
+    }
+
+    static func expectsContinue(_ request: HTTPRequest) -> Bool {
+        request.headerFields[.expect]?.lowercased() == "100-continue"
     }
 
     static func asksToClose(_ request: HTTPRequest) -> Bool {

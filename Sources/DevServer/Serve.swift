@@ -19,6 +19,10 @@ public struct ServeOptions: Sendable {
     /// The `Host` names answered besides loopback ones and IP addresses; others get 403, so a page
     /// on another site cannot reach the server through DNS rebinding (`AllowedHosts`).
     public var allowedHosts: [String] = []
+    /// The origin (`http://127.0.0.1:9400`) that `/api`, `/api/…` and `/media/…` are forwarded to,
+    /// as production's CloudFront distribution sends them to the video API and the media: the
+    /// local cloud's. Nil serves those paths from dist/ like any other (so 404).
+    public var upstream: String?
 
     public init(projectRoot: String) { self.projectRoot = projectRoot }
 }
@@ -47,20 +51,35 @@ public enum DevServer {
         let rebuilder = Rebuilder(session: session, files: files, live: live, events: events, output: output,
                                   projectRoot: options.projectRoot)
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
-        let logger = QuietLogHandler.logger(label: "dev-server")
-        let responder = DevResponder(files: files, root: output, live: live, hosts: AllowedHosts(options.allowedHosts))
+        let proxy = options.upstream.map { Proxy(origin: $0) }
+        let responder = DevResponder(files: files, root: output, live: live, hosts: AllowedHosts(options.allowedHosts), proxy: proxy)
+        let app = application(responder, host: options.host, port: options.port) { port in
+            let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+            events.ready("http://\(host):\(port)/")
+        }
+        do {
+            try await serve(app, options: options, folders: folders, rebuilder: rebuilder)
+        } catch {
+            await proxy?.shutdown()
+            throw error
+        }
+        await proxy?.shutdown()
+    }
+
+    /// The server for `responder` on `host:port`; `ready` gets the port once it listens.
+    static func application(_ responder: DevResponder, host: String, port: Int,
+                            ready: @escaping @Sendable (Int) -> Void) -> Application<DevResponder> {
         let date = DateHeader()
-        let app = Application(
+        return Application(
             responder: responder,
             // The build's files are answered on the event loop; the rest goes to the responder.
             server: .http1(configuration: .init(additionalChannelHandlers: [InMemoryAnswers(responder: responder, date: date)])),
-            configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? options.port
-                let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-                events.ready("http://\(host):\(port)/")
-            },
-            logger: logger)
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in ready(channel.localAddress?.port ?? port) },
+            logger: QuietLogHandler.logger(label: "dev-server"))
+    }
+
+    private static func serve(_ app: Application<DevResponder>, options: ServeOptions, folders: [String], rebuilder: Rebuilder) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
             group.addTask {

@@ -15,7 +15,9 @@ struct Serve: AsyncParsableCommand {
 
         When site.yml has a `local` environment, the local cloud starts too (see `site help cloud`): \
         Cognito, the video API, S3 and the conversion pipeline, with the mailbox for sign-up codes. \
-        Ctrl-C stops both.
+        Requests for /api and under /api/ and /media/ are forwarded to it, as CloudFront forwards them \
+        in production, so the app, its API and its media share one origin; without the cloud \
+        (--no-cloud, or another environment) those paths are the site's 404. Ctrl-C stops both.
 
         Examples:
           site serve
@@ -89,9 +91,11 @@ struct Serve: AsyncParsableCommand {
                 cloud.allowedHosts = allowedHosts
                 cloud.allowedOrigins = ["http://127.0.0.1:\(sitePort)", "http://localhost:\(sitePort)"]
                 let origin = "http://127.0.0.1:\(cloud.port)"
+                // The API and the media are paths on the site's own origin, forwarded to the cloud;
+                // Cognito and presigned uploads go to the cloud's origin itself.
+                options.upstream = origin
                 if cloud.port != 9400 {
-                    for (variable, value) in [("SITE_COGNITO_ENDPOINT", origin), ("SITE_API_BASE_URL", origin + "/api"),
-                                              ("SITE_UPLOADS_ORIGINS", origin), ("SITE_MEDIA_ORIGIN", origin)]
+                    for (variable, value) in [("SITE_COGNITO_ENDPOINT", origin), ("SITE_UPLOADS_ORIGINS", origin)]
                     where options.processEnvironment[variable] == nil {
                         options.processEnvironment[variable] = value
                     }
