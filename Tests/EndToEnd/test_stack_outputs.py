@@ -1,6 +1,10 @@
 """End-to-end tests of `--stack`: `site build` and `site publish` take the environment's values
 from a deployed CloudFormation stack's outputs, read with DescribeStacks from moto_server (every
-signature checked). The stacks are made in moto with a trivial resource and literal outputs."""
+signature checked). The stacks are made in moto with a trivial resource and literal outputs.
+
+The API and the media are on the site's own origin (`/api`, `/media/`, the distribution's
+behaviours): the stack's `ApiEndpoint` is not read, site.yml's `api.baseUrl: /api` stands, and the
+pages' policy names only Cognito and the upload bucket besides `'self'`."""
 
 from __future__ import annotations
 
@@ -24,9 +28,9 @@ def stack_outputs(bucket: str, distribution: str) -> dict[str, str]:
         "CognitoRegion": "us-east-1",
         "UserPoolId": "us-east-1_StackPool7",
         "UserPoolClientId": "stackclient00000000000000a1",
-        "ApiBaseUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/",
+        # The API Gateway URL the distribution's /api/* behaviour forwards to; the app never calls it.
+        "ApiEndpoint": "https://abc123.execute-api.us-east-1.amazonaws.com",
         "UploadOrigin": "https://video-temp-e2e.s3.us-east-1.amazonaws.com",
-        "MediaOrigin": "https://d111111abcdef8.cloudfront.net",
         "SiteBucket": bucket,
         "SiteBucketRegion": "us-east-1",
         "DistributionId": distribution,
@@ -72,6 +76,16 @@ def pages(stack) -> dict[str, str]:
             for e in manifest(stack)["files"] if e["path"].endswith(".html")}
 
 
+def csp(page: str) -> dict[str, list[str]]:
+    """A page's Content-Security-Policy (its meta tag), by directive."""
+    policy = html.unescape(POLICY.search(page).group(1))
+    directives = {}
+    for directive in filter(None, (part.strip() for part in policy.split(";"))):
+        name, *values = directive.split()
+        directives[name] = values
+    return directives
+
+
 def configs(stack) -> dict[str, dict]:
     """The app config of every built page that runs the app's modules (only those carry it), by path."""
     found = {path: json.loads(match.group(1))
@@ -89,14 +103,18 @@ def test_build_puts_the_stack_outputs_in_the_pages_config_and_policy(stack):
         assert config["cognito"] == {
             "region": outputs["CognitoRegion"], "userPoolId": outputs["UserPoolId"],
             "clientId": outputs["UserPoolClientId"], "endpoint": "https://cognito-idp.us-east-1.amazonaws.com"}, path
-        assert config["api"] == {"baseUrl": outputs["ApiBaseUrl"].rstrip("/")}, path
+        # site.yml's path on the site's own origin, not the stack's API endpoint.
+        assert config["api"] == {"baseUrl": "/api"}, path
         assert config["uploads"] == {"origins": [outputs["UploadOrigin"]]}, path
-        assert config["media"] == {"origin": outputs["MediaOrigin"]}, path
-    # Every page's policy lets the app reach what the stack names.
+        assert "media" not in config, path
+    # Every page's policy lets the app reach what the stack names, and nothing else: the API and
+    # the media are 'self'.
     for path, page in pages(stack).items():
-        policy = html.unescape(POLICY.search(page).group(1))
-        for origin in ("https://abc123.execute-api.us-east-1.amazonaws.com", outputs["UploadOrigin"], outputs["MediaOrigin"]):
-            assert origin in policy, (path, origin)
+        directives = csp(page)
+        assert directives["connect-src"] == ["'self'", "https://cognito-idp.us-east-1.amazonaws.com", outputs["UploadOrigin"]], path
+        assert directives["img-src"] == ["'self'"], path
+        assert directives["media-src"] == ["'self'"], path
+        assert outputs["ApiEndpoint"] not in page and "cloudfront.net" not in page, path
 
 
 def test_site_variables_win_over_the_stack_outputs(stack):
@@ -106,6 +124,10 @@ def test_site_variables_win_over_the_stack_outputs(stack):
     for config in configs(stack).values():
         assert config["api"] == {"baseUrl": "https://api.override.example/v2"}
         assert config["cognito"]["userPoolId"] == stack["outputs"]["UserPoolId"]
+    # An API elsewhere is another origin the app talks to.
+    for path, page in pages(stack).items():
+        assert csp(page)["connect-src"] == ["'self'", "https://cognito-idp.us-east-1.amazonaws.com",
+                                            "https://api.override.example", stack["outputs"]["UploadOrigin"]], path
 
 
 def test_without_a_region_variable_the_stack_is_looked_up_in_site_yml_publish_region(stack):
@@ -119,16 +141,36 @@ def test_a_stack_without_an_output_fails_naming_it_and_leaves_dist(peer, stack):
     assert site(stack, "build", "-q").returncode == 0
     before = (stack["project"] / "dist/index.html").read_bytes()
     outputs = dict(stack["outputs"])
-    del outputs["ApiBaseUrl"]
+    del outputs["UploadOrigin"]
     incomplete = create_stack(peer, outputs)
     result = site(stack, "build", stack_name=incomplete)
     assert result.returncode == 1
-    assert f"stack '{incomplete}' has no output 'ApiBaseUrl' (needed for api.baseUrl)" in result.stderr
+    assert f"stack '{incomplete}' has no output 'UploadOrigin' (needed for uploads.origins)" in result.stderr
     assert "build failed with 1 error" in result.stderr
     assert (stack["project"] / "dist/index.html").read_bytes() == before
     published = site(stack, "publish", "--json", stack_name=incomplete)
     assert published.returncode == 1
-    assert f"stack '{incomplete}' has no output 'ApiBaseUrl'" in json.loads(published.stdout)["error"]
+    assert f"stack '{incomplete}' has no output 'UploadOrigin'" in json.loads(published.stdout)["error"]
+
+
+def test_the_outputs_the_site_no_longer_reads_are_neither_needed_nor_used(peer, stack):
+    """A stack without ApiEndpoint builds; one still carrying the old ApiBaseUrl and MediaOrigin
+    (deployed before the API and the media moved to the site's origin) changes nothing."""
+    def built() -> dict[str, tuple]:
+        found = configs(stack)
+        return {path: (found.get(path), csp(page)) for path, page in pages(stack).items()}
+
+    assert site(stack, "build", "-q").returncode == 0
+    expected = built()
+    without = {k: v for k, v in stack["outputs"].items() if k != "ApiEndpoint"}
+    older = dict(stack["outputs"], ApiBaseUrl="https://old123.execute-api.us-east-1.amazonaws.com/",
+                 MediaOrigin="https://d222222abcdef8.cloudfront.net")
+    for outputs in (without, older):
+        result = site(stack, "build", "-q", stack_name=create_stack(peer, outputs))
+        assert result.returncode == 0, result.stderr
+        assert built() == expected
+        for page in pages(stack).values():
+            assert "old123" not in page and "d222222abcdef8" not in page
 
 
 def test_a_missing_stack_fails_naming_the_stack_and_the_region(stack):
