@@ -658,3 +658,131 @@ def test_loopback_names_addresses_and_the_allowed_host_are_answered(served_with_
 def test_without_allowed_host_only_loopback_names_are_answered(served):
     assert raw_get(served.url, "/", "dev.example")[0] == 403
     assert raw_get(served.url, "/", "localhost")[0] == 200
+
+
+# -- /api and /media/ forwarded to the local cloud: one origin, as CloudFront gives production ----------
+
+def cloud_origin(served) -> str:
+    """The local cloud's own origin, from the endpoints `site serve` printed."""
+    api = next(line.split(" ", 1)[1].strip() for line in list(served.lines) if line.startswith("api: "))
+    return api[: -len("/api")]
+
+
+def direct(origin: str, target: str, headers: dict | None = None, method: str = "GET"):
+    """The local cloud's own answer to `target`: (status, headers, body)."""
+    parsed = urllib.parse.urlparse(origin)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    try:
+        connection.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def cloud_client(served):
+    """A LocalCloud client (mailbox, Cognito, boto3) of the cloud `site serve` started, with no process of its own."""
+    from local_cloud import LINE, LocalCloud
+    cloud = LocalCloud(site_binary(), served.project / ".cloud")
+    for line in list(served.lines):
+        match = LINE.match(line.strip())
+        if match:
+            cloud.endpoints[match.group(1)] = match.group(2)
+    return cloud
+
+
+def test_the_api_through_the_dev_server_is_the_local_clouds_own_answer(served_with_cloud):
+    status, headers, body = served_with_cloud.get("/api/openapi.yaml")
+    own_status, own_headers, own_body = direct(cloud_origin(served_with_cloud), "/api/openapi.yaml")
+    assert status == own_status == 200 and body.startswith(b"openapi:")
+    assert body == own_body
+    for name in ("Content-Type", "Content-Length", "Cache-Control", "ETag"):
+        assert headers.get(name) == own_headers.get(name), name
+
+
+def test_an_api_call_without_a_token_gets_the_apis_401_through_the_dev_server(served_with_cloud):
+    status, headers, body = served_with_cloud.get("/api/videos")
+    assert status == 401 and headers["Content-Type"] == "application/json"
+    assert headers["WWW-Authenticate"].startswith("Bearer ")
+    assert json.loads(body)["error"]["code"] == "Unauthorized"
+    own_status, own_headers, own_body = direct(cloud_origin(served_with_cloud), "/api/videos")
+    assert (status, headers["WWW-Authenticate"], body) == (own_status, own_headers["WWW-Authenticate"], own_body)
+
+
+def test_media_through_the_dev_server_open_with_the_cookies_the_api_set_for_its_origin(served_with_cloud):
+    """POST /api/session through the dev server sets cookies for the origin the browser sees (the
+    dev server's Host is kept), and they open the user's media there, ranges included; on the
+    cloud's own origin the same cookies open nothing."""
+    import base64
+    import os
+    from local_cloud import register_user
+    cloud = cloud_client(served_with_cloud)
+    user = register_user(cloud, f"proxy-{os.urandom(4).hex()}@example.com")
+    video_id = base64.b32encode(os.urandom(16)).decode().rstrip("=").lower()
+    key = f"videos/{user['sub']}/{video_id}/video.mp4"
+    content = os.urandom(300_000)
+    cloud.s3().put_object(Bucket=cloud.main_bucket, Key=key, Body=content, ContentType="video/mp4")
+
+    refused = served_with_cloud.get(f"/media/{key}")
+    assert refused[0] == 403 and b"<Error><Code>MissingKey</Code>" in refused[2]
+    status, headers, _ = served_with_cloud.get("/api/session", {"Authorization": f"Bearer {user['tokens']['AccessToken']}",
+                                                                "Content-Length": "0"}, method="POST")
+    assert status == 200
+    cookies = headers.get_all("Set-Cookie")
+    assert len(cookies) == 3, cookies
+    assert all(f"Path=/media/videos/{user['sub']}/" in cookie for cookie in cookies)
+    jar = "; ".join(cookie.split(";", 1)[0] for cookie in cookies)
+
+    status, headers, body = served_with_cloud.get(f"/media/{key}", {"Cookie": jar})
+    assert status == 200 and body == content and headers["Content-Type"] == "video/mp4"
+    status, headers, body = served_with_cloud.get(f"/media/{key}", {"Cookie": jar, "Range": "bytes=1000-1999"})
+    assert status == 206 and body == content[1000:2000]
+    assert headers["Content-Range"] == f"bytes 1000-1999/{len(content)}" and headers["Accept-Ranges"] == "bytes"
+    assert direct(cloud_origin(served_with_cloud), f"/media/{key}", {"Cookie": jar})[0] == 403
+
+
+def test_a_page_calls_the_api_on_its_own_origin_without_a_preflight(served_with_cloud):
+    """A page's fetch of /api/… with a bearer token is same-origin: the browser sends no OPTIONS
+    preflight and reads the answer (status and WWW-Authenticate) without CORS. The same call to the
+    cloud's own origin, the control, is preflighted."""
+    import shutil
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.fail("chromium and chromium-driver are missing: scripts/install-deps test installs them")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    browser = webdriver.Chrome(service=Service(driver_path), options=options)
+    call = """const done = arguments[arguments.length - 1];
+        fetch(arguments[0], {headers: {Authorization: "Bearer not-a-token"}})
+          .then((response) => done([response.status, response.type, response.headers.get("WWW-Authenticate")]))
+          .catch((error) => done(String(error)));"""
+    try:
+        # A page of the dev server's origin that carries no CSP of its own.
+        browser.get(served_with_cloud.url + "/_site/live.js")
+        own = served_with_cloud.url + "/api/videos"
+        control = cloud_origin(served_with_cloud) + "/api/videos"
+        status, kind, challenge = browser.execute_async_script(call, own)
+        assert (status, kind) == (401, "basic") and challenge.startswith("Bearer "), (status, kind, challenge)
+        assert browser.execute_async_script(call, control)[:2] == [401, "cors"]
+        sent = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
+        requests = [(event["params"]["request"]["method"], event["params"]["request"]["url"])
+                    for event in sent if event["method"] == "Network.requestWillBeSent"]
+    finally:
+        browser.quit()
+    assert ("GET", own) in requests and ("OPTIONS", own) not in requests, requests
+    assert ("OPTIONS", control) in requests, requests
+
+
+def test_without_the_cloud_api_and_media_paths_are_the_sites_404(served):
+    for target in ("/api/videos", "/api", "/media/videos/someone/video.mp4"):
+        status, headers, body = served.get(target)
+        assert status == 404 and headers["Content-Type"].startswith("text/html") and b"<html" in body, target
