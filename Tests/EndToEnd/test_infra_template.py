@@ -35,6 +35,11 @@ translator for what the `AWS::Serverless-2016-10-31` transform generates) and pi
   (no other Secrets Manager or KMS grant anywhere);
 - no circular dependency between the resources (the function names the distribution, which names
   the API: the API must not name the function);
+- infra/deploy's media key, with a fake `aws` on PATH (real openssl): the first deploy makes a key
+  pair and stores the private key in a secret through a private file, slot A; later deploys keep
+  the slots; a rotation fills the free slot and activates it; a retire is refused while cookies of
+  the old key may live, then empties the slot and schedules the secret's deletion; a failed deploy
+  leaves no unused secret; the private key shows in no argument and no output;
 - Cognito, the HTTP API's authorizer on every route (all under `/api`, no CORS), the table, the
   alarms and the dashboard, and the outputs `site build --stack` and `site publish --stack` read.
 """
@@ -48,6 +53,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -466,6 +472,8 @@ def test_the_video_function_signs_media_cookies_with_the_active_slot_for_the_sit
     assert variables["MEDIA_KEY_PAIR_ID"] == {"Fn::If": ["MediaKeyAIsActive", ref("MediaPublicKeyA"), ref("MediaPublicKeyB")]}
     assert variables["MEDIA_KEY_SECRET"] == ACTIVE_MEDIA_SECRET
     assert variables["MEDIA_ORIGIN"] == {"Fn::If": ["HasSiteOrigin", ref("SiteOrigin"), sub("https://${Distribution.DomainName}")]}
+    # After a rotation the function signs with the new key only once the key group holds it.
+    assert "MediaKeyGroup" in as_list(template["Resources"]["VideoFunction"].get("DependsOn", []))
     conditions = template["Conditions"]
     assert conditions["MediaKeyAIsActive"] == {"Fn::Equals": [ref("ActiveMediaKey"), "A"]}
     # Each branch's key exists whenever that branch is taken.
@@ -1000,3 +1008,257 @@ def test_the_outputs_site_build_and_publish_read_exist(template):
     assert outputs["SiteUrl"]["Value"] == sub("https://${Distribution.DomainName}")
     assert outputs["CognitoRegion"]["Value"] == outputs["SiteBucketRegion"]["Value"] == ref("AWS::Region")
     assert outputs["DistributionId"]["Value"] == ref("Distribution")
+
+
+# -- infra/deploy's media key -------------------------------------------------------------------------
+
+FAKE_AWS = r"""#!PYTHON
+# A stand-in for the AWS CLI, for infra/deploy: the calls it makes, answered from a JSON state file.
+import json, os, re, stat, sys, time
+state_file = os.environ["FAKE_AWS_STATE"]
+with open(state_file) as f:
+    state = json.load(f)
+args = sys.argv[1:]
+state["calls"].append(args)
+
+def option(name, default=None):
+    return args[args.index(name) + 1] if name in args else default
+
+def values(name):
+    if name not in args:
+        return []
+    found = []
+    for item in args[args.index(name) + 1:]:
+        if item.startswith("--"):
+            break
+        found.append(item)
+    return found
+
+def done(out="", code=0, err=""):
+    with open(state_file, "w") as f:
+        json.dump(state, f)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    sys.exit(code)
+
+def tag_query(tags):
+    key = re.search(r"Key=='([^']+)'", option("--query", "")).group(1)
+    return tags.get(key, "None") + "\n"
+
+service, command = args[0], args[1]
+stack = state.get("stack")
+if (service, command) == ("configure", "get"):
+    done(code=1)
+if (service, command) == ("sts", "get-caller-identity"):
+    done("111122223333\n")
+if service == "s3api":
+    done()
+if (service, command) == ("cloudformation", "package"):
+    with open(option("--output-template-file"), "w") as f:
+        f.write("packaged\n")
+    done()
+if (service, command) == ("cloudformation", "describe-stacks"):
+    if stack is None:
+        done(code=255, err="An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id %s does not exist\n" % option("--stack-name"))
+    query = option("--query", "")
+    wanted = re.search(r"ParameterKey=='([^']+)'", query)
+    if wanted:
+        value = stack["parameters"].get(wanted.group(1))
+        done(("None" if value is None else value) + "\n")
+    done("outputs\n")
+if (service, command) == ("cloudformation", "deploy"):
+    overrides = dict(item.split("=", 1) for item in values("--parameter-overrides"))
+    if os.environ.get("FAKE_AWS_FAIL_DEPLOY"):
+        done(code=255, err="Failed to create/update the stack\n")
+    parameters = dict(stack["parameters"]) if stack else {}
+    for name, default in state["parameters"].items():
+        if name in overrides:
+            parameters[name] = overrides[name]
+        elif name not in parameters:
+            if default is None:
+                done(code=255, err="Parameter %s has no value\n" % name)
+            parameters[name] = default
+    # The template's Rules.
+    for slot in "AB":
+        if bool(parameters["MediaKey%sPublicKey" % slot]) != bool(parameters["MediaKey%sSecretArn" % slot]):
+            done(code=255, err="Rule MediaKeySlotsArePairs failed\n")
+    if not parameters["MediaKey%sPublicKey" % parameters["ActiveMediaKey"]]:
+        done(code=255, err="Rule ActiveMediaKey?IsSet failed\n")
+    state["stack"] = {"parameters": parameters}
+    state["deploys"].append(overrides)
+    done()
+if service == "secretsmanager":
+    secrets = state["secrets"]
+    if command == "create-secret":
+        name, source = option("--name"), option("--secret-string")
+        if any(secret["name"] == name for secret in secrets.values()):
+            done(code=254, err="ResourceExistsException: %s\n" % name)
+        assert source.startswith("file://"), source
+        path = source[len("file://"):]
+        arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:%s-%06d" % (name, len(secrets))
+        secrets[arn] = {"name": name, "value": open(path).read(), "path": path,
+                        "file_mode": stat.S_IMODE(os.stat(path).st_mode),
+                        "dir_mode": stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode),
+                        "tags": dict(t[len("Key="):].split(",Value=", 1) for t in values("--tags")), "deleted": None}
+        done(arn + "\n")
+    secret = secrets[option("--secret-id")]
+    if command == "describe-secret":
+        done(tag_query(secret["tags"]))
+    if command == "tag-resource":
+        secret["tags"].update(dict(t[len("Key="):].split(",Value=", 1) for t in values("--tags")))
+        done()
+    if command == "delete-secret":
+        secret["deleted"] = int(option("--recovery-window-in-days"))
+        done("2031-01-08T00:00:00Z\n" if "--query" in args else "{}\n")
+done(code=2, err="fake aws: unexpected call %r\n" % (args,))
+"""
+
+
+class Deployer:
+    """infra/deploy in a copy of infra/ (with a stand-in zip), against the fake aws above."""
+
+    def __init__(self, tmp_path: Path, template: dict):
+        self.root = tmp_path / "repo"
+        (self.root / "infra").mkdir(parents=True)
+        shutil.copy2(REPO / "infra" / "deploy", self.root / "infra" / "deploy")
+        shutil.copy2(TEMPLATE, self.root / "infra" / "template.yaml")
+        (self.root / ".build-lambda").mkdir()
+        (self.root / ".build-lambda" / "bootstrap.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "aws").write_text(FAKE_AWS.replace("#!PYTHON", "#!" + sys.executable, 1))
+        (bin_dir / "aws").chmod(0o755)
+        self.tmp = tmp_path / "tmp"
+        self.tmp.mkdir()
+        self.state_file = tmp_path / "aws-state.json"
+        parameters = {name: (str(p["Default"]) if "Default" in p else None) for name, p in template["Parameters"].items()}
+        self.state_file.write_text(json.dumps({"calls": [], "stack": None, "secrets": {}, "deploys": [], "parameters": parameters}))
+        self.env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_AWS_STATE": str(self.state_file),
+                    "TMPDIR": str(self.tmp)}
+        for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+            self.env.pop(name, None)
+
+    def __call__(self, *options: str, fail_deploy: bool = False) -> subprocess.CompletedProcess:
+        env = {**self.env, **({"FAKE_AWS_FAIL_DEPLOY": "1"} if fail_deploy else {})}
+        return subprocess.run([str(self.root / "infra" / "deploy"), "video", "--region", "us-east-1", "--no-build", *options],
+                              capture_output=True, text=True, timeout=120, env=env, check=False)
+
+    @property
+    def state(self) -> dict:
+        return json.loads(self.state_file.read_text())
+
+    def set_state(self, state: dict) -> None:
+        self.state_file.write_text(json.dumps(state))
+
+    def slots(self) -> dict[str, str]:
+        return self.state["stack"]["parameters"]
+
+
+def assert_key_pair(public_pem: str, secret: dict) -> None:
+    """The slot's public key is RSA-2048 and the secret holds its private key (PEM, nothing else)."""
+    from cryptography.hazmat.primitives import serialization
+    public = serialization.load_pem_public_key(public_pem.encode())
+    private = serialization.load_pem_private_key(secret["value"].encode(), password=None)
+    assert public.key_size == 2048
+    assert private.public_key().public_numbers() == public.public_numbers()
+    assert secret["file_mode"] == 0o600 and secret["dir_mode"] == 0o700, secret
+    assert not Path(secret["path"]).exists() and not Path(secret["path"]).parent.exists(), "the key's folder is left behind"
+
+
+def assert_private_keys_unseen(deployer: Deployer, *results: subprocess.CompletedProcess) -> None:
+    state = deployer.state
+    bodies = [line for secret in state["secrets"].values() for line in secret["value"].splitlines()[1:-1]]
+    assert bodies
+    seen = json.dumps(state["calls"]) + "".join(r.stdout + r.stderr for r in results)
+    assert "PRIVATE KEY" not in seen and not [line for line in bodies if line in seen]
+    assert list(deployer.tmp.iterdir()) == []
+
+
+def test_deploy_makes_rotates_and_retires_the_media_key(tmp_path, template):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    deploy = Deployer(tmp_path, template)
+    results = []
+
+    # First deploy: a key pair, its private key in a new secret, slot A active, B empty.
+    first = deploy()
+    results.append(first)
+    assert first.returncode == 0, first.stderr
+    [(arn_a, secret_a)] = deploy.state["secrets"].items()
+    assert re.fullmatch(r"video/media-key/\d{8}T\d{6}Z", secret_a["name"]), secret_a["name"]
+    slots = deploy.slots()
+    assert (slots["MediaKeyASecretArn"], slots["ActiveMediaKey"], slots["MediaKeyBPublicKey"], slots["MediaKeyBSecretArn"]) == (arn_a, "A", "", "")
+    assert_key_pair(slots["MediaKeyAPublicKey"], secret_a)
+    assert int(secret_a["tags"]["media-key-active-since"]) <= time.time()
+
+    # A later deploy keeps the slots (previous values): no key, no media parameter.
+    again = deploy()
+    results.append(again)
+    assert again.returncode == 0, again.stderr
+    assert len(deploy.state["secrets"]) == 1
+    assert not [k for k in deploy.state["deploys"][-1] if k.startswith(("MediaKey", "ActiveMediaKey"))]
+
+    # Nothing to retire yet.
+    nothing = deploy("--retire-media-key")
+    assert nothing.returncode != 0 and "no previous media key to retire" in nothing.stderr
+
+    # Rotation: a new key in slot B, active; slot A still there (it verifies the cookies it signed).
+    time.sleep(1.1)  # secret names are made to the second
+    rotated = deploy("--rotate-media-key")
+    results.append(rotated)
+    assert rotated.returncode == 0, rotated.stderr
+    [arn_b] = set(deploy.state["secrets"]) - {arn_a}
+    slots = deploy.slots()
+    assert (slots["ActiveMediaKey"], slots["MediaKeyBSecretArn"], slots["MediaKeyASecretArn"]) == ("B", arn_b, arn_a)
+    assert_key_pair(slots["MediaKeyBPublicKey"], deploy.state["secrets"][arn_b])
+    assert "MediaKeyAPublicKey" not in deploy.state["deploys"][-1]
+
+    # Both slots full: another rotation waits for a retire.
+    refused = deploy("--rotate-media-key")
+    assert refused.returncode != 0 and "retire it first" in refused.stderr
+    assert len(deploy.state["secrets"]) == 2
+
+    # A retire right away is refused: cookies signed with A's key may still be valid (1 hour).
+    early = deploy("--retire-media-key")
+    assert early.returncode != 0 and "refused" in early.stderr and "1 h" in early.stderr, early.stderr
+    assert deploy.slots()["MediaKeyASecretArn"] == arn_a
+
+    # An hour and more later: slot A is emptied, its secret scheduled for deletion; B signs on.
+    state = deploy.state
+    state["secrets"][arn_b]["tags"]["media-key-active-since"] = str(int(time.time()) - 3601)
+    deploy.set_state(state)
+    retired = deploy("--retire-media-key")
+    results.append(retired)
+    assert retired.returncode == 0, retired.stderr
+    slots = deploy.slots()
+    assert (slots["MediaKeyAPublicKey"], slots["MediaKeyASecretArn"], slots["ActiveMediaKey"], slots["MediaKeyBSecretArn"]) == ("", "", "B", arn_b)
+    assert deploy.state["secrets"][arn_a]["deleted"] == 7 and deploy.state["secrets"][arn_b]["deleted"] is None
+
+    # And round again: the next key goes to slot A.
+    time.sleep(1.1)
+    back = deploy("--rotate-media-key")
+    results.append(back)
+    assert back.returncode == 0, back.stderr
+    assert deploy.slots()["ActiveMediaKey"] == "A" and deploy.slots()["MediaKeyASecretArn"] not in ("", arn_a)
+    assert_private_keys_unseen(deploy, *results)
+
+
+def test_deploy_drops_the_new_keys_secret_when_the_stack_does_not_take_it(tmp_path, template):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    deploy = Deployer(tmp_path, template)
+    failed = deploy(fail_deploy=True)
+    assert failed.returncode != 0
+    [secret] = deploy.state["secrets"].values()
+    assert secret["deleted"] == 7, "the unused key's secret is kept"
+    assert "media-key-active-since" not in secret["tags"]
+    assert deploy.state["stack"] is None
+    assert_private_keys_unseen(deploy, failed)
+
+
+def test_deploy_help_explains_the_media_key():
+    result = subprocess.run([str(REPO / "infra" / "deploy"), "--help"], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    for words in ("--rotate-media-key", "--retire-media-key", "openssl genrsa", "STACK/media-key/", "file://",
+                  "aws/secretsmanager", "1 h"):
+        assert words in result.stdout, words
