@@ -117,7 +117,7 @@ final class SecretMediaKey: MediaKeySource, @unchecked Sendable {
         guard let pem = answer["SecretString"]?.stringValue else {
             throw ConfigurationError("The secret \(secret) holds no SecretString with the media key's PEM.")
         }
-        let key = try MediaSigningKey(keyPairId: keyPairId, pem: pem)
+        guard let key = try? MediaSigningKey(keyPairId: keyPairId, pem: pem) else { throw ConfigurationError("The secret \(secret) holds no RSA private key in PEM (PKCS#1 or PKCS#8) for the media cookies.") }
         cached.withLock { $0 = key }
         return key
     }
