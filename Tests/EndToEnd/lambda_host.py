@@ -203,9 +203,12 @@ def _parse(body: bytes) -> Any:
 
 
 def http_api_event(method: str, path: str, body: str | None = None, sub: str = "00000000-0000-0000-0000-000000000001",
-                   headers: dict[str, str] | None = None, query: str = "") -> dict[str, Any]:
+                   headers: dict[str, str] | None = None, query: str = "", claims: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
     """An API Gateway HTTP API event (payload format 2.0) as the `video` function receives it,
-    the caller's Cognito `sub` in the JWT authorizer's claims."""
+    the caller's Cognito `sub` in the JWT authorizer's claims, plus `claims` (e.g. `exp`), each
+    value a string as API Gateway passes them."""
+    claims = {"sub": sub, "token_use": "access", **{name: str(value) for name, value in (claims or {}).items()}}
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -215,7 +218,7 @@ def http_api_event(method: str, path: str, body: str | None = None, sub: str = "
         "requestContext": {
             "accountId": ACCOUNT,
             "apiId": "api0000000",
-            "authorizer": {"jwt": {"claims": {"sub": sub, "token_use": "access"}, "scopes": None}},
+            "authorizer": {"jwt": {"claims": claims, "scopes": None}},
             "domainName": "api0000000.execute-api.us-east-1.amazonaws.com",
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
                      "userAgent": "end-to-end"},

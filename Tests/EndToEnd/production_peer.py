@@ -5,7 +5,9 @@ In production, an upload to the temp bucket under `uploads/` makes S3 send an
 SNS envelope, not raw) to an SQS queue, and the queue's Lambda event source
 mapping hands batches to the "trigger" Lambda, which calls MediaConvert
 CreateJob. MediaConvert's "Job State Change" events reach the "complete"
-Lambda through EventBridge. The library lives in a DynamoDB table.
+Lambda through EventBridge. The library lives in a DynamoDB table. The
+"video" Lambda signs CloudFront cookies for /media/ with a private key it
+reads from a Secrets Manager secret (its PEM as the SecretString).
 
 `ProductionPeer(aws_peer)` builds all of that on an AwsPeer (aws_peer.py, whose
 moto_server enforces SigV4), with a random suffix on every name, plus a
@@ -40,6 +42,8 @@ What a test feeds a handler:
   left out unless given) and its job ARN lacks the account.
 - `env()` is the environment of a Lambda process talking to all of this;
   `lambda_client()` is boto3 with the same credentials.
+- `media_key` is the media cookies' key pair (a fresh RSA-2048 key, its PEM
+  in a moto secret); `create_media_key()` makes another, e.g. in PKCS#8.
 - `presign_upload()` and `put_presigned()` do the browser's upload,
   `preflight()` its CORS preflight.
 
@@ -110,6 +114,8 @@ import uuid
 from typing import Any, Iterable
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from aws_peer import ALLOW_ALL, AwsPeer, Credentials
 from mediaconvert_fake import MediaConvertFake, check_params, service_model
@@ -118,6 +124,20 @@ UPLOAD_PREFIX = "uploads/"
 NOTIFICATION_ID = "video-uploads"
 MAX_RECEIVE_COUNT = 3
 DETAIL_TYPE = "MediaConvert Job State Change"
+# The origin the media cookies are signed for (MEDIA_ORIGIN): the distribution's.
+MEDIA_ORIGIN = "https://d111111abcdef8.cloudfront.net"
+
+
+class MediaKey:
+    """A media cookie key pair: CloudFront's id for the public key, the private key, and the
+    Secrets Manager secret holding the private key's PEM."""
+
+    def __init__(self, key_pair_id: str, private_key: rsa.RSAPrivateKey, pem: str, secret_arn: str):
+        self.key_pair_id, self.private_key, self.pem, self.secret_arn = key_pair_id, private_key, pem, secret_arn
+
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self.private_key.public_key()
 
 
 class ProductionPeer:
@@ -144,6 +164,8 @@ class ProductionPeer:
         self.lambda_role_arn: str | None = None
         self.lambda_credentials: Credentials | None = None
         self.mediaconvert: MediaConvertFake | None = None
+        self.media_key: MediaKey | None = None
+        self.media_origin = MEDIA_ORIGIN
 
     @property
     def temp_bucket_arn(self) -> str:
@@ -172,6 +194,7 @@ class ProductionPeer:
             self._create_buckets()
             self._create_topic_and_queues()
             self._create_table()
+            self.media_key = self.create_media_key()
             # Last, as in AWS, where S3 checks the topic policy and sends its
             # test event when the configuration is set.
             self.client("s3").put_bucket_notification_configuration(
@@ -272,6 +295,20 @@ class ProductionPeer:
                                   {"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST")
 
+    def create_media_key(self, *, pem_format: str = "pkcs1") -> MediaKey:
+        """A fresh RSA-2048 key pair for the media cookies, its private key's PEM ("pkcs1": `BEGIN
+        RSA PRIVATE KEY`, as `openssl genrsa` writes; "pkcs8": `BEGIN PRIVATE KEY`) stored as a
+        secret's SecretString, with a CloudFront-style public key id."""
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        formats = {"pkcs1": serialization.PrivateFormat.TraditionalOpenSSL, "pkcs8": serialization.PrivateFormat.PKCS8}
+        pem = private_key.private_bytes(serialization.Encoding.PEM, formats[pem_format],
+                                        serialization.NoEncryption()).decode()
+        name = f"video-media-key-{self.suffix}-{uuid.uuid4().hex[:6]}"
+        arn = self.client("secretsmanager").create_secret(
+            Name=name, SecretString=pem, Description="The media cookies' private key")["ARN"]
+        key_pair_id = "K" + uuid.uuid4().hex[:13].upper()
+        return MediaKey(key_pair_id, private_key, pem, arn)
+
     def topic_policy(self) -> dict:
         """S3 may publish to the topic, from the temp bucket of this account only."""
         return {"Version": "2012-10-17", "Statement": [{
@@ -314,7 +351,9 @@ class ProductionPeer:
         credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
         AWS_SESSION_TOKEN), AWS_ENDPOINT_URL (moto), AWS_REGION and
         AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_MEDIACONVERT (the fake),
-        VIDEO_TABLE, TEMP_BUCKET, MAIN_BUCKET and MEDIACONVERT_ROLE_ARN."""
+        VIDEO_TABLE, TEMP_BUCKET, MAIN_BUCKET, MEDIACONVERT_ROLE_ARN and the
+        video function's MEDIA_KEY_PAIR_ID, MEDIA_KEY_SECRET (the media key's
+        secret ARN) and MEDIA_ORIGIN."""
         env = self.aws.env(credentials=self.lambda_credentials)
         env.update({
             "AWS_DEFAULT_REGION": self.region,
@@ -323,6 +362,9 @@ class ProductionPeer:
             "TEMP_BUCKET": self.temp_bucket,
             "MAIN_BUCKET": self.main_bucket,
             "MEDIACONVERT_ROLE_ARN": self.mediaconvert_role_arn,
+            "MEDIA_KEY_PAIR_ID": self.media_key.key_pair_id,
+            "MEDIA_KEY_SECRET": self.media_key.secret_arn,
+            "MEDIA_ORIGIN": self.media_origin,
         })
         env.update(extra)
         return env

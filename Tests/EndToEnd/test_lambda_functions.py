@@ -3,16 +3,31 @@ static bootstrap in an empty root (lambda_host.py): the video service's presigne
 temp bucket and S3's event reaches the queue through the topic; the trigger turns it into one
 CreateJob whose settings botocore's model accepts; the completion events, routed by moto's
 EventBridge with the template's own rule, move the video to `ready` (original deleted) or
-`failed`; repeated and late events change nothing; another user's `sub` reaches nothing."""
+`failed`; repeated and late events change nothing; another user's `sub` reaches nothing.
+
+The media: a ready video's playback and thumbnail URLs are paths under `/media/` on the site's
+origin, and `POST /session` sets CloudFront signed cookies (payload 2.0's `cookies`) whose custom
+policy opens the caller's folder only, signed with the private key the function reads from its
+Secrets Manager secret — checked here against the key's public half and against botocore's own
+CloudFront signer; `DELETE /session` clears them. Calls come under `/api` as the distribution
+forwards them, or without it."""
 
 from __future__ import annotations
 
 import base64
+import datetime
+import fnmatch
 import hashlib
 import json
+import time
+import urllib.parse
 import uuid
 
 import pytest
+from botocore.signers import CloudFrontSigner
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from cfn_template import load_template
 from lambda_host import LambdaHost, build_lambda, http_api_event
@@ -21,6 +36,7 @@ from production_peer import production  # noqa: F401  (the fixture)
 ALICE = str(uuid.UUID(int=0xA11CE))
 BOB = str(uuid.UUID(int=0xB0B))
 CLIP = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
+COOKIE_NAMES = {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
 
 
 def sha256_b64(data: bytes) -> str:
@@ -76,6 +92,41 @@ def trigger_batch(production, functions) -> tuple[dict, dict]:
     assert outcome.kind == "response", functions["trigger"].logs()
     production.acknowledge(event, outcome.payload)
     return event, outcome.payload
+
+
+def session(functions, method: str = "POST", sub: str = ALICE, exp: int | None = None, path: str = "/session",
+            host: str = "video") -> dict:
+    """The session call through the function, as API Gateway sends it (the token's `exp` among the
+    authorizer's claims, a string); the payload 2.0 response."""
+    claims = {"exp": exp} if exp is not None else None
+    outcome = functions[host].invoke(http_api_event(method, path, sub=sub, claims=claims), timeout_ms=10_000)
+    assert outcome.kind == "response", functions[host].logs()
+    return outcome.payload
+
+
+def set_cookies(answer: dict) -> dict[str, tuple[str, dict]]:
+    """The response's `cookies`, by name: (value, attributes with lower-case names; a flag is True)."""
+    found = {}
+    for text in answer.get("cookies", []):
+        first, *rest = text.split("; ")
+        name, _, value = first.partition("=")
+        attributes = {}
+        for attribute in rest:
+            key, equals, setting = attribute.partition("=")
+            attributes[key.lower()] = setting if equals else True
+        assert name not in found, answer["cookies"]
+        found[name] = (value, attributes)
+    return found
+
+
+def cloudfront_b64decode(text: str) -> bytes:
+    """CloudFront's base64: `-`, `_` and `~` for `+`, `=` and `/`."""
+    assert not set(text) & set("+=/"), text
+    return base64.b64decode(text.translate(str.maketrans("-_~", "+=/")), validate=True)
+
+
+def policy_of(answer: dict) -> dict:
+    return json.loads(cloudfront_b64decode(set_cookies(answer)["CloudFront-Policy"][0]))
 
 
 def complete(functions, event: dict) -> dict:
@@ -138,8 +189,16 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     assert complete(functions, production.complete_event_for(job_id, duration_ms=20_500)) == {"applied": True}
     ready = video(functions, created["videoId"])
     assert ready["status"] == "ready" and ready["durationSeconds"] == pytest.approx(20.5) and ready["progress"] is None
-    assert f"/{production.main_bucket}/videos/{ALICE}/{created['videoId']}/video.mp4?" in ready["playbackUrl"]
-    assert f"/videos/{ALICE}/{created['videoId']}/thumbnail.0000000.jpg?" in ready["thumbnailUrl"]
+    # Plain paths on the site's origin (CloudFront's /media/* behaviour, the main bucket behind it):
+    # no bucket, no signature, no expiry; the session's cookies open them.
+    assert ready["playbackUrl"] == f"/media/videos/{ALICE}/{created['videoId']}/video.mp4"
+    assert ready["thumbnailUrl"] == f"/media/videos/{ALICE}/{created['videoId']}/thumbnail.0000000.jpg"
+    # Alice's session cookies open both, Bob's neither.
+    alice_resource = policy_of(session(functions))["Statement"][0]["Resource"]
+    bob_resource = policy_of(session(functions, sub=BOB))["Statement"][0]["Resource"]
+    for url in (ready["playbackUrl"], ready["thumbnailUrl"]):
+        assert fnmatch.fnmatchcase(production.media_origin + url, alice_resource), (url, alice_resource)
+        assert not fnmatch.fnmatchcase(production.media_origin + url, bob_resource), (url, bob_resource)
     listed = production.client("s3").list_objects_v2(Bucket=production.temp_bucket).get("Contents", [])
     assert key not in [o["Key"] for o in listed], "the original is still in the temp bucket"
 
@@ -147,9 +206,8 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     assert complete(functions, production.complete_event_for(job_id, duration_ms=99_000)) == {"applied": False}
     assert complete(functions, production.status_update_event(job_id, percent=90, user_metadata=job["UserMetadata"])) == {"applied": False}
     assert complete(functions, production.error_event(job_id, user_metadata=job["UserMetadata"])) == {"applied": False}
-    # The same video, but for its URLs, which are signed afresh (with the second's time) on every read.
-    unsigned = lambda v: {k: value for k, value in v.items() if k not in ("playbackUrl", "thumbnailUrl")}  # noqa: E731
-    assert unsigned(video(functions, created["videoId"])) == unsigned(ready)
+    # The same video, URLs included: they are paths, not signed afresh on every read.
+    assert video(functions, created["videoId"]) == ready
 
 
 def test_a_conversion_error_fails_the_video_with_a_reason_a_person_understands(production, functions):
@@ -240,3 +298,250 @@ def test_the_templates_rule_routes_only_this_stacks_job_events_to_the_completion
     assert complete(functions, bodies[0]) == {"applied": True}
     ready = video(functions, created["videoId"])
     assert ready["status"] == "ready" and ready["durationSeconds"] == pytest.approx(12.0)
+
+
+# -- the media session ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def video_hosts(production, binary):
+    """`start(**variables)`: a `video` function on the production wiring, with `variables` over
+    production.env(); as {"video": host}, for `api()` and `session()`."""
+    started: list[LambdaHost] = []
+
+    def start(**variables: str) -> dict[str, LambdaHost]:
+        host = LambdaHost(binary, "video", env=production.env(**variables)).start()
+        started.append(host)
+        return {"video": host}
+
+    yield start
+    for host in started:
+        host.stop()
+
+
+def epoch(text: str) -> int:
+    """Seconds since 1970 of an ISO 8601 time in UTC (`…Z`), whole."""
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert moment.utcoffset() == datetime.timedelta(0), text
+    return int(moment.timestamp())
+
+
+def assert_signed_by(key, answer: dict) -> bytes:
+    """The session's three cookies are CloudFront's signed cookies with a custom policy, signed
+    RSA-SHA1 (PKCS#1 v1.5) with `key`: the signature verifies against the public half, and is byte
+    for byte botocore's CloudFrontSigner's for the same policy (PKCS#1 v1.5 is deterministic).
+    Returns the policy's bytes."""
+    cookies = set_cookies(answer)
+    assert set(cookies) == COOKIE_NAMES and len(answer["cookies"]) == 3, answer.get("cookies")
+    assert cookies["CloudFront-Key-Pair-Id"][0] == key.key_pair_id
+    policy = cloudfront_b64decode(cookies["CloudFront-Policy"][0])
+    signature = cloudfront_b64decode(cookies["CloudFront-Signature"][0])
+    assert len(signature) == 256  # RSA-2048
+    key.public_key.verify(signature, policy, padding.PKCS1v15(), hashes.SHA1())
+    with pytest.raises(InvalidSignature):
+        key.public_key.verify(signature, policy.replace(b"}]}", b"} ]}"), padding.PKCS1v15(), hashes.SHA1())
+
+    signer = CloudFrontSigner(key.key_pair_id, lambda message: key.private_key.sign(message, padding.PKCS1v15(), hashes.SHA1()))
+    statement = json.loads(policy)["Statement"][0]
+    expires = datetime.datetime.fromtimestamp(statement["Condition"]["DateLessThan"]["AWS:EpochTime"], datetime.timezone.utc)
+    # The compact form botocore (and CloudFront's documentation) writes, to the byte.
+    assert signer.build_policy(statement["Resource"], expires).encode() == policy
+    signed = signer.generate_presigned_url(statement["Resource"], policy=policy.decode())
+    query = dict(pair.split("=", 1) for pair in urllib.parse.urlsplit(signed).query.split("&"))
+    assert query["Policy"] == cookies["CloudFront-Policy"][0]
+    assert query["Signature"] == cookies["CloudFront-Signature"][0]
+    assert query["Key-Pair-Id"] == cookies["CloudFront-Key-Pair-Id"][0]
+    return policy
+
+
+def assert_key_not_logged(host: LambdaHost, pem: str) -> None:
+    logs = host.logs()
+    for line in pem.strip().splitlines()[1:-1]:
+        assert line not in logs, "the function logged its private key"
+
+
+def test_a_session_sets_signed_cookies_that_open_the_callers_folder_until_the_token_expires(production, video_hosts):
+    functions = video_hosts()
+    before = int(time.time())
+    exp = before + 900
+    answer = session(functions, exp=exp)
+    after = int(time.time())
+    assert answer["statusCode"] == 200, answer
+    assert answer["headers"]["Content-Type"].startswith("application/json")
+    assert answer["headers"]["Cache-Control"] == "no-store"
+    # Payload 2.0's `cookies`, one Set-Cookie each; none in the headers (a map holds one per name).
+    assert not {name.lower() for name in answer["headers"]} & {"set-cookie"}
+    body = json.loads(answer["body"])
+    folder = f"/media/videos/{ALICE}/"
+    assert body["mediaPath"] == folder
+    # The token's `exp` comes before the hour: the cookies end with the token.
+    assert epoch(body["expiresAt"]) == exp
+    assert exp - after <= body["expiresIn"] <= exp - before
+    for name, (value, attributes) in set_cookies(answer).items():
+        assert value, name
+        assert attributes == {"path": folder, "secure": True, "httponly": True, "samesite": "Strict",
+                              "max-age": str(body["expiresIn"])}, (name, attributes)
+    policy = assert_signed_by(production.media_key, answer)
+    assert json.loads(policy) == {"Statement": [{
+        "Resource": f"{production.media_origin}{folder}*",
+        "Condition": {"DateLessThan": {"AWS:EpochTime": exp}}}]}
+    assert_key_not_logged(functions["video"], production.media_key.pem)
+
+
+@pytest.mark.parametrize("exp", ["later", None], ids=["token-outlives-the-hour", "no-exp-claim"])
+def test_the_cookies_last_an_hour_at_most(production, video_hosts, exp):
+    functions = video_hosts()
+    before = int(time.time())
+    answer = session(functions, exp=before + 7200 if exp == "later" else None)
+    after = int(time.time())
+    assert answer["statusCode"] == 200, answer
+    body = json.loads(answer["body"])
+    expires = json.loads(assert_signed_by(production.media_key, answer))["Statement"][0]["Condition"]["DateLessThan"]["AWS:EpochTime"]
+    assert before + 3600 <= expires <= after + 3600
+    assert epoch(body["expiresAt"]) == expires
+    assert 3600 - (after - before) <= body["expiresIn"] <= 3600
+    assert {attributes["max-age"] for _, attributes in set_cookies(answer).values()} == {str(body["expiresIn"])}
+
+
+def test_a_token_past_its_exp_gets_no_cookies(video_hosts):
+    functions = video_hosts()
+    answer = session(functions, exp=int(time.time()) - 5)
+    assert answer["statusCode"] == 401, answer
+    assert json.loads(answer["body"])["error"]["code"] == "Unauthorized"
+    assert "cookies" not in answer
+
+
+def test_each_user_gets_cookies_for_their_own_folder_only(production, video_hosts):
+    functions = video_hosts()
+    exp = int(time.time()) + 600
+    alice, bob = session(functions, exp=exp), session(functions, sub=BOB, exp=exp)
+    alice_policy, bob_policy = (json.loads(assert_signed_by(production.media_key, a)) for a in (alice, bob))
+    assert bob_policy["Statement"][0]["Resource"] == f"{production.media_origin}/media/videos/{BOB}/*"
+    assert {a["path"] for _, a in set_cookies(bob).values()} == {f"/media/videos/{BOB}/"}
+    assert json.loads(bob["body"])["mediaPath"] == f"/media/videos/{BOB}/"
+    alice_url = f"{production.media_origin}/media/videos/{ALICE}/{'a' * 26}/video.mp4"
+    assert fnmatch.fnmatchcase(alice_url, alice_policy["Statement"][0]["Resource"])
+    assert not fnmatch.fnmatchcase(alice_url, bob_policy["Statement"][0]["Resource"])
+    # Nor the folder above, nor another site's.
+    for elsewhere in (f"{production.media_origin}/media/videos/{ALICE}", f"{production.media_origin}/media/uploads/{ALICE}/x",
+                      f"https://elsewhere.example/media/videos/{ALICE}/x"):
+        assert not fnmatch.fnmatchcase(elsewhere, alice_policy["Statement"][0]["Resource"]), elsewhere
+
+
+def test_closing_the_session_clears_the_three_cookies(video_hosts):
+    functions = video_hosts()
+    answer = session(functions, "DELETE")
+    assert answer["statusCode"] == 204, answer
+    assert answer["body"] == ""
+    assert answer["headers"]["Cache-Control"] == "no-store"
+    cookies = set_cookies(answer)
+    assert set(cookies) == COOKIE_NAMES and len(answer["cookies"]) == 3
+    for name, (value, attributes) in cookies.items():
+        # The same name, path and flags as when set, so the browser replaces and drops it.
+        assert value == "", name
+        assert attributes == {"path": f"/media/videos/{ALICE}/", "secure": True, "httponly": True,
+                              "samesite": "Strict", "max-age": "0"}, (name, attributes)
+    for method in ("GET", "PUT", "PATCH"):
+        refused = session(functions, method)
+        assert refused["statusCode"] == 405 and "cookies" not in refused, (method, refused)
+
+
+def test_calls_under_api_reach_the_same_routes(production, video_hosts):
+    """CloudFront's /api/* behaviour forwards `/api/videos`…; a leading `/api` is stripped once."""
+    functions = video_hosts()
+    status, created = api(functions, "POST", "/api/videos/upload-url", body={
+        "fileName": "clip.mp4", "contentType": "video/mp4", "size": len(CLIP), "checksumSHA256": sha256_b64(CLIP)})
+    assert status == 200, created
+    assert created["key"] == f"uploads/{ALICE}/{created['videoId']}/clip.mp4"
+    listed = api(functions, "GET", "/videos")
+    assert listed[0] == 200 and [v["id"] for v in listed[1]["videos"]] == [created["videoId"]]
+    assert api(functions, "GET", "/api/videos") == listed
+    assert api(functions, "GET", f"/api/videos/{created['videoId']}") == api(functions, "GET", f"/videos/{created['videoId']}")
+    opened = session(functions, path="/api/session", exp=int(time.time()) + 600)
+    assert opened["statusCode"] == 200, opened
+    assert_signed_by(production.media_key, opened)
+    assert session(functions, "DELETE", path="/api/session")["statusCode"] == 204
+    for path in ("/api", "/api/", "/apivideos", "/api/api/videos", "/API/videos", "/media/videos"):
+        assert api(functions, "GET", path)[0] == 404, path
+    assert api(functions, "DELETE", f"/api/videos/{created['videoId']}")[0] == 204
+    assert api(functions, "GET", "/videos") == (200, {"videos": []})
+
+
+INTERNAL_ERROR = {"error": {"code": "InternalError", "message": "Something went wrong on our side. Please try again."}}
+
+
+def test_a_secret_that_does_not_exist_is_a_500_and_a_log_line_then_is_read_once_it_does(production, video_hosts):
+    name = f"video-media-key-missing-{uuid.uuid4().hex[:8]}"
+    functions = video_hosts(MEDIA_KEY_SECRET=name)
+    answer = session(functions, exp=int(time.time()) + 600)
+    assert answer["statusCode"] == 500, answer
+    assert answer["headers"]["Content-Type"].startswith("application/json")
+    assert json.loads(answer["body"]) == INTERNAL_ERROR
+    assert "cookies" not in answer
+    line = functions["video"].log_line("cannot sign media cookies")
+    assert "GetSecretValue" in line and "ResourceNotFoundException" in line, line
+    # Clearing the cookies needs no key.
+    assert session(functions, "DELETE")["statusCode"] == 204
+    # A failure is not kept: the next call reads the secret again (by name here).
+    key = production.media_key
+    production.client("secretsmanager").create_secret(Name=name, SecretString=key.pem)
+    opened = session(functions, exp=int(time.time()) + 600)
+    assert opened["statusCode"] == 200, (opened, functions["video"].logs())
+    assert_signed_by(key, opened)
+    assert_key_not_logged(functions["video"], key.pem)
+
+
+def test_a_secret_without_an_rsa_key_is_a_500_naming_the_problem_not_the_contents(production, video_hosts):
+    secrets = production.client("secretsmanager")
+    other = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    cases = {
+        "ec-key": (secrets.create_secret(Name=f"media-ec-{uuid.uuid4().hex[:8]}", SecretString=other)["ARN"],
+                   "holds no RSA private key in PEM"),
+        "truncated": (secrets.create_secret(Name=f"media-cut-{uuid.uuid4().hex[:8]}",
+                                            SecretString=production.media_key.pem[:600])["ARN"], "holds no RSA private key in PEM"),
+        "binary": (secrets.create_secret(Name=f"media-bin-{uuid.uuid4().hex[:8]}",
+                                         SecretBinary=production.media_key.pem.encode())["ARN"], "holds no SecretString"),
+    }
+    for case, (arn, problem) in cases.items():
+        functions = video_hosts(MEDIA_KEY_SECRET=arn)
+        answer = session(functions, exp=int(time.time()) + 600)
+        assert answer["statusCode"] == 500 and json.loads(answer["body"]) == INTERNAL_ERROR, (case, answer)
+        assert "cookies" not in answer
+        line = functions["video"].log_line("cannot sign media cookies")
+        assert f"The secret {arn} {problem}" in line, (case, line)
+        assert_key_not_logged(functions["video"], other)
+        assert_key_not_logged(functions["video"], production.media_key.pem)
+
+
+def test_the_key_is_read_once_per_execution_environment(production, video_hosts):
+    """After the first session the secret is not read again: deleting it changes nothing for this
+    environment (a rotation changes the stack's variables, which starts new environments)."""
+    functions = video_hosts()
+    first = session(functions, exp=int(time.time()) + 600)
+    assert first["statusCode"] == 200, first
+    production.client("secretsmanager").delete_secret(SecretId=production.media_key.secret_arn, ForceDeleteWithoutRecovery=True)
+    again = session(functions, sub=BOB, exp=int(time.time()) + 600)
+    assert again["statusCode"] == 200, (again, functions["video"].logs())
+    assert_signed_by(production.media_key, again)
+    # A new environment reads it, and finds it gone.
+    fresh = video_hosts()
+    assert session(fresh, exp=int(time.time()) + 600)["statusCode"] == 500
+
+
+def test_a_pkcs8_key_signs_as_well(production, video_hosts):
+    key = production.create_media_key(pem_format="pkcs8")
+    assert key.pem.startswith("-----BEGIN PRIVATE KEY-----")
+    functions = video_hosts(MEDIA_KEY_PAIR_ID=key.key_pair_id, MEDIA_KEY_SECRET=key.secret_arn)
+    answer = session(functions, exp=int(time.time()) + 600)
+    assert answer["statusCode"] == 200, (answer, functions["video"].logs())
+    assert_signed_by(key, answer)
+
+
+def test_secrets_manager_is_reached_at_its_own_endpoint_variable(production, video_hosts):
+    """AWS_ENDPOINT_URL_SECRETS_MANAGER wins over AWS_ENDPOINT_URL, as in the SDKs: here nothing
+    answers at AWS_ENDPOINT_URL (the discard port), and the session is signed all the same."""
+    functions = video_hosts(AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ENDPOINT_URL_SECRETS_MANAGER=production.aws.url)
+    answer = session(functions, exp=int(time.time()) + 600)
+    assert answer["statusCode"] == 200, (answer, functions["video"].logs())
+    assert_signed_by(production.media_key, answer)

@@ -15,7 +15,12 @@ import pytest
 
 from lambda_host import LambdaHost, build_lambda, http_api_event
 
-VIDEO_ENV = {"VIDEO_TABLE": "videos", "TEMP_BUCKET": "videos-temp", "MAIN_BUCKET": "videos-main"}
+# The media key is read from its secret on the first session call, not at the start: a secret
+# that does not exist does not stop the function from starting.
+MEDIA_ENV = {"MEDIA_KEY_PAIR_ID": "K2JCJMDEHXQW5F",
+             "MEDIA_KEY_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:video/media-key/A-AbCdEf",
+             "MEDIA_ORIGIN": "https://d111111abcdef8.cloudfront.net"}
+VIDEO_ENV = {"VIDEO_TABLE": "videos", "TEMP_BUCKET": "videos-temp", "MAIN_BUCKET": "videos-main", **MEDIA_ENV}
 NOT_FOUND = {"statusCode": 404, "headers": {"Content-Type": "application/json"}, "isBase64Encoded": False,
              "body": '{"error":{"code":"NotFound","message":"There is no such API endpoint."}}'}
 
@@ -139,8 +144,45 @@ def test_a_missing_variable_fails_the_start_naming_it(build):
         assert error.error_type == "Config.MissingVariable"
         assert "VIDEO_TABLE" in error.payload["errorMessage"]
         assert "MAIN_BUCKET" not in error.payload["errorMessage"]
+        assert "MEDIA_" not in error.payload["errorMessage"]
         assert host.wait_exit() != 0
         assert not any("invocation/next" in path for _, path in host.api.requests)
+
+
+def test_a_video_function_without_its_media_variables_fails_the_start_naming_them_all(build):
+    env = {k: v for k, v in VIDEO_ENV.items() if k not in MEDIA_ENV}
+    with LambdaHost(build.binary, "video", env=env) as host:
+        error = host.init_error()
+        assert error is not None, host.logs()
+        assert error.error_type == error.payload["errorType"] == "Config.MissingVariable"
+        message = error.payload["errorMessage"]
+        for name in MEDIA_ENV:
+            assert name in message, message
+        assert "VIDEO_TABLE" not in message and "MEDIACONVERT_ROLE_ARN" not in message
+        assert host.wait_exit() != 0
+        assert not any("invocation/next" in path for _, path in host.api.requests)
+
+
+@pytest.mark.parametrize("missing", sorted(MEDIA_ENV))
+def test_each_media_variable_is_needed_and_an_empty_one_counts_as_missing(build, missing):
+    for env in ({k: v for k, v in VIDEO_ENV.items() if k != missing}, {**VIDEO_ENV, missing: ""}):
+        with LambdaHost(build.binary, "video", env=env) as host:
+            error = host.init_error()
+            assert error is not None, host.logs()
+            assert error.error_type == "Config.MissingVariable"
+            assert missing in error.payload["errorMessage"]
+            assert all(other not in error.payload["errorMessage"] for other in MEDIA_ENV if other != missing)
+
+
+def test_the_other_functions_start_without_the_media_variables(build):
+    """Only the video function signs cookies: `complete` starts and waits for events without them."""
+    env = {k: v for k, v in VIDEO_ENV.items() if k not in MEDIA_ENV}
+    with LambdaHost(build.binary, "complete", env=env) as host:
+        give_up = time.monotonic() + 10
+        while not any("invocation/next" in path for _, path in host.api.requests):
+            assert host.process.poll() is None and time.monotonic() < give_up, host.logs()
+            time.sleep(0.05)
+        assert host.init_error(seconds=0.5) is None, host.logs()
 
 
 def test_the_deadline_cancels_a_hung_handler_and_the_next_event_is_served(build, never_answering_socket):
