@@ -4,17 +4,23 @@ JWT authorizer and payload 2.0 events), the `video` and `trigger` functions of t
 
 `LambdaCloud` looks like a `LocalCloud` to the API tests: Cognito, the mailbox and the token keys
 are the local cloud's (the user pool is not what is under test), while `api_url` is the gateway's
-and `s3()` is moto's, so the same test cases run against both hosts.
+(`…/api`, as the site's origin forwards it) and `s3()` is moto's, so the same test cases run against
+both hosts.
 
-The gateway does what API Gateway does for a route with a JWT authorizer (ANY /videos and
-ANY /videos/{proxy+} on stage `v1`): it takes the token from `Authorization` (with or without
+The gateway does what API Gateway does for the template's routes, each with the JWT authorizer
+(ANY /api/videos, ANY /api/videos/{proxy+}, POST /api/session and DELETE /api/session on the
+`$default` stage; the function strips the leading /api): it takes the token from `Authorization` (with or without
 `Bearer `), checks its RS256 signature against the pool's JWKS, its issuer, its expiry and its
 audience (`aud`, else `client_id`), and answers a refusal itself — 401 `{"message":"Unauthorized"}`
 with the reason in `www-authenticate` — as the API Gateway developer guide shows
 ("Troubleshooting issues with HTTP API JWT authorizers"). It does not look at `token_use`, as
-API Gateway does not: the function checks it. Any other path is API Gateway's 404
-`{"message":"Not Found"}`; a function error is its 500 `{"message":"Internal Server Error"}`.
+API Gateway does not: the function checks it. Any other path or method is API Gateway's 404
+`{"message":"Not Found"}`; a function error is its 500 `{"message":"Internal Server Error"}`. The
+function's payload 2.0 `cookies` become one `Set-Cookie` header each.
 One function instance serves one request at a time, as one Lambda execution environment does.
+
+The video function signs its media cookies with the production peer's media key (its PEM in a moto
+secret) for the gateway's own origin, where the site's origin would be.
 
 The trigger is fed as Lambda's SQS event source mapping feeds it (batches of up to 10, partial
 batch failures left on the queue), by a thread polling the queue.
@@ -39,7 +45,23 @@ from lambda_host import LambdaHost
 from local_cloud import LocalCloud
 from production_peer import ProductionPeer
 
-STAGE = "v1"
+STAGE = "$default"
+# The template's routes: (method or ANY, path; a {proxy+} at the end takes one or more segments).
+ROUTES = [("ANY", "/api/videos"), ("ANY", "/api/videos/{proxy+}"), ("POST", "/api/session"), ("DELETE", "/api/session")]
+
+
+def route_key(method: str, path: str) -> str | None:
+    """The route a request matches, as API Gateway picks it (the most specific first), or None."""
+    for route_method, route_path in ROUTES:
+        if route_method not in ("ANY", method):
+            continue
+        if route_path.endswith("/{proxy+}"):
+            base = route_path.removesuffix("{proxy+}")
+            if path.startswith(base) and len(path) > len(base):
+                return f"{route_method} {route_path}"
+        elif path == route_path:
+            return f"{route_method} {route_path}"
+    return None
 
 
 class Refusal(Exception):
@@ -92,20 +114,25 @@ class LambdaCloud:
         return getattr(self.local, name)
 
     @property
+    def gateway_origin(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/{STAGE}"
+        return f"{self.gateway_origin}/api"
 
     def s3(self, **config):
         return self.production.client("s3", **config)
 
     # -- lifecycle
     def start(self) -> "LambdaCloud":
-        env = self.production.env(COGNITO_CLIENT_ID=self.local.client_id)
+        # The server first: the video function's media origin is its address.
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        env = self.production.env(COGNITO_CLIENT_ID=self.local.client_id, MEDIA_ORIGIN=self.gateway_origin)
         self.video = LambdaHost(self.binary, "video", env=env).start()
         self.trigger = LambdaHost(self.binary, "trigger", env=env).start()
         self.authorizer = Authorizer(f"{self.local.cognito_url}/{self.local.user_pool_id}", self.local.client_id)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self._mapping = threading.Thread(target=self._poll_queue, daemon=True)
         self._mapping.start()
@@ -140,8 +167,10 @@ class LambdaCloud:
                 self.production.acknowledge(event, response)
 
     # -- API Gateway
-    def gateway_event(self, method: str, target: str, headers: dict[str, str], body: bytes, claims: dict) -> dict:
+    def gateway_event(self, method: str, target: str, headers: dict[str, str], body: bytes, claims: dict,
+                      route: str | None = None) -> dict:
         path, _, query = target.partition("?")
+        route = route or route_key(method, path) or "$default"
         now = time.time()
         request_id = base64.b64encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
         # API Gateway passes a text body as it is and any other body in base64.
@@ -157,11 +186,11 @@ class LambdaCloud:
         for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
             params[name] = f"{params[name]},{value}" if name in params else value
         event = {
-            "version": "2.0", "routeKey": f"ANY /videos/{{proxy+}}" if path.count("/") > 2 else "ANY /videos",
+            "version": "2.0", "routeKey": route,
             "rawPath": path, "rawQueryString": query, "headers": headers,
             "requestContext": {
                 "accountId": self.production.account_id, "apiId": "local0api", "domainName": "127.0.0.1",
-                "domainPrefix": "127", "requestId": request_id, "routeKey": "ANY /videos", "stage": STAGE,
+                "domainPrefix": "127", "requestId": request_id, "routeKey": route, "stage": STAGE,
                 "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000),
                 "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
                          "userAgent": headers.get("user-agent", "")},
@@ -185,10 +214,12 @@ class LambdaCloud:
             def log_message(self, *args):
                 pass
 
-            def _send(self, status: int, body: bytes, headers: dict[str, str]):
+            def _send(self, status: int, body: bytes, headers: dict[str, str], cookies: list[str] | None = None):
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
+                for cookie in cookies or []:
+                    self.send_header("Set-Cookie", cookie)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("apigw-requestid", uuid.uuid4().hex[:16])
                 self.end_headers()
@@ -203,8 +234,8 @@ class LambdaCloud:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path.partition("?")[0]
-                prefix = f"/{STAGE}/videos"
-                if not (path == prefix or path.startswith(prefix + "/")):
+                route = route_key(self.command, path)
+                if route is None:
                     return self._gateway(404, "Not Found")
                 try:
                     claims = cloud.authorizer.claims(self.headers.get("Authorization"))
@@ -215,7 +246,7 @@ class LambdaCloud:
                 for name, value in self.headers.items():
                     name = name.lower()
                     headers[name] = f"{headers[name]},{value}" if name in headers else value
-                event = cloud.gateway_event(self.command, self.path, headers, body, claims)
+                event = cloud.gateway_event(self.command, self.path, headers, body, claims, route)
                 with cloud._lock:
                     outcome = cloud.video.invoke(event, timeout_ms=30_000)
                 cloud.invocations.append({"event": event, "outcome": outcome.kind})
@@ -224,7 +255,8 @@ class LambdaCloud:
                 answer = outcome.payload
                 data = answer.get("body") or ""
                 data = base64.b64decode(data) if answer.get("isBase64Encoded") else data.encode()
-                self._send(int(answer.get("statusCode", 200)), data, dict(answer.get("headers") or {}))
+                self._send(int(answer.get("statusCode", 200)), data, dict(answer.get("headers") or {}),
+                           list(answer.get("cookies") or []))
 
             def __getattr__(self, name):
                 # ANY: every method reaches the route (TRACE, CONNECT and made-up ones too).
