@@ -320,11 +320,13 @@ public struct VideoService: Sendable {
         return response
     }
 
-    /// Removes the caller's media cookies (sign-out).
+    /// Removes the caller's media cookies (sign-out), and the media the browser cached (`private`,
+    /// for a day) with them: `Clear-Site-Data` empties the site's HTTP cache.
     private func closeSession(sub: String) throws -> VideoResponse {
         guard let media else { throw APIFailure.noSuchEndpoint }
         var response = VideoResponse.empty(204)
         response.headers["Cache-Control"] = "no-store"
+        response.headers["Clear-Site-Data"] = "\"cache\""
         response.cookies = MediaCookies.setCookieHeaders(nil, path: MediaCookies.folder(sub: sub), maxAge: 0, secure: media.secure)
         return response
     }

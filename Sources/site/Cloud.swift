@@ -20,6 +20,11 @@ struct CloudCommand: AsyncParsableCommand {
           credentials: FILE  the S3 keys, as AWS credentials (profile localcloud)
           overview: URL      the mailbox, users, videos and the conversion queue
 
+        Media are served as CloudFront's /media/* behaviour serves them: GET /media/videos/<sub>/… \
+        reads the main bucket only with the signed cookies `POST /api/session` sets (checked as \
+        CloudFront checks them, against the key pair in the data folder's media-key.pem), else 403. \
+        `site serve` forwards /api/ and /media/ to it, so the browser sees one origin.
+
         State (SQLite), objects and keys live in the data folder and survive restarts; queued and \
         interrupted conversions resume. Conversion needs ffmpeg and ffprobe on PATH.
 

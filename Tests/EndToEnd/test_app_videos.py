@@ -166,6 +166,63 @@ def accept_leave_prompt(driver):
         pass
 
 
+def media_cookies_now(driver, app, user) -> list[dict]:
+    """The media cookies the browser holds for the user's folder (HttpOnly: through DevTools)."""
+    folder = app.url + f"/media/videos/{user['sub']}/"
+    return [c for c in driver.execute_cdp_cmd("Network.getCookies", {"urls": [folder]})["cookies"]
+            if c["name"].startswith("CloudFront-")]
+
+
+def media_cookie_names(driver, app, user) -> set[str]:
+    return {c["name"] for c in media_cookies_now(driver, app, user)}
+
+
+def media_cookie_expiry(driver, app, user) -> int:
+    """The DateLessThan of the policy the browser holds now (0 when none)."""
+    import base64
+    import json
+    for cookie in media_cookies_now(driver, app, user):
+        if cookie["name"] == "CloudFront-Policy":
+            text = cookie["value"].replace("-", "+").replace("_", "=").replace("~", "/")
+            return json.loads(base64.b64decode(text))["Statement"][0]["Condition"]["DateLessThan"]["AWS:EpochTime"]
+    return 0
+
+
+def expire_media_cookies(driver, app, user):
+    """Replaces the browser's media cookies with ones signed by the local cloud's key (as botocore's
+    CloudFrontSigner signs) whose policy ended a minute ago."""
+    from datetime import datetime, timedelta, timezone
+    from botocore.signers import CloudFrontSigner
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    held = {c["name"]: c for c in media_cookies_now(driver, app, user)}
+    assert set(held) == {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}, held
+    key = serialization.load_pem_private_key((app.cloud.data / "media-key.pem").read_bytes(), password=None)
+    signer = CloudFrontSigner(held["CloudFront-Key-Pair-Id"]["value"], lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
+    policy = signer.build_policy(app.url + f"/media/videos/{user['sub']}/*",
+                                 datetime.now(timezone.utc) - timedelta(minutes=1)).encode()
+    values = {"CloudFront-Policy": signer._url_b64encode(policy).decode(),
+              "CloudFront-Signature": signer._url_b64encode(signer.rsa_signer(policy)).decode()}
+    for name, value in values.items():
+        cookie = held[name]
+        # By URL, not domain: the same host-only cookie the session set, replaced rather than doubled.
+        driver.execute_cdp_cmd("Network.setCookie", {"name": name, "value": value, "url": app.url + cookie["path"],
+                                                     "path": cookie["path"], "httpOnly": True, "sameSite": "Strict",
+                                                     "expires": time.time() + 600})
+    assert len(media_cookies_now(driver, app, user)) == 3, media_cookies_now(driver, app, user)
+    assert media_cookie_expiry(driver, app, user) < time.time()
+    # Media are cached `private` for a day; the next load must go to the server to meet the refusal.
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+
+
+def media_status(driver, url: str) -> int:
+    """The status of a same-origin fetch of `url` with the browser's cookies, as a <video> would send them."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => done(r.status), () => done(0));",
+        url)
+
+
 # The tests' one hook into the page: XMLHttpRequest.send, wrapped to hold back or alter part PUTs.
 HOOK = """
 window.__hook = window.__hook || { hold: false, corrupt: new Set(), sent: [], held: [] };
@@ -221,6 +278,7 @@ def test_a_real_clip_uploads_converts_and_plays_with_keyboard_seeks(app, browser
     assert len(puts) == 1 and "x-amz-checksum-sha256" in {k.lower() for k in puts[0]["headers"]}, puts
     assert "x-amz-checksum-sha256" in urllib.parse.unquote(puts[0]["url"]).lower()
 
+    browser.get_log("performance")
     open_page(browser, app, "/library/")
     if wait_card_status(browser, video_id, "queued", "converting", "ready") != "ready":
         screens.take(browser, "library-converting")
@@ -239,13 +297,24 @@ def test_a_real_clip_uploads_converts_and_plays_with_keyboard_seeks(app, browser
         "const i = document.querySelector(arguments[0] + ' img'); return i && i.complete && i.naturalWidth > 0",
         f"#videos li[data-video-id='{video_id}']"), 20, "the thumbnail to load")
     screens.take(browser, "library-ready")
+    # One origin: the API on /api/ with no preflight, the thumbnail from /media/, nothing elsewhere
+    # but the local cloud's Cognito endpoint.
+    sent = [r for r in network_requests(browser) if "method" in r]
+    api = [r for r in sent if r["url"].startswith(app.url + "/api/")]
+    assert any(r["url"] == app.url + "/api/videos" for r in api) and any(r["url"] == app.url + "/api/session" for r in api), api
+    # (Cognito is another origin here as in production, so its calls have preflights.)
+    assert not [r for r in sent if r["method"] == "OPTIONS" and not r["url"].startswith(app.cloud.cognito_url)], \
+        "a CORS preflight was sent to the site's origin"
+    assert any(r["url"].startswith(app.url + f"/media/videos/{alice['sub']}/{video_id}/thumbnail") for r in sent), sent
+    assert all(r["url"].startswith((app.url, app.cloud.cognito_url, "data:", "blob:")) for r in sent), sent
 
     item.find_element(By.CSS_SELECTOR, ".video-title a").click()
     wait_for_path(browser, f"/player/?id={video_id}")
     ready(browser)
     video = wait_until(lambda: (v := field(browser, "video")).is_displayed() and v, 20, "the player")
     wait_until(lambda: browser.execute_script("return arguments[0].readyState >= 1", video), 20, "the video's metadata")
-    assert browser.execute_script("return arguments[0].poster", video).startswith(app.cloud.s3_url)
+    assert browser.execute_script("return arguments[0].poster", video).startswith(app.url + f"/media/videos/{alice['sub']}/")
+    assert browser.execute_script("return arguments[0].currentSrc", video) == app.url + f"/media/videos/{alice['sub']}/{video_id}/video.mp4"
     video.send_keys(" ")  # k / space: play
     wait_until(lambda: browser.execute_script("return arguments[0].currentTime", video) > 1.0, 20, "playback to advance")
     assert browser.execute_script("return arguments[0].error", video) is None
@@ -260,15 +329,20 @@ def test_a_real_clip_uploads_converts_and_plays_with_keyboard_seeks(app, browser
     assert before - 6.5 < after < before - 3.5, (before, after)
     screens.take(browser, "player-playing")
 
-    # The presigned URL stops working mid-play: a fresh one is fetched and play goes on where it was.
+    # The media cookies run out mid-play (replaced by validly signed ones that have expired): the
+    # next load is refused, the app renews its session and play goes on where it was.
     position = browser.execute_script("return arguments[0].currentTime", video)
-    browser.execute_script("""
-        const v = arguments[0];
-        v.src = v.currentSrc.replace(/X-Amz-Signature=[0-9a-f]+/, 'X-Amz-Signature=' + '0'.repeat(64));
-        v.play().catch(() => {});""", video)
-    wait_until(lambda: "0" * 64 not in browser.execute_script("return arguments[0].currentSrc", video), 20, "a fresh URL")
+    expire_media_cookies(browser, app, alice)
+    # A load the element has not cached (its own media cache outlives the HTTP cache): refused.
+    browser.execute_script("const v = arguments[0]; v.src = v.currentSrc + '?after-expiry'; v.play().catch(() => {});", video)
+    wait_until(lambda: media_cookie_expiry(browser, app, alice) > time.time(), 20, "a renewed media session")
     wait_until(lambda: browser.execute_script("return arguments[0].currentTime", video) > position - 1.5
                and not browser.execute_script("return arguments[0].paused", video), 20, "play to go on at the same time")
+    assert browser.execute_script("return arguments[0].error", video) is None
+    assert browser.execute_script("return arguments[0].currentSrc", video) == app.url + f"/media/videos/{alice['sub']}/{video_id}/video.mp4"
+    # The renewed cookies open the file again from the server itself.
+    browser.execute_cdp_cmd("Network.clearBrowserCache", {})
+    assert media_status(browser, app.url + f"/media/videos/{alice['sub']}/{video_id}/video.mp4") == 200
     browser.execute_script("arguments[0].pause()", video)
     app.clip_id = video_id
 
@@ -499,8 +573,13 @@ def test_an_upload_outlives_the_session_and_goes_on_after_signing_in_again(app, 
 
 def test_a_second_user_sees_and_plays_nothing_of_the_first(app, browser, screens, alice):
     open_page(browser, app, "/library/")
+    media = app.url + f"/media/videos/{alice['sub']}/{app.clip_id}/video.mp4"
+    assert media_status(browser, media) == 200
     browser.find_element(By.ID, "sign-out").click()
     wait_for_path(browser, "/login/")
+    # Signing out took the media cookies back.
+    assert not media_cookie_names(browser, app, alice)
+    assert media_status(browser, media) == 403
     bob = register_user(app.cloud, f"bob-{uuid.uuid4().hex[:6]}@example.com")
     sign_in(browser, app, bob["email"], bob["password"], bob["secret"], bob["used"])
     wait_until(lambda: field(browser, "empty").is_displayed(), 20, "Bob's empty library")
@@ -508,6 +587,8 @@ def test_a_second_user_sees_and_plays_nothing_of_the_first(app, browser, screens
     open_page(browser, app, f"/player/?id={app.clip_id}")
     state = wait_until(lambda: (s := field(browser, "state")).is_displayed() and s, 20, "the not-found state")
     assert not field(browser, "video").get_attribute("src")
+    # Bob's cookies open his folder only.
+    assert media_status(browser, media) == 403
     screens.take(browser, "player-not-found")
     assert app.clip_id not in state.text
 

@@ -826,8 +826,9 @@ def rs256(header: dict, claims: dict, private_key) -> str:
 def pool_private_key(cloud):
     """The user pool's signing key as the local cloud keeps it in its data folder, if it is a PEM file."""
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    # (media-key.pem signs the media cookies, not tokens.)
     for path in sorted(cloud.data.rglob("*")):
-        if path.is_file() and path.stat().st_size < 20000:
+        if path.is_file() and path.stat().st_size < 20000 and path.name != "media-key.pem":
             text = path.read_bytes()
             if b"PRIVATE KEY-----" in text:
                 try:

@@ -150,6 +150,7 @@ def test_botocore_cookies_open_the_folder_they_name_and_nothing_else(cloud, alic
 def test_sign_out_clears_the_cookies_on_their_path(cloud, alice):
     answer = api_call(cloud, "DELETE", "/session", token=alice["tokens"]["AccessToken"])
     assert answer.status == 204, answer
+    assert answer.headers["Clear-Site-Data"] == '"cache"'
     lines = sorted(answer.headers.get_all("Set-Cookie"))
     assert lines == [f"{name}=; Path=/media/videos/{alice['sub']}/; HttpOnly; SameSite=Strict; Max-Age=0"
                      for name in ("CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature")], lines
