@@ -31,6 +31,12 @@ final class Proxy: Sendable {
         configuration.timeout = .init(connect: .seconds(5))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         configuration.connectionPool.retryConnectionEstablishment = false
+        // Media are read from the cloud up to 1 MiB at a time (NIO's reads stop at 64 KiB): each
+        // part costs trips between threads whatever its size. (Measured by bench/proxy: 64 KiB reads
+        // cost 0.7-0.8 s of CPU per GiB forwarded, 1 MiB reads 0.45-0.6 s, larger ones no less.)
+        configuration.http1_1ConnectionDebugInitializer = { channel in
+            channel.setOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
+        }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
