@@ -97,7 +97,7 @@ public struct VideoFunction: Sendable {
 /// The media cookies' private key, read from its one Secrets Manager secret on first use and kept
 /// for the life of the execution environment (a rotation changes the stack's variables, so new
 /// environments read the new key).
-final class SecretMediaKey: MediaKeySource, @unchecked Sendable {
+final class SecretMediaKey: MediaKeySource {
     let aws: AWSServices
     let keyPairId: String
     let secret: String
@@ -113,11 +113,13 @@ final class SecretMediaKey: MediaKeySource, @unchecked Sendable {
         if let key = cached.withLock({ $0 }) { return key }
         let answer = try await aws.json(service: "secretsmanager", endpoint: aws.secretsManager, target: "secretsmanager.GetSecretValue",
                                         contentType: "application/x-amz-json-1.1", body: ["SecretId": .string(secret)],
-                                        operation: "GetSecretValue")
+                                        operation: "Secrets Manager GetSecretValue \(secret)")
         guard let pem = answer["SecretString"]?.stringValue else {
             throw ConfigurationError("The secret \(secret) holds no SecretString with the media key's PEM.")
         }
-        guard let key = try? MediaSigningKey(keyPairId: keyPairId, pem: pem) else { throw ConfigurationError("The secret \(secret) holds no RSA private key in PEM (PKCS#1 or PKCS#8) for the media cookies.") }
+        guard let key = try? MediaSigningKey(keyPairId: keyPairId, pem: pem) else {
+            throw ConfigurationError("The secret \(secret) holds no RSA private key in PEM (PKCS#1 or PKCS#8) for the media cookies.")
+        }
         cached.withLock { $0 = key }
         return key
     }
