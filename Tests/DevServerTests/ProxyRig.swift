@@ -120,6 +120,26 @@ struct Upstream: HTTPResponder {
             let body = try await request.collectBody(upTo: 64 << 20)
             return Response(status: .ok, headers: [.contentType: "application/octet-stream", HTTPField.Name("X-Seen-Method")!: request.method.rawValue],
                             body: ResponseBody(byteBuffer: body))
+        case "/api/sink":
+            // Counts what it reads, keeps nothing.
+            var count = 0
+            for try await part in request.body { count += part.readableBytes }
+            return Response(status: .ok, headers: [.contentLength: String(String(count).utf8.count)], body: ResponseBody(byteBuffer: ByteBuffer(string: String(count))))
+        case "/media/big":
+            // `?bytes=N` of one MiB block over and over.
+            let count = Int((request.head.path ?? "").split(separator: "=").last.map(String.init) ?? "") ?? 0
+            return Response(status: .ok, headers: [.contentType: "video/mp4"], body: ResponseBody(contentLength: count) { writer in
+                let block = ByteBuffer(bytes: pattern(1 << 20, seed: 17))
+                var left = count
+                while left > 0 {
+                    try await writer.write(block.getSlice(at: 0, length: min(left, 1 << 20))!)
+                    left -= min(left, 1 << 20)
+                }
+                try await writer.finish(nil)
+            })
+        case "/api/refuse":
+            // Answers at once, before reading a body of any size (as the API does with one too large).
+            return Response(status: .contentTooLarge, headers: [.contentLength: "0"])
         case "/api/stream-echo":
             // The body back as it comes in.
             let body = request.body
@@ -356,6 +376,14 @@ func unusedPort() throws -> Int {
     }
     guard bound else { throw RigFailure("bind") }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// This process's resident memory now, in bytes.
+func residentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else { return 0 }
+    return kib * 1024
 }
 
 /// Runs blocking work on a thread of its own, off the threads the servers' tasks run on.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import DevServer
 
@@ -116,6 +117,71 @@ struct ProxyTests {
             let rest = try await blocking { try download.read(Upstream.gated.count - half) }
             let secondHalf = rest == Array(Upstream.gated[half...])
             #expect(secondHalf)
+        }
+    }
+
+    @Test("a GiB each way goes through without the process's memory growing by anything like it")
+    func gigabytes() async throws {
+        try await withRig { rig in
+            let port = rig.port
+            let size = 1 << 30
+            let before = residentBytes()
+            let peak = Mutex(before)
+            let sampling = Task {
+                while !Task.isCancelled {
+                    let now = residentBytes()
+                    peak.withLock { $0 = max($0, now) }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            defer { sampling.cancel() }
+            let uploaded = try await blocking {
+                let connection = try RawConnection(port: port, timeout: 60)
+                defer { connection.close() }
+                try connection.send("PUT /api/sink HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: \(size)\r\n\r\n")
+                let block = pattern(1 << 20, seed: 3)
+                for _ in 0..<(size >> 20) { try connection.send(block) }
+                return try connection.readResponse()
+            }
+            #expect(uploaded.status == 200 && uploaded.text == String(size))
+            let downloaded = try await blocking {
+                let connection = try RawConnection(port: port, timeout: 60)
+                defer { connection.close() }
+                try connection.send("GET /media/big?bytes=\(size) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n")
+                let head = try connection.readHead()
+                var count = 0
+                while count < size {
+                    let part = try connection.read(min(size - count, 4 << 20))
+                    if part.isEmpty { break }
+                    count += part.count
+                }
+                return (head.status, count)
+            }
+            #expect(downloaded.0 == 200 && downloaded.1 == size)
+            let growth = peak.withLock { $0 } - before
+            #expect(growth < 256 << 20, "resident memory grew by \(growth >> 20) MiB")
+        }
+    }
+
+    @Test("a cloud that answers before reading the body: the answer arrives, and the connection serves the next request")
+    func earlyAnswer() async throws {
+        try await withRig { rig in
+            let port = rig.port
+            let answers = try await blocking {
+                let connection = try RawConnection(port: port)
+                defer { connection.close() }
+                let body = pattern(8 << 20, seed: 9)
+                try connection.send("PUT /api/refuse HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: \(body.count)\r\n\r\n")
+                let writer = Thread { try? connection.send(body) }
+                writer.start()
+                let refused = try connection.readResponse()
+                // The rest of the refused body is read and dropped; then the next request is answered.
+                while !writer.isFinished { usleep(10_000) }
+                try connection.send("POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 4\r\n\r\nnext")
+                return [refused, try connection.readResponse()]
+            }
+            #expect(answers[0].status == 413)
+            #expect(answers[1].status == 200 && answers[1].text == "next")
         }
     }
 
