@@ -34,8 +34,14 @@ final class Proxy: Sendable {
         // Media are read from the cloud up to 1 MiB at a time (NIO's reads stop at 64 KiB): each
         // part costs trips between threads whatever its size. (Measured by bench/proxy: 64 KiB reads
         // cost 0.7-0.8 s of CPU per GiB forwarded, 1 MiB reads 0.45-0.6 s, larger ones no less.)
+        // And each request line carries the browser's target byte for byte (`RawTarget`).
         configuration.http1_1ConnectionDebugInitializer = { channel in
-            channel.setOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
+            channel.eventLoop.submit {
+                try channel.syncOptions?.setOption(ChannelOptions.recvAllocator,
+                                                   value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(RawTarget(), position: .after(try pipeline.handler(type: HTTPRequestEncoder.self)))
+            }
         }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -88,7 +94,7 @@ final class Proxy: Sendable {
             let name = field.name.canonicalName
             if isHopByHop(name, named: named) { continue }
             switch name {
-            case "content-length", "expect", "x-forwarded-proto", "x-forwarded-host", "host": continue
+            case "content-length", "expect", "x-forwarded-proto", "x-forwarded-host", "host", RawTarget.field: continue
             case "x-forwarded-for": forwardedFor.append(field.value)
             default: headers.add(name: field.name.rawName, value: field.value)
             }
@@ -118,9 +124,12 @@ final class Proxy: Sendable {
     /// the request while the cloud has not answered (afterwards, the failed write does).
     func forward(_ request: Request, channel: any Channel) async -> Response {
         let head = request.head
-        var upstream = HTTPClientRequest(url: origin + (head.path ?? "/"))
+        // The client parses and re-encodes a URL's path and query (`%zz` would become `%25zz`, `{`
+        // `%7B`): the target goes in a field of its own instead, and into the request line as sent.
+        var upstream = HTTPClientRequest(url: origin + "/")
         upstream.method = NIOHTTP1.HTTPMethod(rawValue: head.method.rawValue)
         upstream.headers = Self.upstreamHeaders(head, client: channel.remoteAddress)
+        upstream.headers.add(name: RawTarget.field, value: head.path ?? "/")
         let lease = BodyLease()
         if let length = head.headerFields[.contentLength] {
             guard let bytes = Int64(length), bytes >= 0 else { return Self.text(400, "The Content-Length is not a number.\n") }
@@ -171,6 +180,25 @@ final class Proxy: Sendable {
 
     private static func text(_ status: Int, _ text: String) -> Response {
         DevResponder.response(DevResponder.text(status, text))
+    }
+}
+
+/// Sets the request line's target to the one in the `x-site-proxy-target` field, and removes the
+/// field: in the pipeline of each connection to the cloud, before the request is encoded.
+final class RawTarget: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+    /// Lowercased, as field names are compared.
+    static let field = "x-site-proxy-target"
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .head(var head) = unwrapOutboundIn(data), let target = head.headers.first(name: Self.field) else {
+            context.write(data, promise: promise)
+            return
+        }
+        head.uri = target
+        head.headers.remove(name: Self.field)
+        context.write(wrapOutboundOut(.head(head)), promise: promise)
     }
 }
 
