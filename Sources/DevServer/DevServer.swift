@@ -19,7 +19,7 @@ enum Decision {
     /// The build is not whole yet (the first build has not ended, or the page asked for is still
     /// being rendered): wait until it is, then decide again.
     case wait
-    /// A path the local cloud answers (`/api`, `/api/…`, `/media/…`): sent on to it (`Proxy`).
+    /// A path the local cloud answers (`/api`, `/api/…`, `/media/…`): handed to it (`Upstream`).
     case forward
 }
 
@@ -37,8 +37,8 @@ struct DevContext: RequestContext {
 
 /// Serves `dist/` as production would (pretty URLs, 404 page, types, strong ETags, ranges, gzip,
 /// security headers), plus the live-reload client at `/_site/live.js` and its event stream; with a
-/// `proxy`, `/api`, `/api/…` and `/media/…` go to the local cloud, as production's distribution
-/// sends them to the API and the media.
+/// local cloud (in this process, or through `proxy`), `/api`, `/api/…` and `/media/…` go to it, as
+/// production's distribution sends them to the API and the media.
 /// `decide` is synchronous, so the same answers are given on the event loop (`InMemoryAnswers`)
 /// and through Hummingbird's responder (everything that has to wait or stream).
 struct DevResponder: HTTPResponder {
@@ -48,7 +48,12 @@ struct DevResponder: HTTPResponder {
     let live: LiveReload
     var hosts = AllowedHosts()
     var proxy: Proxy?
+    /// The local cloud in this process, which takes forwarded requests itself.
+    var local: (@Sendable (Request) async -> Response)?
     let bodies = ServedBodies()
+
+    /// Whether `/api` and `/media/` go to a local cloud.
+    var forwards: Bool { proxy != nil || local != nil }
 
     static let clientPath = "/_site/live.js"
     static let eventsPath = "/_site/events"
@@ -69,6 +74,7 @@ struct DevResponder: HTTPResponder {
         case .events:
             return events()
         case .forward:
+            if let local { return await local(request) }
             guard let proxy else { return Self.response(Self.text(404, "Not found.\n")) }
             return await proxy.forward(request, channel: context.channel)
         case .wait:
@@ -84,7 +90,7 @@ struct DevResponder: HTTPResponder {
         guard hosts.allows(authority: request.authority) else {
             return Self.text(403, AllowedHosts.refusal(authority: request.authority))
         }
-        if proxy != nil, let target = request.path, Proxy.forwards(target) { return .forward }
+        if forwards, let target = request.path, Proxy.forwards(target) { return .forward }
         let decision = decideGet(request, site: site, waited: waited)
         if request.method == .head, case .answer(let status, let fields, .some) = decision {
             return .answer(status: status, fields: fields, body: nil)

@@ -19,12 +19,21 @@ public struct ServeOptions: Sendable {
     /// The `Host` names answered besides loopback ones and IP addresses; others get 403, so a page
     /// on another site cannot reach the server through DNS rebinding (`AllowedHosts`).
     public var allowedHosts: [String] = []
-    /// The origin (`http://127.0.0.1:9400`) that `/api`, `/api/…` and `/media/…` are forwarded to,
-    /// as production's CloudFront distribution sends them to the video API and the media: the
-    /// local cloud's. Nil serves those paths from dist/ like any other (so 404).
-    public var upstream: String?
+    /// Where `/api`, `/api/…` and `/media/…` go, as production's CloudFront distribution sends them
+    /// to the video API and the media: the local cloud. Nil serves those paths from dist/ like any
+    /// other (so 404).
+    public var upstream: Upstream?
 
     public init(projectRoot: String) { self.projectRoot = projectRoot }
+}
+
+/// The local cloud behind `/api` and `/media/`.
+public enum Upstream: Sendable {
+    /// A cloud in another process (`site cloud`), at this origin: requests go through `Proxy`.
+    case origin(String)
+    /// The cloud in this process (`site serve`'s own): each request is handed to it as it is, with
+    /// its streaming body, and its answer streamed back; no socket in between.
+    case inProcess(@Sendable (Request) async -> Response)
 }
 
 /// One line per rebuild, and the URL once serving.
@@ -51,8 +60,15 @@ public enum DevServer {
         let rebuilder = Rebuilder(session: session, files: files, live: live, events: events, output: output,
                                   projectRoot: options.projectRoot)
         let folders = ["site", "assets"].map { options.projectRoot + "/" + $0 }
-        let proxy = options.upstream.map { Proxy(origin: $0) }
-        let responder = DevResponder(files: files, root: output, live: live, hosts: AllowedHosts(options.allowedHosts), proxy: proxy)
+        var proxy: Proxy?
+        var local: (@Sendable (Request) async -> Response)?
+        switch options.upstream {
+        case .origin(let origin)?: proxy = Proxy(origin: origin)
+        case .inProcess(let respond)?: local = respond
+        case nil: break
+        }
+        let responder = DevResponder(files: files, root: output, live: live, hosts: AllowedHosts(options.allowedHosts), proxy: proxy,
+                                     local: local)
         let app = application(responder, host: options.host, port: options.port) { port in
             let host = options.host.contains(":") ? "[\(options.host)]" : options.host
             events.ready("http://\(host):\(port)/")

@@ -68,7 +68,7 @@ public enum LocalCloudError: Error, CustomStringConvertible {
 public enum LocalCloud {
     /// Starts the server and the pipeline and runs until cancelled (or SIGINT/SIGTERM when
     /// `handleSignals`); `onReady` gets the endpoints once the port is bound.
-    public static func run(_ configuration: LocalCloudConfiguration, handleSignals: Bool = true,
+    public static func run(_ configuration: LocalCloudConfiguration, handleSignals: Bool = true, gateway: LocalCloudGateway = .init(),
                            log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
                            onReady: @escaping @Sendable (LocalCloudEndpoints) -> Void) async throws {
         guard ["127.0.0.1", "::1", "localhost"].contains(configuration.host) else {
@@ -88,10 +88,10 @@ public enum LocalCloud {
         let pipeline = Pipeline(settings: pipelineSettings, database: database, store: store,
                                 workFolder: folder.appendingPathComponent("work"), log: log)
 
-        let routes = Routes()
+        let routes = gateway.routes
         let logger = QuietLogHandler.logger(label: "local-cloud")
         let app = Application(
-            responder: CloudResponder(routes: routes),
+            responder: CloudResponder(gateway: gateway),
             server: .http1(configuration: .init(additionalChannelHandlers: [LargeReadsHandler(), ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
@@ -185,6 +185,20 @@ struct DataFolder {
     }
 }
 
+/// The local cloud's answers for a server in the same process: `site serve` hands it `/api` and
+/// `/media/` requests as they come (streaming bodies both ways), with no socket in between.
+public final class LocalCloudGateway: Sendable {
+    let routes = Routes()
+
+    public init() {}
+
+    /// The cloud's answer to `request`; 503 until it has started.
+    public func respond(_ request: Request) async -> Response {
+        guard let services = routes.current else { return Reply.text(503, "The local cloud is starting.\n", type: "text/plain") }
+        return await services.respond(request)
+    }
+}
+
 /// Holds the services once the port is known (the issuer and presigned URLs name it).
 final class Routes: Sendable {
     private let services = Mutex<Services?>(nil)
@@ -194,11 +208,10 @@ final class Routes: Sendable {
 
 struct CloudResponder: HTTPResponder {
     typealias Context = BasicRequestContext
-    let routes: Routes
+    let gateway: LocalCloudGateway
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        guard let services = routes.current else { return Reply.text(503, "The local cloud is starting.\n", type: "text/plain") }
-        return await services.respond(request)
+        await gateway.respond(request)
     }
 }
 

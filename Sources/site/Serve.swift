@@ -16,12 +16,18 @@ struct Serve: AsyncParsableCommand {
         When site.yml has a `local` environment, the local cloud starts too (see `site help cloud`): \
         Cognito, the video API, S3 and the conversion pipeline, with the mailbox for sign-up codes. \
         Requests for /api and under /api/ and /media/ are forwarded to it, as CloudFront forwards them \
-        in production, so the app, its API and its media share one origin; without the cloud \
-        (--no-cloud, or another environment) those paths are the site's 404. Ctrl-C stops both.
+        in production, so the app, its API and its media share one origin. The cloud runs in this \
+        process, so a forwarded request is handed to it directly, bodies streamed both ways. With \
+        --cloud-url, no cloud starts: those paths are proxied over HTTP to one you run yourself \
+        (`site cloud`, e.g. to keep conversions running while you restart this), and Cognito and \
+        uploads go to its origin. Without a cloud (--no-cloud, or another environment) those paths \
+        are the site's 404. Ctrl-C stops both.
 
         Examples:
           site serve
           site serve --port 8080 --no-cloud
+          site cloud --port 9500 --allow-origin http://127.0.0.1:8000 &
+          site serve --cloud-url http://127.0.0.1:9500
         """)
 
     @OptionGroup var project: ProjectOptions
@@ -44,6 +50,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("no-cloud"), help: "Do not start the local cloud.")
     var noCloud = false
 
+    @Option(name: .customLong("cloud-url"), help: ArgumentHelp(
+        "Use a local cloud already running at this origin (`site cloud`, started with --allow-origin naming this server's origin) instead of starting one: /api and /media/ are proxied to it, and the build points Cognito and uploads at it.",
+        valueName: "ORIGIN"))
+    var cloudURL: String?
+
     @Option(name: .customLong("token-lifetime"), help: ArgumentHelp(
         "Seconds the local cloud's access and ID tokens live (default 3600, as Cognito's); a short one lets you watch the app refresh them.",
         valueName: "SECONDS"))
@@ -60,6 +71,13 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (10...86400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 10 and 86400 seconds.") }
         guard (0...65535).contains(port), (0...65535).contains(cloudPort) else { throw ValidationError("Ports are 0 to 65535.") }
+        if let cloudURL {
+            guard !noCloud else { throw ValidationError("--cloud-url and --no-cloud contradict each other: choose one.") }
+            guard let url = URL(string: cloudURL), url.scheme == "http" || url.scheme == "https", url.host != nil,
+                  url.path.isEmpty || url.path == "/", url.query == nil else {
+                throw ValidationError("--cloud-url must be an origin like http://127.0.0.1:9500, not '\(cloudURL)'.")
+            }
+        }
     }
 
     func run() async throws {
@@ -73,7 +91,8 @@ struct Serve: AsyncParsableCommand {
         // A site.yml that does not parse gets no cloud; the build then reports its errors.
         let config = (try? String(contentsOfFile: root + "/" + SiteConfig.file, encoding: .utf8)).flatMap { try? SiteConfig.parse($0) }
         let hasLocal = config?.environment(named: "local") != nil
-        let withCloud = !noCloud && hasLocal && (env == nil || env == "local")
+        let localEnvironment = hasLocal && (env == nil || env == "local")
+        let withCloud = !noCloud && cloudURL == nil && localEnvironment
         var options = ServeOptions(projectRoot: root)
         options.environment = env
         options.host = host
@@ -82,6 +101,13 @@ struct Serve: AsyncParsableCommand {
         options.allowedHosts = allowedHosts
         options.processEnvironment = ProcessInfo.processInfo.environment
         let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+        if let cloudURL, localEnvironment {
+            let origin = cloudURL.hasSuffix("/") ? String(cloudURL.dropLast()) : cloudURL
+            options.upstream = .origin(origin)
+            for variable in ["SITE_COGNITO_ENDPOINT", "SITE_UPLOADS_ORIGINS"] where options.processEnvironment[variable] == nil {
+                options.processEnvironment[variable] = origin
+            }
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             if withCloud {
                 let folder = cloudData.hasPrefix("/") ? cloudData : root + "/" + cloudData
@@ -91,9 +117,10 @@ struct Serve: AsyncParsableCommand {
                 cloud.allowedHosts = allowedHosts
                 cloud.allowedOrigins = ["http://127.0.0.1:\(sitePort)", "http://localhost:\(sitePort)"]
                 let origin = "http://127.0.0.1:\(cloud.port)"
-                // The API and the media are paths on the site's own origin, forwarded to the cloud;
-                // Cognito and presigned uploads go to the cloud's origin itself.
-                options.upstream = origin
+                // The API and the media are paths on the site's own origin, handed to the cloud in
+                // this process; Cognito and presigned uploads go to the cloud's origin itself.
+                let gateway = LocalCloudGateway()
+                options.upstream = .inProcess { await gateway.respond($0) }
                 if cloud.port != 9400 {
                     for (variable, value) in [("SITE_COGNITO_ENDPOINT", origin), ("SITE_UPLOADS_ORIGINS", origin)]
                     where options.processEnvironment[variable] == nil {
@@ -102,7 +129,7 @@ struct Serve: AsyncParsableCommand {
                 }
                 let configuration = cloud
                 group.addTask {
-                    try await LocalCloud.run(configuration) { endpoints in
+                    try await LocalCloud.run(configuration, gateway: gateway) { endpoints in
                         say(endpoints.lines.joined(separator: "\n"))
                     }
                 }

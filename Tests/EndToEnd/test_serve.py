@@ -786,3 +786,42 @@ def test_without_the_cloud_api_and_media_paths_are_the_sites_404(served):
     for target in ("/api/videos", "/api", "/media/videos/someone/video.mp4"):
         status, headers, body = served.get(target)
         assert status == 404 and headers["Content-Type"].startswith("text/html") and b"<html" in body, target
+
+
+def test_cloud_url_proxies_to_a_cloud_run_on_its_own(tmp_path):
+    """`--cloud-url` starts no cloud: /api and /media/ are proxied over HTTP to the one given, and the
+    build points Cognito and uploads at it."""
+    import os
+    from local_cloud import LocalCloud, register_user
+    if not site_binary().exists():
+        pytest.skip("site is not built")
+    with LocalCloud(site_binary(), tmp_path / "cloud") as cloud:
+        origin = cloud.api_url[: -len("/api")]
+        server = Served(starter_copy(tmp_path / "project"), "--cloud-url", origin)
+        try:
+            assert not any(line.startswith("mailbox: ") for line in list(server.lines)), "a second cloud started"
+            status, _, body = server.get("/api/openapi.yaml")
+            assert status == 200 and body == direct(origin, "/api/openapi.yaml")[2]
+            page = server.get("/login/")[2].decode()
+            assert f'"endpoint":"{origin}"' in page and f'"origins":["{origin}"]' in page, "the build does not name the cloud"
+
+            user = register_user(cloud, f"cloud-url-{os.urandom(4).hex()}@example.com")
+            key = f"videos/{user['sub']}/{'a' * 26}/video.mp4"
+            cloud.s3().put_object(Bucket=cloud.main_bucket, Key=key, Body=b"media bytes", ContentType="video/mp4")
+            status, headers, _ = server.get("/api/session", {"Authorization": f"Bearer {user['tokens']['AccessToken']}",
+                                                             "Content-Length": "0"}, method="POST")
+            assert status == 200
+            jar = "; ".join(cookie.split(";", 1)[0] for cookie in headers.get_all("Set-Cookie"))
+            assert server.get(f"/media/{key}", {"Cookie": jar})[2] == b"media bytes"
+        finally:
+            server.stop()
+
+
+def test_cloud_url_must_be_an_origin(tmp_path):
+    for value, message in [("ftp://127.0.0.1:9500", "must be an origin"), ("http://127.0.0.1:9500/api", "must be an origin")]:
+        result = subprocess.run([str(site_binary()), "serve", "--cloud-url", value], capture_output=True, text=True, timeout=30,
+                                cwd=tmp_path)
+        assert result.returncode != 0 and message in result.stderr, result.stderr
+    result = subprocess.run([str(site_binary()), "serve", "--cloud-url", "http://127.0.0.1:9500", "--no-cloud"],
+                            capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert result.returncode != 0 and "contradict" in result.stderr, result.stderr
