@@ -21,19 +21,9 @@ from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from local_cloud import LocalCloud, api_call, cloud_binary, media_cookies, media_get, register_user
+from local_cloud import api_call, media_cookies, media_get, register_user  # `cloud`: conftest's fixture
 
 MAIN = "video-main"
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
-    binary = cloud_binary()
-    if not binary.exists():
-        pytest.fail(f"{binary} is not built (swift build)")
-    started = LocalCloud(binary, tmp_path_factory.mktemp("cloud")).start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture(scope="module")

@@ -48,16 +48,7 @@ class Served:
             self.lines.append(line)
 
     def get(self, target: str, headers: dict | None = None, method: str = "GET"):
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        try:
-            connection.putrequest(method, target, skip_accept_encoding=True)
-            for name, value in (headers or {}).items():
-                connection.putheader(name, value)
-            connection.endheaders()
-            response = connection.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            connection.close()
+        return direct(self.url, target, headers, method)
 
     def rebuilds(self) -> int:
         """How many rebuilds have ended (written to dist/, or failed)."""
@@ -669,7 +660,8 @@ def cloud_origin(served) -> str:
 
 
 def direct(origin: str, target: str, headers: dict | None = None, method: str = "GET"):
-    """The local cloud's own answer to `target`: (status, headers, body)."""
+    """The answer of the server at `origin` to exactly `target` (not re-encoded, no header added):
+    (status, headers, body)."""
     parsed = urllib.parse.urlparse(origin)
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
     try:
@@ -748,19 +740,8 @@ def test_a_page_calls_the_api_on_its_own_origin_without_a_preflight(served_with_
     """A page's fetch of /api/… with a bearer token is same-origin: the browser sends no OPTIONS
     preflight and reads the answer (status and WWW-Authenticate) without CORS. The same call to the
     cloud's own origin, the control, is preflighted."""
-    import shutil
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.fail("chromium and chromium-driver are missing: scripts/install-deps test installs them")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    browser = webdriver.Chrome(service=Service(driver_path), options=options)
+    from app_browser import new_browser  # with Chromium's performance log
+    browser = new_browser()
     call = """const done = arguments[arguments.length - 1];
         fetch(arguments[0], {headers: {Authorization: "Bearer not-a-token"}})
           .then((response) => done([response.status, response.type, response.headers.get("WWW-Authenticate")]))
