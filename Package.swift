@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        // Hummingbird's and NIOHTTPTypes' own dependencies, declared because our servers import
+        // Logging and HTTPTypes themselves (scripts/check-imports).
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -74,9 +78,6 @@ let package = Package(
                 "AWSClient",
                 "SiteBuild",
                 "SigV4",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: testable
@@ -96,7 +97,11 @@ let package = Package(
         ),
         .target(
             name: "HTTPServing",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "LocalCloud",
@@ -108,10 +113,11 @@ let package = Package(
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             resources: [.copy("Resources/openapi.yaml"), .copy("Resources/local.mustache")],
@@ -124,7 +130,9 @@ let package = Package(
                 "HTTPServing",
                 // The proxy to the local cloud (`/api`, `/media/`).
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -145,15 +153,13 @@ let package = Package(
             dependencies: [
                 "LambdaRuntime",
                 "VideoFunctions",
-                "AWSClient",
-                "SigV4",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .executableTarget(
             name: "site",
             dependencies: [
                 "AWSClient",
+                "SigV4",
                 "SiteBuild",
                 "Publish",
                 "LocalCloud",
@@ -166,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SiteBuildTests",
-            dependencies: ["SiteBuild", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SiteBuild", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "SigV4Tests",
@@ -186,6 +192,7 @@ let package = Package(
             name: "DevServerTests",
             dependencies: [
                 "DevServer", "HTTPServing", "SiteBuild",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -203,7 +210,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoServiceTests",
-            dependencies: ["VideoService", "VideoFunctions"]
+            dependencies: ["VideoService", "VideoFunctions", .product(name: "_CryptoExtras", package: "swift-crypto")]
         ),
     ],
     swiftLanguageModes: [.v6]
