@@ -1,6 +1,6 @@
 """Fixtures for the end-to-end tests of `site publish`.
 
-- `peer` (module scope): a started AwsPeer; see aws_peer.py.
+- `peer` (module scope): a started AwsPeer; see support/aws_peer.py.
 - `bucket`: a fresh, uniquely named bucket on the peer.
 - `fault_proxy(**faults)`: starts a FaultProxy in front of the peer and returns
   it; stopped after the test, its request log saved to the test's tmp_path.
@@ -9,7 +9,7 @@
 - `project`: a copy of the starter app in tmp_path, so a test can edit it.
 - `target`: a bucket with a CloudFront distribution, and the environment that
   makes `site publish --env production` of `project` go there.
-- `cloud` (module scope): a started `site cloud` with a fresh data folder; see local_cloud.py.
+- `cloud` (module scope): a started `site cloud` with a fresh data folder; see support/local_cloud.py.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from aws_peer import AwsPeer
-from fault_proxy import FaultProxy
-from local_cloud import LocalCloud, cloud_binary
+from support.aws_peer import AwsPeer
+from support.fault_proxy import FaultProxy
+from support.local_cloud import LocalCloud, cloud_binary
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,10 +16,10 @@ import uuid
 import pytest
 from selenium.webdriver.common.by import By
 
-from app_browser import (SCREENSHOTS, AppServer, Screens, console_problems, decode_qr, field, fill,
+from support.app_browser import (SCREENSHOTS, AppServer, Screens, console_problems, decode_qr, field, fill,
                          network_requests, new_browser, ready, submit, summary_text, wait_for_path, wait_until)
 from conftest import site_binary
-from local_cloud import fresh_totp, register_user, totp
+from support.local_cloud import fresh_totp, register_user, totp
 
 PASSWORD = "Correct-Horse-9"
 TOKEN_LIFETIME = 20

@@ -21,10 +21,10 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, field, make_file, network_requests, ready,
+from support.app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, field, make_file, network_requests, ready,
                          wait_for_path, wait_until)
 from conftest import site_binary
-from local_cloud import api_call, fresh_totp, register_user
+from support.local_cloud import api_call, fresh_totp, register_user
 # The same browser fixture and console check as the account pages' tests (a browser per module).
 from test_app_accounts import browser, no_console_problems, sign_in  # noqa: F401  (fixtures)
 

@@ -4,7 +4,7 @@ isolation between two users, and refused input and tokens (schemathesis runs of 
 in test_cloud_api_schemathesis.py).
 
 One contract suite, two hosts: every test runs against the local cloud (`/api`) and against the
-production host (lambda_cloud.py: API Gateway's JWT authorizer and payload 2.0 events in front of
+production host (support/lambda_cloud.py: API Gateway's JWT authorizer and payload 2.0 events in front of
 the static Lambda bootstrap, moto's DynamoDB and S3 behind). moto checks neither presigned
 signatures nor SHA-256 checksums, so where a test asserts what S3 refuses, the production host
 checks instead that the URL signs what S3 would check (`cloud.strict_s3`).
@@ -29,11 +29,11 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from aws_peer import AwsPeer
-from lambda_cloud import LambdaCloud
-from lambda_host import build_lambda
-from local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
-from production_peer import ProductionPeer
+from support.aws_peer import AwsPeer
+from support.lambda_cloud import LambdaCloud
+from support.lambda_host import build_lambda
+from support.local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
+from support.production_peer import ProductionPeer
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAPI = REPO / "Sources" / "LocalCloud" / "Resources" / "openapi.yaml"
@@ -58,7 +58,7 @@ def cloud(request, tmp_path_factory):
             yield local
             return
         with AwsPeer() as aws, ProductionPeer(aws, allowed_origins=["http://127.0.0.1:8000"]) as production:
-            # Presigned URLs: moto answers them only while it checks no signatures (production_peer.py).
+            # Presigned URLs: moto answers them only while it checks no signatures (support/production_peer.py).
             aws.allow_unauthenticated(1_000_000_000)
             with LambdaCloud(local, production, build_lambda().binary) as lambda_cloud:
                 yield lambda_cloud

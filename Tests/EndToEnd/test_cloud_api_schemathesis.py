@@ -12,9 +12,9 @@ import uuid
 
 import pytest
 
-from local_cloud import register_user
+from support.local_cloud import register_user
 from test_cloud_api import OPENAPI, cloud, token  # noqa: F401  (cloud is a fixture)
-from venv_commands import venv_command
+from support.venv_commands import venv_command
 
 # The longest file of the suites: started first (conftest.py).
 pytestmark = pytest.mark.early

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import pytest
 from botocore.exceptions import ClientError
 
-from local_cloud import register_user, totp
+from support.local_cloud import register_user, totp
 
 try:
     from joserfc import jwt

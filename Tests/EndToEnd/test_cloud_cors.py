@@ -8,7 +8,7 @@ import base64
 import hashlib
 import uuid
 
-from local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
+from support.local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
 
 DEV = "http://127.0.0.1:8000"
 EVIL = "https://evil.example"

@@ -21,7 +21,7 @@ from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from local_cloud import api_call, media_cookies, media_get, register_user  # `cloud`: conftest's fixture
+from support.local_cloud import api_call, media_cookies, media_get, register_user  # `cloud`: conftest's fixture
 
 MAIN = "video-main"
 
@@ -132,7 +132,7 @@ def test_botocore_cookies_open_the_folder_they_name_and_nothing_else(cloud, alic
     # A missing key inside the folder is S3's 403 through CloudFront (no listing), not a 404.
     refused(mine.replace("video.mp4", "nothing.mp4"), good)
     # GET and HEAD only.
-    from local_cloud import http_request, cookie_header
+    from support.local_cloud import http_request, cookie_header
     posted = http_request("POST", origin(cloud) + mine, b"x", {"Cookie": cookie_header(good)})
     assert posted.status == 403, posted
 

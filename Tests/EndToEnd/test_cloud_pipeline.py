@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from local_cloud import LocalCloud, api_call, cloud_binary, http_request, media_cookies, media_get, register_user
+from support.local_cloud import LocalCloud, api_call, cloud_binary, http_request, media_cookies, media_get, register_user
 
 TEMP = "video-temp-conversion"
 MAIN = "video-main"

@@ -22,7 +22,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local_cloud import LocalCloud, cloud_binary, http_request
+from support.local_cloud import LocalCloud, cloud_binary, http_request
 
 TEMP = "video-temp-conversion"
 MAIN = "video-main"

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from publishing import assert_bucket_matches_build, build, publish
+from support.publishing import assert_bucket_matches_build, build, publish
 
 TOKEN = "container-token-e2e"
 

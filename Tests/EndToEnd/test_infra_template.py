@@ -58,8 +58,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfn_template import load_template
-from venv_commands import venv_command
+from support.cfn_template import load_template
+from support.venv_commands import venv_command
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "infra" / "template.yaml"

@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from app_browser import (SCREENSHOTS, Screens, console_problems, decode_qr, field, fill, network_requests, ready,
+from support.app_browser import (SCREENSHOTS, Screens, console_problems, decode_qr, field, fill, network_requests, ready,
                          submit, wait_for_path, wait_until)
 from conftest import REPO
-from local_cloud import LocalCloud, fresh_totp
+from support.local_cloud import LocalCloud, fresh_totp
 # The same browser as the other browser suites (one per module).
 from test_app_accounts import browser  # noqa: F401  (a fixture)
 from test_app_videos import (card, choose, make_clip, open_page, open_upload, upload_row, wait_card_status,

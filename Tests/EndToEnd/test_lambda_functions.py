@@ -1,5 +1,5 @@
-"""The Lambda functions against moto (production_peer.py) and the MediaConvert fake, each in the
-static bootstrap in an empty root (lambda_host.py): the video service's presigned PUT lands in the
+"""The Lambda functions against moto (support/production_peer.py) and the MediaConvert fake, each in the
+static bootstrap in an empty root (support/lambda_host.py): the video service's presigned PUT lands in the
 temp bucket and S3's event reaches the queue through the topic; the trigger turns it into one
 CreateJob whose settings botocore's model accepts; the completion events, routed by moto's
 EventBridge with the template's own rule, move the video to `ready` (original deleted) or
@@ -29,9 +29,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from cfn_template import load_template
-from lambda_host import LambdaHost, build_lambda, http_api_event
-from production_peer import production  # noqa: F401  (the fixture)
+from support.cfn_template import load_template
+from support.lambda_host import LambdaHost, build_lambda, http_api_event
+from support.production_peer import production  # noqa: F401  (the fixture)
 
 ALICE = str(uuid.UUID(int=0xA11CE))
 BOB = str(uuid.UUID(int=0xB0B))

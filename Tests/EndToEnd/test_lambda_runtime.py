@@ -1,5 +1,5 @@
 """The video service's Lambda bootstrap, run as Lambda runs it: built by scripts/build-lambda,
-started in an empty root against a stand-in of the Runtime API (see lambda_host.py)."""
+started in an empty root against a stand-in of the Runtime API (see support/lambda_host.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from lambda_host import LambdaHost, build_lambda, http_api_event
+from support.lambda_host import LambdaHost, build_lambda, http_api_event
 
 # The media key is read from its secret on the first session call, not at the start: a secret
 # that does not exist does not stop the function from starting.

@@ -4,10 +4,10 @@ infra/template.yaml, and needs every statement and every action of it.
 For each function (`video`, `trigger`, `complete`) the test reads its role's inline policy from the
 template itself (a YAML loader that knows CloudFormation's short tags, and a resolver for `!Ref`,
 `!GetAtt`, `!Sub`, `!Join`, `!If` with the template's conditions), binds the template's resources
-and parameters to those of a ProductionPeer on moto_server (production_peer.py: the table, the temp
+and parameters to those of a ProductionPeer on moto_server (support/production_peer.py: the table, the temp
 and main buckets, the upload queue and its dead-letter queue, MediaConvert's role; account, region,
 partition `aws`; media key slot A active with a secret of this account, slot B empty), creates in
-moto an IAM role with exactly that policy, assumes it, and runs the function (lambda_host.py's
+moto an IAM role with exactly that policy, assumes it, and runs the function (support/lambda_host.py's
 LambdaHost, the environment of `production.env()` plus the video function's media variables, with
 the assumed role's session credentials) through its scenario:
 
@@ -74,7 +74,7 @@ shows each one's removal still passes today, so the list stays true):
   auth is enforced (production_peer lets them through unauthenticated); s3:PutObject is enforced
   only through CreateMultipartUpload and CompleteMultipartUpload, which the function calls itself.
 - trigger mediaconvert:CreateJob and iam:PassRole: moto has no MediaConvert; the fake
-  (mediaconvert_fake.py) verifies signatures but evaluates no IAM, and nothing checks that the
+  (support/mediaconvert_fake.py) verifies signatures but evaluates no IAM, and nothing checks that the
   caller may pass MediaConvert's role (AWS checks iam:PassRole, with iam:PassedToService, at
   CreateJob).
 Log statements (logs:*) are dropped: the bootstrap writes its log to stdout, which Lambda sends to
@@ -99,12 +99,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from cfn_template import load_template
+from support.cfn_template import load_template
 from botocore.exceptions import ClientError
 
-from aws_peer import Credentials
-from lambda_host import LambdaHost, build_lambda, http_api_event
-from production_peer import ProductionPeer, production, s3_notifications, sqs_lambda_event  # noqa: F401
+from support.aws_peer import Credentials
+from support.lambda_host import LambdaHost, build_lambda, http_api_event
+from support.production_peer import ProductionPeer, production, s3_notifications, sqs_lambda_event  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "infra" / "template.yaml"

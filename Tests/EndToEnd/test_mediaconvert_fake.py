@@ -1,4 +1,4 @@
-"""Tests of the MediaConvert fake (mediaconvert_fake.py): it takes what botocore
+"""Tests of the MediaConvert fake (support/mediaconvert_fake.py): it takes what botocore
 sends for a real job, refuses what MediaConvert's model forbids, naming every
 problem, insists on SigV4 for `mediaconvert`, and is idempotent per
 ClientRequestToken. They need neither moto nor a built binary."""
@@ -22,8 +22,8 @@ from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
 from botocore.serialize import create_serializer
 
-from aws_peer import Credentials
-from mediaconvert_fake import (MediaConvertFake, check_params, sample_job_settings,
+from support.aws_peer import Credentials
+from support.mediaconvert_fake import (MediaConvertFake, check_params, sample_job_settings,
                                service_model)
 
 REGION = "us-east-1"

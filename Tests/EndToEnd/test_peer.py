@@ -28,7 +28,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws_peer import Credentials
+from support.aws_peer import Credentials
 
 NO_RETRIES = {"total_max_attempts": 1}
 MANY_RETRIES = {"max_attempts": 10, "mode": "standard"}
@@ -200,7 +200,7 @@ def test_delete_objects_needs_no_content_md5(peer, bucket):
 
 def test_peer_refuses_keys_that_need_percent_encoding(peer, bucket):
     # A moto bug the publish tests must avoid: it verifies the decoded key.
-    # If this starts passing, the caveat in aws_peer.py can go.
+    # If this starts passing, the caveat in support/aws_peer.py can go.
     s3 = peer.client("s3", retries=NO_RETRIES)
     s3.put_object(Bucket=bucket, Key="dir/with space-_.~", Body=b"")
     with pytest.raises(ClientError) as excinfo:
@@ -315,7 +315,7 @@ def test_chunked_request_bodies_are_forwarded(peer, bucket, fault_proxy):
 
 def test_proxy_runs_as_a_script(peer, bucket, tmp_path):
     log_path = tmp_path / "log.json"
-    script = Path(__file__).with_name("fault_proxy.py")
+    script = Path(__file__).parent / "support" / "fault_proxy.py"
     process = subprocess.Popen(
         [sys.executable, str(script), "--upstream", peer.url, "--p500", "1",
          "--methods", "PUT", "--log", str(log_path)],

@@ -1,4 +1,4 @@
-"""Tests of the production wiring on moto (production_peer.py): an upload's S3
+"""Tests of the production wiring on moto (support/production_peer.py): an upload's S3
 event reaches the queue through the topic and comes out as Lambda's SQS event,
 the policies, CORS, dead-letter queue and table are as production has them,
 the Lambda's environment works, and the MediaConvert events have AWS's shape.
@@ -20,8 +20,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from mediaconvert_fake import sample_job_settings
-from production_peer import (MAX_RECEIVE_COUNT, NOTIFICATION_ID, ProductionPeer,
+from support.mediaconvert_fake import sample_job_settings
+from support.production_peer import (MAX_RECEIVE_COUNT, NOTIFICATION_ID, ProductionPeer,
                              production, s3_notifications)  # noqa: F401 (production: the fixture)
 
 LAMBDA_SQS_RECORD_KEYS = {"messageId", "receiptHandle", "body", "attributes",

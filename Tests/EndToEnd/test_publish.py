@@ -9,7 +9,7 @@ import signal
 import time
 import urllib.parse
 
-from publishing import (asset_references, assert_bucket_matches_build, build, manifest, publish,
+from support.publishing import (asset_references, assert_bucket_matches_build, build, manifest, publish,
                         site_objects, start_publish)
 
 

@@ -54,9 +54,9 @@ from typing import Callable
 
 import pytest
 
-from aws_peer import AwsPeer, Credentials
+from support.aws_peer import AwsPeer, Credentials
 from conftest import REPO, run_site, site_binary
-from publishing import assert_bucket_matches_build
+from support.publishing import assert_bucket_matches_build
 from test_stack_outputs import create_stack, stack_outputs
 
 POLICY_FILE = REPO / "infra" / "publish-policy.json"
@@ -159,7 +159,7 @@ class Outcome:
 class Builds:
     """The starter app built three ways, once for the module: `before` (with a news page), `after`
     (the help page edited, the news page gone) and `big` (`after` with a 6 MiB asset, cut short in
-    dist/ once built). Each is a folder with its `dist/`, as publishing.py expects of a project."""
+    dist/ once built). Each is a folder with its `dist/`, as support/publishing.py expects of a project."""
 
     def __init__(self, peer: AwsPeer, root: Path):
         self.root = root

@@ -677,7 +677,7 @@ def direct(origin: str, target: str, headers: dict | None = None, method: str = 
 
 def cloud_client(served):
     """A LocalCloud client (mailbox, Cognito, boto3) of the cloud `site serve` started, with no process of its own."""
-    from local_cloud import LINE, LocalCloud
+    from support.local_cloud import LINE, LocalCloud
     cloud = LocalCloud(site_binary(), served.project / ".cloud")
     for line in list(served.lines):
         match = LINE.match(line.strip())
@@ -710,7 +710,7 @@ def test_media_through_the_dev_server_open_with_the_cookies_the_api_set_for_its_
     cloud's own origin the same cookies open nothing."""
     import base64
     import os
-    from local_cloud import register_user
+    from support.local_cloud import register_user
     cloud = cloud_client(served_with_cloud)
     user = register_user(cloud, f"proxy-{os.urandom(4).hex()}@example.com")
     video_id = base64.b32encode(os.urandom(16)).decode().rstrip("=").lower()
@@ -740,7 +740,7 @@ def test_a_page_calls_the_api_on_its_own_origin_without_a_preflight(served_with_
     """A page's fetch of /api/… with a bearer token is same-origin: the browser sends no OPTIONS
     preflight and reads the answer (status and WWW-Authenticate) without CORS. The same call to the
     cloud's own origin, the control, is preflighted."""
-    from app_browser import new_browser  # with Chromium's performance log
+    from support.app_browser import new_browser  # with Chromium's performance log
     browser = new_browser()
     call = """const done = arguments[arguments.length - 1];
         fetch(arguments[0], {headers: {Authorization: "Bearer not-a-token"}})
@@ -773,7 +773,7 @@ def test_cloud_url_proxies_to_a_cloud_run_on_its_own(tmp_path):
     """`--cloud-url` starts no cloud: /api and /media/ are proxied over HTTP to the one given, and the
     build points Cognito and uploads at it."""
     import os
-    from local_cloud import LocalCloud, register_user
+    from support.local_cloud import LocalCloud, register_user
     if not site_binary().exists():
         pytest.skip("site is not built")
     with LocalCloud(site_binary(), tmp_path / "cloud") as cloud:

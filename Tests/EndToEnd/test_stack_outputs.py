@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from conftest import run_site
-from publishing import assert_bucket_matches_build, manifest, site_objects
+from support.publishing import assert_bucket_matches_build, manifest, site_objects
 
 CONFIG = re.compile(r'<script type="application/json" id="site-config">(.*?)</script>', re.S)
 POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')

@@ -177,7 +177,7 @@ def cloud_binary() -> Path:
     """$SITE_BIN if set, else the newer of the release and debug builds in the repository."""
     if os.environ.get("SITE_BIN"):
         return Path(os.environ["SITE_BIN"])
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     built = [path for path in (repo / ".build" / "release" / "site", repo / ".build" / "debug" / "site") if path.exists()]
     return max(built, key=lambda path: path.stat().st_mtime) if built else repo / ".build" / "release" / "site"
 

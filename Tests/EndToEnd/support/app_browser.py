@@ -26,7 +26,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from conftest import REPO, site_binary
-from local_cloud import LocalCloud
+from .local_cloud import LocalCloud
 from test_serve import Served, starter_copy
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or REPO / ".test-output" / "screenshots")

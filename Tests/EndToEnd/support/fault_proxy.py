@@ -14,7 +14,7 @@ Library use:
 
 Script use:
 
-    python3 fault_proxy.py --upstream http://127.0.0.1:5000 --p503 0.1 \
+    python3 Tests/EndToEnd/support/fault_proxy.py --upstream http://127.0.0.1:5000 --p503 0.1 \
         --log proxy-log.json
 """
 

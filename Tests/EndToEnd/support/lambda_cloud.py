@@ -41,9 +41,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from lambda_host import LambdaHost
-from local_cloud import LocalCloud
-from production_peer import ProductionPeer
+from .lambda_host import LambdaHost
+from .local_cloud import LocalCloud
+from .production_peer import ProductionPeer
 
 STAGE = "$default"
 # The template's routes: (method or ANY, path; a {proxy+} at the end takes one or more segments).

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
+TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
 
 
 class TemplateLoader(yaml.SafeLoader):

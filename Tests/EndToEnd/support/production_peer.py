@@ -14,7 +14,7 @@ moto_server enforces SigV4), with a random suffix on every name, plus a
 MediaConvertFake (mediaconvert_fake.py) that verifies the Lambda role's
 signatures. Test modules get it as a fixture with
 
-    from production_peer import production  # noqa: F401  (the fixture)
+    from support.production_peer import production  # noqa: F401  (the fixture)
 
 `production` is function-scoped (fresh buckets, topic, queues and table per
 test, on the module's moto_server from conftest's `peer`), so each test's
@@ -117,8 +117,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from aws_peer import ALLOW_ALL, AwsPeer, Credentials
-from mediaconvert_fake import MediaConvertFake, check_params, service_model
+from .aws_peer import ALLOW_ALL, AwsPeer, Credentials
+from .mediaconvert_fake import MediaConvertFake, check_params, service_model
 
 UPLOAD_PREFIX = "uploads/"
 NOTIFICATION_ID = "video-uploads"

@@ -38,7 +38,7 @@ import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from venv_commands import venv_command
+from .venv_commands import venv_command
 
 # CreateUser, PutUserPolicy, CreateAccessKey: each is one moto "action".
 BOOTSTRAP_CALLS = 3
