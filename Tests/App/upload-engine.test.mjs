@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Uploader, UploadError, contentTypeOf } from '../../assets/js/upload/engine.js';
+import { Uploader } from '../../assets/js/upload/engine.js';
+import { UploadError, contentTypeOf } from '../../assets/js/upload/item.js';
 import { sha256Base64 } from '../../assets/js/upload/hash.js';
 import { PendingUploads } from '../../assets/js/upload/resume.js';
 import { MiB, TiB } from '../../assets/js/upload/plan.js';
@@ -144,7 +145,7 @@ test('failures past the budget stop the file with a reason; retrying continues i
   const upload = uploader.add(fileOf(6 * MiB));
   assert.equal(await settled(uploader, upload), 'failed');
   assert.equal(upload.error.key, 'network');
-  uploader.resume(upload);
+  uploader.retry(upload);
   assert.equal(await settled(uploader, upload, ['done', 'failed']), 'done');
 });
 
@@ -230,6 +231,44 @@ test('when the session ends the upload waits, and goes on after signing in again
   cloud.sessionGone = false;
   uploader.resumeAfterSignIn();
   assert.equal(await settled(uploader, upload, ['done', 'failed']), 'done');
+});
+
+test('a finished upload cannot be cancelled: its video is kept', async () => {
+  const cloud = fakeCloud();
+  const { uploader } = uploaderFor(cloud);
+  const upload = uploader.add(fileOf(1000, 'tiny.webm'));
+  assert.equal(await settled(uploader, upload), 'done');
+  assert.equal(await uploader.cancel(upload), false);
+  assert.equal(upload.state, 'done');
+  assert.ok(!cloud.calls.some(([name]) => name === 'delete' || name === 'abort'), JSON.stringify(cloud.calls));
+});
+
+test('an upload waiting for the session goes on only once the user signs in again', async () => {
+  const cloud = fakeCloud();
+  const { uploader } = uploaderFor(cloud, { concurrency: 1 });
+  cloud.sessionGone = true;
+  const upload = uploader.add(fileOf(6 * MiB));
+  assert.equal(await settled(uploader, upload), 'session');
+  cloud.sessionGone = false;
+  uploader.resume(upload);
+  uploader.retry(upload);
+  uploader.pause(upload);
+  assert.equal(upload.state, 'session');
+  uploader.resumeAfterSignIn();
+  assert.equal(await settled(uploader, upload, ['done', 'failed']), 'done');
+});
+
+test('a remembered upload is not resumed with a renamed copy of its file', async () => {
+  const cloud = fakeCloud();
+  const pending = new PendingUploads(memoryStorage(), 'sub-1');
+  const file = fileOf(16 * MiB);
+  const { uploader, hashes } = uploaderFor(cloud, { pending });
+  const record = { videoId: 'v1', key: 'k', uploadId: 'up-1', fileName: file.name, size: file.size, lastModified: file.lastModified,
+    contentType: 'video/quicktime', partSize: PART, firstPartSHA256: await digest(file.slice(0, PART)), startedAt: '2024-03-05T14:07:00.000Z' };
+  const renamed = new File([file], 'copy.mov', { lastModified: file.lastModified });
+  await assert.rejects(uploader.resumeFrom(record, renamed), (e) => e instanceof UploadError && e.key === 'notSameFile');
+  assert.deepEqual(hashes, [], 'refused before reading it');
+  assert.deepEqual(uploader.uploads, []);
 });
 
 test('empty files and files over 5 TiB are refused before a byte is sent', () => {

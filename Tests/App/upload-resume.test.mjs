@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PendingUploads, quickMatch, findCandidates, confirmMatch, partsToSend } from '../../assets/js/upload/resume.js';
+import { PendingUploads, partsToSend } from '../../assets/js/upload/resume.js';
 import { MiB, planParts } from '../../assets/js/upload/plan.js';
 import { memoryStorage } from './memory-storage.mjs';
-
 
 function record(overrides = {}) {
   return {
@@ -70,35 +69,6 @@ test('a storage that refuses to write loses the record without throwing', () => 
   const pending = new PendingUploads(storage, 'sub-1');
   assert.equal(pending.save(record()), false);
   assert.deepEqual(pending.list(), []);
-});
-
-test('a picked file matches by name, size and modification time', () => {
-  const file = { name: 'holiday.mp4', size: 100 * MiB, lastModified: 1_700_000_000_000 };
-  assert.equal(quickMatch(record(), file), true);
-  assert.equal(quickMatch(record(), { ...file, lastModified: 1_700_000_000_001 }), false, 'same name and size, edited since');
-  assert.equal(quickMatch(record(), { ...file, size: file.size + 1 }), false);
-  assert.equal(quickMatch(record(), { ...file, name: 'Holiday.mp4' }), false);
-});
-
-test('candidates are the records a picked file may continue', () => {
-  const records = [
-    record(),
-    record({ videoId: 'v2', lastModified: 1_600_000_000_000 }),
-    record({ videoId: 'v3', fileName: 'other.mp4' }),
-    record({ videoId: 'v4', startedAt: '2024-03-06T09:00:00.000Z' }),
-  ];
-  const file = { name: 'holiday.mp4', size: 100 * MiB, lastModified: 1_700_000_000_000 };
-  assert.deepEqual(findCandidates(records, file).map((r) => r.videoId), ['v1', 'v4']);
-  assert.deepEqual(findCandidates(records, { ...file, lastModified: 1 }), []);
-  assert.deepEqual(findCandidates([], file), []);
-});
-
-test('the first part checksum confirms the same file', () => {
-  assert.equal(confirmMatch(record(), 'Zmlyc3Q='), true);
-  assert.equal(confirmMatch(record(), 'b3RoZXI='), false);
-  assert.equal(confirmMatch(record(), undefined), false);
-  assert.equal(confirmMatch(record({ firstPartSHA256: undefined }), undefined), false);
-  assert.equal(confirmMatch(record({ firstPartSHA256: '' }), ''), false);
 });
 
 test('parts the store does not hold are sent, in order', () => {

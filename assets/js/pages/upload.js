@@ -6,8 +6,10 @@ import { setNotice, showSummary, hideSummary } from '../ui/form.js';
 import { api } from './video-api.js';
 import { put } from '../upload/transport.js';
 import { PartHasher } from '../upload/hash.js';
-import { Uploader, UploadError } from '../upload/engine.js';
-import { PendingUploads, findCandidates, quickMatch } from '../upload/resume.js';
+import { Uploader } from '../upload/engine.js';
+import { UploadError } from '../upload/item.js';
+import { PendingUploads } from '../upload/resume.js';
+import { controls, isMoving, videoStatus, resumeCandidates, offeredRecords, staleRecords } from '../upload/state.js';
 import { titleProgress, eta } from '../upload/progress.js';
 import { MAX_FILE } from '../upload/plan.js';
 import { formatBytes, formatSpeed, formatTimeLeft } from '../format.js';
@@ -90,14 +92,13 @@ function makeRow(upload) {
   const actions = document.createElement('div');
   actions.className = 'actions';
   const pause = button(t('upload.pause'), 'quiet', () => {
-    if (upload.state === 'uploading' || upload.state === 'queued') uploader.pause(upload);
-    else uploader.resume(upload);
+    const action = controls(upload).toggle; // pause, resume or retry
+    if (action) uploader[action](upload);
   });
   pause.dataset.action = 'pause';
   const cancel = button(t('upload.cancel'), 'quiet danger', async () => {
     cancel.disabled = true;
-    await uploader.cancel(upload);
-    setNotice(notice, t('upload.cancelled', { name: upload.name }));
+    if (await uploader.cancel(upload)) setNotice(notice, t('upload.cancelled', { name: upload.name }));
   });
   cancel.dataset.action = 'cancel';
   const open = document.createElement('a');
@@ -117,7 +118,7 @@ function renderRow(upload) {
   const row = rows.get(upload) ?? makeRow(upload);
   const now = Date.now();
   row.item.dataset.state = upload.state;
-  row.item.dataset.status = upload.state === 'done' ? 'queued' : 'uploading';
+  row.item.dataset.status = videoStatus(upload.state);
   if (upload.videoId) row.item.dataset.videoId = upload.videoId;
   const done = upload.state === 'done' ? upload.size : upload.done;
   row.bar.value = upload.size ? done / upload.size : 0;
@@ -140,17 +141,15 @@ function renderRow(upload) {
     default: text = '';
   }
   row.status.textContent = text;
-  const failed = upload.state === 'failed' || upload.state === 'session';
-  row.error.hidden = !failed;
-  if (failed) row.error.textContent = errorText(upload.error);
-  const canPause = upload.state === 'uploading' || upload.state === 'queued';
-  const canResume = upload.state === 'paused' || (upload.state === 'failed' && !['empty', 'tooLarge', 'notSameFile'].includes(upload.error?.key));
-  row.pause.hidden = !(canPause || canResume);
-  row.pause.textContent = canPause ? t('upload.pause') : upload.state === 'failed' ? t('upload.retry') : t('upload.resume');
+  const offers = controls(upload);
+  row.error.hidden = !offers.problem;
+  if (offers.problem) row.error.textContent = errorText(upload.error);
+  row.pause.hidden = !offers.toggle;
+  row.pause.textContent = t(`upload.${offers.toggle ?? 'resume'}`);
   row.pause.setAttribute('aria-label', `${row.pause.textContent}: ${upload.name}`);
-  row.cancel.hidden = ['done', 'cancelled'].includes(upload.state) || (upload.state === 'failed' && !upload.videoId);
+  row.cancel.hidden = !offers.cancel;
   row.cancel.setAttribute('aria-label', `${t('upload.cancel')}: ${upload.name}`);
-  row.open.hidden = upload.state !== 'done';
+  row.open.hidden = !offers.open;
   if (upload.state === 'cancelled') row.item.classList.add('gone');
 }
 
@@ -171,7 +170,7 @@ function renderTotals() {
   const left = summary.bytesPerSecond > 0 ? formatTimeLeft(summary.etaSeconds, lang) : null;
   if (left) parts.push(t('upload.left', { time: left }));
   totalsText.textContent = parts.join(' · ');
-  const moving = uploader.uploads.some((u) => ['uploading', 'queued', 'completing'].includes(u.state));
+  const moving = uploader.uploads.some((u) => isMoving(u.state));
   document.title = moving ? `${titleProgress(summary.fraction)}% · ${baseTitle}` : baseTitle;
   if (uploader.busy && !releaseIdle) releaseIdle = holdIdle();
   if (!uploader.busy && releaseIdle) { releaseIdle(); releaseIdle = null; }
@@ -185,11 +184,9 @@ async function addFiles(files) {
   for (const file of files) {
     const explicit = resumeTarget;
     resumeTarget = null;
-    const candidates = explicit ? [explicit] : findCandidates(records, file);
     let resumed = false;
-    for (const record of candidates) {
+    for (const record of resumeCandidates(records, file, explicit)) {
       try {
-        if (!quickMatch(record, file)) throw new UploadError('notSameFile');
         const upload = await uploader.resumeFrom(record, file);
         resumed = true;
         setNotice(notice, t('upload.resuming', { name: file.name }));
@@ -237,8 +234,7 @@ window.addEventListener('drop', (event) => event.preventDefault());
 // MARK: unfinished uploads from an earlier visit
 
 function renderUnfinished() {
-  const inProgress = new Set(uploader.uploads.filter((u) => u.state !== 'cancelled').map((u) => u.videoId));
-  const records = pending.list().filter((record) => !inProgress.has(record.videoId));
+  const records = offeredRecords(pending.list(), uploader.uploads);
   unfinished.hidden = records.length === 0;
   unfinishedList.replaceChildren(...records.map((record) => {
     const item = document.createElement('li');
@@ -279,9 +275,7 @@ async function pruneUnfinished() {
   const records = pending.list();
   if (!records.length) return;
   try {
-    const videos = await api.listVideos();
-    const uploading = new Set(videos.filter((v) => v.status === 'uploading').map((v) => v.id));
-    for (const record of records) if (!uploading.has(record.videoId)) pending.remove(record.videoId);
+    for (const record of staleRecords(records, await api.listVideos())) pending.remove(record.videoId);
   } catch {
     // Offline: keep them all; the API says later.
   }
@@ -344,7 +338,7 @@ onSessionEnded(() => {
 });
 
 window.addEventListener('beforeunload', (event) => {
-  if (!uploader.uploads.some((u) => ['uploading', 'queued', 'completing'].includes(u.state))) return;
+  if (!uploader.uploads.some((u) => isMoving(u.state))) return;
   event.preventDefault();
   event.returnValue = '';
 });

@@ -5,76 +5,19 @@
 // sent again. Pause, resume, cancel; an unfinished multipart upload is remembered (never a token) so a
 // reload or a new browser can finish it by picking the same file again.
 //
-// DOM-free: the API, the transport, the hash, the clock and the store of unfinished uploads are
-// handed in, so node tests drive it with fakes and the page drives it with the real things.
-import { sizeProblem, uploadMethod, planParts, partRange } from './plan.js';
+// Each upload moves only as state.js's table allows. DOM-free: the API, the transport, the hash, the
+// clock and the store of unfinished uploads are handed in, so node tests drive it with fakes and the
+// page drives it with the real things.
+import { sizeProblem, planParts, partRange } from './plan.js';
 import { classify, backoffDelay, shouldRetry } from './retry.js';
-import { SpeedMeter, summarize } from './progress.js';
-import { partsToSend, confirmMatch } from './resume.js';
-
-/** Why an upload stopped, for the page to put in words: `key` names a `upload.error.*` string. */
-export class UploadError extends Error {
-  constructor(key, detail = '') {
-    super(detail || key);
-    this.name = 'UploadError';
-    this.key = key;
-    this.detail = detail;
-  }
-}
-
-/** A counting semaphore handing out slots in the order they were asked for. */
-class Slots {
-  constructor(count) { this.free = count; this.waiting = []; }
-  async acquire(signal) {
-    if (this.free > 0) { this.free -= 1; return; }
-    await new Promise((resolve, reject) => {
-      const entry = { resolve, reject };
-      this.waiting.push(entry);
-      signal?.addEventListener('abort', () => {
-        const index = this.waiting.indexOf(entry);
-        if (index >= 0) { this.waiting.splice(index, 1); reject(new DOMException('Aborted', 'AbortError')); }
-      }, { once: true });
-    });
-  }
-  release() {
-    const next = this.waiting.shift();
-    if (next) next.resolve(); else this.free += 1;
-  }
-}
+import { summarize } from './progress.js';
+import { partsToSend } from './resume.js';
+import { transition, allows, isUnsettled, reachedServer, resumeProblem } from './state.js';
+import { Upload, UploadError, contentTypeOf } from './item.js';
+import { Slots, abortableSleep } from './slots.js';
 
 const isAbort = (error) => error?.name === 'AbortError';
 const isSessionLoss = (error) => error?.name === 'CognitoError' || (error?.status === 401);
-
-/** One file's upload, as the page sees it. `state`: queued, uploading, paused, session, completing, done, failed, cancelled. */
-export class Upload {
-  constructor(file, id) {
-    this.id = id;
-    this.file = file;
-    this.name = file.name;
-    this.size = file.size;
-    this.state = 'queued';
-    this.error = null;
-    this.videoId = null;
-    this.key = null;
-    this.uploadId = null;
-    this.plan = null;
-    this.method = uploadMethod(file.size);
-    /** partNumber → { etag, checksumSHA256, size } of parts the store holds. */
-    this.stored = new Map();
-    /** partNumber → bytes of it sent so far. */
-    this.inflight = new Map();
-    this.meter = new SpeedMeter({ windowMs: 5000 });
-    this.controller = null;
-    this.resumed = false;
-  }
-
-  get done() {
-    let bytes = 0;
-    for (const part of this.stored.values()) bytes += part.size;
-    for (const loaded of this.inflight.values()) bytes += loaded;
-    return Math.min(bytes, this.size);
-  }
-}
 
 export class Uploader {
   /**
@@ -92,7 +35,7 @@ export class Uploader {
 
   /** Uploads still moving or waiting to (what a page must not lose by navigating away). */
   get busy() {
-    return this.uploads.some((u) => ['queued', 'uploading', 'completing', 'paused', 'session'].includes(u.state));
+    return this.uploads.some((u) => isUnsettled(u.state));
   }
 
   /** Adds a file and starts it; a file too large or empty is refused at once (state `failed`). */
@@ -104,52 +47,58 @@ export class Uploader {
       this.#fail(upload, new UploadError(problem === 'empty' ? 'empty' : 'tooLarge'));
       return upload;
     }
-    this.#start(upload);
+    this.#start(upload, 'start');
     return upload;
   }
 
   /**
-   * Continues a remembered multipart upload with the file the user picked again. Rejects with
-   * UploadError('notSameFile') when its first part's checksum differs from the one remembered.
+   * Continues a remembered multipart upload with the file the user picked again, by the resume rule
+   * (state.js): rejects with UploadError('notSameFile') unless its name, size and date and then its
+   * first part's checksum are the ones remembered.
    */
   async resumeFrom(record, file) {
+    if (resumeProblem(record, file)) throw new UploadError('notSameFile');
     const upload = new Upload(file, this.nextId++);
     Object.assign(upload, { videoId: record.videoId, key: record.key, uploadId: record.uploadId, method: 'multipart', resumed: true });
     upload.plan = planParts(file.size, record.partSize);
     const first = await this.hash(this.#slice(upload, 1));
-    if (!confirmMatch(record, first)) throw new UploadError('notSameFile');
+    if (resumeProblem(record, file, first)) throw new UploadError('notSameFile');
     upload.firstChecksum = first;
     this.uploads.push(upload);
-    this.#start(upload);
+    this.#start(upload, 'start');
     return upload;
   }
 
   pause(upload) {
-    if (!['queued', 'uploading'].includes(upload.state)) return;
-    upload.state = 'paused';
+    if (!this.#move(upload, 'pause')) return;
     upload.controller?.abort();
     this.#changed(upload);
   }
 
+  /** Goes on with a paused upload. */
   resume(upload) {
-    if (!['paused', 'failed', 'session'].includes(upload.state) || upload.error?.key === 'tooLarge' || upload.error?.key === 'empty') return;
-    upload.error = null;
-    this.#start(upload);
+    this.#start(upload, 'resume');
   }
 
-  /** Resumes every upload that waited for the session (after the user signed in again). */
+  /** Tries a failed upload again, from the parts already stored (not after a failure no retry mends). */
+  retry(upload) {
+    this.#start(upload, 'retry');
+  }
+
+  /** Goes on with every upload that waited for the session (after the user signed in again). */
   resumeAfterSignIn() {
-    for (const upload of this.uploads) if (upload.state === 'session') this.resume(upload);
+    for (const upload of this.uploads) if (upload.state === 'session') this.#start(upload, 'signedIn');
   }
 
-  /** Stops the upload and removes what it left: the multipart upload (aborted) and the video. */
+  /**
+   * Stops the upload and removes what it left: the multipart upload (aborted) and the video.
+   * Resolves false, doing nothing, when the upload cannot be cancelled (done, say: its video is kept).
+   */
   async cancel(upload) {
-    const was = upload.state;
-    upload.state = 'cancelled';
+    if (!this.#move(upload, 'cancel')) return false;
     upload.controller?.abort();
     upload.inflight.clear();
     this.#changed(upload);
-    if (was === 'done') return;
     try {
       if (upload.uploadId) await this.api.abortMultipart({ key: upload.key, uploadId: upload.uploadId });
       else if (upload.videoId) await this.api.deleteVideo(upload.videoId);
@@ -158,12 +107,13 @@ export class Uploader {
       if (error?.status !== 404 && upload.videoId) await this.api.deleteVideo(upload.videoId).catch(() => {});
     }
     if (upload.videoId) this.pending?.remove(upload.videoId);
+    return true;
   }
 
   /** Progress over every upload not cancelled: `{ size, done, fraction, bytesPerSecond, etaSeconds }`. */
   progress(nowMs = this.now()) {
     // A file refused before it reached the server (empty, too large) is no part of the total.
-    const counted = this.uploads.filter((u) => !(u.state === 'failed' && !u.uploadId && !u.videoId));
+    const counted = this.uploads.filter((u) => !(u.state === 'failed' && !reachedServer(u)));
     return summarize(counted.map((u) => ({ size: u.size, done: u.done, state: u.state, bytesPerSecond: u.meter.bytesPerSecond(nowMs) })));
   }
 
@@ -174,34 +124,44 @@ export class Uploader {
     this.onChange(upload);
   }
 
+  /** Moves `upload` by `event` when state.js allows it; returns whether it moved. */
+  #move(upload, event) {
+    const to = transition(upload, event);
+    if (to === null) return false;
+    upload.state = to;
+    return true;
+  }
+
   #fail(upload, error) {
-    upload.state = 'failed';
+    if (!this.#move(upload, 'fail')) return;
     upload.error = error instanceof UploadError ? error : new UploadError('unexpected', String(error?.message ?? error));
     upload.inflight.clear();
     this.#changed(upload);
   }
 
-  #start(upload) {
-    upload.state = 'uploading';
+  /** Starts (or starts again) sending `upload`, when `event` may move it to `uploading`. */
+  #start(upload, event) {
+    if (!this.#move(upload, event)) return;
+    upload.error = null;
     const controller = new AbortController();
     upload.controller = controller;
     const { signal } = controller;
     this.#changed(upload);
     const run = upload.method === 'single' ? this.#single(upload, signal) : this.#multipart(upload, controller);
-    // A run that was paused or cancelled (or replaced by a newer run) leaves the state to whoever stopped it.
-    const superseded = () => upload.controller !== controller || ['paused', 'cancelled'].includes(upload.state);
+    // A run replaced by a newer one, or paused or cancelled (which the table then refuses to finish
+    // or fail), leaves the state to whoever stopped it.
     run.then(() => {
-      if (superseded()) return;
-      upload.state = 'done';
+      if (upload.controller !== controller || !this.#move(upload, 'finish')) return;
       upload.inflight.clear();
       if (upload.videoId) this.pending?.remove(upload.videoId);
       this.#changed(upload);
     }, (error) => {
-      if (superseded()) return;
+      const event = isSessionLoss(error) ? 'sessionLost' : 'fail';
+      if (upload.controller !== controller || !allows(upload, event)) return;
       controller.abort();
       upload.inflight.clear();
-      if (isSessionLoss(error)) {
-        upload.state = 'session';
+      if (event === 'sessionLost') {
+        this.#move(upload, event);
         upload.error = new UploadError('session');
         this.#changed(upload);
         this.onSessionLost(upload);
@@ -311,7 +271,7 @@ export class Uploader {
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) { controller.abort(); throw failure.reason; }
     if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
-    upload.state = 'completing';
+    if (!this.#move(upload, 'partsSent')) throw new DOMException('Aborted', 'AbortError');
     this.#changed(upload);
     const parts = [...upload.stored.entries()].sort((a, b) => a[0] - b[0])
       .map(([partNumber, part]) => ({ partNumber, etag: part.etag, checksumSHA256: part.checksumSHA256 }));
@@ -379,22 +339,4 @@ export class Uploader {
       }
     }
   }
-}
-
-/** A `video/` media type for the API: the browser's when it has one, else from the extension. */
-export function contentTypeOf(file) {
-  if (/^video\/[a-z0-9.+-]+$/.test(file.type ?? '')) return file.type;
-  const extension = (file.name.match(/\.([a-z0-9]+)$/i)?.[1] ?? '').toLowerCase();
-  const known = { mp4: 'video/mp4', m4v: 'video/x-m4v', mov: 'video/quicktime', mkv: 'video/x-matroska', webm: 'video/webm',
-    avi: 'video/x-msvideo', wmv: 'video/x-ms-wmv', flv: 'video/x-flv', mpg: 'video/mpeg', mpeg: 'video/mpeg', ts: 'video/mp2t',
-    '3gp': 'video/3gpp', ogv: 'video/ogg' };
-  return known[extension] ?? 'video/x-unknown';
-}
-
-function abortableSleep(ms, signal) {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) { reject(new DOMException('Aborted', 'AbortError')); return; }
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); reject(new DOMException('Aborted', 'AbortError')); }, { once: true });
-  });
 }

@@ -1,4 +1,5 @@
 // Progress arithmetic for uploads: speed over a sliding window, time left, totals, the tab title's percent. Pure.
+import { isMoving } from './state.js';
 
 /**
  * Upload speed over the last `windowMs`, from samples of the bytes done so far. Between samples the
@@ -52,13 +53,10 @@ export function eta(remainingBytes, bytesPerSecond) {
   return remainingBytes / bytesPerSecond;
 }
 
-/** Upload states in which a file is still on its way (and counts in the title). */
-const ACTIVE = new Set(['queued', 'uploading', 'completing']);
-
 /**
  * Totals over `files` (`{ size, done, bytesPerSecond, state }`), cancelled ones left out:
  * `{ size, done, fraction, bytesPerSecond, etaSeconds, active }`. Speed adds up files that are
- * uploading; `active` counts files queued, uploading or completing.
+ * uploading; `active` counts files on their way (state.js's isMoving: queued, uploading, completing).
  */
 export function summarize(files) {
   let size = 0, done = 0, bytesPerSecond = 0, active = 0;
@@ -67,7 +65,7 @@ export function summarize(files) {
     size += file.size;
     done += file.state === 'done' ? file.size : Math.min(file.done, file.size);
     if (file.state === 'uploading') bytesPerSecond += file.bytesPerSecond ?? 0;
-    if (ACTIVE.has(file.state)) active += 1;
+    if (isMoving(file.state)) active += 1;
   }
   return { size, done, fraction: size > 0 ? done / size : 0, bytesPerSecond, etaSeconds: eta(size - done, bytesPerSecond), active };
 }

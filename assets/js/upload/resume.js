@@ -1,5 +1,6 @@
-// Unfinished multipart uploads: remembered between page loads (never a token), matched to the file
-// the user picks again, and what is left to send once the store says which parts it holds. Pure.
+// Unfinished multipart uploads: remembered between page loads (never a token), and what is left to
+// send once the store says which parts it holds. Pure. Which of them may be resumed, and with which
+// file, is the resume rule in state.js.
 
 import { partRange, partNumbers } from './plan.js';
 
@@ -59,21 +60,6 @@ export class PendingUploads {
       return false;
     }
   }
-}
-
-/** Whether `file` (`{ name, size, lastModified }`) looks like the one `record` was started with, before reading it. */
-export function quickMatch(record, file) {
-  return record.fileName === file.name && record.size === file.size && record.lastModified === file.lastModified;
-}
-
-/** The remembered uploads `file` may continue. */
-export function findCandidates(records, file) {
-  return records.filter((record) => quickMatch(record, file));
-}
-
-/** Whether the file's first part hashes to what was remembered: the proof it is the same file. */
-export function confirmMatch(record, firstPartSHA256) {
-  return typeof firstPartSHA256 === 'string' && firstPartSHA256.length > 0 && firstPartSHA256 === record.firstPartSHA256;
 }
 
 /**
