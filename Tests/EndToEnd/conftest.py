@@ -4,8 +4,8 @@
 - `bucket`: a fresh, uniquely named bucket on the peer.
 - `fault_proxy(**faults)`: starts a FaultProxy in front of the peer and returns
   it; stopped after the test, its request log saved to the test's tmp_path.
-- `site_bin`: the `site` executable, or a skip if it has not been built.
-- `run_site(args, env, cwd)`: runs `site` and captures its output.
+- `site_bin`: the `site` executable, or a skip if it has not been built (support/site.py's
+  built_site()).
 - `project`: a copy of the starter app in tmp_path, so a test can edit it.
 - `target`: a bucket with a CloudFront distribution, and the environment that
   makes `site publish --env production` of `project` go there.
@@ -14,33 +14,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
+from support import REPO  # noqa: F401  (test_readme.py reads it from here)
 from support.aws_peer import AwsPeer
 from support.fault_proxy import FaultProxy
-from support.local_cloud import LocalCloud, cloud_binary
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def site_binary() -> Path:
-    """$SITE_BIN if set, else the newer of the release and debug builds in the repository."""
-    return cloud_binary()
-
-
-def run_site(args, env: dict[str, str], cwd, timeout: float = 120.0
-             ) -> subprocess.CompletedProcess:
-    """Runs `site ARGS`; raises subprocess.TimeoutExpired (after killing it)
-    if it takes longer than `timeout` seconds."""
-    return subprocess.run([str(site_binary()), *map(str, args)], env=env, cwd=cwd,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+from support.local_cloud import LocalCloud
+from support.site import built_site
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +55,7 @@ def fault_proxy(peer, tmp_path):
 
 @pytest.fixture
 def site_bin() -> Path:
-    path = site_binary()
-    if not path.exists():
-        if "SITE_BIN" in os.environ:
-            pytest.fail(f"SITE_BIN={path} does not exist")
-        pytest.skip(f"{path} is not built (swift build)")
-    return path
+    return built_site()
 
 
 @pytest.fixture
@@ -98,10 +77,7 @@ def target(peer, bucket, project, site_bin):
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
-    binary = cloud_binary()
-    if not binary.exists():
-        pytest.skip(f"{binary} is not built (swift build)")
-    started = LocalCloud(binary, tmp_path_factory.mktemp("cloud")).start()
+    started = LocalCloud(built_site(), tmp_path_factory.mktemp("cloud")).start()
     try:
         yield started
     finally:

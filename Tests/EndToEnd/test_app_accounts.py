@@ -17,9 +17,9 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from support.app_browser import (SCREENSHOTS, AppServer, Screens, console_problems, decode_qr, field, fill,
-                         network_requests, new_browser, ready, submit, summary_text, wait_for_path, wait_until)
-from conftest import site_binary
+                                 network_requests, new_browser, ready, submit, summary_text, wait_for_path, wait_until)
 from support.local_cloud import fresh_totp, register_user, totp
+from support.site import built_site
 
 PASSWORD = "Correct-Horse-9"
 TOKEN_LIFETIME = 20
@@ -27,8 +27,7 @@ TOKEN_LIFETIME = 20
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    if not site_binary().exists():
-        pytest.fail(f"{site_binary()} is not built (swift build)")
+    built_site()
     server = AppServer(tmp_path_factory.mktemp("accounts"), "--token-lifetime", str(TOKEN_LIFETIME))
     yield server
     server.stop()

@@ -22,9 +22,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from support.app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, field, make_file, network_requests, ready,
-                         wait_for_path, wait_until)
-from conftest import site_binary
+                                 wait_for_path, wait_until)
 from support.local_cloud import api_call, fresh_totp, register_user
+from support.site import built_site
 # The same browser fixture and console check as the account pages' tests (a browser per module).
 from test_app_accounts import browser, no_console_problems, sign_in  # noqa: F401  (fixtures)
 
@@ -34,8 +34,7 @@ FFMPEG = "ffmpeg"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    if not site_binary().exists():
-        pytest.fail(f"{site_binary()} is not built (swift build)")
+    built_site()
     server = AppServer(tmp_path_factory.mktemp("videos"))
     yield server
     server.stop()

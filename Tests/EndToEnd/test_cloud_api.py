@@ -24,18 +24,18 @@ import time
 import urllib.parse
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
+from support import REPO
 from support.aws_peer import AwsPeer
 from support.lambda_cloud import LambdaCloud
 from support.lambda_host import build_lambda
-from support.local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
+from support.local_cloud import LocalCloud, api_call, http_request, register_user
 from support.production_peer import ProductionPeer
+from support.site import built_site
 
-REPO = Path(__file__).resolve().parents[2]
 OPENAPI = REPO / "Sources" / "LocalCloud" / "Resources" / "openapi.yaml"
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -50,10 +50,7 @@ ERROR_CODES = {"BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict"
 @pytest.fixture(scope="module", params=["local", "lambda"])
 def cloud(request, tmp_path_factory):
     """The local cloud; or the production host with the local cloud's user pool in front."""
-    binary = cloud_binary()
-    if not binary.exists():
-        pytest.fail(f"{binary} is not built (swift build)")
-    with LocalCloud(binary, tmp_path_factory.mktemp("cloud")) as local:
+    with LocalCloud(built_site(), tmp_path_factory.mktemp("cloud")) as local:
         if request.param == "local":
             yield local
             return

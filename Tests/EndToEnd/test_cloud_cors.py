@@ -8,7 +8,8 @@ import base64
 import hashlib
 import uuid
 
-from support.local_cloud import LocalCloud, api_call, cloud_binary, http_request, register_user
+from support.local_cloud import LocalCloud, api_call, http_request, register_user
+from support.site import built_site
 
 DEV = "http://127.0.0.1:8000"
 EVIL = "https://evil.example"
@@ -64,6 +65,6 @@ def test_responses_carry_the_allowed_origin_only(cloud):
 
 def test_allow_origin_replaces_the_default(tmp_path):
     custom = "http://localhost:5173"
-    with LocalCloud(cloud_binary(), tmp_path / "data", extra_args=("--allow-origin", custom)) as cloud:
+    with LocalCloud(built_site(), tmp_path / "data", extra_args=("--allow-origin", custom)) as cloud:
         assert preflight(cloud.api_url + "/videos", custom, "GET", "authorization").status == 204
         assert preflight(cloud.api_url + "/videos", DEV, "GET", "authorization").status == 403

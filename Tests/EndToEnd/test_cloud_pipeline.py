@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from support.local_cloud import LocalCloud, api_call, cloud_binary, http_request, media_cookies, media_get, register_user
+from support.local_cloud import LocalCloud, api_call, http_request, media_cookies, media_get, register_user
+from support.site import built_site
 
 TEMP = "video-temp-conversion"
 MAIN = "video-main"
@@ -25,9 +26,7 @@ FFMPEG, FFPROBE = shutil.which("ffmpeg") or "/usr/bin/ffmpeg", shutil.which("ffp
 
 
 def require_binary() -> Path:
-    binary = cloud_binary()
-    if not binary.exists():
-        pytest.skip(f"{binary} is not built")
+    binary = built_site()
     if not Path(FFMPEG).exists() or not Path(FFPROBE).exists():
         pytest.fail("ffmpeg/ffprobe are not installed: scripts/install-deps test installs them")
     return binary

@@ -22,7 +22,8 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from support.local_cloud import LocalCloud, cloud_binary, http_request
+from support.local_cloud import LocalCloud, http_request
+from support.site import built_site, site_binary
 
 TEMP = "video-temp-conversion"
 MAIN = "video-main"
@@ -37,9 +38,7 @@ def data_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cloud(data_root):
-    binary = cloud_binary()
-    if not binary.exists():
-        pytest.skip(f"{binary} is not built")
+    binary = built_site()
     data = data_root / "data"
     data.mkdir()
     started = LocalCloud(binary, data).start()
@@ -772,7 +771,7 @@ def test_dot_dot_keys_never_escape_the_data_folder(cloud, s3, data_root):
     assert sorted(p.name for p in data_root.iterdir()) == ["data"]
     created = {p for p in all_paths(data_root.parent) - before if data_root / "data" not in p.parents}
     assert not created, created
-    for root in (Path("/"), Path("/tmp"), data_root.parent.parent, Path.cwd(), cloud_binary().parent):
+    for root in (Path("/"), Path("/tmp"), data_root.parent.parent, Path.cwd(), site_binary().parent):
         assert not (root / marker).exists(), root / marker
 
     for bucket in (MAIN, TEMP):

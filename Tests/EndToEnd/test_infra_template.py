@@ -58,11 +58,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cfn_template import load_template
-from support.venv_commands import venv_command
 
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "infra" / "template.yaml"
+from support import REPO
+from support.cfn_template import TEMPLATE, load_template
+from support.site import built_site
+from support.venv_commands import venv_command
 
 # `*` resources an Allow statement of a role may have, each with why nothing narrower exists.
 # Empty: every action this stack's roles use has a resource type (MediaConvert's CreateJob is
@@ -800,17 +800,8 @@ def test_the_header_policy_holds_what_security_policy_swift_fixes_for_every_buil
     assert directives(csp) == header_only
 
 
-def site_binary() -> Path | None:
-    for candidate in (os.environ.get("SITE_BIN"), REPO / ".build" / "debug" / "site", REPO / ".build" / "release" / "site"):
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    return None
-
-
 def test_the_header_policy_agrees_with_a_production_builds_headers_json(resources, tmp_path):
-    binary = site_binary()
-    if binary is None:
-        pytest.skip("no `site` binary (swift build); the source check above still ran")
+    binary = built_site()  # skipped if there is none: the source check above still ran
     out = tmp_path / "dist"
     result = subprocess.run([str(binary), "build", "--site", str(REPO), "--env", "production", "--out", str(out), "--quiet"],
                             capture_output=True, text=True, timeout=120, check=False, cwd=REPO)

@@ -29,8 +29,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from support.app_browser import (SCREENSHOTS, Screens, console_problems, decode_qr, field, fill, network_requests, ready,
-                         submit, wait_for_path, wait_until)
-from conftest import REPO
+                                 submit, wait_for_path, wait_until)
+from support import REPO
 from support.local_cloud import LocalCloud, fresh_totp
 # The same browser as the other browser suites (one per module).
 from test_app_accounts import browser  # noqa: F401  (a fixture)

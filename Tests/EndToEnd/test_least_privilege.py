@@ -99,15 +99,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from support.cfn_template import load_template
 from botocore.exceptions import ClientError
 
+from support import REPO
 from support.aws_peer import Credentials
+from support.cfn_template import TEMPLATE, load_template
 from support.lambda_host import LambdaHost, build_lambda, http_api_event
 from support.production_peer import ProductionPeer, production, s3_notifications, sqs_lambda_event  # noqa: F401
-
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "infra" / "template.yaml"
 FUNCTIONS = ("video", "trigger", "complete")
 
 ALICE = str(uuid.UUID(int=0xA11CE))

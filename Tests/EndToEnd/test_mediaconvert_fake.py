@@ -24,7 +24,7 @@ from botocore.serialize import create_serializer
 
 from support.aws_peer import Credentials
 from support.mediaconvert_fake import (MediaConvertFake, check_params, sample_job_settings,
-                               service_model)
+                                       service_model)
 
 REGION = "us-east-1"
 TRUSTED = Credentials("AKIAMEDIACONVERTTEST", "the-secret-of-the-test")

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from support.mediaconvert_fake import sample_job_settings
 from support.production_peer import (MAX_RECEIVE_COUNT, NOTIFICATION_ID, ProductionPeer,
-                             production, s3_notifications)  # noqa: F401 (production: the fixture)
+                                     production, s3_notifications)  # noqa: F401 (production: the fixture)
 
 LAMBDA_SQS_RECORD_KEYS = {"messageId", "receiptHandle", "body", "attributes",
                           "messageAttributes", "md5OfBody", "eventSource", "eventSourceARN",

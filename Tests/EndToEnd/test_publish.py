@@ -10,7 +10,7 @@ import time
 import urllib.parse
 
 from support.publishing import (asset_references, assert_bucket_matches_build, build, manifest, publish,
-                        site_objects, start_publish)
+                                site_objects, start_publish)
 
 
 def test_first_publish_uploads_the_build_then_nothing_changes(peer, target):

@@ -54,9 +54,10 @@ from typing import Callable
 
 import pytest
 
+from support import REPO
 from support.aws_peer import AwsPeer, Credentials
-from conftest import REPO, run_site, site_binary
 from support.publishing import assert_bucket_matches_build
+from support.site import built_site, run_site
 from test_stack_outputs import create_stack, stack_outputs
 
 POLICY_FILE = REPO / "infra" / "publish-policy.json"
@@ -247,8 +248,7 @@ class Runner:
 
 @pytest.fixture(scope="module")
 def runner(peer, tmp_path_factory) -> Runner:
-    if not site_binary().exists():
-        pytest.skip(f"{site_binary()} is not built (swift build --product site)")
+    built_site()
     return Runner(peer, Builds(peer, tmp_path_factory.mktemp("publish-policy")))
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, site_binary
+from support import REPO
+from support.site import built_site, site_binary
 
 
 class Served:
@@ -89,8 +90,7 @@ def starter_copy(root: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     root = starter_copy(tmp_path_factory.mktemp("serve") / "project")
     server = Served(root, "--no-cloud")
     yield server
@@ -329,8 +329,7 @@ def test_an_edit_reloads_and_a_broken_template_reports_file_and_line(served):
 
 
 def test_serve_starts_the_local_cloud_and_builds_against_it(tmp_path):
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     root = starter_copy(tmp_path / "project")
     server = Served(root, "--cloud-port", "0", "--cloud-data", str(tmp_path / "cloud"))
     try:
@@ -372,8 +371,7 @@ def test_saves_by_rename_and_new_folders_are_seen(served, tmp_path):
 
 
 def test_polling_watcher_when_asked(tmp_path):
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     root = starter_copy(tmp_path / "project")
     server = Served(root, "--no-cloud", "--poll")
     try:
@@ -446,8 +444,7 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 def test_each_kind_of_edit_rebuilds_exactly_what_a_clean_build_makes(tmp_path):
     """A page, a partial, a stylesheet, a JS module, a translation and site.yml, one after another:
     each gives the right event, and dist/ then equals a clean `site build` of the same sources."""
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     root = starter_copy(tmp_path / "project")
     server = Served(root, "--no-cloud")
     edits = [
@@ -492,8 +489,7 @@ def test_edits_mixing_stylesheets_and_pages_end_with_dist_equal_to_a_clean_build
     """Stylesheet and page edits in quick succession, some landing while the last is still being
     rendered: every page served meanwhile names stylesheets the server has, and dist/ ends equal
     to a clean build."""
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     root = starter_copy(tmp_path / "project")
     server = Served(root, "--no-cloud")
     stylesheet, help_page, privacy = root / "assets/css/app.css", root / "site/pages/help.md", root / "site/pages/privacy.md"
@@ -566,8 +562,7 @@ def test_edits_mixing_stylesheets_and_pages_end_with_dist_equal_to_a_clean_build
 def test_requests_during_the_first_build_wait_for_it(tmp_path):
     """The server listens while the first build runs; a request made then is answered with the
     built page, never an error."""
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     root = starter_copy(tmp_path / "project")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -611,8 +606,7 @@ def raw_get(url: str, target: str, host: str | None):
 
 @pytest.fixture(scope="module")
 def served_with_cloud(tmp_path_factory):
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     root = starter_copy(tmp_path_factory.mktemp("serve-hosts") / "project")
     server = Served(root, "--cloud-port", "0", "--cloud-data", str(root / ".cloud"), "--allowed-host", "dev.example")
     deadline = time.monotonic() + 30
@@ -774,8 +768,7 @@ def test_cloud_url_proxies_to_a_cloud_run_on_its_own(tmp_path):
     build points Cognito and uploads at it."""
     import os
     from support.local_cloud import LocalCloud, register_user
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     with LocalCloud(site_binary(), tmp_path / "cloud") as cloud:
         origin = cloud.api_url[: -len("/api")]
         server = Served(starter_copy(tmp_path / "project"), "--cloud-url", origin)

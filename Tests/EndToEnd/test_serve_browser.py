@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import site_binary
+from support.site import built_site
 from test_serve import Served, starter_copy
 
 from selenium import webdriver
@@ -47,8 +47,7 @@ def browser():
 
 @pytest.fixture
 def served(tmp_path):
-    if not site_binary().exists():
-        pytest.skip("site is not built")
+    built_site()
     server = Served(starter_copy(tmp_path / "project"), "--no-cloud")
     yield server
     server.stop()

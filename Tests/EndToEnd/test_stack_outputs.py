@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from conftest import run_site
 from support.publishing import assert_bucket_matches_build, manifest, site_objects
+from support.site import run_site
 
 CONFIG = re.compile(r'<script type="application/json" id="site-config">(.*?)</script>', re.S)
 POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')

@@ -1,6 +1,7 @@
 """What the end-to-end suites share: the processes they start, the peers they start them against,
 and the helpers that read them. No test file imports another; they import from here.
 
+- `site`: the `site` binary (one rule finds it, honouring $SITE_BIN) and running it.
 - `local_cloud`: `site cloud` started with a fresh data folder (LocalCloud), its users and plain HTTP
   calls of its API and media.
 - `app_browser`: the app served by `site serve` with its local cloud (AppServer), driven in headless
@@ -14,3 +15,7 @@ and the helpers that read them. No test file imports another; they import from h
   project and the bucket checked against the build; `venv_commands`: the commands the virtualenv
   installs.
 """
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]

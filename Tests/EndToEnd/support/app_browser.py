@@ -25,8 +25,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from conftest import REPO, site_binary
+from . import REPO
 from .local_cloud import LocalCloud
+from .site import site_binary
 from test_serve import Served, starter_copy
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or REPO / ".test-output" / "screenshots")

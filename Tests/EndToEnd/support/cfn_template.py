@@ -7,7 +7,9 @@ from typing import Any
 
 import yaml
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
+from . import REPO
+
+TEMPLATE = REPO / "infra" / "template.yaml"
 
 
 class TemplateLoader(yaml.SafeLoader):

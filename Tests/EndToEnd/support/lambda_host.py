@@ -41,7 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[3]
+from . import REPO
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 PREFIX = "/2018-06-01/runtime"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import configparser
 import json
-import os
 import re
 import signal
 import subprocess
@@ -171,15 +170,6 @@ class LocalCloud:
         request = urllib.request.Request(self.s3_url + "/_local/", headers={"Accept": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
-
-
-def cloud_binary() -> Path:
-    """$SITE_BIN if set, else the newer of the release and debug builds in the repository."""
-    if os.environ.get("SITE_BIN"):
-        return Path(os.environ["SITE_BIN"])
-    repo = Path(__file__).resolve().parents[3]
-    built = [path for path in (repo / ".build" / "release" / "site", repo / ".build" / "debug" / "site") if path.exists()]
-    return max(built, key=lambda path: path.stat().st_mtime) if built else repo / ".build" / "release" / "site"
 
 
 # -- users ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import json
 import re
 import subprocess
 
-from conftest import run_site, site_binary
+from .site import run_site, site_binary
 
 
 def build(target, environment="production"):
