@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from support import REPO
+
 SCRIPT = REPO / "scripts" / "command-docs"
 PAGES = REPO / "docs" / "commands"
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from support import REPO
 
 README = REPO / "README.md"
 DOCS = REPO / "docs"
