@@ -102,14 +102,14 @@ public actor ServerClock {
     public init() {}
 
     public func now() -> Timestamp {
-        Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970) + offsetSeconds)
+        Timestamp(secondsSince1970: Timestamp.now.secondsSince1970 + offsetSeconds)
     }
 
     /// Adopts the server's time; returns false when it could not be read from the answer.
     func adjust(serverDate: String?, serverTime: String?) -> Bool {
         let server = serverDate.flatMap(parseHTTPDate) ?? serverTime.flatMap { Timestamp(iso8601: $0) }
         guard let server else { return false }
-        offsetSeconds = server.secondsSince1970 - Int64(Date().timeIntervalSince1970)
+        offsetSeconds = server.secondsSince1970 - Timestamp.now.secondsSince1970
         return true
     }
 }

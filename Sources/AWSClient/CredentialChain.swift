@@ -242,7 +242,7 @@ public struct CredentialChain: Sendable {
         return sharedProfiles(variables: variables).settings[name]?["region"]
     }
 
-    private func defaultSessionName() -> String { "site-publish-\(Int(Date().timeIntervalSince1970))" }
+    private func defaultSessionName() -> String { "site-publish-\(Timestamp.now.secondsSince1970)" }
 }
 
 /// Hands out current credentials, resolving again shortly before temporary ones expire.
@@ -255,7 +255,7 @@ public actor CredentialProvider {
     public func current() async throws -> CredentialChain.Resolved {
         if let resolved {
             guard let expiration = resolved.credentials.expiration,
-                  expiration.secondsSince1970 - Int64(Date().timeIntervalSince1970) < 300 else { return resolved }
+                  expiration.secondsSince1970 - Timestamp.now.secondsSince1970 < 300 else { return resolved }
         }
         let fresh = try await chain.resolve()
         resolved = fresh

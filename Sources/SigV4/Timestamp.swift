@@ -1,9 +1,18 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// A signing instant in SigV4's two forms: `20150830T123600Z` and the scope date `20150830`.
 public struct Timestamp: Sendable, Equatable, Comparable {
     /// Whole seconds since 1970-01-01T00:00:00Z.
     public var secondsSince1970: Int64
 
     public init(secondsSince1970: Int64) { self.secondsSince1970 = secondsSince1970 }
+
+    /// This second, by the system clock.
+    public static var now: Timestamp { Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)) }
 
     /// `yyyyMMdd'T'HHmmss'Z'`, the `X-Amz-Date` form.
     public var amzDate: String {
