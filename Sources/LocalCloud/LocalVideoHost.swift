@@ -113,11 +113,8 @@ struct LocalStorage: VideoStorage {
 
     func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
                  headers: [(name: String, value: String)], expiresIn: Int) -> String {
-        let host = s3Origin.replacingOccurrences(of: "http://", with: "")
-        let request = SignableRequest(method: method, path: "/\(bucket)/\(key)", query: query.map { .init($0.name, $0.value) },
-                                      headers: [.init("host", host)] + headers.map { .init($0.name, $0.value) })
-        let signed = signer.presign(request, expiresIn: expiresIn, at: Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)),
-                                    signedHeaders: Set(headers.map { $0.name.lowercased() }))
-        return s3Origin + signed.request.target
+        signer.presignedURL(method: method, scheme: "http", host: s3Origin.replacingOccurrences(of: "http://", with: ""),
+                            path: "/\(bucket)/\(key)", query: query.map { .init($0.name, $0.value) },
+                            headers: headers.map { .init($0.name, $0.value) }, expiresIn: expiresIn)
     }
 }

@@ -82,6 +82,19 @@ public struct Signer: Sendable {
         return (signed, result)
     }
 
+    /// The URL of a presigned request to `scheme://host` (the `Host` header, with its port when
+    /// not the default): `method` on the decoded `path` with `query`, valid for `expiresIn`
+    /// seconds from `time`. `headers` are signed with `host`, so whoever uses the URL must send
+    /// them exactly as given. The local cloud and the video functions hand these to the browser
+    /// for its uploads.
+    public func presignedURL(method: String, scheme: String, host: String, path: String,
+                             query: [SignableRequest.QueryItem] = [], headers: [SignableRequest.Header] = [],
+                             expiresIn seconds: Int, at time: Timestamp = .now) -> String {
+        let request = SignableRequest(method: method, path: path, query: query, headers: [.init("host", host)] + headers)
+        let signed = presign(request, expiresIn: seconds, at: time, signedHeaders: Set(headers.map { $0.name.lowercased() }))
+        return "\(scheme)://\(host)\(signed.request.target)"
+    }
+
     static let presignParameters: Set<String> = [
         "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
         "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature",

@@ -167,6 +167,32 @@ struct S3ExampleTests {
             ($0 as? Verifier.Failure)?.code == .signatureMismatch
         }
     }
+
+    @Test("a presigned URL is the reference's, and binds the headers it signs")
+    func presignedURL() throws {
+        let signer = Signer(credentials: credentials, region: "us-east-1", service: "s3")
+        #expect(signer.presignedURL(method: "GET", scheme: "https", host: "examplebucket.s3.amazonaws.com", path: "/test.txt",
+                                    expiresIn: 86_400, at: time)
+            == "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            + "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z"
+            + "&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
+
+        let url = signer.presignedURL(method: "PUT", scheme: "http", host: "127.0.0.1:9400", path: "/bucket/a b.mp4",
+                                      query: [.init("partNumber", "2"), .init("uploadId", "u1")],
+                                      headers: [.init("x-amz-checksum-sha256", "abc=")], expiresIn: 600, at: time)
+        #expect(url.hasPrefix("http://127.0.0.1:9400/bucket/a%20b.mp4?partNumber=2&uploadId=u1&"))
+        #expect(url.contains("X-Amz-SignedHeaders=host%3Bx-amz-checksum-sha256&"))
+        let target = String(url.dropFirst("http://127.0.0.1:9400".count))
+        let verifier = Verifier(region: "us-east-1", service: "s3")
+        let sent = try #require(SignableRequest(method: "PUT", target: target,
+                                                headers: [.init("Host", "127.0.0.1:9400"), .init("x-amz-checksum-sha256", "abc=")]))
+        #expect(try verifier.verify(sent, now: time) { _ in credentials }.signedHeaders == ["host", "x-amz-checksum-sha256"])
+        var changed = sent
+        changed.headers[1].value = "abd="
+        #expect { try verifier.verify(changed, now: time) { _ in credentials } } throws: {
+            ($0 as? Verifier.Failure)?.code == .signatureMismatch
+        }
+    }
 }
 
 @Suite("Timestamps and encoding")
