@@ -40,10 +40,7 @@ struct Build: AsyncParsableCommand {
         valueName: "NAME"))
     var env: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Take the environment's Cognito, API, upload and media values from this deployed CloudFormation stack's outputs (SITE_* variables still win), e.g. --stack video-prod.",
-        valueName: "NAME"))
-    var stack: String?
+    @OptionGroup var stack: StackOption<Build>
 
     @Option(name: .long, help: ArgumentHelp("Output folder (default: dist/ in the project).", valueName: "DIR"))
     var out: String?
@@ -58,7 +55,7 @@ struct Build: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if stack != nil && env == nil {
+        if stack.name != nil && env == nil {
             throw ValidationError("--stack needs --env: the environment whose values the stack's outputs replace")
         }
     }
@@ -67,8 +64,7 @@ struct Build: AsyncParsableCommand {
         let started = Date()
         let variables = ProcessInfo.processInfo.environment
         do {
-            var stackOutputs: StackOutputs?
-            if let stack { stackOutputs = try await outputs(of: stack, variables: variables) }
+            let stackOutputs = try await lookUpStack(variables: variables)
             let options = BuildOptions(projectRoot: project.projectRoot, environment: env, output: out,
                                        processEnvironment: variables, stackOutputs: stackOutputs, compress: !noGzip)
             let report = try SiteBuilder.build(options)
@@ -88,19 +84,16 @@ struct Build: AsyncParsableCommand {
         }
     }
 
-    /// The stack's outputs; a failure to read them becomes a diagnostic of `--stack`.
-    private func outputs(of stack: String, variables: [String: String]) async throws -> StackOutputs {
+    /// The outputs of the stack `--stack` names, nil without it; a failure to read them becomes a
+    /// diagnostic of `--stack`.
+    private func lookUpStack(variables: [String: String]) async throws -> StackOutputs? {
+        guard stack.name != nil else { return nil }
         let siteRegion = try SiteBuilder.environment(env, projectRoot: project.projectRoot, overrides: [:])?.publish?.region
-        guard let region = StackLookup.region(flag: nil, variables: variables, siteRegion: siteRegion) else {
-            throw Diagnostic("\(StackLookup.NoRegion(stack: stack, hasRegionFlag: false))", key: "--stack")
-        }
         let http = AWSTransport.makeHTTPClient(concurrency: 1)
         do {
-            let credentials = try StackLookup.credentials(variables: variables, profile: nil, region: region.region, http: http)
-            let outputs = try await StackLookup.outputs(of: stack, region: region, hasRegionFlag: false, credentials: credentials,
-                                                        variables: variables, http: http)
+            let found = try await stack.lookUp(siteRegion: siteRegion, regionFlag: nil, profile: nil, variables: variables, http: http)
             try? await http.shutdown()
-            return outputs
+            return found?.outputs
         } catch {
             try? await http.shutdown()
             throw Diagnostic("\(error)", key: "--stack")
@@ -121,5 +114,9 @@ struct Build: AsyncParsableCommand {
             "seconds": (seconds * 1000).rounded() / 1000,
         ]
     }
+}
 
+extension Build: StackReading {
+    static let stackHelp = "Take the environment's Cognito, API, upload and media values from this deployed CloudFormation stack's outputs (SITE_* variables still win), e.g. --stack video-prod."
+    static let hasRegionFlag = false
 }

@@ -52,18 +52,11 @@ struct CloudCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How many conversions run at once.", valueName: "N"))
     var workers: Int = 1
 
-    @Option(name: .customLong("allowed-host"), parsing: .singleValue, help: ArgumentHelp(
-        "A host name requests may use besides localhost, names under .localhost and IP addresses; repeatable. Requests naming any other host in Host get 403, so a page on another site cannot read the mailbox through DNS rebinding.",
-        valueName: "NAME"))
-    var allowedHosts: [String] = []
+    @OptionGroup var allowedHosts: AllowedHostsOption<CloudCommand>
 
-    @Option(name: .customLong("token-lifetime"), help: ArgumentHelp(
-        "Seconds the local cloud's access and ID tokens live (default 3600, as Cognito's); a short one lets you watch the app refresh them.",
-        valueName: "SECONDS"))
-    var tokenLifetime: Int = 3600
+    @OptionGroup var tokenLifetime: TokenLifetimeOption
 
     func validate() throws {
-        guard (10...86400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 10 and 86400 seconds.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16.") }
         for origin in allowOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
@@ -76,8 +69,8 @@ struct CloudCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.host = host
         configuration.workers = workers
-        configuration.tokenLifetime = tokenLifetime
-        configuration.allowedHosts = allowedHosts
+        configuration.tokenLifetime = tokenLifetime.seconds
+        configuration.allowedHosts = allowedHosts.names
         if !allowOrigins.isEmpty { configuration.allowedOrigins = allowOrigins }
         do {
             try await LocalCloud.run(configuration) { endpoints in
@@ -89,4 +82,9 @@ struct CloudCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+extension CloudCommand: AllowedHostsHelp {
+    static let allowedHostsScope = ""
+    static let rebindingHarm = "read the mailbox"
 }

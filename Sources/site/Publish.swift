@@ -53,10 +53,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The environment from site.yml to publish to (required).", valueName: "NAME"))
     var env: String
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Publish to the bucket and distribution of this deployed CloudFormation stack's outputs (SITE_PUBLISH_* still win), e.g. --stack video-prod.",
-        valueName: "NAME"))
-    var stack: String?
+    @OptionGroup var stack: StackOption<PublishCommand>
 
     @Option(name: .long, help: ArgumentHelp("The build to publish (default: dist/ in the project).", valueName: "DIR"))
     var dist: String?
@@ -123,19 +120,13 @@ struct PublishCommand: AsyncParsableCommand {
 
     private func publish(variables: [String: String], http: HTTPClient, progress: PublishProgress) async throws -> PublishReport {
         // With --stack the credentials are resolved once, for the lookup, and serve the publish too.
-        var stackCredentials: CredentialProvider?
-        var stackOutputs: StackOutputs?
-        if let stack {
+        var found: StackLookup.Found?
+        if stack.name != nil {
             let siteRegion = try SiteBuilder.environment(env, projectRoot: project.projectRoot, overrides: [:])?.publish?.region
-            guard let stackRegion = StackLookup.region(flag: self.region, variables: variables, siteRegion: siteRegion) else {
-                throw StackLookup.NoRegion(stack: stack, hasRegionFlag: true)
-            }
-            let credentials = try StackLookup.credentials(variables: variables, profile: profile, region: stackRegion.region, http: http)
-            stackOutputs = try await StackLookup.outputs(of: stack, region: stackRegion, hasRegionFlag: true, credentials: credentials,
-                                                         variables: variables, http: http)
-            stackCredentials = credentials
-            progress.stack(stack, region: stackRegion.region)
+            found = try await stack.lookUp(siteRegion: siteRegion, regionFlag: self.region, profile: profile, variables: variables, http: http)
         }
+        if let found { progress.stack(found.outputs.stack, region: found.region) }
+        let stackOutputs = found?.outputs
         guard let environment = try SiteBuilder.environment(env, projectRoot: project.projectRoot, stack: stackOutputs, overrides: variables),
               let target = environment.publish else {
             throw PublishRefusal(message: "\(SiteConfig.file): environment '\(env)' has no publish section (bucket, region, distributionIds)")
@@ -145,7 +136,7 @@ struct PublishCommand: AsyncParsableCommand {
             : self.region ?? variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"]
                 ?? CredentialChain.profileRegion(variables: variables, profile: profile) ?? target.region
         let endpoints = try ServiceEndpoints.resolve(region: region, bucket: target.bucket, variables: variables)
-        let provider = stackCredentials ?? CredentialProvider(
+        let provider = found?.credentials ?? CredentialProvider(
             chain: CredentialChain(variables: variables, profile: profile, region: region, sts: endpoints.sts, http: http))
         let resolved = try await provider.current()
         progress.credentials(resolved.source, region: region)
@@ -169,4 +160,9 @@ struct PublishCommand: AsyncParsableCommand {
         progress.requests(await transport.counter.byMethod, retries: await transport.counter.retries)
         return report
     }
+}
+
+extension PublishCommand: StackReading {
+    static let stackHelp = "Publish to the bucket and distribution of this deployed CloudFormation stack's outputs (SITE_PUBLISH_* still win), e.g. --stack video-prod."
+    static let hasRegionFlag = true
 }

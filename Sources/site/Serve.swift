@@ -55,21 +55,14 @@ struct Serve: AsyncParsableCommand {
         valueName: "ORIGIN"))
     var cloudURL: String?
 
-    @Option(name: .customLong("token-lifetime"), help: ArgumentHelp(
-        "Seconds the local cloud's access and ID tokens live (default 3600, as Cognito's); a short one lets you watch the app refresh them.",
-        valueName: "SECONDS"))
-    var tokenLifetime: Int = 3600
+    @OptionGroup var tokenLifetime: TokenLifetimeOption
 
     @Flag(help: "Watch by polling every 100 ms instead of inotify (e.g. for network file systems).")
     var poll = false
 
-    @Option(name: .customLong("allowed-host"), parsing: .singleValue, help: ArgumentHelp(
-        "A host name requests may use besides localhost, names under .localhost and IP addresses (both servers); repeatable. Requests naming any other host in Host get 403, so a page on another site cannot reach the servers through DNS rebinding.",
-        valueName: "NAME"))
-    var allowedHosts: [String] = []
+    @OptionGroup var allowedHosts: AllowedHostsOption<Serve>
 
     func validate() throws {
-        guard (10...86400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 10 and 86400 seconds.") }
         guard (0...65535).contains(port), (0...65535).contains(cloudPort) else { throw ValidationError("Ports are 0 to 65535.") }
         if let cloudURL {
             guard !noCloud else { throw ValidationError("--cloud-url and --no-cloud contradict each other: choose one.") }
@@ -98,7 +91,7 @@ struct Serve: AsyncParsableCommand {
         options.host = host
         options.port = sitePort
         options.poll = poll
-        options.allowedHosts = allowedHosts
+        options.allowedHosts = allowedHosts.names
         options.processEnvironment = ProcessInfo.processInfo.environment
         let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         if let cloudURL, localEnvironment {
@@ -113,8 +106,8 @@ struct Serve: AsyncParsableCommand {
                 let folder = cloudData.hasPrefix("/") ? cloudData : root + "/" + cloudData
                 var cloud = LocalCloudConfiguration(dataDirectory: URL(fileURLWithPath: folder).standardizedFileURL)
                 cloud.port = cloudPort == 0 ? try freePort() : cloudPort
-                cloud.tokenLifetime = tokenLifetime
-                cloud.allowedHosts = allowedHosts
+                cloud.tokenLifetime = tokenLifetime.seconds
+                cloud.allowedHosts = allowedHosts.names
                 cloud.allowedOrigins = ["http://127.0.0.1:\(sitePort)", "http://localhost:\(sitePort)"]
                 let origin = "http://127.0.0.1:\(cloud.port)"
                 // The API and the media are paths on the site's own origin, handed to the cloud in
@@ -142,6 +135,11 @@ struct Serve: AsyncParsableCommand {
             group.cancelAll()
         }
     }
+}
+
+extension Serve: AllowedHostsHelp {
+    static let allowedHostsScope = " (both servers)"
+    static let rebindingHarm = "reach the servers"
 }
 
 /// A port no one listens on now (the kernel's pick for port 0).

@@ -41,19 +41,3 @@ struct Site: AsyncParsableCommand {
         version: siteVersion,
         subcommands: [Build.self, Serve.self, CloudCommand.self, PublishCommand.self])
 }
-
-/// Where the project is: `--site DIR` may name the project folder or its `site/` folder.
-struct ProjectOptions: ParsableArguments {
-    @Option(name: .customLong("site"), help: ArgumentHelp(
-        "The project folder (holding site/site.yml and assets/), or its site/ folder.", valueName: "DIR"))
-    var site: String = "."
-
-    var projectRoot: String {
-        var path = site
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        if !fileExists(path + "/site/site.yml") && fileExists(path + "/site.yml") {
-            return path + "/.."
-        }
-        return path
-    }
-}

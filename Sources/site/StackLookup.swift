@@ -1,10 +1,46 @@
 import AWSClient
+import ArgumentParser
 import AsyncHTTPClient
 import SiteBuild
+
+/// What a command that reads a stack says of `--stack` in its help, and whether it has `--region`.
+protocol StackReading {
+    static var stackHelp: String { get }
+    /// Whether the command has a `--region`, which then names the region the stack is looked up in.
+    static var hasRegionFlag: Bool { get }
+}
+
+/// `--stack NAME` of `site build` and `site publish`, and the lookup of that stack's outputs.
+struct StackOption<Command: StackReading>: ParsableArguments {
+    @Option(name: .customLong("stack"), help: ArgumentHelp(Command.stackHelp, valueName: "NAME"))
+    var name: String?
+
+    /// The named stack's outputs, read in the region the command's `--region` (`regionFlag`),
+    /// AWS_REGION, AWS_DEFAULT_REGION or the environment's `siteRegion` names, with the credentials
+    /// that read them; nil without `--stack`.
+    func lookUp(siteRegion: String?, regionFlag: String?, profile: String?, variables: [String: String],
+                 http: HTTPClient) async throws -> StackLookup.Found? {
+        guard let name else { return nil }
+        guard let region = StackLookup.region(flag: regionFlag, variables: variables, siteRegion: siteRegion) else {
+            throw StackLookup.NoRegion(stack: name, hasRegionFlag: Command.hasRegionFlag)
+        }
+        let credentials = try StackLookup.credentials(variables: variables, profile: profile, region: region.region, http: http)
+        let outputs = try await StackLookup.outputs(of: name, region: region, hasRegionFlag: Command.hasRegionFlag,
+                                                    credentials: credentials, variables: variables, http: http)
+        return StackLookup.Found(outputs: outputs, region: region.region, credentials: credentials)
+    }
+}
 
 /// `--stack NAME` of `site build` and `site publish`: reads a deployed stack's outputs with
 /// CloudFormation's DescribeStacks, signed with the usual credential chain.
 enum StackLookup {
+    /// A stack's outputs, the region they were read in, and the credentials that read them.
+    struct Found {
+        var outputs: StackOutputs
+        var region: String
+        var credentials: CredentialProvider
+    }
+
     /// What `--help` says about the region the stack is looked up in.
     static func regionHelp(hasRegionFlag: Bool) -> String {
         (hasRegionFlag ? "the region of --region, else " : "the region of ")
