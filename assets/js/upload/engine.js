@@ -33,7 +33,7 @@ export class Uploader {
     this.nextId = 1;
   }
 
-  /** Uploads still moving or waiting to (what a page must not lose by navigating away). */
+  /** Whether an upload is still to go on (state.js's isUnsettled): it holds off the idle sign-out and the session's end. */
   get busy() {
     return this.uploads.some((u) => isUnsettled(u.state));
   }
