@@ -41,121 +41,165 @@ struct PageFinisher: Sendable {
     private static let urlAttributes: Set<String> = ["src", "href", "poster"]
     private static let executableScriptTypes: Set<String> = ["", "module", "text/javascript", "application/javascript", "importmap"]
 
-    /// `locate` finds where a piece of text was written (the page or one of its templates), for errors.
-    func finish(_ html: String, url: String, language: String = "", locate: (String) -> SourceLocation) throws -> Result {
-        let document = HTMLScanner.scan(Array(html.utf8))
-        let bytes = document.bytes
-        var edits: [(range: Range<Int>, text: String)] = []
+    /// A replacement of some bytes of the page (an insertion when the range is empty).
+    private typealias Edit = (range: Range<Int>, text: String)
+
+    /// What reading a page's tags found: the edits to make, what is wrong, and what its head needs.
+    private struct Scan {
+        var edits: [Edit] = []
         var problems = DiagnosticBag()
         var scriptHashes = Set<String>()
         var styleHashes = Set<String>()
         var usesModules = false
         var assets = Set<String>()
+        /// Just after `<head>` (or `<html>`), and just after `<meta charset>`.
         var headInsertion: Int?
         var charsetEnd: Int?
+    }
 
+    /// `locate` finds where a piece of text was written (the page or one of its templates), for errors.
+    func finish(_ html: String, url: String, language: String = "", locate: (String) -> SourceLocation) throws -> Result {
+        let document = HTMLScanner.scan(Array(html.utf8))
+        var scan = Scan()
         for tag in document.tags {
-            switch tag.name {
-            case "head": headInsertion = headInsertion ?? tag.range.upperBound
-            case "html": if headInsertion == nil { headInsertion = tag.range.upperBound }
-            case "meta":
-                if tag.attribute("charset") != nil, charsetEnd == nil { charsetEnd = tag.range.upperBound }
-                if document.value(tag.attribute("http-equiv")).lowercased() == "content-security-policy" {
-                    problems.append(Diagnostic("remove this Content-Security-Policy meta tag: the build generates the policy",
-                                               at: locate("Content-Security-Policy")))
-                }
-            default: break
+            noteHeadPlaces(tag, in: document, scan: &scan, locate: locate)
+            let asset = rewriteReferences(in: tag, of: document, url: url, scan: &scan, locate: locate)
+            hashInlineCodeAndSetIntegrity(tag, asset: asset, in: document, scan: &scan)
+        }
+        try scan.problems.throwIfAny()
+        let head = headBlock(&scan, language: language)
+        let insertion = scan.charsetEnd ?? scan.headInsertion ?? document.afterDoctype
+        scan.edits.append((insertion..<insertion, head))
+        return Result(bytes: Self.applying(scan.edits, to: document.bytes), scriptHashes: scan.scriptHashes,
+                      styleHashes: scan.styleHashes, assets: scan.assets, usesModules: scan.usesModules)
+    }
+
+    /// Where the head block can go, and a policy meta tag the page must not have.
+    private func noteHeadPlaces(_ tag: HTMLScanner.Tag, in document: HTMLScanner.Document, scan: inout Scan,
+                                locate: (String) -> SourceLocation) {
+        switch tag.name {
+        case "head": scan.headInsertion = scan.headInsertion ?? tag.range.upperBound
+        case "html": if scan.headInsertion == nil { scan.headInsertion = tag.range.upperBound }
+        case "meta":
+            if tag.attribute("charset") != nil, scan.charsetEnd == nil { scan.charsetEnd = tag.range.upperBound }
+            if document.value(tag.attribute("http-equiv")).lowercased() == "content-security-policy" {
+                scan.problems.append(Diagnostic("remove this Content-Security-Policy meta tag: the build generates the policy",
+                                                at: locate("Content-Security-Policy")))
             }
-            var assetForIntegrity: Asset?
-            for attribute in tag.attributes {
-                if attribute.name == "style" || (attribute.name.hasPrefix("on") && attribute.name.count > 2) {
-                    problems.append(Diagnostic(
-                        "inline \(attribute.name == "style" ? "style attribute" : "event handler '\(attribute.name)'") on <\(tag.name)> is blocked by the Content-Security-Policy; use a class or a module instead",
-                        at: locate(attribute.name + "=")))
-                    continue
-                }
-                guard let range = attribute.valueRange else { continue }
-                if Self.urlAttributes.contains(attribute.name) {
-                    guard let reference = Reference.resolve(document.value(attribute), against: url) else { continue }
-                    switch check(reference) {
-                    case .asset(let asset):
-                        edits.append((range, HTMLScanner.escapeAttribute(reference.fingerprinted(asset.fingerprint))))
-                        assetForIntegrity = asset
-                        assets.insert(asset.url)
-                    case .page: break
-                    case .missing(let message):
-                        problems.append(Diagnostic(message, at: locate(document.text(range))))
-                    }
-                } else if attribute.name == "srcset" {
-                    var rewritten: [String] = []
-                    var changed = false
-                    for candidate in document.value(attribute).split(separator: ",") {
-                        let parts = candidate.trimmingSpaces.split(separator: " ", maxSplits: 1)
-                        guard let first = parts.first, let reference = Reference.resolve(String(first), against: url) else {
-                            rewritten.append(candidate.trimmingSpaces)
-                            continue
-                        }
-                        switch check(reference) {
-                        case .asset(let asset):
-                            assets.insert(asset.url)
-                            rewritten.append(([reference.fingerprinted(asset.fingerprint)] + parts.dropFirst().map(String.init)).joined(separator: " "))
-                            changed = true
-                        case .page:
-                            rewritten.append(candidate.trimmingSpaces)
-                        case .missing(let message):
-                            problems.append(Diagnostic(message, at: locate(String(first))))
-                        }
-                    }
-                    if changed { edits.append((range, HTMLScanner.escapeAttribute(rewritten.joined(separator: ", ")))) }
-                }
+        default: break
+        }
+    }
+
+    /// Fingerprints the tag's references to assets (`src`, `href`, `poster`, `srcset`), reports
+    /// references to nothing and inline styles and handlers the policy blocks; returns the asset a
+    /// `src` or `href` names, whose integrity the tag may need.
+    private func rewriteReferences(in tag: HTMLScanner.Tag, of document: HTMLScanner.Document, url: String,
+                                   scan: inout Scan, locate: (String) -> SourceLocation) -> Asset? {
+        var assetForIntegrity: Asset?
+        for attribute in tag.attributes {
+            if attribute.name == "style" || (attribute.name.hasPrefix("on") && attribute.name.count > 2) {
+                scan.problems.append(Diagnostic(
+                    "inline \(attribute.name == "style" ? "style attribute" : "event handler '\(attribute.name)'") on <\(tag.name)> is blocked by the Content-Security-Policy; use a class or a module instead",
+                    at: locate(attribute.name + "=")))
+                continue
             }
-            let type = document.value(tag.attribute("type")).lowercased().trimmingSpaces
-            switch tag.name {
-            case "script":
-                if type == "module" { usesModules = true }
-                if tag.attribute("src") != nil {
-                    if let asset = assetForIntegrity { setIntegrity(asset, on: tag, edits: &edits) }
-                } else if Self.executableScriptTypes.contains(type), let content = tag.content, !content.isEmpty {
-                    scriptHashes.insert(Digest.cspHash(bytes[content]))
+            guard let range = attribute.valueRange else { continue }
+            if Self.urlAttributes.contains(attribute.name) {
+                guard let reference = Reference.resolve(document.value(attribute), against: url) else { continue }
+                switch check(reference) {
+                case .asset(let asset):
+                    scan.edits.append((range, HTMLScanner.escapeAttribute(reference.fingerprinted(asset.fingerprint))))
+                    assetForIntegrity = asset
+                    scan.assets.insert(asset.url)
+                case .page: break
+                case .missing(let message):
+                    scan.problems.append(Diagnostic(message, at: locate(document.text(range))))
                 }
-            case "link":
-                let rel = Set(document.value(tag.attribute("rel")).lowercased().split(separator: " ").map(String.init))
-                if let asset = assetForIntegrity, !rel.isDisjoint(with: ["stylesheet", "modulepreload", "preload"]) {
-                    setIntegrity(asset, on: tag, edits: &edits)
-                }
-            case "style":
-                if let content = tag.content, !content.isEmpty { styleHashes.insert(Digest.cspHash(bytes[content])) }
-            default: break
+            } else if attribute.name == "srcset" {
+                rewriteSrcset(document.value(attribute), at: range, url: url, scan: &scan, locate: locate)
             }
         }
-        try problems.throwIfAny()
+        return assetForIntegrity
+    }
 
-        // The head block: the policy first, then data and the import map, before any script runs.
+    /// Each candidate of a `srcset` that names an asset, fingerprinted.
+    private func rewriteSrcset(_ value: String, at range: Range<Int>, url: String, scan: inout Scan,
+                               locate: (String) -> SourceLocation) {
+        var rewritten: [String] = []
+        var changed = false
+        for candidate in value.split(separator: ",") {
+            let parts = candidate.trimmingSpaces.split(separator: " ", maxSplits: 1)
+            guard let first = parts.first, let reference = Reference.resolve(String(first), against: url) else {
+                rewritten.append(candidate.trimmingSpaces)
+                continue
+            }
+            switch check(reference) {
+            case .asset(let asset):
+                scan.assets.insert(asset.url)
+                rewritten.append(([reference.fingerprinted(asset.fingerprint)] + parts.dropFirst().map(String.init)).joined(separator: " "))
+                changed = true
+            case .page:
+                rewritten.append(candidate.trimmingSpaces)
+            case .missing(let message):
+                scan.problems.append(Diagnostic(message, at: locate(String(first))))
+            }
+        }
+        if changed { scan.edits.append((range, HTMLScanner.escapeAttribute(rewritten.joined(separator: ", ")))) }
+    }
+
+    /// The CSP hash of an inline script or style, and the integrity of a script or stylesheet asset.
+    private func hashInlineCodeAndSetIntegrity(_ tag: HTMLScanner.Tag, asset: Asset?, in document: HTMLScanner.Document,
+                                               scan: inout Scan) {
+        let type = document.value(tag.attribute("type")).lowercased().trimmingSpaces
+        switch tag.name {
+        case "script":
+            if type == "module" { scan.usesModules = true }
+            if tag.attribute("src") != nil {
+                if let asset { setIntegrity(asset, on: tag, edits: &scan.edits) }
+            } else if Self.executableScriptTypes.contains(type), let content = tag.content, !content.isEmpty {
+                scan.scriptHashes.insert(Digest.cspHash(document.bytes[content]))
+            }
+        case "link":
+            let rel = Set(document.value(tag.attribute("rel")).lowercased().split(separator: " ").map(String.init))
+            if let asset, !rel.isDisjoint(with: ["stylesheet", "modulepreload", "preload"]) {
+                setIntegrity(asset, on: tag, edits: &scan.edits)
+            }
+        case "style":
+            if let content = tag.content, !content.isEmpty { scan.styleHashes.insert(Digest.cspHash(document.bytes[content])) }
+        default: break
+        }
+    }
+
+    /// The head block: the policy first, then data and the import map, before any script runs. A
+    /// page with modules gets the import map, whose hash joins the page's script hashes.
+    private func headBlock(_ scan: inout Scan, language: String) -> String {
         var blocks: [String] = []
-        if usesModules {
-            scriptHashes.insert(importMapHash)
+        if scan.usesModules {
+            scan.scriptHashes.insert(importMapHash)
             if let configJSON { blocks.append("<script type=\"application/json\" id=\"site-config\">\(configJSON)</script>") }
             if let strings = stringsJSON[language], strings != "{}" {
                 blocks.append("<script type=\"application/json\" id=\"site-strings\">\(strings)</script>")
             }
             blocks.append("<script type=\"importmap\">\(importMapJSON)</script>")
         }
-        let policyText: String
-        if styleHashes.isEmpty && scriptHashes.isEmpty {
-            policyText = plainPolicy
-        } else if styleHashes.isEmpty && scriptHashes == [importMapHash] {
-            policyText = modulePolicy
-        } else {
-            policyText = policy.contentSecurityPolicy(scriptHashes: scriptHashes, styleHashes: styleHashes, forHeader: false)
-        }
+        let policyText = metaPolicy(scriptHashes: scan.scriptHashes, styleHashes: scan.styleHashes)
         blocks.insert("<meta http-equiv=\"Content-Security-Policy\" content=\"\(HTMLScanner.escapeAttribute(policyText))\">", at: 0)
-        let head = blocks.map { "\n" + $0 }.joined()
-        let insertion = charsetEnd ?? headInsertion ?? document.afterDoctype
-        edits.append((insertion..<insertion, head))
+        return blocks.map { "\n" + $0 }.joined()
+    }
 
+    /// The meta policy for a page with these inline hashes: one of the two made once, when it fits.
+    private func metaPolicy(scriptHashes: Set<String>, styleHashes: Set<String>) -> String {
+        if styleHashes.isEmpty && scriptHashes.isEmpty { return plainPolicy }
+        if styleHashes.isEmpty && scriptHashes == [importMapHash] { return modulePolicy }
+        return policy.contentSecurityPolicy(scriptHashes: scriptHashes, styleHashes: styleHashes, forHeader: false)
+    }
+
+    /// The page's bytes with the edits made, in the order of where they start.
+    private static func applying(_ edits: [Edit], to bytes: [UInt8]) -> [UInt8] {
+        var edits = edits
         edits.sort { $0.range.lowerBound < $1.range.lowerBound }
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count + head.utf8.count + edits.count * 64)
+        output.reserveCapacity(edits.reduce(bytes.count) { $0 + $1.text.utf8.count })
         var cursor = 0
         for edit in edits {
             output += bytes[cursor..<edit.range.lowerBound]
@@ -163,7 +207,7 @@ struct PageFinisher: Sendable {
             cursor = edit.range.upperBound
         }
         output += bytes[cursor...]
-        return Result(bytes: output, scriptHashes: scriptHashes, styleHashes: styleHashes, assets: assets, usesModules: usesModules)
+        return output
     }
 
     private enum Target {
@@ -184,7 +228,7 @@ struct PageFinisher: Sendable {
         return .missing("link to \(path), which is neither a page nor an asset")
     }
 
-    private func setIntegrity(_ asset: Asset, on tag: HTMLScanner.Tag, edits: inout [(range: Range<Int>, text: String)]) {
+    private func setIntegrity(_ asset: Asset, on tag: HTMLScanner.Tag, edits: inout [Edit]) {
         if let existing = tag.attribute("integrity"), let range = existing.valueRange {
             edits.append((range, asset.integrity))
         } else {
