@@ -90,12 +90,41 @@ public struct Publisher: Sendable {
     static let sha256Metadata = "site-sha256"
     static let headersMetadata = "site-headers"
 
+    /// Publishes, step by step; a dry run stops once the plan is made. `now` gives the times of
+    /// the plan's grace periods and of the deploy record.
     public func run(now: @Sendable () async -> Timestamp) async throws -> PublishReport {
+        let planned = try await plan(now: now)
+        try refuseTooManyDeletes(planned.plan)
+        events(.planned(planned.plan))
+        guard !options.dryRun else { return PublishReport(plan: planned.plan, recordKey: nil, invalidations: []) }
+        let etags = try await uploadPhases(planned.plan)
+        try await deleteRemoved(planned.plan)
+        let (record, recordKey) = try await recordDeploy(planned, etags: etags, now: now)
+        let invalidations = try await invalidate(planned.plan, deploy: record.id)
+        if options.wait { try await waitUntilCompleted(invalidations) }
+        return PublishReport(plan: planned.plan, recordKey: recordKey, invalidations: invalidations,
+                             invalidationsCompleted: options.wait && !invalidations.isEmpty)
+    }
+
+    /// The plan, and what recording the deploy needs to know of the build and the bucket.
+    private struct Planned {
+        var plan: SyncPlan
+        var manifest: Manifest
+        var listing: [S3Client.ObjectSummary]
+        /// The deploy records in the bucket, oldest first, and the newest one, read.
+        var recordKeys: [String]
+        var previous: DeployRecord?
+        /// Whether some objects' state was read one by one (no record knew it).
+        var headedObjects: Bool
+    }
+
+    /// Reads the manifest, lists the bucket and its newest deploy record, asks S3 about the objects
+    /// the record does not vouch for, and plans.
+    private func plan(now: @Sendable () async -> Timestamp) async throws -> Planned {
         // The listings (read-only) start first; the manifest is read and the newest deploy record
         // fetched while the bucket is listed. A refused manifest cancels them.
-        let recordPrefix = options.prefix + DeployRecord.folder
         async let remote = s3.list(prefix: options.prefix)
-        async let records = deployRecords(prefix: recordPrefix)
+        async let records = deployRecords(prefix: options.prefix + DeployRecord.folder)
         let manifest = try readManifest()
         let local = LocalObject.objects(from: manifest, prefix: options.prefix, cacheRules: options.target.cacheRules)
         let listing = try await remote
@@ -109,15 +138,23 @@ public struct Publisher: Sendable {
         let started = await now()
         let plan = SyncPlan.make(local: local, listing: listing, record: previous, heads: Dictionary(heads, uniquingKeysWith: { a, _ in a }),
                                  now: started.secondsSince1970, graceSeconds: options.graceSeconds, prefix: options.prefix)
+        return Planned(plan: plan, manifest: manifest, listing: listing, recordKeys: recordKeys, previous: previous,
+                       headedObjects: !needHead.isEmpty)
+    }
+
+    /// Refuses, before anything changes, a plan that deletes more than `--max-deletes` allows.
+    private func refuseTooManyDeletes(_ plan: SyncPlan) throws {
         if plan.deletions.count > options.maxDeletes, !options.allowManyDeletes {
             throw PublishRefusal(message: """
                 this publish would delete \(plan.deletions.count) objects from s3://\(s3.bucket)/\(options.prefix), more than the limit of \(options.maxDeletes); nothing was changed.
                 Check that dist/ is the complete site (first keys: \(plan.deletions.prefix(3).map(\.key).joined(separator: ", "))), then re-run with --max-deletes \(plan.deletions.count) or --allow-many-deletes.
                 """)
         }
-        events(.planned(plan))
-        guard !options.dryRun else { return PublishReport(plan: plan, recordKey: nil, invalidations: []) }
+    }
 
+    /// Uploads each phase's objects, a phase only when the one before it is all up; returns each
+    /// uploaded key's ETag.
+    private func uploadPhases(_ plan: SyncPlan) async throws -> [String: String] {
         var etags: [String: String] = [:]
         for phase in plan.phases where !phase.uploads.isEmpty {
             events(.phaseStarted(name: phase.name, objects: phase.uploads.count, bytes: phase.uploads.reduce(0) { $0 + $1.object.size }))
@@ -127,49 +164,62 @@ public struct Publisher: Sendable {
                 return (upload.object.key, etag)
             }) { etags[key] = etag }
         }
+        return etags
+    }
+
+    /// Deletes what the plan removes, 1,000 keys (S3's most) a request.
+    private func deleteRemoved(_ plan: SyncPlan) async throws {
         for chunk in stride(from: 0, to: plan.deletions.count, by: 1000) {
             let keys = plan.deletions[chunk..<min(chunk + 1000, plan.deletions.count)].map(\.key)
             try await s3.deleteObjects(keys)
             events(.deleted(count: keys.count))
         }
+    }
 
+    /// The deploy's record, and the key it was stored under: it is stored, and the oldest records
+    /// beyond `keptRecords` deleted, unless nothing changed since the newest record.
+    private func recordDeploy(_ planned: Planned, etags: [String: String],
+                              now: @Sendable () async -> Timestamp) async throws -> (DeployRecord, String?) {
         let finished = await now()
-        let record = plan.record(id: DeployRecord.makeId(at: finished, after: previous), now: finished.secondsSince1970,
-                                 environment: manifest.environment, generator: manifest.generator,
-                                 listing: listing, etags: etags)
-        var recordKey: String?
-        if !plan.isEmpty || !needHead.isEmpty || previous == nil || previous?.retired != record.retired {
-            let key = recordPrefix + record.id + ".json"
-            let bytes = try record.encoded()
-            try await s3.put(key, body: .bytes(bytes), sha256: hexSHA256(bytes),
-                             headers: [.init("Content-Type", "application/json"), .init("Cache-Control", "no-store")])
-            events(.recorded(key: key))
-            recordKey = key
-            let stale = recordKeys.dropLast(max(0, options.keptRecords - 1))
-            if !stale.isEmpty { try await s3.deleteObjects(Array(stale.prefix(1000))) }
+        let record = planned.plan.record(id: DeployRecord.makeId(at: finished, after: planned.previous), now: finished.secondsSince1970,
+                                         environment: planned.manifest.environment, generator: planned.manifest.generator,
+                                         listing: planned.listing, etags: etags)
+        guard !planned.plan.isEmpty || planned.headedObjects || planned.previous == nil || planned.previous?.retired != record.retired else {
+            return (record, nil)
         }
+        let key = options.prefix + DeployRecord.folder + record.id + ".json"
+        let bytes = try record.encoded()
+        try await s3.put(key, body: .bytes(bytes), sha256: hexSHA256(bytes),
+                         headers: [.init("Content-Type", "application/json"), .init("Cache-Control", "no-store")])
+        events(.recorded(key: key))
+        let stale = planned.recordKeys.dropLast(max(0, options.keptRecords - 1))
+        if !stale.isEmpty { try await s3.deleteObjects(Array(stale.prefix(1000))) }
+        return (record, key)
+    }
 
+    /// Asks every distribution to invalidate the plan's paths (batched); none when nothing changed.
+    private func invalidate(_ plan: SyncPlan, deploy: String) async throws -> [(String, String, [String])] {
         var invalidations: [(String, String, [String])] = []
         let paths = InvalidationPlan.batch(plan.invalidationPaths)
-        if !paths.isEmpty {
-            for distribution in options.target.distributionIds {
-                let id = try await cloudFront.createInvalidation(
-                    distributionId: distribution, paths: paths,
-                    callerReference: "site-publish-\(record.id)-\(distribution)")
-                events(.invalidationStarted(distributionId: distribution, invalidationId: id, paths: paths))
-                invalidations.append((distribution, id, paths))
-            }
-            if options.wait {
-                for (distribution, id, _) in invalidations {
-                    while try await cloudFront.invalidationStatus(distributionId: distribution, invalidationId: id).lowercased() != "completed" {
-                        try await Task.sleep(nanoseconds: 5_000_000_000)
-                    }
-                    events(.invalidationCompleted(distributionId: distribution, invalidationId: id))
-                }
-            }
+        guard !paths.isEmpty else { return invalidations }
+        for distribution in options.target.distributionIds {
+            let id = try await cloudFront.createInvalidation(
+                distributionId: distribution, paths: paths,
+                callerReference: "site-publish-\(deploy)-\(distribution)")
+            events(.invalidationStarted(distributionId: distribution, invalidationId: id, paths: paths))
+            invalidations.append((distribution, id, paths))
         }
-        return PublishReport(plan: plan, recordKey: recordKey, invalidations: invalidations,
-                             invalidationsCompleted: options.wait && !invalidations.isEmpty)
+        return invalidations
+    }
+
+    /// Polls each invalidation every 5 seconds until CloudFront says it is complete.
+    private func waitUntilCompleted(_ invalidations: [(String, String, [String])]) async throws {
+        for (distribution, id, _) in invalidations {
+            while try await cloudFront.invalidationStatus(distributionId: distribution, invalidationId: id).lowercased() != "completed" {
+                try await Task.sleep(nanoseconds: 5_000_000_000)
+            }
+            events(.invalidationCompleted(distributionId: distribution, invalidationId: id))
+        }
     }
 
     private func readManifest() throws -> Manifest {
