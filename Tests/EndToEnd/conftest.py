@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests of `site publish`.
+"""The fixtures the end-to-end suites share (support/ holds what they start; no test file imports
+another), and the order the files run in.
 
 - `peer` (module scope): a started AwsPeer; see support/aws_peer.py.
 - `bucket`: a fresh, uniquely named bucket on the peer.
@@ -9,7 +10,12 @@
 - `project`: a copy of the starter app in tmp_path, so a test can edit it.
 - `target`: a bucket with a CloudFront distribution, and the environment that
   makes `site publish --env production` of `project` go there.
+- `production`: a started ProductionPeer on `peer`; see support/production_peer.py.
 - `cloud` (module scope): a started `site cloud` with a fresh data folder; see support/local_cloud.py.
+- `api_host` (module scope): the video API's two hosts in turn, the local cloud and the production
+  host (support/lambda_cloud.py); a suite that runs on both defines its `cloud` as this.
+- `browser` (module scope): headless Chromium (support/app_browser.py's new_browser);
+  `no_console_problems` fails a test after which its console reported a policy or script error.
 """
 
 from __future__ import annotations
@@ -20,10 +26,14 @@ from pathlib import Path
 
 import pytest
 
-from support import REPO  # noqa: F401  (test_readme.py reads it from here)
+from support import REPO
+from support.app_browser import console_problems, new_browser
 from support.aws_peer import AwsPeer
 from support.fault_proxy import FaultProxy
+from support.lambda_cloud import LambdaCloud
+from support.lambda_host import build_lambda
 from support.local_cloud import LocalCloud
+from support.production_peer import ProductionPeer
 from support.site import built_site
 
 
@@ -75,6 +85,13 @@ def target(peer, bucket, project, site_bin):
     return {"bucket": bucket, "distribution": distribution, "env": env, "project": project}
 
 
+@pytest.fixture
+def production(peer):
+    """A started ProductionPeer on the module's moto_server (`peer`)."""
+    with ProductionPeer(peer) as started:
+        yield started
+
+
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
     started = LocalCloud(built_site(), tmp_path_factory.mktemp("cloud")).start()
@@ -82,6 +99,41 @@ def cloud(tmp_path_factory):
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture(scope="module", params=["local", "lambda"])
+def api_host(request, tmp_path_factory):
+    """The local cloud; or the production host with the local cloud's user pool in front."""
+    with LocalCloud(built_site(), tmp_path_factory.mktemp("cloud")) as local:
+        if request.param == "local":
+            yield local
+            return
+        with AwsPeer() as aws, ProductionPeer(aws, allowed_origins=["http://127.0.0.1:8000"]) as production:
+            # Presigned URLs: moto answers them only while it checks no signatures (support/production_peer.py).
+            aws.allow_unauthenticated(1_000_000_000)
+            with LambdaCloud(local, production, build_lambda().binary) as lambda_cloud:
+                yield lambda_cloud
+
+
+# -- the browser ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium with its console and network logged (a browser per module); `problems`
+    collects what no_console_problems found."""
+    driver = new_browser()
+    driver.problems = []
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def no_console_problems(browser):
+    """Fails a test after which the console reported a CSP, Trusted Types or script error. A module
+    asks for it in every test with `pytestmark = pytest.mark.usefixtures("no_console_problems")`."""
+    yield
+    problems = console_problems(browser)
+    browser.problems += problems
+    assert not problems, "the console reported:\n" + "\n".join(problems)
 
 
 # -- order ------------------------------------------------------------------------------------------

@@ -16,11 +16,13 @@ import uuid
 import pytest
 from selenium.webdriver.common.by import By
 
-from support.app_browser import (SCREENSHOTS, AppServer, Screens, console_problems, decode_qr, field, fill,
-                                 network_requests, new_browser, ready, submit, summary_text, wait_for_path, wait_until)
+from support.app_browser import (SCREENSHOTS, AppServer, Screens, decode_qr, field, fill, network_requests,
+                                 ready, sign_in, submit, summary_text, wait_for_path, wait_until)
 from support.local_cloud import fresh_totp, register_user, totp
 from support.site import built_site
 
+# conftest's browser, a browser per module; after every test its console is checked.
+pytestmark = pytest.mark.usefixtures("no_console_problems")
 PASSWORD = "Correct-Horse-9"
 TOKEN_LIFETIME = 20
 
@@ -34,26 +36,10 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    driver = new_browser()
-    driver.problems = []
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
 def screens():
     folder = SCREENSHOTS / "accounts"
     print(f"screenshots: {folder}")
     return Screens(folder)
-
-
-@pytest.fixture(autouse=True)
-def no_console_problems(browser):
-    yield
-    problems = console_problems(browser)
-    browser.problems += problems
-    assert not problems, "the console reported:\n" + "\n".join(problems)
 
 
 def storage_traces(driver) -> dict:
@@ -63,20 +49,6 @@ def storage_traces(driver) -> dict:
           local: localStorage.length, session: sessionStorage.length, cookies: document.cookie,
           databases: (await indexedDB.databases()).map(d => d.name),
         }))();""")
-
-
-def sign_in(driver, app, email, password, secret, used, *, base="", expect=None):
-    driver.get(app.url + f"{base}/login/")
-    ready(driver)
-    fill(driver, "email", email)
-    fill(driver, "password", password)
-    submit(driver, "sign-in")
-    wait_for_path(driver, f"{base}/mfa/")
-    ready(driver)
-    fill(driver, "code", fresh_totp(secret, used))
-    submit(driver, "mfa")
-    wait_for_path(driver, expect or f"{base}/library/")
-    ready(driver)
 
 
 def test_sign_up_confirm_and_set_up_mfa_from_the_qr_code(app, browser, screens):

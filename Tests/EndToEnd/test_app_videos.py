@@ -10,7 +10,6 @@ or Trusted Types violation in the whole run."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 import urllib.parse
 import uuid
@@ -21,15 +20,16 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from support.app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, field, make_file, network_requests, ready,
-                                 wait_for_path, wait_until)
+from support.app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, card, choose, field, make_file,
+                                 network_requests, open_page, open_upload, ready, sign_in, upload_row,
+                                 wait_card_status, wait_for_path, wait_row_state, wait_until)
+from support.files import make_clip
 from support.local_cloud import api_call, fresh_totp, register_user
 from support.site import built_site
-# The same browser fixture and console check as the account pages' tests (a browser per module).
-from test_app_accounts import browser, no_console_problems, sign_in  # noqa: F401  (fixtures)
 
+# conftest's browser, a browser per module; after every test its console is checked.
+pytestmark = pytest.mark.usefixtures("no_console_problems")
 MiB = 1024 * 1024
-FFMPEG = "ffmpeg"
 
 
 @pytest.fixture(scope="module")
@@ -60,61 +60,6 @@ def alice(app, browser):
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def make_clip(path: Path, seconds: int = 20) -> Path:
-    """A real clip with picture and sound, in a container the pipeline must convert."""
-    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=480x270:rate=25",
-                    "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-                    "-c:v", "mpeg4", "-q:v", "6", "-c:a", "mp2", "-shortest", str(path)], check=True, timeout=300)
-    return path
-
-
-def open_page(driver, app, path: str):
-    driver.get(app.url + path)
-    ready(driver)
-
-
-def open_upload(driver, app, base=""):
-    open_page(driver, app, f"{base}/upload/")
-    wait_until(lambda: driver.execute_script("return document.documentElement.dataset.uploadReady === 'true'"),
-               20, "the upload page to start")
-
-
-def choose(driver, *paths: Path):
-    driver.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in paths))
-
-
-def upload_row(driver, name: str):
-    for row in driver.find_elements(By.CSS_SELECTOR, "#uploads li.upload-item"):
-        if row.find_element(By.CSS_SELECTOR, ".upload-name").text == name:
-            return row
-    return None
-
-
-def row_state(driver, name: str) -> str | None:
-    row = upload_row(driver, name)
-    return row.get_attribute("data-state") if row else None
-
-
-def wait_row_state(driver, name: str, *states: str, timeout: float = 120):
-    return wait_until(lambda: row_state(driver, name) in states and row_state(driver, name), timeout,
-                      f"the upload of {name} to be {'/'.join(states)} (is {row_state(driver, name)})")
-
-
-def card(driver, video_id: str):
-    found = driver.find_elements(By.CSS_SELECTOR, f"#videos li[data-video-id='{video_id}']")
-    return found[0] if found else None
-
-
-def card_status(driver, video_id: str) -> str | None:
-    element = card(driver, video_id)
-    return element.get_attribute("data-status") if element else None
-
-
-def wait_card_status(driver, video_id: str, *statuses: str, timeout: float = 180):
-    return wait_until(lambda: card_status(driver, video_id) in statuses and card_status(driver, video_id), timeout,
-                      f"video {video_id} to be {'/'.join(statuses)} (is {card_status(driver, video_id)})")
-
-
 def videos_of(app, user) -> list[dict]:
     response = api_call(app.cloud, "GET", "/videos", token=fresh_token(app, user))
     assert response.status == 200, response

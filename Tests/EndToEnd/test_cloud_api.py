@@ -28,15 +28,8 @@ from datetime import datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from support import REPO
-from support.aws_peer import AwsPeer
-from support.lambda_cloud import LambdaCloud
-from support.lambda_host import build_lambda
-from support.local_cloud import LocalCloud, api_call, http_request, register_user
-from support.production_peer import ProductionPeer
-from support.site import built_site
+from support.local_cloud import LocalCloud, api_call, http_request, register_user, token
 
-OPENAPI = REPO / "Sources" / "LocalCloud" / "Resources" / "openapi.yaml"
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 VIDEO_ID = re.compile(r"^[a-z2-7]{25}[aeimquy4]$")
@@ -47,18 +40,10 @@ ERROR_CODES = {"BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict"
                "TooManyRequests", "InternalError"}
 
 
-@pytest.fixture(scope="module", params=["local", "lambda"])
-def cloud(request, tmp_path_factory):
-    """The local cloud; or the production host with the local cloud's user pool in front."""
-    with LocalCloud(built_site(), tmp_path_factory.mktemp("cloud")) as local:
-        if request.param == "local":
-            yield local
-            return
-        with AwsPeer() as aws, ProductionPeer(aws, allowed_origins=["http://127.0.0.1:8000"]) as production:
-            # Presigned URLs: moto answers them only while it checks no signatures (support/production_peer.py).
-            aws.allow_unauthenticated(1_000_000_000)
-            with LambdaCloud(local, production, build_lambda().binary) as lambda_cloud:
-                yield lambda_cloud
+@pytest.fixture(scope="module")
+def cloud(api_host):
+    """Every test runs on both hosts: conftest's `api_host`."""
+    return api_host
 
 
 def signed_headers(url: str) -> set[str]:
@@ -74,10 +59,6 @@ def alice(cloud):
 @pytest.fixture(scope="module")
 def bob(cloud):
     return register_user(cloud, f"bob-{uuid.uuid4().hex[:6]}@example.com")
-
-
-def token(user) -> str:
-    return user["tokens"]["AccessToken"]
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """schemathesis against the video API's document (Sources/LocalCloud/Resources/openapi.yaml), on
 both hosts of test_cloud_api.py: the local cloud, and the Lambda functions behind API Gateway's
 emulation. A file of its own so that it runs beside the rest of the contract suite (scripts/test
-gives each file a worker); the hosts are test_cloud_api.py's `cloud` fixture."""
+gives each file a worker); the hosts are conftest's `api_host`, as in test_cloud_api.py."""
 
 from __future__ import annotations
 
@@ -12,12 +12,17 @@ import uuid
 
 import pytest
 
-from support.local_cloud import register_user
-from test_cloud_api import OPENAPI, cloud, token  # noqa: F401  (cloud is a fixture)
+from support.local_cloud import OPENAPI, register_user, token
 from support.venv_commands import venv_command
 
 # The longest file of the suites: started first (conftest.py).
 pytestmark = pytest.mark.early
+
+
+@pytest.fixture(scope="module")
+def cloud(api_host):
+    """Both hosts, as in test_cloud_api.py: conftest's `api_host`."""
+    return api_host
 
 
 @pytest.fixture(scope="module")

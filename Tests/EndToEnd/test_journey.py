@@ -28,14 +28,12 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from support.app_browser import (SCREENSHOTS, Screens, console_problems, decode_qr, field, fill, network_requests, ready,
-                                 submit, wait_for_path, wait_until)
 from support import REPO
+from support.app_browser import (SCREENSHOTS, Screens, card, choose, console_problems, decode_qr, field, fill,
+                                 network_requests, open_page, open_upload, ready, submit, upload_row,
+                                 wait_card_status, wait_for_path, wait_row_state, wait_until)
+from support.files import make_clip
 from support.local_cloud import LocalCloud, fresh_totp
-# The same browser as the other browser suites (one per module).
-from test_app_accounts import browser  # noqa: F401  (a fixture)
-from test_app_videos import (card, choose, make_clip, open_page, open_upload, upload_row, wait_card_status,
-                             wait_row_state)
 
 pytestmark = pytest.mark.early  # a long file: started first (conftest.py)
 MiB = 1024 * 1024

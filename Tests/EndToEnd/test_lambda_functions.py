@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from support.cfn_template import load_template
 from support.lambda_host import LambdaHost, build_lambda, http_api_event
-from support.production_peer import production  # noqa: F401  (the fixture)
 
 ALICE = str(uuid.UUID(int=0xA11CE))
 BOB = str(uuid.UUID(int=0xB0B))

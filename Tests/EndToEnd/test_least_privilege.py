@@ -105,7 +105,7 @@ from support import REPO
 from support.aws_peer import Credentials
 from support.cfn_template import TEMPLATE, load_template
 from support.lambda_host import LambdaHost, build_lambda, http_api_event
-from support.production_peer import ProductionPeer, production, s3_notifications, sqs_lambda_event  # noqa: F401
+from support.production_peer import ProductionPeer, s3_notifications, sqs_lambda_event
 FUNCTIONS = ("video", "trigger", "complete")
 
 ALICE = str(uuid.UUID(int=0xA11CE))

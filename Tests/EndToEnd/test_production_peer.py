@@ -21,8 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from support.mediaconvert_fake import sample_job_settings
-from support.production_peer import (MAX_RECEIVE_COUNT, NOTIFICATION_ID, ProductionPeer,
-                                     production, s3_notifications)  # noqa: F401 (production: the fixture)
+from support.production_peer import MAX_RECEIVE_COUNT, NOTIFICATION_ID, ProductionPeer, s3_notifications
 
 LAMBDA_SQS_RECORD_KEYS = {"messageId", "receiptHandle", "body", "attributes",
                           "messageAttributes", "md5OfBody", "eventSource", "eventSourceARN",

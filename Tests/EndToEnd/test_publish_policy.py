@@ -56,9 +56,8 @@ import pytest
 
 from support import REPO
 from support.aws_peer import AwsPeer, Credentials
-from support.publishing import assert_bucket_matches_build
+from support.publishing import assert_bucket_matches_build, create_stack, stack_outputs
 from support.site import built_site, run_site
-from test_stack_outputs import create_stack, stack_outputs
 
 POLICY_FILE = REPO / "infra" / "publish-policy.json"
 POLICY_TEXT = POLICY_FILE.read_text()

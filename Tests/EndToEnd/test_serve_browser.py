@@ -10,7 +10,7 @@ import time
 import pytest
 
 from support.site import built_site
-from test_serve import Served, starter_copy
+from support.site import Served, starter_copy
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service

@@ -15,41 +15,11 @@ import uuid
 
 import pytest
 
-from support.publishing import assert_bucket_matches_build, manifest, site_objects
+from support.publishing import assert_bucket_matches_build, create_stack, manifest, site_objects, stack_outputs
 from support.site import run_site
 
 CONFIG = re.compile(r'<script type="application/json" id="site-config">(.*?)</script>', re.S)
 POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
-
-
-def stack_outputs(bucket: str, distribution: str) -> dict[str, str]:
-    """Every output the production template emits; the bucket and distribution exist in moto."""
-    return {
-        "CognitoRegion": "us-east-1",
-        "UserPoolId": "us-east-1_StackPool7",
-        "UserPoolClientId": "stackclient00000000000000a1",
-        # The API Gateway URL the distribution's /api/* behaviour forwards to; the app never calls it.
-        "ApiEndpoint": "https://abc123.execute-api.us-east-1.amazonaws.com",
-        "UploadOrigin": "https://video-temp-e2e.s3.us-east-1.amazonaws.com",
-        "SiteBucket": bucket,
-        "SiteBucketRegion": "us-east-1",
-        "DistributionId": distribution,
-    }
-
-
-def create_stack(peer, outputs: dict[str, str]) -> str:
-    """A stack in moto with one SNS topic and `outputs` as literal strings; returns its name."""
-    name = f"video-e2e-{uuid.uuid4().hex[:10]}"
-    template = {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-    }
-    cloudformation = peer.client("cloudformation")
-    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
-    status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-    assert status == "CREATE_COMPLETE", status
-    return name
 
 
 @pytest.fixture

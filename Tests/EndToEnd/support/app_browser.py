@@ -8,6 +8,9 @@ that records its console, and screenshots at phone and desktop widths.
 - `console_problems(driver)`: CSP, Trusted Types and uncaught-script errors the console reported.
 - `MemoryWatch(driver)`: the peak resident memory of the browser's processes while it runs.
 - `make_file(path, size)`: a file of `size` bytes in which no two MiB are equal.
+- The app's pages: `sign_in` (through the sign-in and MFA pages), `open_page`, `open_upload`,
+  `choose` (files for the upload page), the upload rows (`upload_row`, `wait_row_state`) and the
+  library's cards (`card`, `wait_card_status`).
 """
 
 from __future__ import annotations
@@ -26,9 +29,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from . import REPO
-from .local_cloud import LocalCloud
-from .site import site_binary
-from test_serve import Served, starter_copy
+from .local_cloud import LocalCloud, fresh_totp
+from .site import Served, site_binary, starter_copy
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or REPO / ".test-output" / "screenshots")
 WIDTHS = (390, 1280)
@@ -171,6 +173,70 @@ def decode_qr(png: Path) -> str:
     result = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.strip(), f"zbarimg could not read {png}: {result.stderr}"
     return result.stdout.strip()
+
+
+# -- the app's pages -----------------------------------------------------------------------------
+def sign_in(driver, app, email, password, secret, used, *, base="", expect=None):
+    """Signs in through the sign-in and MFA pages (a code from `secret` not in `used`) and waits for
+    the page after them (the library unless `expect` says another)."""
+    driver.get(app.url + f"{base}/login/")
+    ready(driver)
+    fill(driver, "email", email)
+    fill(driver, "password", password)
+    submit(driver, "sign-in")
+    wait_for_path(driver, f"{base}/mfa/")
+    ready(driver)
+    fill(driver, "code", fresh_totp(secret, used))
+    submit(driver, "mfa")
+    wait_for_path(driver, expect or f"{base}/library/")
+    ready(driver)
+
+
+def open_page(driver, app, path: str):
+    driver.get(app.url + path)
+    ready(driver)
+
+
+def open_upload(driver, app, base=""):
+    open_page(driver, app, f"{base}/upload/")
+    wait_until(lambda: driver.execute_script("return document.documentElement.dataset.uploadReady === 'true'"),
+               20, "the upload page to start")
+
+
+def choose(driver, *paths: Path):
+    driver.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in paths))
+
+
+def upload_row(driver, name: str):
+    for row in driver.find_elements(By.CSS_SELECTOR, "#uploads li.upload-item"):
+        if row.find_element(By.CSS_SELECTOR, ".upload-name").text == name:
+            return row
+    return None
+
+
+def row_state(driver, name: str) -> str | None:
+    row = upload_row(driver, name)
+    return row.get_attribute("data-state") if row else None
+
+
+def wait_row_state(driver, name: str, *states: str, timeout: float = 120):
+    return wait_until(lambda: row_state(driver, name) in states and row_state(driver, name), timeout,
+                      f"the upload of {name} to be {'/'.join(states)} (is {row_state(driver, name)})")
+
+
+def card(driver, video_id: str):
+    found = driver.find_elements(By.CSS_SELECTOR, f"#videos li[data-video-id='{video_id}']")
+    return found[0] if found else None
+
+
+def card_status(driver, video_id: str) -> str | None:
+    element = card(driver, video_id)
+    return element.get_attribute("data-status") if element else None
+
+
+def wait_card_status(driver, video_id: str, *statuses: str, timeout: float = 180):
+    return wait_until(lambda: card_status(driver, video_id) in statuses and card_status(driver, video_id), timeout,
+                      f"video {video_id} to be {'/'.join(statuses)} (is {card_status(driver, video_id)})")
 
 
 MiB = 1024 * 1024

@@ -28,6 +28,10 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from . import REPO
+
+# The video API's contract, which the local cloud serves at /api/openapi.yaml.
+OPENAPI = REPO / "Sources" / "LocalCloud" / "Resources" / "openapi.yaml"
 LINE = re.compile(r"^(cognito|api|s3|mailbox|userPoolId|clientId|credentials): (.+)$")
 REGION = "us-east-1"
 
@@ -227,6 +231,11 @@ def register_user(cloud: LocalCloud, email: str, password: str = "Correct-Horse-
                                             ChallengeResponses={"USERNAME": email})
     return {"sub": signed_up["UserSub"], "email": email, "password": password, "secret": secret,
             "used": used, "tokens": done["AuthenticationResult"]}
+
+
+def token(user: dict) -> str:
+    """The access token of a user register_user made (or signed in again)."""
+    return user["tokens"]["AccessToken"]
 
 
 # -- plain HTTP for the cloud tests (http.client: no header is added or re-encoded behind our back) --

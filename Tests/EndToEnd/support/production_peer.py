@@ -12,13 +12,10 @@ reads from a Secrets Manager secret (its PEM as the SecretString).
 `ProductionPeer(aws_peer)` builds all of that on an AwsPeer (aws_peer.py, whose
 moto_server enforces SigV4), with a random suffix on every name, plus a
 MediaConvertFake (mediaconvert_fake.py) that verifies the Lambda role's
-signatures. Test modules get it as a fixture with
-
-    from support.production_peer import production  # noqa: F401  (the fixture)
-
-`production` is function-scoped (fresh buckets, topic, queues and table per
-test, on the module's moto_server from conftest's `peer`), so each test's
-queue starts with S3's test event and nothing else.
+signatures. Tests get it as conftest's `production` fixture, function-scoped
+(fresh buckets, topic, queues and table per test, on the module's moto_server
+from conftest's `peer`), so each test's queue starts with S3's test event and
+nothing else.
 
 What a test feeds a handler:
 - `receive_sqs_event()` returns what Lambda's SQS event source mapping
@@ -113,7 +110,6 @@ import urllib.parse
 import uuid
 from typing import Any, Iterable
 
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -661,12 +657,3 @@ def output_details(settings: dict, *, duration_ms: int, captures: int = 1) -> li
         groups.append(details)
     return groups
 
-
-# -- the fixture ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def production(peer):
-    """A started ProductionPeer on the module's moto_server (conftest's `peer`)."""
-    with ProductionPeer(peer) as started:
-        yield started

@@ -1,5 +1,6 @@
 """Helpers of the `site publish` end-to-end tests: build and publish a project
-with `site`, and check a bucket against the build with boto3.
+with `site`, check a bucket against the build with boto3, and make the
+CloudFormation stack whose outputs `--stack` reads.
 
 A `target` (the conftest fixture) is a dict: bucket, distribution, env (the
 complete environment for `site`) and project (a copy of the starter app)."""
@@ -10,6 +11,7 @@ import gzip
 import json
 import re
 import subprocess
+import uuid
 
 from .site import run_site, site_binary
 
@@ -79,3 +81,34 @@ def asset_references(target) -> dict[str, set[str]]:
     pattern = re.compile(r"assets/[A-Za-z0-9_./-]+")
     return {e["path"]: set(pattern.findall((dist / e["path"]).read_text())) & assets
             for e in files if e["path"].endswith(".html")}
+
+
+# -- stacks: the values `--stack` reads --------------------------------------------------------------
+def stack_outputs(bucket: str, distribution: str) -> dict[str, str]:
+    """Every output the production template emits; the bucket and distribution exist in moto."""
+    return {
+        "CognitoRegion": "us-east-1",
+        "UserPoolId": "us-east-1_StackPool7",
+        "UserPoolClientId": "stackclient00000000000000a1",
+        # The API Gateway URL the distribution's /api/* behaviour forwards to; the app never calls it.
+        "ApiEndpoint": "https://abc123.execute-api.us-east-1.amazonaws.com",
+        "UploadOrigin": "https://video-temp-e2e.s3.us-east-1.amazonaws.com",
+        "SiteBucket": bucket,
+        "SiteBucketRegion": "us-east-1",
+        "DistributionId": distribution,
+    }
+
+
+def create_stack(peer, outputs: dict[str, str]) -> str:
+    """A stack in moto with one SNS topic and `outputs` as literal strings; returns its name."""
+    name = f"video-e2e-{uuid.uuid4().hex[:10]}"
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    cloudformation = peer.client("cloudformation")
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    assert status == "CREATE_COMPLETE", status
+    return name
