@@ -1,9 +1,9 @@
 """Makes the benchmark that imports it run on the project's virtualenv, .venv/.
 
-`scripts/install-deps bench` fills .venv/ with exactly what bench/requirements.txt locks. A benchmark
-started with any other Python (`bench/upload` through its `#!/usr/bin/env python3` line, say) is
-started again here with .venv/bin/python, so it never measures with the system's packages, and
-.venv/bin goes first on PATH for the commands it starts.
+`scripts/install-deps bench` fills .venv/ with exactly what bench/requirements.txt locks. A
+benchmark started with any other Python (`bench/upload.py` through its `#!/usr/bin/env python3`
+line, say) is started again here with .venv/bin/python, so it never measures with the system's
+packages, and .venv/bin goes first on PATH for the commands it starts.
 """
 import os
 import sys

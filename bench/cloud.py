@@ -2,7 +2,7 @@
 """Measure the local cloud (`site cloud`): a big presigned upload, SRP sign-in latency, and the
 conversion pipeline's overhead over bare ffmpeg.
 
-Usage: bench/cloud [--site-binary PATH] [--work DIR] [--upload-gib 2] [--signins 50]
+Usage: bench/cloud.py [--site-binary PATH] [--work DIR] [--upload-gib 2] [--signins 50]
                    [--clip-seconds 60] [--runs 3]
 
 Each section starts its own `site cloud --port 0` with a fresh data folder under <work> (default

@@ -2,7 +2,7 @@
 """SRP sign-in, measured: in headless Chromium against `site serve` and its local cloud (release
 build), from the click on "Sign in" to the MFA prompt; and the pure SRP client computation in node.
 
-Usage: bench/auth [--runs 20] [--site-binary PATH]
+Usage: bench/auth.py [--runs 20] [--site-binary PATH]
 
   browser  One user is registered (MFA set up) through the local cloud with boto3. Then `runs`
            times: load /login/, let the page settle for 1 s (it computes the SRP secret `a` and

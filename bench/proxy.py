@@ -4,7 +4,7 @@ call's latency and a 1 GiB media read, through the dev server and directly on th
 side in one run. (`site serve` runs its cloud in its own process and hands it forwarded requests
 directly; the HTTP proxy, used with `--cloud-url` for a cloud run on its own, is the relay's kind.)
 
-Usage: bench/proxy [--calls 500] [--rounds 3] [--media-gib 1] [--site-binary PATH] [--work DIR]
+Usage: bench/proxy.py [--calls 500] [--rounds 3] [--media-gib 1] [--site-binary PATH] [--work DIR]
 
 It copies the starter app (site/, assets/) into <work>/proxy/project (default bench/out) and starts
 `site serve --port P --cloud-port C --cloud-data <work>/proxy/cloud` there (a fresh data folder),

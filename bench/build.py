@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare `site build` with Hugo on the same generated N-page markdown site.
 
-Usage: bench/build [--sizes 1000,10000] [--runs 5] [--site-binary PATH] [--work DIR]
+Usage: bench/build.py [--sizes 1000,10000] [--runs 5] [--site-binary PATH] [--work DIR]
 
 For each size it writes the same seeded content as our project layout (<work>/site-N) and as a Hugo
 site (<work>/hugo-N), builds each to check it works, then times `runs` alternating rebuilds of each

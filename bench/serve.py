@@ -2,12 +2,12 @@
 """Compare `site serve` with `hugo server` on the same generated site: live-reload latency, cold
 start and static throughput, side by side in one run.
 
-Usage: bench/serve [--pages 1000] [--edits 30] [--starts 5] [--duration 5] [--site-binary PATH]
+Usage: bench/serve.py [--pages 1000] [--edits 30] [--starts 5] [--duration 5] [--site-binary PATH]
                    [--work DIR]
 
-It writes the seeded site of bench/build into <work>/serve (our layout in site-N, Hugo's in hugo-N),
-plus a home page for each (`/` must answer 200) and the same 1 MiB of incompressible bytes as a file
-each serves unmodified: ours as assets/media/blob.bin (fingerprinted; its URL is read from
+It writes the seeded site of bench/build.py into <work>/serve (our layout in site-N, Hugo's in
+hugo-N), plus a home page for each (`/` must answer 200) and the same 1 MiB of incompressible bytes
+as a file each serves unmodified: ours as assets/media/blob.bin (fingerprinted; its URL is read from
 dist/.site/manifest.json), Hugo's as static/media/blob.bin. The servers run as a developer runs
 them: `site serve --port P --no-cloud` (inotify) in the project folder, and `hugo server --bind
 127.0.0.1 --port P --baseURL http://127.0.0.1:P/` in Hugo's default mode (Fast Render, pages served
@@ -74,8 +74,8 @@ TOOLS = ["site", "hugo"]
 
 
 def load_bench_build():
-    """bench/build as a module, for its generator of the benchmark site."""
-    path = os.path.join(REPO, "bench", "build")
+    """bench/build.py as a module, for its generator of the benchmark site."""
+    path = os.path.join(REPO, "bench", "build.py")
     loader = importlib.machinery.SourceFileLoader("bench_build", path)
     spec = importlib.util.spec_from_loader("bench_build", loader)
     module = importlib.util.module_from_spec(spec)

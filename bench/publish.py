@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Compare `site publish` with `hugo deploy` and `aws s3 sync` on the 1,000-page benchmark site.
 
-Usage: bench/publish [--pages 1000] [--runs 3] [--site-binary PATH] [--work DIR]
+Usage: bench/publish.py [--pages 1000] [--runs 3] [--site-binary PATH] [--work DIR]
 
-It generates the seeded site of bench/build (our layout in <work>/site-N, Hugo's in <work>/hugo-N),
-builds both, and starts moto_server on loopback wrapped in a request counter (its S3 API, the same
-server code as `moto_server`; signatures are not checked, as no tool's cost should depend on that).
+It generates the seeded site of bench/build.py (our layout in <work>/site-N, Hugo's in
+<work>/hugo-N), builds both, and starts moto_server on loopback wrapped in a request counter (its S3
+API, the same server code as `moto_server`; signatures are not checked, as no tool's cost should
+depend on that).
 Each run makes fresh buckets, one per contender, and times, alternately:
 
   first       publish into the empty bucket
@@ -78,8 +79,8 @@ run_simple("127.0.0.1", int(sys.argv[1]), app, threaded=True)
 
 
 def load_bench_build():
-    """bench/build as a module, for its generator of the benchmark site."""
-    path = os.path.join(REPO, "bench", "build")
+    """bench/build.py as a module, for its generator of the benchmark site."""
+    path = os.path.join(REPO, "bench", "build.py")
     return importlib.machinery.SourceFileLoader("bench_build", path).load_module()
 
 

@@ -4,7 +4,7 @@ in one run, both sending the same file to `site serve`'s local cloud (release bu
 with presigned part URLs, the same number of parts in flight, and every part's SHA-256 checked by
 the store.
 
-Usage: bench/upload [--size-mib 2048] [--runs 3] [--concurrency 4] [--site-binary PATH]
+Usage: bench/upload.py [--size-mib 2048] [--runs 3] [--concurrency 4] [--site-binary PATH]
 
   page   /upload/ of the signed-in app (the same code users run): from handing the file to the
          page's <input type=file> until its row says done. That covers hashing every part
