@@ -3,20 +3,16 @@ import Crypto
 import Foundation
 import SigV4
 
-/// The S3 calls publishing needs, on one bucket.
+/// The S3 calls publishing needs, on one bucket: the shared client's, and the publisher's own
+/// listing, heads, whole-object uploads and batch deletes. A refused call names the permission it
+/// needed from `infra/publish-policy.json`.
 public struct S3Client: Sendable {
-    let transport: AWSTransport
+    let s3: S3
     public let bucket: String
-    let region: String
-    let endpoint: Endpoint
-    let pathStyle: Bool
 
     public init(transport: AWSTransport, bucket: String, region: String, endpoint: Endpoint, pathStyle: Bool) {
-        self.transport = transport
+        s3 = S3(transport: transport, region: region, endpoint: endpoint, pathStyle: pathStyle, policy: Permission.publishPolicy)
         self.bucket = bucket
-        self.region = region
-        self.endpoint = endpoint
-        self.pathStyle = pathStyle
     }
 
     /// An object as ListObjectsV2 shows it.
@@ -43,8 +39,8 @@ public struct S3Client: Sendable {
             var query: [SignableRequest.QueryItem] = [.init("list-type", "2")]
             if !prefix.isEmpty { query.append(.init("prefix", prefix)) }
             if let token { query.append(.init("continuation-token", token)) }
-            let response = try await transport.send(request("GET", key: nil, query: query, operation: "ListObjectsV2 s3://\(bucket)/\(prefix)",
-                                                            needs: permission("s3:ListBucket", key: nil)))
+            let response = try await s3.send(s3.request("GET", bucket: bucket, key: nil, query: query,
+                                                        operation: "ListObjectsV2 \(url(prefix))", action: "s3:ListBucket"))
             let root = try XMLElement.parse(response.body)
             for content in root.all("Contents") {
                 guard let key = content.value("Key") else { continue }
@@ -60,8 +56,8 @@ public struct S3Client: Sendable {
     /// The object's size, ETag and metadata; nil when there is no such key.
     public func head(_ key: String) async throws -> ObjectHead? {
         do {
-            let response = try await transport.send(request("HEAD", key: key, operation: "HEAD \(url(key))",
-                                                            needs: permission("s3:GetObject", key: key)))
+            let response = try await s3.send(s3.request("HEAD", bucket: bucket, key: key, operation: "HEAD \(url(key))",
+                                                        action: "s3:GetObject"))
             var metadata: [String: String] = [:]
             for (name, value) in response.headers where name.lowercased().hasPrefix("x-amz-meta-") {
                 metadata[String(name.lowercased().dropFirst("x-amz-meta-".count))] = value
@@ -76,8 +72,7 @@ public struct S3Client: Sendable {
     /// The object's bytes; nil when there is no such key.
     public func get(_ key: String) async throws -> [UInt8]? {
         do {
-            return try await transport.send(request("GET", key: key, operation: "GET \(url(key))",
-                                                    needs: permission("s3:GetObject", key: key))).body
+            return try await s3.send(s3.request("GET", bucket: bucket, key: key, operation: "GET \(url(key))", action: "s3:GetObject")).body
         } catch let error as AWSError where error.status == 404 {
             return nil
         }
@@ -87,64 +82,34 @@ public struct S3Client: Sendable {
     /// rejects a body damaged on the way. Returns the new ETag.
     @discardableResult
     public func put(_ key: String, body: AWSRequest.Body, sha256: String, headers: [SignableRequest.Header]) async throws -> String {
-        var all = headers
-        all.append(.init("Content-MD5", try digests(body).md5Base64))
-        var put = request("PUT", key: key, headers: all, operation: "PUT \(url(key))", needs: permission("s3:PutObject", key: key))
-        put.body = body
-        put.payloadHash = sha256
-        return try await transport.send(put).header("etag") ?? ""
+        let put = s3.request("PUT", bucket: bucket, key: key, headers: headers + [.init("Content-MD5", try digests(body).md5Base64)],
+                             body: body, payloadHash: sha256, operation: "PUT \(url(key))", action: "s3:PutObject")
+        return try await s3.send(put).header("etag") ?? ""
     }
 
     /// Starts a multipart upload with the object's headers; returns its upload id.
     public func createMultipartUpload(_ key: String, headers: [SignableRequest.Header]) async throws -> String {
-        let response = try await transport.send(request("POST", key: key, query: [.init("uploads", "")], headers: headers,
-                                                         operation: "CreateMultipartUpload \(url(key))",
-                                                         needs: permission("s3:PutObject", key: key)))
-        guard let id = try XMLElement.parse(response.body).value("UploadId") else {
-            throw AWSError(status: response.status, code: "MalformedResponse", message: "no UploadId in the answer",
-                           requestId: nil, operation: "CreateMultipartUpload \(url(key))")
-        }
-        return id
+        try await s3.createMultipartUpload(bucket: bucket, key: key, headers: headers)
     }
 
-    /// Uploads part `number` (from 1) of a multipart upload; returns its ETag.
+    /// Uploads part `number` (from 1) of a multipart upload, with `Content-MD5` and its signed
+    /// SHA-256; returns its ETag.
     public func uploadPart(_ key: String, uploadId: String, number: Int, body: AWSRequest.Body) async throws -> String {
         let (md5, sha) = try digests(body, sha256: true)
-        var part = request("PUT", key: key, query: [.init("partNumber", String(number)), .init("uploadId", uploadId)],
-                           headers: [.init("Content-MD5", md5)],
-                           operation: "UploadPart \(number) \(url(key))", needs: permission("s3:PutObject", key: key))
-        part.body = body
-        part.payloadHash = sha ?? Signer.unsignedPayload
-        return try await transport.send(part).header("etag") ?? ""
+        return try await s3.uploadPart(bucket: bucket, key: key, uploadId: uploadId, number: number, body: body,
+                                       payloadHash: sha ?? Signer.unsignedPayload, headers: [.init("Content-MD5", md5)])
     }
 
     /// Joins the uploaded parts (in order) into the object; returns its ETag.
     @discardableResult
     public func completeMultipartUpload(_ key: String, uploadId: String, partETags: [String]) async throws -> String {
-        let xml = "<CompleteMultipartUpload>" + partETags.enumerated().map {
-            "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(xmlEscape($0.element))</ETag></Part>"
-        }.joined() + "</CompleteMultipartUpload>"
-        let body = Array(xml.utf8)
-        var complete = request("POST", key: key, query: [.init("uploadId", uploadId)],
-                               operation: "CompleteMultipartUpload \(url(key))", needs: permission("s3:PutObject", key: key))
-        complete.body = .bytes(body)
-        complete.payloadHash = hexSHA256(body)
-        let response = try await transport.send(complete)
-        // S3 may answer 200 with an <Error> body when the join fails late.
-        let root = try XMLElement.parse(response.body)
-        if root.name == "Error" {
-            var error = AWSError.parse(status: 500, headers: response.headers, body: response.body,
-                                       operation: "CompleteMultipartUpload \(url(key))")
-            error.permission = complete.permission
-            throw error
-        }
-        return root.value("ETag") ?? ""
+        try await s3.completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId,
+                                             parts: partETags.enumerated().map { ($0.offset + 1, $0.element, nil) })
+            .etag ?? ""
     }
 
     public func abortMultipartUpload(_ key: String, uploadId: String) async throws {
-        _ = try await transport.send(request("DELETE", key: key, query: [.init("uploadId", uploadId)],
-                                             operation: "AbortMultipartUpload \(url(key))",
-                                             needs: permission("s3:AbortMultipartUpload", key: key)))
+        try await s3.abortMultipartUpload(bucket: bucket, key: key, uploadId: uploadId)
     }
 
     /// Deletes up to 1,000 keys in one request and checks the answer key by key.
@@ -153,47 +118,22 @@ public struct S3Client: Sendable {
         guard !keys.isEmpty else { return }
         let xml = "<Delete><Quiet>true</Quiet>" + keys.map { "<Object><Key>\(xmlEscape($0))</Key></Object>" }.joined() + "</Delete>"
         let body = Array(xml.utf8)
-        var delete = request("POST", key: nil, query: [.init("delete", "")],
-                             headers: [.init("Content-MD5", try digests(.bytes(body)).md5Base64), .init("Content-Type", "application/xml")],
-                             operation: "DeleteObjects s3://\(bucket) (\(keys.count) keys)",
-                             needs: permission("s3:DeleteObject", key: keys[0]))
-        delete.body = .bytes(body)
-        delete.payloadHash = hexSHA256(body)
-        let response = try await transport.send(delete)
+        var delete = s3.request("POST", bucket: bucket, key: nil, query: [.init("delete", "")],
+                                headers: [.init("Content-MD5", try digests(.bytes(body)).md5Base64), .init("Content-Type", "application/xml")],
+                                body: .bytes(body), operation: "DeleteObjects s3://\(bucket) (\(keys.count) keys)", action: "s3:DeleteObject")
+        // Named by the first key: deleting needs s3:DeleteObject on the objects, not the bucket.
+        delete.permission = s3.permission("s3:DeleteObject", bucket: bucket, key: keys[0])
+        let response = try await s3.send(delete)
         let failures = try XMLElement.parse(response.body).all("Error")
         if let first = failures.first {
             throw AWSError(status: response.status, code: first.value("Code") ?? "DeleteFailed",
                            message: "\(failures.count) of \(keys.count) deletes failed; first: \(first.value("Key") ?? "?"): \(first.value("Message") ?? "")",
                            requestId: response.header("x-amz-request-id"), operation: "DeleteObjects s3://\(bucket)",
-                           permission: permission("s3:DeleteObject", key: first.value("Key") ?? keys[0]))
+                           permission: s3.permission("s3:DeleteObject", bucket: bucket, key: first.value("Key") ?? keys[0]))
         }
     }
 
-    func url(_ key: String) -> String { "s3://\(bucket)/\(key)" }
-
-    /// What a call needs: `action` on the object `key`, or on the bucket when `key` is nil.
-    static func permission(_ action: String, bucket: String, key: String?, region: String) -> Permission {
-        Permission(action, on: "arn:\(Permission.partition(ofRegion: region)):s3:::\(bucket)" + (key.map { "/" + $0 } ?? ""),
-                   policy: Permission.publishPolicy)
-    }
-
-    private func permission(_ action: String, key: String?) -> Permission {
-        Self.permission(action, bucket: bucket, key: key, region: region)
-    }
-
-    private func request(_ method: String, key: String?, query: [SignableRequest.QueryItem] = [],
-                         headers: [SignableRequest.Header] = [], operation: String, needs permission: Permission) -> AWSRequest {
-        var target = endpoint
-        var path: String
-        if pathStyle {
-            path = "/" + bucket + (key.map { "/" + $0 } ?? "")
-        } else {
-            target.host = bucket + "." + endpoint.host
-            path = "/" + (key ?? "")
-        }
-        return AWSRequest(service: "s3", region: region, endpoint: target, method: method, path: path,
-                          query: query, headers: headers, operation: operation, permission: permission)
-    }
+    func url(_ key: String) -> String { S3.url(bucket: bucket, key: key) }
 }
 
 /// Base64 MD5 of a body (`Content-MD5`) and, when asked, its hex SHA-256 (the signed payload

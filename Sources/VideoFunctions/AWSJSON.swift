@@ -13,20 +13,18 @@ public struct AWSServices: Sendable {
     public var transport: AWSTransport
     public var region: String
     public var credentials: Credentials
-    public var s3: Endpoint
-    /// Path-style S3 addressing: for a custom endpoint (tests) or bucket names with dots.
-    public var s3PathStyle: Bool
+    /// S3 on the same transport, addressed as `S3.addressing` decides for the two buckets.
+    public var s3: S3
     public var dynamoDB: Endpoint
     public var mediaConvert: Endpoint
     public var secretsManager: Endpoint
 
-    public init(transport: AWSTransport, region: String, credentials: Credentials, s3: Endpoint, s3PathStyle: Bool,
+    public init(transport: AWSTransport, region: String, credentials: Credentials, s3: S3,
                 dynamoDB: Endpoint, mediaConvert: Endpoint, secretsManager: Endpoint) {
         self.transport = transport
         self.region = region
         self.credentials = credentials
         self.s3 = s3
-        self.s3PathStyle = s3PathStyle
         self.dynamoDB = dynamoDB
         self.mediaConvert = mediaConvert
         self.secretsManager = secretsManager

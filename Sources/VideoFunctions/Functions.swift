@@ -58,10 +58,9 @@ public struct FunctionSettings: Sendable {
                 sts: try Endpoint.resolve(service: "sts", region: region, variables: variables), http: http))
             let credentials = try await provider.current().credentials.credentials
             let transport = AWSTransport(http: http) { try await provider.current().credentials.credentials }
-            let customS3 = try Endpoint.custom(service: "s3", variables: variables)
+            let s3 = try S3.addressing(region: region, buckets: [tempBucket, mainBucket], variables: variables)
             return AWSServices(transport: transport, region: region, credentials: credentials,
-                               s3: customS3 ?? Endpoint(scheme: "https", host: "s3.\(region).amazonaws.com"),
-                               s3PathStyle: customS3 != nil || tempBucket.contains(".") || mainBucket.contains("."),
+                               s3: S3(transport: transport, region: region, endpoint: s3.endpoint, pathStyle: s3.pathStyle),
                                dynamoDB: try Endpoint.resolve(service: "dynamodb", region: region, variables: variables),
                                mediaConvert: try Endpoint.resolve(service: "mediaconvert", region: region, variables: variables),
                                // The SDKs' variable for it is AWS_ENDPOINT_URL_SECRETS_MANAGER (its service id has a space).

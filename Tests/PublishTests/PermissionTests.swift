@@ -1,18 +1,23 @@
 @testable import AWSClient
 @testable import Publish
+import SigV4
 import Testing
 
 @Suite("A refused call names the permission it needs")
 struct PermissionTests {
     @Test("S3 calls need their action on the object's ARN, listing on the bucket's, in the region's partition")
     func s3Resources() {
-        #expect(S3Client.permission("s3:PutObject", bucket: "site", key: "en/help/index.html", region: "eu-west-1").description
+        #expect(S3.permission("s3:PutObject", bucket: "site", key: "en/help/index.html", region: "eu-west-1", policy: Permission.publishPolicy).description
             == "s3:PutObject on arn:aws:s3:::site/en/help/index.html")
-        #expect(S3Client.permission("s3:ListBucket", bucket: "site", key: nil, region: "us-east-1").description
+        #expect(S3.permission("s3:ListBucket", bucket: "site", key: nil, region: "us-east-1", policy: Permission.publishPolicy).description
             == "s3:ListBucket on arn:aws:s3:::site")
-        #expect(S3Client.permission("s3:GetObject", bucket: "site", key: "a", region: "cn-north-1").resource == "arn:aws-cn:s3:::site/a")
-        #expect(S3Client.permission("s3:GetObject", bucket: "site", key: "a", region: "us-gov-west-1").resource == "arn:aws-us-gov:s3:::site/a")
-        #expect(S3Client.permission("s3:DeleteObject", bucket: "site", key: "a", region: "eu-west-1").policy == "infra/publish-policy.json")
+        #expect(S3.permission("s3:GetObject", bucket: "site", key: "a", region: "cn-north-1", policy: Permission.publishPolicy).resource == "arn:aws-cn:s3:::site/a")
+        #expect(S3.permission("s3:GetObject", bucket: "site", key: "a", region: "us-gov-west-1", policy: Permission.publishPolicy).resource == "arn:aws-us-gov:s3:::site/a")
+        // The publisher's client names its policy file with each permission.
+        let client = S3Client(transport: AWSTransport(http: .shared) { Credentials(accessKeyId: "AKID", secretAccessKey: "secret") },
+                              bucket: "site", region: "eu-west-1", endpoint: Endpoint(scheme: "https", host: "s3.eu-west-1.amazonaws.com"),
+                              pathStyle: false)
+        #expect(client.s3.permission("s3:DeleteObject", bucket: "site", key: "a")?.policy == "infra/publish-policy.json")
     }
 
     @Test("S3's AccessDenied: the operation, AWS's message and request id, then the action, resource and policy file")
@@ -21,7 +26,7 @@ struct PermissionTests {
             status: 403, headers: [],
             body: Array("<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>R1</RequestId></Error>".utf8),
             operation: "PUT s3://site/index.html")
-        error.permission = S3Client.permission("s3:PutObject", bucket: "site", key: "index.html", region: "eu-west-1")
+        error.permission = S3.permission("s3:PutObject", bucket: "site", key: "index.html", region: "eu-west-1", policy: Permission.publishPolicy)
         #expect(error.isAccessDenied)
         #expect("\(error)" == "PUT s3://site/index.html: AccessDenied (HTTP 403): Access Denied [request id R1]; "
             + "the credentials need s3:PutObject on arn:aws:s3:::site/index.html (see infra/publish-policy.json)")
@@ -30,7 +35,7 @@ struct PermissionTests {
     @Test("a HEAD refused with a bare 403 still names s3:GetObject")
     func bareHead() {
         var error = AWSError.parse(status: 403, headers: [("x-amz-request-id", "R2")], body: [], operation: "HEAD s3://site/a.css")
-        error.permission = S3Client.permission("s3:GetObject", bucket: "site", key: "a.css", region: "eu-west-1")
+        error.permission = S3.permission("s3:GetObject", bucket: "site", key: "a.css", region: "eu-west-1", policy: Permission.publishPolicy)
         #expect("\(error)" == "HEAD s3://site/a.css: AccessDenied (HTTP 403) [request id R2]; "
             + "the credentials need s3:GetObject on arn:aws:s3:::site/a.css (see infra/publish-policy.json)")
     }
@@ -67,7 +72,7 @@ struct PermissionTests {
 
     @Test("other failures name no permission, even where the call knows one")
     func otherFailures() {
-        let permission = S3Client.permission("s3:PutObject", bucket: "site", key: "k", region: "eu-west-1")
+        let permission = S3.permission("s3:PutObject", bucket: "site", key: "k", region: "eu-west-1", policy: Permission.publishPolicy)
         for (status, code) in [(403, "SignatureDoesNotMatch"), (403, "InvalidAccessKeyId"), (503, "SlowDown"), (404, "NoSuchBucket")] {
             let error = AWSError(status: status, code: code, message: "m", requestId: nil, operation: "PUT s3://site/k", permission: permission)
             #expect(!error.isAccessDenied)
@@ -79,7 +84,7 @@ struct PermissionTests {
     func refusedAbort() {
         let abort = AWSError(status: 403, code: "AccessDenied", message: "Access Denied", requestId: nil,
                              operation: "AbortMultipartUpload s3://site/big.bin",
-                             permission: S3Client.permission("s3:AbortMultipartUpload", bucket: "site", key: "big.bin", region: "eu-west-1"))
+                             permission: S3.permission("s3:AbortMultipartUpload", bucket: "site", key: "big.bin", region: "eu-west-1", policy: Permission.publishPolicy))
         let failure = UploadNotAborted(failure: FileReadError(path: "dist/big.bin", errno: 5), abort: abort)
         #expect("\(failure)".hasPrefix("cannot read dist/big.bin: "))
         #expect("\(failure)".contains("; then its parts could not be removed: AbortMultipartUpload s3://site/big.bin: AccessDenied"))
