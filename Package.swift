@@ -210,7 +210,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoServiceTests",
-            dependencies: ["VideoService", "VideoFunctions", .product(name: "_CryptoExtras", package: "swift-crypto")]
+            dependencies: ["VideoService", "VideoFunctions", "LocalCloud", "AWSClient", "SigV4", .product(name: "_CryptoExtras", package: "swift-crypto")]
         ),
     ],
     swiftLanguageModes: [.v6]

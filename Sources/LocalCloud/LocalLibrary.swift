@@ -1,8 +1,8 @@
 import Foundation
 import VideoService
 
-/// The library in the local cloud's SQLite file. A status change is one `UPDATE … WHERE status IN
-/// (…)`, so it applies only where the shared status machine allows it.
+/// The library in the local cloud's SQLite file. A status change is one `UPDATE … WHERE` the
+/// change's condition holds, so it applies only where the shared status machine allows it.
 struct LocalLibrary: VideoLibrary {
     let database: CloudDatabase
 
@@ -43,28 +43,33 @@ struct LocalLibrary: VideoLibrary {
         try await database.write { db in try Self.apply(change, sub: sub, id: id, db) }
     }
 
-    /// The change inside a transaction the caller holds (the pipeline's, with its job's state).
+    /// The change inside a transaction the caller holds (the pipeline's, with its job's state): one
+    /// `UPDATE` of the change's writes, `WHERE` its condition holds.
     static func apply(_ change: VideoChange, sub: String, id: String, _ db: Database) throws -> Bool {
-        let from = change.from.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
-        let status = change.status.rawValue
-        switch change {
-        case .queued:
-            try db.execute(sql: "UPDATE videos SET status = ?, progress = NULL WHERE id = ? AND sub = ? AND status IN (\(from))",
-                           arguments: [status, id, sub])
-        case .converting(let progress):
-            try db.execute(sql: """
-                UPDATE videos SET status = ?, progress = ? WHERE id = ? AND sub = ?
-                AND (status IN ('queued') OR (status = 'converting' AND (progress IS NULL OR progress < ?)))
-                """, arguments: [status, progress, id, sub, progress])
-        case .ready(let duration):
-            try db.execute(sql: """
-                UPDATE videos SET status = ?, progress = NULL, error = NULL, durationSeconds = coalesce(?, durationSeconds)
-                WHERE id = ? AND sub = ? AND status IN (\(from))
-                """, arguments: [status, duration, id, sub])
-        case .failed(let reason):
-            try db.execute(sql: "UPDATE videos SET status = ?, progress = NULL, error = ? WHERE id = ? AND sub = ? AND status IN (\(from))",
-                           arguments: [status, reason, id, sub])
+        let condition = change.condition
+        var clauses: [String] = []
+        var conditionArguments: [(any SQLiteValue)?] = []
+        if !condition.statuses.isEmpty {
+            clauses.append("status IN (\(condition.statuses.map { _ in "?" }.joined(separator: ", ")))")
+            conditionArguments += condition.statuses.map(\.rawValue)
         }
+        if let rising = condition.rising {
+            clauses.append("(status = ? AND (progress IS NULL OR progress < ?))")
+            conditionArguments += [rising.status.rawValue, rising.progressBelow]
+        }
+        guard !clauses.isEmpty else { return false }
+        let writes = change.writes
+        let values = writes.map { write -> (any SQLiteValue)? in
+            switch write.value {
+            case .text(let text): text
+            case .number(let number): number
+            case nil: nil
+            }
+        }
+        try db.execute(sql: """
+            UPDATE videos SET \(writes.map { "\($0.field) = ?" }.joined(separator: ", "))
+            WHERE id = ? AND sub = ? AND (\(clauses.joined(separator: " OR ")))
+            """, arguments: values + [id, sub] + conditionArguments)
         return db.changesCount > 0
     }
 

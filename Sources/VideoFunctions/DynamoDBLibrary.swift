@@ -8,8 +8,8 @@ import VideoService
 
 /// The library in DynamoDB: one table, partition key `sub` and sort key `id`, so every read and
 /// write names its owner and a user's videos are one Query. A status change is an `UpdateItem`
-/// whose condition is the status machine's, so a repeated or late event is refused by the table
-/// itself, however many functions run at once.
+/// whose condition is the status machine's (`VideoChange.condition`), so a repeated or late event
+/// is refused by the table itself, however many functions run at once.
 public struct DynamoDBLibrary: VideoLibrary {
     let aws: AWSServices
     let table: String
@@ -56,42 +56,47 @@ public struct DynamoDBLibrary: VideoLibrary {
         try await call("DeleteItem", ["Key": Self.key(sub: sub, id: id), "ReturnValues": "ALL_OLD"])["Attributes"].flatMap(Self.record)
     }
 
+    /// One `UpdateItem` of the change's writes (`SET` a value, `REMOVE` a cleared field) whose
+    /// `ConditionExpression` is the change's condition.
     public func apply(_ change: VideoChange, sub: String, id: String) async throws -> Bool {
-        var names: [String: JSONValue] = ["#status": "status", "#id": "id"]
-        var values: [String: JSONValue] = [":status": Self.s(change.status.rawValue)]
-        var set = ["#status = :status"]
+        var names: [String: JSONValue] = ["#id": "id"]
+        var values: [String: JSONValue] = [:]
+        var set: [String] = []
         var remove: [String] = []
-        let from = change.from.map(\.rawValue).sorted()
-        var condition = "attribute_exists(#id) AND #status IN (\(from.indices.map { ":from\($0)" }.joined(separator: ", ")))"
-        for (index, status) in from.enumerated() { values[":from\(index)"] = Self.s(status) }
-        switch change {
-        case .queued:
-            remove = ["progress"]
-        case .converting(let progress):
-            // From queued, or from converting at a lower progress: progress only rises.
-            names["#progress"] = "progress"
-            values = [":status": Self.s(change.status.rawValue), ":progress": Self.n(String(progress)),
-                      ":queued": Self.s(VideoStatus.queued.rawValue), ":converting": Self.s(VideoStatus.converting.rawValue)]
-            set.append("#progress = :progress")
-            condition = "attribute_exists(#id) AND (#status = :queued OR (#status = :converting AND (attribute_not_exists(#progress) OR #progress < :progress)))"
-        case .ready(let duration):
-            names["#error"] = "error"
-            remove = ["progress", "#error"]
-            if let duration {
-                values[":duration"] = Self.n(String(duration))
-                set.append("durationSeconds = :duration")
+        for write in change.writes {
+            names["#\(write.field)"] = .string(write.field)
+            switch write.value {
+            case .text(let text)?:
+                values[":\(write.field)"] = Self.s(text)
+                set.append("#\(write.field) = :\(write.field)")
+            case .number(let number)?:
+                values[":\(write.field)"] = Self.n(String(number))
+                set.append("#\(write.field) = :\(write.field)")
+            case nil:
+                remove.append("#\(write.field)")
             }
-        case .failed(let reason):
-            names["#error"] = "error"
-            values[":error"] = Self.s(reason)
-            set.append("#error = :error")
-            remove = ["progress"]
         }
-        let expression = "SET " + set.joined(separator: ", ") + (remove.isEmpty ? "" : " REMOVE " + remove.joined(separator: ", "))
+        let condition = change.condition
+        var clauses: [String] = []
+        if !condition.statuses.isEmpty {
+            names["#status"] = "status"
+            for (index, status) in condition.statuses.enumerated() { values[":from\(index)"] = Self.s(status.rawValue) }
+            clauses.append("#status IN (\(condition.statuses.indices.map { ":from\($0)" }.joined(separator: ", ")))")
+        }
+        if let rising = condition.rising {
+            names["#status"] = "status"
+            names["#progress"] = "progress"
+            values[":rising"] = Self.s(rising.status.rawValue)
+            values[":below"] = Self.n(String(rising.progressBelow))
+            clauses.append("(#status = :rising AND (attribute_not_exists(#progress) OR #progress < :below))")
+        }
+        guard !clauses.isEmpty else { return false }
+        let expression = [(set, "SET"), (remove, "REMOVE")].filter { !$0.0.isEmpty }
+            .map { "\($0.1) " + $0.0.joined(separator: ", ") }.joined(separator: " ")
         do {
             _ = try await call("UpdateItem", ["Key": Self.key(sub: sub, id: id), "UpdateExpression": .string(expression),
-                                              "ConditionExpression": .string(condition), "ExpressionAttributeNames": .object(names),
-                                              "ExpressionAttributeValues": .object(values)])
+                                              "ConditionExpression": .string("attribute_exists(#id) AND (\(clauses.joined(separator: " OR ")))"),
+                                              "ExpressionAttributeNames": .object(names), "ExpressionAttributeValues": .object(values)])
             return true
         } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
             return false

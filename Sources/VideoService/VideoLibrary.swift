@@ -61,8 +61,9 @@ public struct VideoRecord: Sendable, Equatable {
     }
 }
 
-/// A change of status. Each store applies it as one conditional write, allowed only from the
-/// statuses `from` names (and, for progress, only upwards).
+/// A change of status, and the status machine in one place: which videos it applies to and what
+/// it writes. Each store applies it as one conditional write built from `condition` and `writes`,
+/// so the table itself refuses a change the machine does not allow.
 public enum VideoChange: Sendable, Equatable {
     /// The upload is complete and its conversion is asked for.
     case queued
@@ -89,29 +90,88 @@ public enum VideoChange: Sendable, Equatable {
         }
     }
 
-    /// Whether the change applies to a video in this state: the status machine in one place.
-    public func applies(to record: VideoRecord) -> Bool {
-        guard from.contains(record.status) else { return false }
-        if case .converting(let progress) = self, record.status == .converting {
-            return record.progress.map { $0 < progress } ?? true
+    /// What `applies(to:)` asks of the stored video, as a store writes it into its conditional
+    /// update: a status among `statuses`, or, for a change to the status the video already has
+    /// (progress while converting), that status with a progress below the change's or none yet.
+    public struct Condition: Sendable, Equatable {
+        /// In the order of `VideoStatus.allCases`.
+        public var statuses: [VideoStatus]
+        public var rising: Rising?
+
+        /// `status` is allowed only while the stored progress is below `progressBelow`, or unknown.
+        public struct Rising: Sendable, Equatable {
+            public var status: VideoStatus
+            public var progressBelow: Double
         }
-        return true
+    }
+
+    public var condition: Condition {
+        let statuses = VideoStatus.allCases.filter(from.contains)
+        // Progress only rises: the one change a video may take to the status it already has.
+        guard case .converting(let progress) = self, from.contains(status) else { return Condition(statuses: statuses) }
+        return Condition(statuses: statuses.filter { $0 != status }, rising: .init(status: status, progressBelow: progress))
+    }
+
+    /// Whether the change applies to a video in this state.
+    public func applies(to record: VideoRecord) -> Bool {
+        let condition = condition
+        if condition.statuses.contains(record.status) { return true }
+        guard let rising = condition.rising, record.status == rising.status else { return false }
+        return record.progress.map { $0 < rising.progressBelow } ?? true
+    }
+
+    /// A field the change writes. `field` names it as the record, the SQLite column and the
+    /// DynamoDB attribute all do; `value` is nil where the field is cleared.
+    public enum Write: Sendable, Equatable {
+        case status(VideoStatus)
+        case progress(Double?)
+        case error(String?)
+        case durationSeconds(Double)
+
+        public enum Value: Sendable, Equatable {
+            case text(String)
+            case number(Double)
+        }
+
+        public var field: String {
+            switch self {
+            case .status: "status"
+            case .progress: "progress"
+            case .error: "error"
+            case .durationSeconds: "durationSeconds"
+            }
+        }
+
+        public var value: Value? {
+            switch self {
+            case .status(let status): .text(status.rawValue)
+            case .progress(let progress): progress.map(Value.number)
+            case .error(let error): error.map(Value.text)
+            case .durationSeconds(let seconds): .number(seconds)
+            }
+        }
+    }
+
+    /// What the change writes; the fields it does not name keep their values.
+    public var writes: [Write] {
+        switch self {
+        case .queued: [.status(status), .progress(nil)]
+        case .converting(let progress): [.status(status), .progress(progress)]
+        case .ready(let duration): [.status(status), .progress(nil), .error(nil)] + (duration.map { [.durationSeconds($0)] } ?? [])
+        case .failed(let reason): [.status(status), .progress(nil), .error(reason)]
+        }
     }
 
     /// The record after the change.
     public func applied(to record: VideoRecord) -> VideoRecord {
         var record = record
-        record.status = status
-        switch self {
-        case .queued: record.progress = nil
-        case .converting(let progress): record.progress = progress
-        case .ready(let duration):
-            record.progress = nil
-            record.error = nil
-            if let duration { record.durationSeconds = duration }
-        case .failed(let reason):
-            record.progress = nil
-            record.error = reason
+        for write in writes {
+            switch write {
+            case .status(let status): record.status = status
+            case .progress(let progress): record.progress = progress
+            case .error(let error): record.error = error
+            case .durationSeconds(let seconds): record.durationSeconds = seconds
+            }
         }
         return record
     }
