@@ -60,7 +60,8 @@ def main() -> int:
         return 1
     os.environ["SITE_BIN"] = str(binary)
 
-    from support.app_browser import AppServer, MemoryWatch, make_file, new_browser, ready, sign_in, wait_until
+    from support.app_browser import AppServer, MemoryWatch, new_browser, ready, sign_in, wait_until
+    from support.files import make_file
     from support.local_cloud import api_call, register_user
     from selenium.webdriver.common.by import By
 

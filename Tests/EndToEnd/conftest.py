@@ -20,13 +20,11 @@ another), and the order the files run in.
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 
-from support import REPO
 from support.app_browser import console_problems, new_browser
 from support.aws_peer import AwsPeer
 from support.fault_proxy import FaultProxy
@@ -34,7 +32,7 @@ from support.lambda_cloud import LambdaCloud
 from support.lambda_host import build_lambda
 from support.local_cloud import LocalCloud
 from support.production_peer import ProductionPeer
-from support.site import built_site
+from support.site import built_site, starter_copy
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +69,7 @@ def site_bin() -> Path:
 @pytest.fixture
 def project(tmp_path):
     """A copy of the starter app, so tests can edit it."""
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "site", root / "site")
-    shutil.copytree(REPO / "assets", root / "assets")
-    return root
+    return starter_copy(tmp_path / "project")
 
 
 @pytest.fixture

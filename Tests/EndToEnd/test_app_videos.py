@@ -20,16 +20,15 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from support.app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, card, choose, field, make_file,
-                                 network_requests, open_page, open_upload, ready, sign_in, upload_row,
-                                 wait_card_status, wait_for_path, wait_row_state, wait_until)
-from support.files import make_clip
+from support.app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, card, choose, field, network_requests,
+                                 open_page, open_upload, ready, sign_in, upload_row, wait_card_status, wait_for_path,
+                                 wait_row_state, wait_until)
+from support.files import MiB, make_clip, make_file
 from support.local_cloud import api_call, fresh_totp, register_user
 from support.site import built_site
 
 # conftest's browser, a browser per module; after every test its console is checked.
 pytestmark = pytest.mark.usefixtures("no_console_problems")
-MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from datetime import datetime
 import pytest
 from botocore.exceptions import ClientError
 
+from support.files import composite_sha256, sha256_b64
 from support.local_cloud import LocalCloud, api_call, http_request, register_user, token
 
 MiB = 1024 * 1024
@@ -114,17 +115,6 @@ def assert_video(video: dict):
         assert video["progress"] is None, video
     elif video["progress"] is not None:
         assert 0 <= video["progress"] <= 1, video
-
-
-def sha256_b64(data: bytes) -> str:
-    """A `checksumSHA256`: the base64 of the 32-byte SHA-256 digest."""
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def composite_sha256(chunks: list[bytes]) -> str:
-    """S3's checksum of a multipart object: the SHA-256 of the parts' digests joined, then -<parts>."""
-    joined = b"".join(hashlib.sha256(c).digest() for c in chunks)
-    return base64.b64encode(hashlib.sha256(joined).digest()).decode() + f"-{len(chunks)}"
 
 
 # The checksum declared for a file or part that a test never sends.

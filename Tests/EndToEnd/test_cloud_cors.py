@@ -4,10 +4,9 @@ is refused."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 
+from support.files import sha256_b64
 from support.local_cloud import LocalCloud, api_call, http_request, register_user
 from support.site import built_site
 
@@ -51,7 +50,7 @@ def test_responses_carry_the_allowed_origin_only(cloud):
     assert "Access-Control-Allow-Origin" not in refused.headers
 
     # A browser's presigned PUT reads the ETag and checksum headers, which CORS must expose.
-    checksum = base64.b64encode(hashlib.sha256(b"abcd").digest()).decode()
+    checksum = sha256_b64(b"abcd")
     upload = api_call(cloud, "POST", "/videos/upload-url", token,
                       {"fileName": "a.mp4", "contentType": "video/mp4", "size": 4, "checksumSHA256": checksum}).json()
     put = http_request("PUT", upload["uploadUrl"], body=b"abcd",

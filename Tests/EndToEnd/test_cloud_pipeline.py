@@ -4,10 +4,7 @@ message a person understands; a conversion interrupted by SIGKILL finishes after
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import shutil
 import subprocess
 import time
 import uuid
@@ -16,13 +13,13 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from support.files import FFMPEG, FFPROBE, make_clip, sha256_b64
 from support.local_cloud import LocalCloud, api_call, http_request, media_cookies, media_get, register_user
 from support.site import built_site
 
 TEMP = "video-temp-conversion"
 MAIN = "video-main"
 ORDER = {"uploading": 0, "queued": 1, "converting": 2, "ready": 3, "failed": 3}
-FFMPEG, FFPROBE = shutil.which("ffmpeg") or "/usr/bin/ffmpeg", shutil.which("ffprobe") or "/usr/bin/ffprobe"
 
 
 def require_binary() -> Path:
@@ -44,19 +41,10 @@ def user(cloud):
     return register_user(cloud, f"pipeline-{uuid.uuid4().hex[:6]}@example.com")
 
 
-def make_clip(path: Path, seconds: int, size: str, rate: int = 25) -> Path:
-    subprocess.run([FFMPEG, "-v", "error", "-y",
-                    "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size={size}:rate={rate}",
-                    "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-                    "-c:v", "mpeg4", "-q:v", "5", "-c:a", "mp2", "-shortest", str(path)],
-                   check=True, timeout=300)
-    return path
-
-
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     require_binary()
-    return make_clip(tmp_path_factory.mktemp("clip") / "clip.avi", 4, "320x240")
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.avi", 4, "320x240", quality=5)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -71,7 +59,7 @@ def get_video(cloud, user, video_id) -> dict:
 
 def upload(cloud, user, path: Path, file_name: str, content_type: str) -> dict:
     data = path.read_bytes()
-    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    checksum = sha256_b64(data)
     response = api_call(cloud, "POST", "/videos/upload-url", user["tokens"]["AccessToken"],
                         body={"fileName": file_name, "contentType": content_type, "size": len(data), "checksumSHA256": checksum})
     assert response.status == 200, response
@@ -256,7 +244,7 @@ def test_a_playlist_named_mp4_cannot_make_the_pipeline_read_other_files(cloud, u
 
 def test_a_conversion_killed_by_sigkill_finishes_after_a_restart(tmp_path):
     binary = require_binary()
-    long_clip = make_clip(tmp_path / "long.avi", 60, "1280x720")
+    long_clip = make_clip(tmp_path / "long.avi", 60, "1280x720", quality=5)
     own = LocalCloud(binary, tmp_path / "data")
     (tmp_path / "data").mkdir()
     own.start()

@@ -22,6 +22,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from support.files import composite_sha256, sha256_b64
 from support.local_cloud import LocalCloud, http_request
 from support.site import built_site, site_binary
 
@@ -79,17 +80,6 @@ def xml_error(body: bytes) -> dict[str, str]:
 
 def quoted_md5(data: bytes) -> str:
     return '"' + hashlib.md5(data).hexdigest() + '"'
-
-
-def sha256_b64(data: bytes) -> str:
-    """An `x-amz-checksum-sha256` value: the base64 of the 32-byte digest."""
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def composite_sha256(parts: list[bytes]) -> str:
-    """S3's checksum of a multipart object: the SHA-256 of the parts' digests joined, then -<parts>."""
-    joined = b"".join(hashlib.sha256(p).digest() for p in parts)
-    return base64.b64encode(hashlib.sha256(joined).digest()).decode() + f"-{len(parts)}"
 
 
 def with_query_value(url: str, name: str, change) -> str:

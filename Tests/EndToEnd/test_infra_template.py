@@ -60,7 +60,7 @@ from typing import Any
 import pytest
 
 from support import REPO
-from support.cfn_template import TEMPLATE, load_template
+from support.cfn_template import TEMPLATE, as_list, load_template
 from support.site import built_site
 from support.venv_commands import venv_command
 
@@ -87,10 +87,6 @@ ACTIVE_MEDIA_SECRET = {"Fn::If": ["MediaKeyAIsActive", {"Ref": "MediaKeyASecretA
 # -- reading the template ----------------------------------------------------------------------------
 
 
-
-
-def as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
 
 
 def ref(name: str) -> dict:

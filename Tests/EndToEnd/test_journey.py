@@ -38,7 +38,6 @@ from support.local_cloud import LocalCloud, fresh_totp
 pytestmark = pytest.mark.early  # a long file: started first (conftest.py)
 MiB = 1024 * 1024
 PASSWORD = "Correct-Horse-9"
-ENDPOINT = re.compile(r"^(cognito|api|s3|mailbox|userPoolId|clientId|credentials): (.+)$")
 
 
 def readme_commands() -> list[str]:
@@ -60,7 +59,7 @@ class ReadmeServe:
         self.process = subprocess.Popen(self.argv, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.url = None
-        self.cloud = LocalCloud(Path("unused"), data)
+        self.cloud = LocalCloud.attached(data, [])
         deadline = time.monotonic() + timeout  # the command builds `site` first if it is not built yet
         built = False
         while self.url is None or not built or len(self.cloud.endpoints) < 7:
@@ -69,8 +68,7 @@ class ReadmeServe:
             self.lines.append(line)
             if line.startswith("site: "):
                 self.url = line.split(" ", 1)[1].strip().rstrip("/")
-            if match := ENDPOINT.match(line.strip()):
-                self.cloud.endpoints[match.group(1)] = match.group(2)
+            self.cloud.read_endpoint(line)
             built = built or line.startswith(("rebuilt (start)", "build failed (start)"))
         assert not any(line.startswith("build failed") for line in self.lines), "".join(self.lines)
         threading.Thread(target=self._drain, daemon=True).start()

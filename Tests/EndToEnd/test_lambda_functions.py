@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import datetime
 import fnmatch
-import hashlib
 import json
 import time
 import urllib.parse
@@ -30,16 +29,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from support.cfn_template import load_template
+from support.files import sha256_b64
 from support.lambda_host import LambdaHost, build_lambda, http_api_event
 
 ALICE = str(uuid.UUID(int=0xA11CE))
 BOB = str(uuid.UUID(int=0xB0B))
 CLIP = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
 COOKIE_NAMES = {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
-
-
-def sha256_b64(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 @pytest.fixture(scope="module")

@@ -87,10 +87,8 @@ STAR_RESOURCE_ALLOWED, each with its reason.
 
 from __future__ import annotations
 
-import base64
 import copy
 import dataclasses
-import hashlib
 import json
 import re
 import time
@@ -103,7 +101,8 @@ from botocore.exceptions import ClientError
 
 from support import REPO
 from support.aws_peer import Credentials
-from support.cfn_template import TEMPLATE, load_template
+from support.cfn_template import TEMPLATE, as_list, load_template
+from support.files import sha256_b64
 from support.lambda_host import LambdaHost, build_lambda, http_api_event
 from support.production_peer import ProductionPeer, s3_notifications, sqs_lambda_event
 FUNCTIONS = ("video", "trigger", "complete")
@@ -150,10 +149,6 @@ MEDIA_KEY_A_ID, MEDIA_KEY_B_ID = "K2JCJMDEHXQW5F", "K3ABCDEFGHIJKL"
 # -- the template -----------------------------------------------------------------------------------
 
 
-
-
-def as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
 
 
 class Unbound(KeyError):
@@ -634,10 +629,6 @@ def policy_of(template: Template, handler: str) -> list[dict]:
 
 
 # -- the scenarios -----------------------------------------------------------------------------------------
-
-
-def sha256_b64(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 def api(host: LambdaHost, method: str, path: str, body: dict | None = None, query: str = "") -> tuple[int, dict]:

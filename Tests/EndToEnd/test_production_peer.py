@@ -7,7 +7,6 @@ moto upgrade that changes it shows up here. They need no built binary."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import urllib.error
@@ -21,15 +20,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from support.mediaconvert_fake import sample_job_settings
+from support.files import sha256_b64
 from support.production_peer import MAX_RECEIVE_COUNT, NOTIFICATION_ID, ProductionPeer, s3_notifications
 
 LAMBDA_SQS_RECORD_KEYS = {"messageId", "receiptHandle", "body", "attributes",
                           "messageAttributes", "md5OfBody", "eventSource", "eventSourceARN",
                           "awsRegion"}
-
-
-def sha256_b64(body: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(body).digest()).decode()
 
 
 def upload(production, key: str, body: bytes, content_type: str = "video/mp4"):

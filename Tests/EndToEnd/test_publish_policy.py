@@ -56,8 +56,9 @@ import pytest
 
 from support import REPO
 from support.aws_peer import AwsPeer, Credentials
+from support.cfn_template import as_list
 from support.publishing import assert_bucket_matches_build, create_stack, stack_outputs
-from support.site import built_site, run_site
+from support.site import built_site, run_site, starter_copy
 
 POLICY_FILE = REPO / "infra" / "publish-policy.json"
 POLICY_TEXT = POLICY_FILE.read_text()
@@ -80,10 +81,6 @@ WIDENINGS = {
 
 STRAY_KEY = "index.html"  # overwritten by something else after the first deploy: HEADed
 BIG_ASSET = "assets/img/big.bin"
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
 
 
 def policy_actions(policy: dict = POLICY) -> list[str]:
@@ -163,9 +160,7 @@ class Builds:
 
     def __init__(self, peer: AwsPeer, root: Path):
         self.root = root
-        project = root / "project"
-        shutil.copytree(REPO / "site", project / "site")
-        shutil.copytree(REPO / "assets", project / "assets")
+        project = starter_copy(root / "project")
         env = dict(peer.env(), NO_COLOR="1")
 
         def build(name: str) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from support import free_port
 from support.site import Served, built_site, direct, site_binary, starter_copy
 
 
@@ -497,9 +498,7 @@ def test_requests_during_the_first_build_wait_for_it(tmp_path):
     built page, never an error."""
     built_site()
     root = starter_copy(tmp_path / "project")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen([str(site_binary()), "serve", "--port", str(port), "--no-cloud"], cwd=root,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -588,13 +587,8 @@ def cloud_origin(served) -> str:
 
 def cloud_client(served):
     """A LocalCloud client (mailbox, Cognito, boto3) of the cloud `site serve` started, with no process of its own."""
-    from support.local_cloud import LINE, LocalCloud
-    cloud = LocalCloud(site_binary(), served.project / ".cloud")
-    for line in list(served.lines):
-        match = LINE.match(line.strip())
-        if match:
-            cloud.endpoints[match.group(1)] = match.group(2)
-    return cloud
+    from support.local_cloud import LocalCloud
+    return LocalCloud.attached(served.project / ".cloud", served.lines)
 
 
 def test_the_api_through_the_dev_server_is_the_local_clouds_own_answer(served_with_cloud):

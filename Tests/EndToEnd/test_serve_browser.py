@@ -1,48 +1,16 @@
 """Live reload in a real browser (headless Chromium through chromium-driver and Selenium): a CSS
 edit applies without navigation, a page edit reloads, a broken template shows the overlay and
-fixing it clears it."""
+fixing it clears it. The browser is conftest's `browser`."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
-
-from support.site import built_site
-from support.site import Served, starter_copy
-
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-
-def wait_until(condition, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception:  # the page may be mid-reload
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.fail("chromium and chromium-driver are missing: scripts/install-deps test installs them")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
+from support.app_browser import wait_until
+from support.site import Served, built_site, starter_copy
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ that records its console, and screenshots at phone and desktop widths.
 - `Screens`: saves `<name>-390.png` and `<name>-1280.png` into the folder it names.
 - `console_problems(driver)`: CSP, Trusted Types and uncaught-script errors the console reported.
 - `MemoryWatch(driver)`: the peak resident memory of the browser's processes while it runs.
-- `make_file(path, size)`: a file of `size` bytes in which no two MiB are equal.
 - The app's pages: `sign_in` (through the sign-in and MFA pages), `open_page`, `open_upload`,
   `choose` (files for the upload page), the upload rows (`upload_row`, `wait_row_state`) and the
   library's cards (`card`, `wait_card_status`).
@@ -30,7 +29,7 @@ from selenium.webdriver.common.by import By
 
 from . import REPO
 from .local_cloud import LocalCloud, fresh_totp
-from .site import Served, site_binary, starter_copy
+from .site import Served, starter_copy
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or REPO / ".test-output" / "screenshots")
 WIDTHS = (390, 1280)
@@ -41,12 +40,7 @@ class AppServer:
         self.project = starter_copy(root / "project")
         self.served = Served(self.project, "--cloud-port", "0", "--cloud-data", str(root / "cloud"), *extra)
         self.url = self.served.url
-        self.cloud = LocalCloud(site_binary(), root / "cloud")
-        pattern = re.compile(r"^(cognito|api|s3|mailbox|userPoolId|clientId|credentials): (.+)$")
-        for line in self.served.lines:
-            match = pattern.match(line.strip())
-            if match:
-                self.cloud.endpoints[match.group(1)] = match.group(2)
+        self.cloud = LocalCloud.attached(root / "cloud", self.served.lines)
         assert "mailbox" in self.cloud.endpoints, "site serve did not print the cloud's endpoints:\n" + "".join(self.served.lines)
 
     def stop(self):
@@ -237,21 +231,6 @@ def card_status(driver, video_id: str) -> str | None:
 def wait_card_status(driver, video_id: str, *statuses: str, timeout: float = 180):
     return wait_until(lambda: card_status(driver, video_id) in statuses and card_status(driver, video_id), timeout,
                       f"video {video_id} to be {'/'.join(statuses)} (is {card_status(driver, video_id)})")
-
-
-MiB = 1024 * 1024
-
-
-def make_file(path: Path, size: int, seed: int = 1) -> Path:
-    """`size` bytes in which no two MiB are equal (each begins with its index); `seed` varies the rest."""
-    block = bytes((i * 131 + seed) % 251 for i in range(MiB))
-    with path.open("wb") as out:
-        index = 0
-        while index * MiB < size:
-            chunk = index.to_bytes(8, "big") + block[8:]
-            out.write(chunk[: min(MiB, size - index * MiB)])
-            index += 1
-    return path
 
 
 class MemoryWatch:

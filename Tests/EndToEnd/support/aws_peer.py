@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -38,6 +37,7 @@ import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 
+from . import free_port
 from .venv_commands import venv_command
 
 # CreateUser, PutUserPolicy, CreateAccessKey: each is one moto "action".
@@ -101,7 +101,7 @@ class AwsPeer:
                                "scripts/install-deps test (it fills .venv/ from Tests/EndToEnd/requirements.txt)")
         self._tmp = Path(tempfile.mkdtemp(prefix="aws-peer-"))
         (self._tmp / "home").mkdir()
-        self.port = _free_port()
+        self.port = free_port()
         env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(BOOTSTRAP_CALLS))
         with open(self._tmp / "moto_server.log", "wb") as log:
             self._process = subprocess.Popen(
@@ -274,9 +274,3 @@ def _sign_payload_hash(request, **_) -> None:
         # A retry signs the same request again: replace, don't add.
         del request.headers["X-Amz-Content-SHA256"]
         request.headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -1,4 +1,5 @@
-"""Reads infra/template.yaml as data, for the tests that check the production stack by reading it."""
+"""Reads infra/template.yaml as data, for the tests that check the production stack by reading it;
+`as_list` reads its (and IAM's) one-or-many values."""
 
 from __future__ import annotations
 
@@ -37,3 +38,9 @@ TemplateLoader.add_multi_constructor("!", _short_tag)
 
 def load_template(path: Path = TEMPLATE) -> dict:
     return yaml.load(path.read_text(), Loader=TemplateLoader)
+
+
+def as_list(value: Any) -> list:
+    """A value CloudFormation and IAM write as one item or a list of them (a statement's Action,
+    Resource, a DependsOn), as a list."""
+    return value if isinstance(value, list) else [value]

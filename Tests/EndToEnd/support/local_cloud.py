@@ -42,8 +42,8 @@ class LocalCloud:
     # Its S3 checks presigned signatures and SHA-256 checksums as S3 does (moto checks neither).
     strict_s3 = True
 
-    def __init__(self, binary: Path, data: Path, port: int = 0, extra_args: tuple[str, ...] = ()):
-        self.binary = Path(binary)
+    def __init__(self, binary: Path | None, data: Path, port: int = 0, extra_args: tuple[str, ...] = ()):
+        self.binary = Path(binary) if binary is not None else None
         self.data = Path(data)
         self.port = port
         self.extra_args = extra_args
@@ -51,8 +51,26 @@ class LocalCloud:
         self.endpoints: dict[str, str] = {}
         self.output: list[str] = []
 
+    @classmethod
+    def attached(cls, data: Path, lines) -> "LocalCloud":
+        """A client (mailbox, Cognito, boto3) of a cloud another process started (`site serve`, say)
+        with its data in `data`, with no process of its own: its endpoints are read from `lines`,
+        that process's output (more can be read later with read_endpoint)."""
+        cloud = cls(None, data)
+        for line in list(lines):
+            cloud.read_endpoint(line)
+        return cloud
+
+    def read_endpoint(self, line: str) -> bool:
+        """Takes `line` if it is one of the endpoint lines `site cloud` prints; whether it was."""
+        match = LINE.match(line.strip())
+        if match:
+            self.endpoints[match.group(1)] = match.group(2)
+        return match is not None
+
     # -- life cycle -----------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> "LocalCloud":
+        assert self.binary is not None, "a cloud attached to another process's is not started here"
         self.endpoints = {}
         self.output = []
         self.process = subprocess.Popen(
@@ -68,9 +86,7 @@ class LocalCloud:
             if not line:
                 raise RuntimeError("site cloud exited:\n" + "".join(self.output))
             self.output.append(line)
-            match = LINE.match(line.strip())
-            if match:
-                self.endpoints[match.group(1)] = match.group(2)
+            self.read_endpoint(line)
         # Keep draining the output so the server never blocks on a full pipe.
         threading.Thread(target=self._drain, daemon=True).start()
         if self.port == 0:
