@@ -3,6 +3,7 @@
 build), from the click on "Sign in" to the MFA prompt; and the pure SRP client computation in node.
 
 Usage: bench/auth.py [--runs 20] [--site-binary PATH]
+(without --site-binary it builds .build/release/site first)
 
   browser  One user is registered (MFA set up) through the local cloud with boto3. Then `runs`
            times: load /login/, let the page settle for 1 s (it computes the SRP secret `a` and
@@ -18,32 +19,30 @@ Targets (issue: accounts): browser median < 300 ms; node median < 60 ms. Prints 
 
 from __future__ import annotations
 
-import project_python  # noqa: F401,I001  (first: runs this benchmark on .venv/bin/python)
+import benchlib  # noqa: I001  (first: runs this benchmark on .venv/bin/python)
 import argparse
-import statistics
+import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "Tests" / "EndToEnd"))
+from benchlib import REPO, Table, median
+
+benchlib.use_test_support()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--site-binary", default=str(REPO / ".build" / "release" / "site"))
+    benchlib.add_site_binary_option(parser)
     options = parser.parse_args()
-    binary = Path(options.site_binary)
-    if not binary.exists():
-        print(f"{binary} is missing: swift build -c release --product site", file=sys.stderr)
-        return 1
-    import os
-    os.environ["SITE_BIN"] = str(binary)
+    binary = benchlib.site_binary(options.site_binary)
+    os.environ["SITE_BIN"] = binary  # the binary AppServer starts
 
-    from support.app_browser import AppServer, field, fill, new_browser, ready, wait_until
+    from support.app_browser import AppServer, fill, new_browser, ready
     from support.local_cloud import register_user
     from selenium.webdriver.common.by import By
 
@@ -77,21 +76,21 @@ def main() -> int:
         driver.quit()
         server.stop()
     measured = times[2:]
-    node = subprocess.run(["node", str(REPO / "bench" / "srp-node.mjs")], capture_output=True, text=True)
+    node = subprocess.run(["node", os.path.join(REPO, "bench", "srp-node.mjs")], capture_output=True, text=True)
     node_median = None
     for line in node.stdout.splitlines():
         if "median" in line.lower() and node_median is None:
-            import re
             found = re.search(r"median[^0-9]*([0-9.]+)\s*ms", line, re.I)
             if found:
                 node_median = float(found.group(1))
-    median = statistics.median(measured)
-    print(f"SRP sign-in, {len(measured)} runs ({time.strftime('%Y-%m-%d')}, {binary})\n")
-    print("| measure | median | min | max | target | met? |")
-    print("|---|---|---|---|---|---|")
-    print(f"| browser: submit → MFA prompt | {median:.0f} ms | {min(measured):.0f} ms | {max(measured):.0f} ms | < 300 ms | {'yes' if median < 300 else 'NO'} |")
+    browser = median(measured)
+    table = Table("measure", "median", "min", "max", "target", "met?")
+    table.row("browser: submit → MFA prompt", f"{browser:.0f} ms", f"{min(measured):.0f} ms", f"{max(measured):.0f} ms",
+              "< 300 ms", met=browser < 300)
     if node_median is not None:
-        print(f"| node: SRP client computation | {node_median:.1f} ms | | | < 60 ms | {'yes' if node_median < 60 else 'NO'} |")
+        table.row("node: SRP client computation", f"{node_median:.1f} ms", "", "", "< 60 ms", met=node_median < 60)
+    print(f"SRP sign-in, {len(measured)} runs ({time.strftime('%Y-%m-%d')}, {binary})\n")
+    print(table)
     print("\nnode bench/srp-node.mjs said:\n" + node.stdout)
     return 0
 

@@ -10,18 +10,18 @@ wall time, CPU time and peak RSS of the child process, from wait4. It checks our
 `gzip -9 -n`, and prints a table per kind of build and whether the targets hold. It exits 1 only
 when a build fails; missed targets are reported, not fatal.
 """
-import project_python  # noqa: F401,I001  (first: runs this benchmark on .venv/bin/python)
+import benchlib  # noqa: I001  (first: runs this benchmark on .venv/bin/python)
 import argparse
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import REPO, at_most, median, verdict
+
 TARGETS = {"wall": 0.5, "rss": 0.5, "gzip": 1.01}
 
 OUR_LAYOUT = """<!doctype html>
@@ -273,8 +273,8 @@ def time_alternately(cmds, runs, before=None):
             samples[name].append(measure(cmd))
         print(f"   run {r + 1}/{runs}: " + ", ".join(f"{k} {v[-1][0]:.2f}s" for k, v in samples.items()),
               file=sys.stderr)
-    return {name: (statistics.median(s[0] for s in runs_),
-                   statistics.median(s[1] for s in runs_),
+    return {name: (median(s[0] for s in runs_),
+                   median(s[1] for s in runs_),
                    max(s[2] for s in runs_)) for name, runs_ in samples.items()}
 
 
@@ -299,7 +299,7 @@ def bench_size(site_binary, work, n, runs):
 
 def report(n, runs, results, gz):
     """Prints a table per kind of build, the gzip line and the verdict for one size."""
-    verdicts = []
+    checks = []
     for kind, stats in results.items():
         site, hugo = stats["site"], stats["hugo"]
         ratio = [a / b for a, b in zip(site, hugo)]
@@ -308,13 +308,11 @@ def report(n, runs, results, gz):
         for name, (w, c, m) in (("site", site), ("hugo", hugo)):
             print(f"{name:<11}{w:>10.3f}{c:>10.3f}{m:>10.1f}")
         print(f"{'site/hugo':<11}{ratio[0]:>10.2f}{ratio[1]:>10.2f}{ratio[2]:>10.2f}")
-        verdicts += [(f"{kind.split(',')[0]} wall", ratio[0], TARGETS["wall"]),
-                     (f"{kind.split(',')[0]} RSS", ratio[2], TARGETS["rss"])]
+        checks += [at_most(f"{kind.split(',')[0]} wall", ratio[0], TARGETS["wall"]),
+                   at_most(f"{kind.split(',')[0]} RSS", ratio[2], TARGETS["rss"])]
     print(f"gzip: ours {gz[0]:,} B, gzip -9 -n {gz[1]:,} B, ratio {gz[2]:.4f}")
-    verdicts.append(("gzip", gz[2], TARGETS["gzip"]))
-    parts = [f"{k} {v:.3f} {'≤' if v <= lim else '>'} {lim} {'ok' if v <= lim else 'MISSED'}" for k, v, lim in verdicts]
-    held = all(v <= lim for _, v, lim in verdicts)
-    print(f"verdict {n}: {'targets hold' if held else 'targets MISSED'} — " + "; ".join(parts))
+    checks.append(at_most("gzip", gz[2], TARGETS["gzip"]))
+    print(verdict(checks, f"verdict {n}"))
 
 
 def main():
@@ -322,7 +320,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated page counts (default 1000,10000)")
     parser.add_argument("--runs", type=int, default=5, help="timed builds per tool and size (default 5)")
-    parser.add_argument("--site-binary", help="use this site binary instead of building one")
+    benchlib.add_site_binary_option(parser)
     parser.add_argument("--work", default=os.path.join(REPO, "bench", "out"), help="work folder (default bench/out)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # keep the table in order with progress on stderr
@@ -330,12 +328,8 @@ def main():
     if args.runs < 1 or not sizes or min(sizes) < 1:
         parser.error("--runs and every size must be at least 1")
 
-    subprocess.run([os.path.join(REPO, "scripts", "install-deps"), "bench"], cwd=REPO, check=True)
-    site_binary = args.site_binary
-    if site_binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "site", "--force-resolved-versions"], cwd=REPO, check=True)
-        site_binary = os.path.join(REPO, ".build", "release", "site")
-    site_binary = os.path.abspath(site_binary)
+    benchlib.install_deps("bench")
+    site_binary = benchlib.site_binary(args.site_binary)
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
 

@@ -36,41 +36,31 @@ It prints a markdown table (measure | ours | reference | ratio | target | met?) 
 and removes its big files. It exits 1 only if a tool or the server fails; missed targets are
 reported, not fatal.
 """
-import project_python  # noqa: F401,I001  (first: runs this benchmark on .venv/bin/python)
+import benchlib  # noqa: I001  (first: runs this benchmark on .venv/bin/python)
 import argparse
 import base64
 import hashlib
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "Tests", "EndToEnd"))
+from benchlib import MIB, REPO, RssSampler, Table, median, p90, timed, verdict
 
-MIB = 1024 * 1024
+benchlib.use_test_support()  # support.local_cloud, imported where it is used (after boto3 is there)
 TARGETS = {"upload": 0.5, "rss": 64.0, "signin": 100.0, "overhead": 0.10}
 PASSWORD = "Correct-Horse-9"
 
 
 def fail(message, cloud=None):
     """Exits 1 with `message`, and the end of the server's output if there is a server."""
-    if cloud is not None and cloud.output:
-        message += "\n-- last lines of site cloud's output:\n" + "".join(cloud.output[-20:])
-    raise SystemExit("error: " + message)
+    benchlib.fail(message, cloud.output if cloud is not None else None, "site cloud")
 
 
-def run(cmd, what=None, timeout=1800):
-    """Runs cmd; returns its wall time. Exits with its output if it fails."""
-    start = time.perf_counter()
-    result = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        fail(f"{what or ' '.join(map(str, cmd))} exited with {result.returncode}:\n{result.stdout}{result.stderr}")
-    return wall
+def run(cmd, what):
+    """Runs cmd (at most 30 minutes); returns its wall time. Exits with its output if it fails."""
+    return timed(cmd, what=what, timeout=1800)
 
 
 def filesystem(path):
@@ -79,14 +69,6 @@ def filesystem(path):
     if found.returncode == 0 and found.stdout.strip():
         return found.stdout.strip()
     return subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True).stdout.strip()
-
-
-def median(values):
-    return statistics.median(values)
-
-
-def p90(values):
-    return statistics.quantiles(values, n=10, method="inclusive")[8] if len(values) > 1 else values[0]
 
 
 # -- the local cloud ---------------------------------------------------------------------------------
@@ -146,53 +128,11 @@ def put(cloud, user, path, file_name, content_type, extra=(), checksum=None):
     return created["videoId"], wall
 
 
-class RssSampler(threading.Thread):
-    """Samples /proc/<pid>/status VmRSS (KiB) every 50 ms; `peak` is the largest sample."""
-
-    def __init__(self, pid):
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.stop_event = threading.Event()
-        self.peak = self.sample()
-
-    def sample(self):
-        with open(f"/proc/{self.pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
-
-    def run(self):
-        while not self.stop_event.wait(0.05):
-            self.peak = max(self.peak, self.sample())
-
-    def finish(self):
-        self.stop_event.set()
-        self.join()
-        self.peak = max(self.peak, self.sample())
-        return self.peak
-
-
 # -- the sections ----------------------------------------------------------------------------------
-def make_upload_file(path, size):
-    """`size` bytes of random-looking data: a 16 MiB random block, each copy stamped with its index."""
-    block = bytearray(os.urandom(16 * MIB))
-    with open(path, "wb") as f:
-        written, index = 0, 0
-        while written < size:
-            block[:8] = index.to_bytes(8, "little")
-            chunk = block[:min(len(block), size - written)]
-            f.write(chunk)
-            written += len(chunk)
-            index += 1
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def bench_upload(binary, work, size, runs):
     big = os.path.join(work, "upload.bin")
     print(f"== upload: writing a {size / MIB:.0f} MiB file (untimed)", file=sys.stderr)
-    make_upload_file(big, size)
+    benchlib.incompressible_file(big, size)
     checksum = sha256_b64(big)
     cloud = start_cloud(binary, os.path.join(work, "data-upload"))
     samples = {"put": [], "put-no-expect": [], "dd": [], "rss": [], "base": []}
@@ -371,29 +311,27 @@ def bench_conversion(binary, work, seconds, runs):
 
 # -- the report ------------------------------------------------------------------------------------
 def report(args, size, upload, signin, conversion, command):
-    rows, verdicts = [], []
-
-    def row(measure, ours, reference="—", ratio="—", target="—", met=None):
-        rows.append((measure, ours, reference, ratio, target, "—" if met is None else ("yes" if met else "**no**")))
+    table = Table("measure", "ours", "reference", "ratio", "target", "met?", align="lrrrll")
+    row, verdicts = table.row, []
 
     put_speed = size / MIB / median(upload["put"])
     dd_speed = size / MIB / median(upload["dd"])
     ratio = put_speed / dd_speed
     row(f"upload {args.upload_gib:g} GiB, presigned PUT (curl), median of {args.runs}", f"{put_speed:.0f} MiB/s",
-        f"dd conv=fsync {dd_speed:.0f} MiB/s", f"{ratio:.2f}", f"≥ {TARGETS['upload']}", ratio >= TARGETS["upload"])
+        f"dd conv=fsync {dd_speed:.0f} MiB/s", f"{ratio:.2f}", f"≥ {TARGETS['upload']}", met=ratio >= TARGETS["upload"])
     verdicts.append((f"upload/dd {ratio:.2f} ≥ {TARGETS['upload']}", ratio >= TARGETS["upload"]))
     plain = size / MIB / median(upload["put-no-expect"])
     row("upload, the same curl PUT with `-H \"Expect:\"` (no 100-continue wait)", f"{plain:.0f} MiB/s",
         f"dd conv=fsync {dd_speed:.0f} MiB/s", f"{plain / dd_speed:.2f}")
     growth = max(upload["rss"])
     row("server RSS growth during the upload (max of runs)", f"{growth:.1f} MiB",
-        f"RSS before {median(upload['base']):.1f} MiB", "—", f"< {TARGETS['rss']:.0f} MiB", growth < TARGETS["rss"])
+        f"RSS before {median(upload['base']):.1f} MiB", "—", f"< {TARGETS['rss']:.0f} MiB", met=growth < TARGETS["rss"])
     verdicts.append((f"RSS growth {growth:.1f} MiB < {TARGETS['rss']:.0f}", growth < TARGETS["rss"]))
 
     full = [s[0] * 1000 for s in signin]
     n = len(full)
     row(f"sign-in, full SRP + TOTP, median of {n} users", f"{median(full):.1f} ms", "—", "—",
-        f"< {TARGETS['signin']:.0f} ms", median(full) < TARGETS["signin"])
+        f"< {TARGETS['signin']:.0f} ms", met=median(full) < TARGETS["signin"])
     verdicts.append((f"sign-in median {median(full):.1f} ms < {TARGETS['signin']:.0f}", median(full) < TARGETS["signin"]))
     row("sign-in, full, p90", f"{p90(full):.1f} ms")
     row("sign-in, password part (to the MFA challenge), median", f"{median(s[1] * 1000 for s in signin):.1f} ms")
@@ -407,7 +345,7 @@ def report(args, size, upload, signin, conversion, command):
     overhead = pipeline / bare - 1
     row(f"conversion, {args.clip_seconds:g} s 720p clip, upload end → ready, median of {args.runs}", f"{pipeline:.2f} s",
         f"bare ffmpeg {bare:.2f} s", f"{pipeline / bare:.3f} ({overhead:+.1%})", f"overhead < {TARGETS['overhead']:.0%}",
-        overhead < TARGETS["overhead"])
+        met=overhead < TARGETS["overhead"])
     verdicts.append((f"conversion overhead {overhead:+.1%} < {TARGETS['overhead']:.0%}", overhead < TARGETS["overhead"]))
     row("conversion, upload end → first seen `converting`, median", f"{median(conversion['picked']):.2f} s")
     row("conversion vs bare ffprobe + ffmpeg + thumbnail", f"{pipeline:.2f} s", f"bare chain {chain:.2f} s",
@@ -415,19 +353,14 @@ def report(args, size, upload, signin, conversion, command):
 
     print(f"pipeline command: {command}")
     print()
-    print("| measure | ours | reference | ratio | target | met? |")
-    print("|---|---:|---:|---:|---|---|")
-    for cells in rows:
-        print("| " + " | ".join(cells) + " |")
+    print(table)
     print()
-    held = all(ok for _, ok in verdicts)
-    print(f"verdict: {'targets hold' if held else 'targets MISSED'} — "
-          + "; ".join(f"{text} {'ok' if ok else 'MISSED'}" for text, ok in verdicts))
+    print(verdict(verdicts))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site-binary", help="use this site binary instead of building one")
+    benchlib.add_site_binary_option(parser)
     parser.add_argument("--work", default=os.path.join(REPO, "bench", "out", "cloud"),
                         help="work folder, on disk (default bench/out/cloud)")
     parser.add_argument("--upload-gib", type=float, default=2, help="size of the uploaded file in GiB (default 2, at most 5)")
@@ -447,14 +380,8 @@ def main():
         import boto3  # noqa: F401
         import pycognito  # noqa: F401
     except ImportError:
-        subprocess.run([os.path.join(REPO, "scripts", "install-deps"), "test"], cwd=REPO, check=True)
-    site_binary = args.site_binary
-    if site_binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "site", "--force-resolved-versions"], cwd=REPO, check=True)
-        site_binary = os.path.join(REPO, ".build", "release", "site")
-    site_binary = os.path.abspath(site_binary)
-    if not os.access(site_binary, os.X_OK):
-        sys.exit(f"error: {site_binary} is not an executable")
+        benchlib.install_deps("test")
+    site_binary = benchlib.site_binary(args.site_binary)
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
     fs = filesystem(work)

@@ -38,7 +38,7 @@ through it at 0.9× the direct throughput or better. If bench/results/ exists, t
 there too as proxy-<date>.md. It exits 1 only if a tool or a server fails; missed targets are
 reported, not fatal.
 """
-import project_python  # noqa: F401,I001  (first: runs this benchmark on .venv/bin/python)
+import benchlib  # noqa: I001  (first: runs this benchmark on .venv/bin/python)
 import argparse
 import base64
 import datetime
@@ -47,97 +47,46 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "Tests", "EndToEnd"))
+from benchlib import MIB, REPO, RssSampler, Table, free_port, median, p90, verdict
 
-MIB = 1024 * 1024
+benchlib.use_test_support()
+from support.local_cloud import LocalCloud, register_user  # noqa: E402
+from support.site import starter_copy  # noqa: E402
+
 WARMUP = 50
 TARGET_MS = 1.0
 TARGET_RATIO = 0.9
 START_TIMEOUT = 120.0
 
 
-def fail(message, server=None):
-    if server is not None:
-        message += "\n-- last lines of site serve's output:\n" + "".join(server.lines[-20:])
-    raise SystemExit("error: " + message)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def median(values):
-    return statistics.median(values)
-
-
-def p90(values):
-    return statistics.quantiles(values, n=10, method="inclusive")[8] if len(values) > 1 else values[0]
-
-
 # -- site serve with its cloud -----------------------------------------------------------------------------
-class Serve:
-    """`site serve` with the local cloud, its output kept line by line."""
+class Serve(benchlib.Server):
+    """`site serve` with the local cloud on free ports, once it answers, its cloud too, and its first
+    build has ended."""
 
     def __init__(self, binary, project, data):
         self.port, self.cloud_port = free_port(), free_port()
-        self.lines = []
-        self.process = subprocess.Popen(
-            [binary, "serve", "--port", str(self.port), "--cloud-port", str(self.cloud_port), "--cloud-data", data],
-            cwd=project, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            errors="replace", start_new_session=True)
-        threading.Thread(target=self._read, daemon=True).start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not (any(line.startswith("site: ") for line in self.lines) and any(line.startswith("mailbox: ") for line in self.lines)
-                   and any(line.startswith(("rebuilt (start)", "build failed (start)")) for line in self.lines)):
-            if self.process.poll() is not None:
-                fail(f"site serve exited with {self.process.returncode}", self)
-            if time.monotonic() > deadline:
-                fail("site serve did not start", self)
-            time.sleep(0.05)
+        super().__init__("site serve", [binary, "serve", "--port", self.port, "--cloud-port", self.cloud_port,
+                                        "--cloud-data", data], project)
+        self.wait_for(lambda lines: any(line.startswith("site: ") for line in lines)
+                      and any(line.startswith("mailbox: ") for line in lines)
+                      and any(line.startswith(("rebuilt (start)", "build failed (start)")) for line in lines),
+                      "it started", START_TIMEOUT)
         self.site = f"http://127.0.0.1:{self.port}"
         self.cloud = f"http://127.0.0.1:{self.cloud_port}"
 
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def rss_kib(self):
-        try:
-            with open(f"/proc/{self.process.pid}/status", encoding="utf-8") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
-
     def client(self, data):
         """A LocalCloud client (mailbox, Cognito, boto3) of the cloud site serve started."""
-        from support.local_cloud import LINE, LocalCloud
-        cloud = LocalCloud(self.process.args[0], data)
-        for line in self.lines:
-            match = LINE.match(line.strip())
-            if match:
-                cloud.endpoints[match.group(1)] = match.group(2)
-        return cloud
+        return LocalCloud.attached(data, self.texts())
 
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self, timeout=20):
+        super().stop(timeout)
 
 
 # -- api latency ---------------------------------------------------------------------------------------------
@@ -184,25 +133,13 @@ def api_latency(serve, calls, token):
             for connection in sides.values():
                 connection.close()
         if name.startswith("GET /api/openapi") and bodies["proxy"] != bodies["direct"]:
-            fail(f"{name}: the dev server's answer differs from the cloud's", serve)
+            serve.fail(f"{name}: the dev server's answer differs from the cloud's")
         results[name] = times
         print(f"   {name}: proxy median {median(times['proxy']):.3f} ms, direct {median(times['direct']):.3f} ms", file=sys.stderr)
     return results
 
 
 # -- media throughput ----------------------------------------------------------------------------------------
-def make_object(path, size):
-    """`size` incompressible bytes: 16 MiB of random bytes, each copy with its own first 16 bytes."""
-    block = bytearray(os.urandom(16 * MIB))
-    with open(path, "wb") as f:
-        written = 0
-        while written < size:
-            block[:16] = os.urandom(16)
-            piece = block[: min(len(block), size - written)]
-            f.write(piece)
-            written += len(piece)
-
-
 def session_cookies(origin, token):
     """The Cookie header that POST /api/session on `origin` sets, for that origin."""
     port = int(origin.rsplit(":", 1)[1])
@@ -282,7 +219,7 @@ def cpu_seconds(pid):
 def media_throughput(serve, cloud, user, size, rounds, work):
     path = os.path.join(work, "video.mp4")
     print(f"   making {size / MIB:.0f} MiB of incompressible bytes", file=sys.stderr)
-    make_object(path, size)
+    benchlib.incompressible_file(path, size)
     video_id = base64.b32encode(os.urandom(16)).decode().rstrip("=").lower()
     key = f"videos/{user['sub']}/{video_id}/video.mp4"
     print(f"   putting it at video-main/{key}", file=sys.stderr)
@@ -307,23 +244,17 @@ def media_throughput(serve, cloud, user, size, rounds, work):
             order = list(reads)[round % 3:] + list(reads)[:round % 3]
             for side in order:
                 url, cookie, host = reads[side]
-                before, peak, done = serve.rss_kib(), [0], threading.Event()
-
-                def sample():
-                    while not done.wait(0.05):
-                        peak[0] = max(peak[0], serve.rss_kib())
-
-                sampler = threading.Thread(target=sample, daemon=True)
+                sampler = RssSampler(serve.process.pid)
+                before = sampler.peak
                 sampler.start()
                 started = cpu_seconds(serve.process.pid)
                 speeds[side].append(curl_read(url, cookie, size, host))
                 used = cpu_seconds(serve.process.pid) - started
-                done.set()
-                sampler.join()
+                peak = sampler.finish()
                 if side in cpu:
                     cpu[side].append(used / (size / (1 << 30)))
                 if side == "proxy":
-                    growth = max(growth, peak[0] - before)
+                    growth = max(growth, peak - before)
                 print(f"   round {round + 1} {side}: {speeds[side][-1] / MIB:.0f} MiB/s", file=sys.stderr)
     finally:
         relay.close()
@@ -332,34 +263,29 @@ def media_throughput(serve, cloud, user, size, rounds, work):
 
 # -- report --------------------------------------------------------------------------------------------------
 def report(api, speeds, cpu, growth, size):
-    lines = ["| measure | forwarded | direct on the cloud | cost | target | met? |",
-             "|---|---|---|---|---|---|"]
+    table = Table("measure", "forwarded", "direct on the cloud", "cost", "target", "met?")
     verdicts = []
     for name, times in api.items():
         added = median(times["proxy"]) - median(times["direct"])
         met = added <= TARGET_MS
         verdicts.append((f"{name} +{added:.3f} ms", met))
-        lines.append(f"| {name} through site serve: median | {median(times['proxy']):.3f} ms | {median(times['direct']):.3f} ms | "
-                     f"{added:+.3f} ms | ≤ +{TARGET_MS:g} ms | {'yes' if met else 'NO'} |")
-        lines.append(f"| {name} through site serve: p90 | {p90(times['proxy']):.3f} ms | {p90(times['direct']):.3f} ms | "
-                     f"{p90(times['proxy']) - p90(times['direct']):+.3f} ms | — | — |")
+        table.row(f"{name} through site serve: median", f"{median(times['proxy']):.3f} ms",
+                  f"{median(times['direct']):.3f} ms", f"{added:+.3f} ms", f"≤ +{TARGET_MS:g} ms", met=met)
+        table.row(f"{name} through site serve: p90", f"{p90(times['proxy']):.3f} ms", f"{p90(times['direct']):.3f} ms",
+                  f"{p90(times['proxy']) - p90(times['direct']):+.3f} ms")
     proxy, direct, relay = (median(speeds[side]) for side in ("proxy", "direct", "relay"))
     ratio = proxy / direct
     met = ratio >= TARGET_RATIO
     verdicts.append((f"media {ratio:.2f}×", met))
     gib = f"{size / (1 << 30):g} GiB"
-    lines.append(f"| {gib} media read through site serve (curl, median of {len(speeds['proxy'])}) | {proxy / MIB:.0f} MiB/s | "
-                 f"{direct / MIB:.0f} MiB/s | {ratio:.2f}× | ≥ {TARGET_RATIO:g}× | {'yes' if met else 'NO'} |")
-    lines.append(f"| the same through a bare TCP relay instead (reference: the least any proxy does) | {relay / MIB:.0f} MiB/s | "
-                 f"{direct / MIB:.0f} MiB/s | {relay / direct:.2f}× | — | — |")
-    lines.append(f"| site serve's CPU time per GiB read (median; the cloud runs in it too) | {median(cpu['proxy']):.2f} s | {median(cpu['direct']):.2f} s | "
-                 f"{median(cpu['proxy']) - median(cpu['direct']):+.2f} s | — | — |")
-    lines.append(f"| site serve's RSS growth while forwarding {gib} | {growth:.1f} MiB | — | — | — | — |")
-    held = all(ok for _, ok in verdicts)
-    lines.append("")
-    lines.append(f"verdict: {'targets hold' if held else 'targets MISSED'} — "
-                 + "; ".join(f"{text} {'ok' if ok else 'MISSED'}" for text, ok in verdicts))
-    return "\n".join(lines)
+    table.row(f"{gib} media read through site serve (curl, median of {len(speeds['proxy'])})", f"{proxy / MIB:.0f} MiB/s",
+              f"{direct / MIB:.0f} MiB/s", f"{ratio:.2f}×", f"≥ {TARGET_RATIO:g}×", met=met)
+    table.row("the same through a bare TCP relay instead (reference: the least any proxy does)", f"{relay / MIB:.0f} MiB/s",
+              f"{direct / MIB:.0f} MiB/s", f"{relay / direct:.2f}×")
+    table.row("site serve's CPU time per GiB read (median; the cloud runs in it too)", f"{median(cpu['proxy']):.2f} s",
+              f"{median(cpu['direct']):.2f} s", f"{median(cpu['proxy']) - median(cpu['direct']):+.2f} s")
+    table.row(f"site serve's RSS growth while forwarding {gib}", f"{growth:.1f} MiB")
+    return f"{table}\n\n{verdict(verdicts)}"
 
 
 def main():
@@ -367,7 +293,7 @@ def main():
     parser.add_argument("--calls", type=int, default=500, help="timed calls of each API request on each side (default 500)")
     parser.add_argument("--rounds", type=int, default=3, help="media reads on each side (default 3)")
     parser.add_argument("--media-gib", type=float, default=1.0, help="the media object's size in GiB (default 1)")
-    parser.add_argument("--site-binary", help="use this site binary instead of building .build/release/site")
+    benchlib.add_site_binary_option(parser)
     parser.add_argument("--work", default=os.path.join(REPO, "bench", "out"),
                         help="work folder; the project and the cloud's data go in its proxy/ (default bench/out)")
     args = parser.parse_args()
@@ -376,20 +302,13 @@ def main():
     sys.stdout.reconfigure(line_buffering=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on SIGTERM too
 
-    subprocess.run([os.path.join(REPO, "scripts", "install-deps"), "bench"], cwd=REPO, check=True)
-    binary = args.site_binary
-    if binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "site", "--force-resolved-versions"], cwd=REPO, check=True)
-        binary = os.path.join(REPO, ".build", "release", "site")
-    binary = os.path.abspath(binary)
-    if not os.access(binary, os.X_OK):
-        sys.exit(f"error: {binary} is not an executable")
+    benchlib.install_deps("bench")
+    binary = benchlib.site_binary(args.site_binary)
     work = os.path.join(os.path.abspath(args.work), "proxy")
     project, data = os.path.join(work, "project"), os.path.join(work, "cloud")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    for folder in ("site", "assets"):
-        shutil.copytree(os.path.join(REPO, folder), os.path.join(project, folder))
+    starter_copy(Path(project))
     size = int(args.media_gib * (1 << 30))
 
     serve = None
@@ -397,14 +316,13 @@ def main():
         print("== starting site serve with its cloud", file=sys.stderr)
         serve = Serve(binary, project, data)
         cloud = serve.client(data)
-        from support.local_cloud import register_user
         user = register_user(cloud, "bench-proxy@example.com")
         print(f"== API latency ({args.calls} calls of each request on each side, alternately)", file=sys.stderr)
         api = api_latency(serve, args.calls, user["tokens"]["AccessToken"])
         print(f"== media read ({args.rounds} rounds, alternately)", file=sys.stderr)
         speeds, cpu, growth = media_throughput(serve, cloud, user, size, args.rounds, work)
         if serve.process.poll() is not None:
-            fail(f"site serve exited with {serve.process.returncode} during the run", serve)
+            serve.fail(f"exited with {serve.process.returncode} during the run")
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

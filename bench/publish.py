@@ -21,16 +21,12 @@ object; with no change it lists the bucket (any safe sync must learn what is the
 lists the bucket and PUTs that page. PUT counts come from the peer's counter.
 It prints medians, the ratios the targets speak of and a verdict; it exits 1 only if a tool fails.
 """
-import project_python  # noqa: F401,I001  (first: runs this benchmark on .venv/bin/python)
+import benchlib  # noqa: I001  (first: runs this benchmark on .venv/bin/python)
 import argparse
 import http.client
-import importlib.machinery
 import json
 import os
 import queue
-import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -39,7 +35,9 @@ import urllib.parse
 import urllib.request
 import uuid
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import build  # bench/build.py, for its generator of the benchmark site
+from benchlib import REPO, at_most, free_port, median, timed, verdict
+
 REGION = "us-east-1"
 FLOOR_CONNECTIONS = 16
 # The peer does not check signatures but treats a request without Authorization as anonymous,
@@ -76,18 +74,6 @@ def app(environ, start_response):
 
 run_simple("127.0.0.1", int(sys.argv[1]), app, threaded=True)
 """
-
-
-def load_bench_build():
-    """bench/build.py as a module, for its generator of the benchmark site."""
-    path = os.path.join(REPO, "bench", "build.py")
-    return importlib.machinery.SourceFileLoader("bench_build", path).load_module()
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Peer:
@@ -133,16 +119,6 @@ def environment(peer):
                 "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
                 "AWS_EC2_METADATA_DISABLED": "true", "NO_COLOR": "1"})
     return env
-
-
-def run(cmd, env, cwd=None):
-    """Runs cmd; returns its wall time. Exits with its output if it fails."""
-    start = time.perf_counter()
-    result = subprocess.run(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"error: `{' '.join(map(str, cmd))}` exited with {result.returncode}:\n{result.stdout}{result.stderr}")
-    return wall
 
 
 def our_objects(dist, keys=None):
@@ -238,7 +214,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=1000, help="pages of the generated site (default 1000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of the four scenarios (default 3)")
-    parser.add_argument("--site-binary", help="use this site binary instead of building one")
+    benchlib.add_site_binary_option(parser)
     parser.add_argument("--work", default=os.path.join(REPO, "bench", "out", "publish"),
                         help="work folder (default bench/out/publish)")
     args = parser.parse_args()
@@ -246,17 +222,13 @@ def main():
         parser.error("--runs must be at least 1 and --pages at least 20")
     sys.stdout.reconfigure(line_buffering=True)
 
-    subprocess.run([os.path.join(REPO, "scripts", "install-deps"), "bench"], cwd=REPO, check=True)
-    site_binary = args.site_binary
-    if site_binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "site", "--force-resolved-versions"], cwd=REPO, check=True)
-        site_binary = os.path.join(REPO, ".build", "release", "site")
-    site_binary = os.path.abspath(site_binary)
+    benchlib.install_deps("bench")
+    site_binary = benchlib.site_binary(args.site_binary)
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
 
     print(f"== generating the {args.pages}-page site in {work}", file=sys.stderr)
-    ours, hugo = load_bench_build().generate(work, args.pages)
+    ours, hugo = build.generate(work, args.pages)
     with open(f"{ours}/site/site.yml", "a", encoding="utf-8") as f:
         f.write(f"environments:\n  bench:\n    publish:\n      bucket: placeholder-bucket\n      region: {REGION}\n")
     with open(f"{hugo}/config.toml", encoding="utf-8") as f:
@@ -271,17 +243,17 @@ def main():
             f.write(hugo_config(hugo_base, peer, [(f"run{r}", b["hugo"]) for r, b in enumerate(buckets)]))
 
         def build_both():
-            run([site_binary, "build", "--quiet", "--env", "bench", "--site", ours], env)
-            run(["hugo", "--quiet", "-s", hugo, "-d", f"{hugo}/public"], env)
+            timed([site_binary, "build", "--quiet", "--env", "bench", "--site", ours], env)
+            timed(["hugo", "--quiet", "-s", hugo, "-d", f"{hugo}/public"], env)
 
         def publish(tool, r):
             bucket = buckets[r][tool]
             if tool == "site":
-                return run([site_binary, "publish", "--env", "bench", "--site", ours],
+                return timed([site_binary, "publish", "--env", "bench", "--site", ours],
                            {**env, "SITE_PUBLISH_BUCKET": bucket})
             if tool == "hugo":
-                return run(["hugo", "deploy", "-s", hugo, "--target", f"run{r}", "--invalidateCDN=false"], env)
-            return run(["aws", "s3", "sync", f"{hugo}/public", f"s3://{bucket}", "--endpoint-url", peer.url,
+                return timed(["hugo", "deploy", "-s", hugo, "--target", f"run{r}", "--invalidateCDN=false"], env)
+            return timed(["aws", "s3", "sync", f"{hugo}/public", f"s3://{bucket}", "--endpoint-url", peer.url,
                         "--only-show-errors"], env)
 
         build_both()
@@ -334,33 +306,29 @@ def report(args, site_binary, ours, samples):
         for tool in TOOLS:
             runs = samples[scenario][tool]
             if runs:
-                wall = statistics.median(w for w, _, _ in runs)
-                puts = statistics.median(p for _, p, _ in runs)
-                records = statistics.median(p for _, _, p in runs)
+                wall = median(w for w, _, _ in runs)
+                puts = median(p for _, p, _ in runs)
+                records = median(p for _, _, p in runs)
                 medians[(scenario, tool)] = (wall, puts)
                 cells += f"{wall:>9.3f}s {puts:>5g}" + (f"+{records:g}" if records else "  ")
             else:
                 cells += f"{'-':>18}"
         print(f"{scenario:<11}{cells}")
 
-    verdicts = []
+    checks = []
     for scenario in ("no change", "rebuild"):
         ours_wall = medians[(scenario, "site")][0]
         faster = min(medians[(scenario, "hugo")][0], medians[(scenario, "aws")][0])
-        verdicts.append((f"{scenario} site/faster peer", ours_wall / faster, 0.5))
-        verdicts.append((f"{scenario} site/floor", ours_wall / medians[(scenario, "floor")][0], 1.2))
-        verdicts.append((f"{scenario} PUTs", medians[(scenario, "site")][1], 0))
+        checks.append(at_most(f"{scenario} site/faster peer", ours_wall / faster, 0.5, ".3g"))
+        checks.append(at_most(f"{scenario} site/floor", ours_wall / medians[(scenario, "floor")][0], 1.2, ".3g"))
+        checks.append(at_most(f"{scenario} PUTs", medians[(scenario, "site")][1], 0, ".3g"))
     for scenario in ("first", "one page"):
         ours_wall = medians[(scenario, "site")][0]
-        verdicts.append((f"{scenario} site/floor", ours_wall / medians[(scenario, "floor")][0], 1.2))
+        checks.append(at_most(f"{scenario} site/floor", ours_wall / medians[(scenario, "floor")][0], 1.2, ".3g"))
         faster = min(medians[(scenario, "hugo")][0], medians[(scenario, "aws")][0])
-        verdicts.append((f"{scenario} site/faster peer", ours_wall / faster, 1.0))
-    verdicts.append(("one page PUTs", medians[("one page", "site")][1], 1))
-    parts = [f"{name} {value:.3g} {'≤' if value <= limit else '>'} {limit} {'ok' if value <= limit else 'MISSED'}"
-             for name, value, limit in verdicts]
-    held = all(value <= limit for _, value, limit in verdicts)
-    print(f"verdict: {'targets hold' if held else 'targets MISSED'} — " + "; ".join(parts))
-
+        checks.append(at_most(f"{scenario} site/faster peer", ours_wall / faster, 1.0, ".3g"))
+    checks.append(at_most("one page PUTs", medians[("one page", "site")][1], 1, ".3g"))
+    print(verdict(checks))
 
 if __name__ == "__main__":
     main()

@@ -40,14 +40,12 @@ the servers' output in <work>/serve/{site,hugo}-serve.log. It exits 1 only if a 
 (a server that does not start, answers wrongly, or a wrk error); missed targets and missed
 notifications are reported, not fatal.
 """
-import project_python  # noqa: F401,I001  (first: runs this benchmark on .venv/bin/python)
+import benchlib  # noqa: I001  (first: runs this benchmark on .venv/bin/python)
 import argparse
 import base64
 import collections
 import hashlib
 import http.client
-import importlib.machinery
-import importlib.util
 import json
 import os
 import random
@@ -56,13 +54,13 @@ import select
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import build  # bench/build.py, for its generator of the benchmark site
+from benchlib import REPO, Table, free_port, median, p90, verdict
+
 EDIT_TIMEOUT = 10.0   # seconds for a server to notify after an edit before it counts as missed
 SETTLE = 0.3          # seconds without a message after a notification before the next edit
 PAUSE = 1.0           # at most this many seconds of random pause before each edit
@@ -71,30 +69,6 @@ HTML_PAGE = "/posts/p1/"
 BLOB_SIZE = 1 << 20
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TOOLS = ["site", "hugo"]
-
-
-def load_bench_build():
-    """bench/build.py as a module, for its generator of the benchmark site."""
-    path = os.path.join(REPO, "bench", "build.py")
-    loader = importlib.machinery.SourceFileLoader("bench_build", path)
-    spec = importlib.util.spec_from_loader("bench_build", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def median(values):
-    return statistics.median(values)
-
-
-def p90(values):
-    return statistics.quantiles(values, n=10, method="inclusive")[8] if len(values) > 1 else values[0]
 
 
 def write(path, data):
@@ -110,29 +84,12 @@ def read(path):
 
 
 # -- the servers ---------------------------------------------------------------------------------------
-class Server:
-    """One server process in its own session, its output (stdout and stderr) kept line by line."""
+class Server(benchlib.Server):
+    """A server on `port`, its output kept line by line."""
 
     def __init__(self, name, cmd, cwd, port):
-        self.name, self.cmd, self.cwd, self.port = name, cmd, cwd, port
-        self.lines = []  # (perf_counter, line)
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, errors="replace",
-                                        start_new_session=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.append((time.perf_counter(), line.rstrip("\n")))
-
-    def output(self, last=40):
-        return "\n".join(line for _, line in self.lines[-last:])
-
-    def fail(self, problem):
-        self.stop()
-        sys.exit(f"error: {self.name} ({' '.join(self.cmd)}): {problem}\n{self.output()}")
+        super().__init__(name, cmd, cwd)
+        self.port = port
 
     def wait_ready(self, path="/"):
         """Polls path every 5 ms until it answers 200; returns the seconds since the spawn."""
@@ -153,29 +110,8 @@ class Server:
             time.sleep(0.005)
 
     def peak_rss_mib(self):
-        try:
-            with open(f"/proc/{self.process.pid}/status", encoding="utf-8") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return float("nan")
-
-    def stop(self, timeout=10):
-        """SIGINT, then SIGKILL if it has not exited after `timeout` seconds."""
-        if self.process.poll() is None:
-            try:
-                self.process.send_signal(signal.SIGINT)
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.reader.join(timeout=2)
-
-    def save_log(self, path):
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(line for _, line in self.lines) + "\n")
+        peak = self.status_kib("VmHWM")
+        return float("nan") if peak is None else peak / 1024
 
 
 def get(port, path, timeout=5):
@@ -394,7 +330,7 @@ class WebSocketClient(LiveClient):
 # -- the measures -------------------------------------------------------------------------------------
 def prepare(work, pages):
     """Generates both sites with a home page and the 1 MiB file; returns (roots, blob bytes)."""
-    ours, hugo = load_bench_build().generate(work, pages)
+    ours, hugo = build.generate(work, pages)
     home = "The benchmark site's home page.\n"
     write(f"{ours}/site/pages/index.md", f"---\ntitle: Bench\n---\n{home}")
     write(f"{hugo}/content/_index.md", f'---\ntitle: "Bench"\n---\n{home}')
@@ -532,10 +468,8 @@ def blob_url(root):
 # -- the report ---------------------------------------------------------------------------------------
 def report(args, cold, start_builds, edits, tput, sizes, rss):
     """The table of medians and ratios, and the verdict."""
-    rows, verdicts = [], []
-
-    def row(measure, ours, hugo="—", ratio="—", target="—", met=None):
-        rows.append((measure, ours, hugo, ratio, target, "—" if met is None else ("yes" if met else "**no**")))
+    table = Table("measure", "ours (site serve)", "hugo server", "ratio", "target", "met?", align="lrrrll")
+    row, verdicts = table.row, []
 
     def ms(values):
         return f"{median(values) * 1000:.0f} / {p90(values) * 1000:.0f} / {min(values) * 1000:.0f} ms" if values else "—"
@@ -546,11 +480,11 @@ def report(args, cold, start_builds, edits, tput, sizes, rss):
             ratio = median(ours["latency"]) / median(hugo["latency"])
             met = ratio <= 1
             row(f"{label} → notified, median / p90 / min of {args.edits}", ms(ours["latency"]), ms(hugo["latency"]),
-                f"{ratio:.2f}", "≤ 1 (≤ Hugo's)", met)
+                f"{ratio:.2f}", "≤ 1 (≤ Hugo's)", met=met)
             verdicts.append((f"{kind} edit→notified {ratio:.2f} ≤ 1", met))
         else:
             row(f"{label} → notified, median / p90 / min of {args.edits}", ms(ours["latency"]), ms(hugo["latency"]),
-                "—", "≤ 1 (≤ Hugo's)", False)
+                "—", "≤ 1 (≤ Hugo's)", met=False)
             verdicts.append((f"{kind} edit→notified (no samples)", False))
         verdicts.append((f"{kind} edits notified: ours {args.edits - ours['missed']}/{args.edits}, "
                          f"hugo {args.edits - hugo['missed']}/{args.edits}", ours["missed"] == 0))
@@ -559,7 +493,7 @@ def report(args, cold, start_builds, edits, tput, sizes, rss):
             kinds = ", ".join(f"{k} ×{v}" for k, v in sorted(entry["kinds"].items()))
             return f"{args.edits - entry['missed']}/{args.edits} ({kinds}; +{entry['extra']} extra)"
         row(f"{label}: notified within {EDIT_TIMEOUT:g} s (first messages; extra messages)", notified(ours),
-            notified(hugo), "—", "all of ours", ours["missed"] == 0)
+            notified(hugo), "—", "all of ours", met=ours["missed"] == 0)
 
         def rebuilt(entry):
             r = entry["rebuilds"]
@@ -572,7 +506,7 @@ def report(args, cold, start_builds, edits, tput, sizes, rss):
     ratio = median(ours) / median(hugo)
     row(f"cold start → first 200 for /, median / min of {args.starts}",
         f"{median(ours) * 1000:.0f} / {min(ours) * 1000:.0f} ms", f"{median(hugo) * 1000:.0f} / {min(hugo) * 1000:.0f} ms",
-        f"{ratio:.2f}", "≤ 1 (≤ Hugo's)", ratio <= 1)
+        f"{ratio:.2f}", "≤ 1 (≤ Hugo's)", met=ratio <= 1)
     verdicts.append((f"cold start {ratio:.2f} ≤ 1", ratio <= 1))
     ours, hugo = start_builds["site"], start_builds["hugo"]
     if ours and hugo:
@@ -584,21 +518,16 @@ def report(args, cold, start_builds, edits, tput, sizes, rss):
         ratio = our_rps / hugo_rps
         row(f"throughput, {label} ({sizes[(target, 'site')]:,} B / {sizes[(target, 'hugo')]:,} B), "
             f"wrk -t2 -c2 -d{args.duration:g}s", f"{our_rps:,.0f} req/s ({our_mib:,.1f} MiB/s)",
-            f"{hugo_rps:,.0f} req/s ({hugo_mib:,.1f} MiB/s)", f"{ratio:.2f}", "≥ 1 (≥ Hugo's)", ratio >= 1)
+            f"{hugo_rps:,.0f} req/s ({hugo_mib:,.1f} MiB/s)", f"{ratio:.2f}", "≥ 1 (≥ Hugo's)", met=ratio >= 1)
         verdicts.append((f"{target} throughput {ratio:.2f} ≥ 1", ratio >= 1))
 
     row("server peak RSS (VmHWM) at the end of the run", f"{rss['site']:.0f} MiB", f"{rss['hugo']:.0f} MiB",
         f"{rss['site'] / rss['hugo']:.2f}")
 
     print()
-    print("| measure | ours (site serve) | hugo server | ratio | target | met? |")
-    print("|---|---:|---:|---:|---|---|")
-    for cells in rows:
-        print("| " + " | ".join(cells) + " |")
+    print(table)
     print()
-    held = all(ok for _, ok in verdicts)
-    print(f"verdict: {'targets hold' if held else 'targets MISSED'} — "
-          + "; ".join(f"{text} {'ok' if ok else 'MISSED'}" for text, ok in verdicts))
+    print(verdict(verdicts))
 
 
 def main():
@@ -607,7 +536,7 @@ def main():
     parser.add_argument("--edits", type=int, default=30, help="page edits and CSS edits per server (default 30)")
     parser.add_argument("--starts", type=int, default=5, help="cold starts per server (default 5)")
     parser.add_argument("--duration", type=int, default=5, help="seconds of each wrk run (default 5)")
-    parser.add_argument("--site-binary", help="use this site binary instead of building .build/release/site")
+    benchlib.add_site_binary_option(parser)
     parser.add_argument("--work", default=os.path.join(REPO, "bench", "out"),
                         help="work folder; the sites go in its serve/ (default bench/out)")
     args = parser.parse_args()
@@ -616,14 +545,8 @@ def main():
     sys.stdout.reconfigure(line_buffering=True)  # keep the table in order with progress on stderr
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on SIGTERM too
 
-    subprocess.run([os.path.join(REPO, "scripts", "install-deps"), "bench"], cwd=REPO, check=True)
-    site_binary = args.site_binary
-    if site_binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "site", "--force-resolved-versions"], cwd=REPO, check=True)
-        site_binary = os.path.join(REPO, ".build", "release", "site")
-    site_binary = os.path.abspath(site_binary)
-    if not os.access(site_binary, os.X_OK):
-        sys.exit(f"error: {site_binary} is not an executable")
+    benchlib.install_deps("bench")
+    site_binary = benchlib.site_binary(args.site_binary)
     work = os.path.join(os.path.abspath(args.work), "serve")
     os.makedirs(work, exist_ok=True)
 

@@ -5,6 +5,7 @@ with presigned part URLs, the same number of parts in flight, and every part's S
 the store.
 
 Usage: bench/upload.py [--size-mib 2048] [--runs 3] [--concurrency 4] [--site-binary PATH]
+(without --site-binary it builds .build/release/site first)
 
   page   /upload/ of the signed-in app (the same code users run): from handing the file to the
          page's <input type=file> until its row says done. That covers hashing every part
@@ -25,22 +26,19 @@ Prints a markdown table.
 
 from __future__ import annotations
 
-import project_python  # noqa: F401,I001  (first: runs this benchmark on .venv/bin/python)
+import benchlib  # noqa: I001  (first: runs this benchmark on .venv/bin/python)
 import argparse
-import base64
-import hashlib
-import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "Tests" / "EndToEnd"))
+from benchlib import Table, median
+
+benchlib.use_test_support()
 MiB = 1024 * 1024
 
 
@@ -49,19 +47,16 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=2048)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4, help="curl's parts in flight (the page sends 4)")
-    parser.add_argument("--site-binary", default=str(REPO / ".build" / "release" / "site"))
+    benchlib.add_site_binary_option(parser)
     options = parser.parse_args()
-    binary = Path(options.site_binary)
-    if not binary.exists():
-        print(f"{binary} is missing: swift build -c release --product site", file=sys.stderr)
-        return 1
     if not shutil.which("curl"):
         print("curl is missing: apt-get install curl", file=sys.stderr)
         return 1
-    os.environ["SITE_BIN"] = str(binary)
+    binary = benchlib.site_binary(options.site_binary)
+    os.environ["SITE_BIN"] = binary  # the binary AppServer starts
 
     from support.app_browser import AppServer, MemoryWatch, new_browser, ready, sign_in, wait_until
-    from support.files import make_file
+    from support.files import make_file, sha256_b64
     from support.local_cloud import api_call, register_user
     from selenium.webdriver.common.by import By
 
@@ -129,7 +124,7 @@ def main() -> int:
         checksums = {}
         with source.open("rb") as file:
             for number in range(1, count + 1):
-                checksums[number] = base64.b64encode(hashlib.sha256(file.read(part_size)).digest()).decode()
+                checksums[number] = sha256_b64(file.read(part_size))
         urls = {}
         numbers = list(range(1, count + 1))
         for batch in range(0, count, 100):
@@ -171,21 +166,23 @@ def main() -> int:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
-    page, curl = statistics.median(page_times), statistics.median(curl_times)
+    page, curl = median(page_times), median(curl_times)
     rate = lambda seconds: options.size_mib / seconds
     ratio = rate(page) / rate(curl)
     peak = max(memory_peaks)
     print(f"Upload of {options.size_mib} MiB in {count} parts of {part_size // MiB} MiB, {options.concurrency} in flight, "
           f"SHA-256 on every part; {options.runs} runs each ({time.strftime('%Y-%m-%d')}, {binary})\n")
-    print("| sender | median time | median throughput | min | max |")
-    print("|---|---|---|---|---|")
-    print(f"| upload page (Chromium) | {page:.2f} s | {rate(page):.0f} MiB/s | {min(page_times):.2f} s | {max(page_times):.2f} s |")
-    print(f"| curl --parallel | {curl:.2f} s | {rate(curl):.0f} MiB/s | {min(curl_times):.2f} s | {max(curl_times):.2f} s |")
+    senders = Table("sender", "median time", "median throughput", "min", "max")
+    senders.row("upload page (Chromium)", f"{page:.2f} s", f"{rate(page):.0f} MiB/s", f"{min(page_times):.2f} s",
+                f"{max(page_times):.2f} s")
+    senders.row("curl --parallel", f"{curl:.2f} s", f"{rate(curl):.0f} MiB/s", f"{min(curl_times):.2f} s",
+                f"{max(curl_times):.2f} s")
+    targets = Table("measure", "value", "target", "met?")
+    targets.row("page ÷ curl throughput", f"{ratio:.2f}×", "≥ 0.8×", met=ratio >= 0.8)
+    targets.row("browser memory, peak above idle", f"{peak:.0f} MiB", "< 200 MiB", met=peak < 200)
+    print(senders)
     print()
-    print("| measure | value | target | met? |")
-    print("|---|---|---|---|")
-    print(f"| page ÷ curl throughput | {ratio:.2f}× | ≥ 0.8× | {'yes' if ratio >= 0.8 else 'NO'} |")
-    print(f"| browser memory, peak above idle | {peak:.0f} MiB | < 200 MiB | {'yes' if peak < 200 else 'NO'} |")
+    print(targets)
     return 0
 
 
