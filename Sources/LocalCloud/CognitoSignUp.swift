@@ -59,7 +59,7 @@ extension CognitoService {
     func adminCreateUser(_ body: [String: Any], bodyHash: String, signable: SignableRequest) async throws -> [String: Any] {
         let verifier = Verifier(region: settings.region, service: "cognito-idp")
         do {
-            _ = try verifier.verify(signable, now: Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)),
+            _ = try verifier.verify(signable, now: Timestamp.now,
                                     payloadHash: bodyHash) { [settings] in
                 $0 == settings.adminCredentials.accessKeyId ? settings.adminCredentials : nil
             }

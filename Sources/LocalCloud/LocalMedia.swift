@@ -41,3 +41,21 @@ struct LocalMedia: Sendable {
                    type: "text/xml")
     }
 }
+
+extension S3Service {
+    /// A main-bucket object for `/media/`, whose cookies the caller has checked: S3's answer as
+    /// CloudFront relays it through its origin access control (no `s3:ListBucket`, so a missing
+    /// key is 403), with the `Cache-Control` production's response headers policy sets.
+    func media(_ signable: SignableRequest, bucket: String, key: String) async -> Response {
+        var response: Response
+        do {
+            response = try await getObject(signable, bucket: bucket, key: key, head: signable.method == "HEAD")
+        } catch let failure as Failure where failure.status == 404 {
+            response = Self.error(Failure(status: 403, code: "AccessDenied", message: "Access Denied"), resource: signable.path)
+        } catch {
+            response = Self.error(for: error, resource: signable.path)
+        }
+        response.headers[.cacheControl] = "private, max-age=86400"
+        return response
+    }
+}

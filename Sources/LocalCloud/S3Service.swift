@@ -31,7 +31,7 @@ struct S3Service: Sendable {
         let resource = signable.path
         do {
             do {
-                _ = try verifier.verify(signable, now: Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))) {
+                _ = try verifier.verify(signable, now: Timestamp.now) {
                     $0 == credentials.accessKeyId ? credentials : nil
                 }
             } catch {
@@ -40,32 +40,18 @@ struct S3Service: Sendable {
                 throw Failure(status: 403, code: code, message: error.message)
             }
             return try await route(request, signable)
-        } catch let failure as Failure {
-            return Self.error(failure, resource: resource)
-        } catch let error as StoreError {
-            return Self.error(Failure(status: error.status, code: error.code, message: error.message), resource: resource)
         } catch {
-            return Self.error(Failure(status: 500, code: "InternalError", message: "We encountered an internal error. Please try again."), resource: resource)
+            return Self.error(for: error, resource: resource)
         }
     }
 
-    /// A main-bucket object for `/media/`, whose cookies the caller has checked: S3's answer as
-    /// CloudFront relays it through its origin access control (no `s3:ListBucket`, so a missing
-    /// key is 403), with the `Cache-Control` production's response headers policy sets.
-    func media(_ signable: SignableRequest, bucket: String, key: String) async -> Response {
-        var response: Response
-        do {
-            response = try await getObject(signable, bucket: bucket, key: key, head: signable.method == "HEAD")
-        } catch let failure as Failure where failure.status == 404 {
-            response = Self.error(Failure(status: 403, code: "AccessDenied", message: "Access Denied"), resource: signable.path)
-        } catch let failure as Failure {
-            response = Self.error(failure, resource: signable.path)
-        } catch {
-            response = Self.error(Failure(status: 500, code: "InternalError", message: "We encountered an internal error. Please try again."),
-                                  resource: signable.path)
+    /// S3's XML error for whatever an operation threw.
+    static func error(for error: any Error, resource: String) -> Response {
+        switch error {
+        case let failure as Failure: self.error(failure, resource: resource)
+        case let refusal as StoreError: self.error(Failure(status: refusal.status, code: refusal.code, message: refusal.message), resource: resource)
+        default: self.error(Failure(status: 500, code: "InternalError", message: "We encountered an internal error. Please try again."), resource: resource)
         }
-        response.headers[.cacheControl] = "private, max-age=86400"
-        return response
     }
 
     static func error(_ failure: Failure, resource: String) -> Response {
@@ -281,7 +267,7 @@ struct S3Service: Sendable {
         return xml("CompleteMultipartUploadResult", body)
     }
 
-    private func getObject(_ signable: SignableRequest, bucket: String, key: String, head: Bool) async throws -> Response {
+    func getObject(_ signable: SignableRequest, bucket: String, key: String, head: Bool) async throws -> Response {
         guard let object = try await store.object(bucket: bucket, key: key) else {
             if head { throw Failure(status: 404, code: "NotFound", message: "Not Found") }
             throw Failure(status: 404, code: "NoSuchKey", message: "The specified key does not exist.")
