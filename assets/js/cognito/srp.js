@@ -2,6 +2,8 @@
 // (RFC 3526 group 15) with SHA-256, plus Cognito's own steps around it (the pool name in x, an
 // HKDF-derived key, and an HMAC password claim over pool name, user id, secret block and timestamp).
 // The password never leaves the browser: only A and the claim signature are sent.
+// One file on purpose: the group, the big-integer arithmetic and Cognito's hashing steps are one
+// protocol, checked together against the published vectors (Tests/App/srp.test.mjs).
 //
 // A pure module: no DOM, no imports. It uses only what node 20 and browsers both have globally:
 // BigInt, TextEncoder and Web Crypto (crypto.getRandomValues, crypto.subtle).

@@ -6,6 +6,8 @@
 // The steps follow the spec's order: pick the smallest version the text fits in, build the data
 // codewords, split them into Reed–Solomon blocks and interleave, place the function patterns,
 // lay the codewords in the zigzag, then try all eight masks and keep the one with the lowest penalty.
+// One file on purpose: those steps share the spec's tables and one module grid, and each is short;
+// split apart they would only pass the grid and tables between files.
 
 // Error-correction codewords per block and number of blocks, by level, for versions 1–40
 // (the spec's table of error correction characteristics). The data codeword count follows from
