@@ -32,7 +32,7 @@ final class Proxy: Sendable {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         configuration.connectionPool.retryConnectionEstablishment = false
         // Media are read from the cloud up to 1 MiB at a time (NIO's reads stop at 64 KiB): each
-        // part costs trips between threads whatever its size. (Measured by bench/proxy: 64 KiB reads
+        // part costs trips between threads whatever its size. (Measured by bench/proxy.py: 64 KiB reads
         // cost 0.7-0.8 s of CPU per GiB forwarded, 1 MiB reads 0.45-0.6 s, larger ones no less.)
         // And each request line carries the browser's target byte for byte (`RawTarget`).
         configuration.http1_1ConnectionDebugInitializer = { channel in

@@ -8,7 +8,7 @@ public final class GzipCompressor {
     private var output: [UInt8] = []
 
     /// Level 6 by default: on HTML it comes within 0.01% of `gzip -9` for about half the CPU time
-    /// of level 9 (`bench/build` prints the comparison).
+    /// of level 9 (`bench/build.py` prints the comparison).
     /// The zlib version and level every `.gz` is made with: a change invalidates reused `.gz` files.
     public static let level: Int32 = 6
     public static let settings = "zlib-\(String(cString: zlibVersion()))-\(level)"
