@@ -66,13 +66,12 @@ public enum GatewayEvent {
 
     /// The answer as API Gateway takes it from the function.
     public static func response(_ response: VideoResponse) -> [UInt8] {
-        let value: JSONValue = [
+        var object: [String: JSONValue] = [
             "statusCode": .integer(Int64(response.status)), "headers": .object(response.headers.mapValues(JSONValue.string)),
             "body": .string(String(decoding: response.body, as: UTF8.self)), "isBase64Encoded": false,
         ]
         // Payload 2.0 takes each Set-Cookie in `cookies`: a header map holds one value per name.
-        guard !response.cookies.isEmpty, case .object(var object) = value else { return value.bytes }
-        object["cookies"] = .array(response.cookies.map(JSONValue.string))
+        if !response.cookies.isEmpty { object["cookies"] = .array(response.cookies.map(JSONValue.string)) }
         return JSONValue.object(object).bytes
     }
 }
