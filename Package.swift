@@ -159,6 +159,7 @@ let package = Package(
             name: "site",
             dependencies: [
                 "AWSClient",
+                "HTTPServing",
                 "SigV4",
                 "SiteBuild",
                 "Publish",

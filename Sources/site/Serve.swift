@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevServer
 import Foundation
+import HTTPServing
 import LocalCloud
 import SiteBuild
 
@@ -142,19 +143,8 @@ extension Serve: AllowedHostsHelp {
     static let rebindingHarm = "reach the servers"
 }
 
-/// A port no one listens on now (the kernel's pick for port 0).
+/// A free loopback port, or a validation error saying none could be had.
 func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw ValidationError("cannot open a socket to find a free port") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-    }
-    guard bound else { throw ValidationError("cannot find a free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard let port = freeLoopbackPort() else { throw ValidationError("cannot find a free port") }
+    return port
 }

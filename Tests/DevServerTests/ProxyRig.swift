@@ -364,18 +364,8 @@ func withRig(upstreamDown: Bool = false, allowedHosts: [String] = [], _ body: (P
 
 /// A port nothing listens on (the kernel's pick, closed again).
 func unusedPort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw RigFailure("socket") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-    }
-    guard bound else { throw RigFailure("bind") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard let port = freeLoopbackPort() else { throw RigFailure("no free port") }
+    return port
 }
 
 /// This process's resident memory now, in bytes.
