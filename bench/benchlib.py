@@ -37,6 +37,7 @@ _bin = os.path.join(VENV, "bin")
 if os.environ.get("PATH", "").split(os.pathsep)[0] != _bin:
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
+import shutil  # noqa: E402
 import signal  # noqa: E402  (after the re-exec: nothing of the wrong Python is imported)
 import socket  # noqa: E402
 import statistics  # noqa: E402
@@ -217,6 +218,17 @@ def incompressible_file(path, size):
             index += 1
         f.flush()
         os.fsync(f.fileno())
+
+
+def clean_outputs(tool, root):
+    """Removes what `tool` (`site` or `hugo`) built in `root` before, so its next build or start is cold."""
+    paths = ([f"{root}/dist", f"{root}/.dist.spare", f"{root}/.dist.lock"] if tool == "site"
+             else [f"{root}/public", f"{root}/resources"])
+    for path in paths:
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
 
 
 # -- statistics and the report --------------------------------------------------------------------

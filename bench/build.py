@@ -252,17 +252,6 @@ def gzip_check(dist):
     return ours, reference, ours / reference
 
 
-def clean_outputs(name, ours, hugo):
-    """Removes a tool's previous output, so its next build starts from nothing (as on a CI clone)."""
-    paths = ([f"{ours}/dist", f"{ours}/.dist.spare", f"{ours}/.dist.lock"] if name == "site"
-             else [f"{hugo}/public", f"{hugo}/resources"])
-    for path in paths:
-        if os.path.isdir(path):
-            shutil.rmtree(path)
-        elif os.path.exists(path):
-            os.remove(path)
-
-
 def time_alternately(cmds, runs, before=None):
     """Times `runs` alternating builds of each tool; `before(name)` runs untimed ahead of each."""
     samples = {name: [] for name in cmds}
@@ -292,7 +281,7 @@ def bench_size(site_binary, work, n, runs):
     print("   rebuilds (previous output present):", file=sys.stderr)
     rebuild = time_alternately(cmds, runs)
     print("   clean builds (no previous output):", file=sys.stderr)
-    clean = time_alternately(cmds, runs, before=lambda name: clean_outputs(name, ours, hugo))
+    clean = time_alternately(cmds, runs, before=lambda name: benchlib.clean_outputs(name, ours if name == "site" else hugo))
     return {"rebuild, previous output present": rebuild, "clean build, no previous output": clean}, \
         gzip_check(f"{ours}/dist")
 

@@ -51,7 +51,6 @@ import os
 import random
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -132,17 +131,6 @@ def start(name, site_binary, root, port):
         cmd = ["hugo", "server", "--bind", "127.0.0.1", "--port", str(port),
                "--baseURL", f"http://127.0.0.1:{port}/"]
     return Server(name, cmd, root, port)
-
-
-def clean_outputs(name, root):
-    """Removes a server's earlier output, so its start is a cold build."""
-    paths = ([f"{root}/dist", f"{root}/.dist.spare", f"{root}/.dist.lock"] if name == "site"
-             else [f"{root}/public", f"{root}/resources"])
-    for path in paths:
-        if os.path.isdir(path):
-            shutil.rmtree(path)
-        elif os.path.exists(path):
-            os.remove(path)
 
 
 # -- live-reload clients -------------------------------------------------------------------------------
@@ -350,7 +338,7 @@ def cold_starts(site_binary, roots, starts):
     builds = {name: [] for name in TOOLS}
     for r in range(starts):
         for name in (TOOLS if r % 2 == 0 else TOOLS[::-1]):
-            clean_outputs(name, roots[name])
+            benchlib.clean_outputs(name, roots[name])
             os.sync()
             server = start(name, site_binary, roots[name], free_port())
             try:
