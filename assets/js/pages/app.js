@@ -4,6 +4,7 @@
 import { readConfig } from '../config.js';
 import { readStrings, translator } from '../i18n.js';
 import { Auth } from '../cognito/auth.js';
+import { VideoApi } from '../upload/api.js';
 import { AppStorage } from '../cognito/storage.js';
 import { CognitoError, errorKey } from '../cognito/errors.js';
 import { safeNext, signInURL } from '../nav/next.js';
@@ -16,7 +17,8 @@ export const home = document.body.dataset.home || '/';
 export const storage = new AppStorage(sessionStorage);
 export const auth = config.cognito ? new Auth({ config: config.cognito, storage }) : null;
 const IDLE_MINUTES = config.session?.idleMinutes ?? 30;
-const API_BASE = (config.api?.baseUrl ?? '').replace(/\/+$/, '');
+/** The video API client every page shares: the session's token on every call, the environment's base URL. */
+export const api = auth && config.api ? new VideoApi({ fetchAPI: (url, init) => auth.fetchAPI(url, init), baseUrl: config.api.baseUrl }) : null;
 
 // MARK: the media session
 
@@ -28,10 +30,8 @@ let mediaSession = Promise.resolve(null);
  * token refresh; resolves with `{ mediaPath, expiresAt }`, or null when it could not be had.
  */
 export function renewMediaSession() {
-  if (!auth?.user || !config.api) return Promise.resolve(null);
-  mediaSession = auth.fetchAPI(`${API_BASE}/session`, { method: 'POST', credentials: 'same-origin' })
-    .then((response) => (response.ok ? response.json() : null))
-    .catch(() => null);
+  if (!auth?.user || !api) return Promise.resolve(null);
+  mediaSession = api.openMediaSession().catch(() => null);
   return mediaSession;
 }
 
@@ -104,9 +104,7 @@ export function holdIdle() {
 export async function signOut(notice = { key: 'status.signedOut' }) {
   signingOut = true;
   // The media cookies are HttpOnly: only the API can take them back, while the token is still good.
-  if (auth?.user && config.api) {
-    await auth.fetchAPI(`${API_BASE}/session`, { method: 'DELETE', credentials: 'same-origin' }).catch(() => {});
-  }
+  if (auth?.user && api) await api.closeMediaSession().catch(() => {});
   await auth?.signOut();
   await wipeTraces();
   storage.notice = notice;

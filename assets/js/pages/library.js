@@ -2,9 +2,8 @@
 // duration, date and status. Polls while something is uploading or converting (slower in a hidden
 // tab, not at all when nothing is); a filter by title; delete behind a confirmation dialog; an
 // unfinished upload of this browser offers to resume.
-import { t, ready, home, mediaReady, renewMediaSession } from './app.js';
+import { t, ready, home, mediaReady, renewMediaSession, api } from './app.js';
 import { setNotice } from '../ui/form.js';
-import { api } from './video-api.js';
 import { PendingUploads } from '../upload/resume.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';
 import { reasonKey } from '../library/reason.js';

@@ -3,9 +3,8 @@
 // speed menu, picture-in-picture, and the place the user stopped (per user and video, wiped on
 // sign-out). When the media are refused mid-play (the cookies ran out), the session is renewed and
 // play goes on at the same moment. A video that is not ready shows its status, and plays once it is.
-import { t, ready, mediaReady, renewMediaSession } from './app.js';
+import { t, ready, mediaReady, renewMediaSession, api } from './app.js';
 import { setNotice } from '../ui/form.js';
-import { api } from './video-api.js';
 import { RATES, keyAction } from '../player/keys.js';
 import { PositionStore, resumeAt } from '../player/position.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';

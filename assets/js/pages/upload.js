@@ -3,8 +3,7 @@
 // earlier visit resumed by picking the same file again. The work is upload/engine.js, the states and
 // the resume rule upload/state.js, and each part of the page a component of pages/upload/; this
 // module starts them and wires them together.
-import { auth, t, ready, home, onSessionEnded, holdIdle } from './app.js';
-import { api } from './video-api.js';
+import { auth, t, ready, home, onSessionEnded, holdIdle, api } from './app.js';
 import { put } from '../upload/transport.js';
 import { PartHasher } from '../upload/hash.js';
 import { Uploader } from '../upload/engine.js';

@@ -22,10 +22,11 @@ export class VideoApi {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  async #call(method, path, body) {
+  async #call(method, path, body, extra = {}) {
     let response;
     try {
       response = await this.fetchAPI(`${this.baseUrl}${path}`, {
+        ...extra,
         method,
         headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -71,6 +72,20 @@ export class VideoApi {
   abortMultipart({ key, uploadId }) {
     const query = new URLSearchParams({ key, uploadId });
     return this.#call('DELETE', `/videos/multipart?${query}`);
+  }
+
+  /**
+   * Sets the signed cookies that open the caller's media (`/media/videos/<sub>/`) until the access
+   * token expires: `{ mediaPath, expiresAt, expiresIn }`. The cookies come back with the answer, so
+   * this call (and its undoing) is the one that lets them through.
+   */
+  openMediaSession() {
+    return this.#call('POST', '/session', undefined, { credentials: 'same-origin' });
+  }
+
+  /** Takes the media cookies back (sign-out). */
+  closeMediaSession() {
+    return this.#call('DELETE', '/session', undefined, { credentials: 'same-origin' });
   }
 
   async listVideos() {
