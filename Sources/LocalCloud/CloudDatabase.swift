@@ -159,6 +159,10 @@ public final class CloudDatabase: Sendable {
                 ALTER TABLE parts ADD COLUMN checksumSHA256 TEXT;
                 """)
         }
+        // Videos converted with the HLS ladder say so; those converted before keep NULL (MP4 only).
+        migrations.add("v4-hls-ladder") { db in
+            try db.execute(sql: "ALTER TABLE videos ADD COLUMN hlsLadder INTEGER")
+        }
         return migrations
     }
 }

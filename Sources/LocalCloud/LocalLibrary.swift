@@ -77,6 +77,7 @@ struct LocalLibrary: VideoLibrary {
         VideoRecord(id: row["id"], sub: row["sub"], title: row["title"], fileName: row["fileName"], contentType: row["contentType"],
                     sizeBytes: row["sizeBytes"], uploadKey: row["uploadKey"], uploadId: row["uploadId"], partSize: row["partSize"],
                     status: VideoStatus(rawValue: row["status"]) ?? .failed, durationSeconds: row["durationSeconds"],
-                    progress: row["progress"], error: row["error"], createdAt: row["createdAt"])
+                    progress: row["progress"], error: row["error"], createdAt: row["createdAt"],
+                    hlsLadder: (row["hlsLadder"] as Int?) == 1)
     }
 }

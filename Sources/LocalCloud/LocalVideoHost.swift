@@ -111,6 +111,10 @@ struct LocalStorage: VideoStorage {
         _ = try await store.delete(bucket: bucket, key: key)
     }
 
+    func deleteFolder(bucket: String, prefix: String) async throws {
+        try await store.deleteAll(bucket: bucket, prefix: prefix)
+    }
+
     func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
                  headers: [(name: String, value: String)], expiresIn: Int) -> String {
         signer.presignedURL(method: method, scheme: "http", host: s3Origin.replacingOccurrences(of: "http://", with: ""),

@@ -172,6 +172,15 @@ public final class ObjectStore: Sendable {
         return file != nil
     }
 
+    /// Deletes every object under `prefix`, a page of the listing at a time.
+    public func deleteAll(bucket: String, prefix: String) async throws {
+        while true {
+            let page = try await list(bucket: bucket, prefix: prefix, delimiter: nil, after: nil, maxKeys: 1000)
+            for object in page.objects { try await delete(bucket: bucket, key: object.key) }
+            if !page.truncated || page.objects.isEmpty { return }
+        }
+    }
+
     public struct Listing: Sendable {
         public var objects: [StoredObject]
         public var commonPrefixes: [String]

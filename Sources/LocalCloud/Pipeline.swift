@@ -160,7 +160,14 @@ final class Pipeline: Sendable {
             }
             let output = folder.appendingPathComponent("video.mp4")
             let thumbnail = folder.appendingPathComponent("thumbnail.jpg")
-            try await convert(input: input, output: output.path, duration: probe.duration, hasAudio: probe.hasAudio, job: job, folder: folder)
+            let ladder = folder.appendingPathComponent("hls")
+            try FileManager.default.createDirectory(at: ladder, withIntermediateDirectories: true)
+            let renditions = StreamLadder.renditions(sourceWidth: probe.width, sourceHeight: probe.height)
+            try await convert(ConversionSettings.ladderArguments(input: input, mp4: output.path, hlsFolder: ladder.path,
+                                                                 hasAudio: probe.hasAudio, renditions: renditions),
+                              duration: probe.duration, job: job, folder: folder)
+            try Data(StreamLadder.masterPlaylist(renditions, hasAudio: probe.hasAudio).utf8)
+                .write(to: ladder.appendingPathComponent(StreamLadder.masterName))
             let frameAt = probe.duration.map { min(1.0, $0 / 2) } ?? 0
             try await runTool(settings.ffmpeg, ConversionSettings.thumbnailArguments(input: output.path, output: thumbnail.path, at: frameAt),
                               job: job, folder: folder, progress: nil)
@@ -168,12 +175,13 @@ final class Pipeline: Sendable {
             let keys = VideoRules.mainKeys(sub: job.sub, id: job.videoId)
             _ = try await store.putFile(bucket: LocalVideoHost.mainBucket, key: keys.video, contentType: "video/mp4", from: output)
             _ = try await store.putFile(bucket: LocalVideoHost.mainBucket, key: keys.thumbnail, contentType: "image/jpeg", from: thumbnail)
+            try await storeLadder(from: ladder, job: job)
             // The completion event, then the clean-up it triggers.
             let now = Date().timeIntervalSince1970
             let completed = try await database.write { db -> Bool in
                 guard try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [job.id]) == "running" else { return false }
                 try db.execute(sql: "UPDATE jobs SET state = 'done', pid = NULL, lastError = NULL, updatedAt = ? WHERE id = ?", arguments: [now, job.id])
-                _ = try LocalLibrary.apply(.ready(durationSeconds: nil), sub: job.sub, id: job.videoId, db)
+                _ = try LocalLibrary.apply(.ready(durationSeconds: nil, ladder: true), sub: job.sub, id: job.videoId, db)
                 try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('mediaconvert:COMPLETE', ?, ?)",
                                arguments: [job.videoId, now])
                 return true
@@ -182,13 +190,26 @@ final class Pipeline: Sendable {
                 try await store.delete(bucket: job.bucket, key: job.key)
                 log("video \(job.videoId) is ready")
             } else {
-                _ = try await store.delete(bucket: LocalVideoHost.mainBucket, key: keys.video)
-                _ = try await store.delete(bucket: LocalVideoHost.mainBucket, key: keys.thumbnail)
+                try await store.deleteAll(bucket: LocalVideoHost.mainBucket, prefix: VideoRules.mainPrefix(sub: job.sub, id: job.videoId))
             }
         } catch let failure as ConversionFailure {
             await fail(job, reason: failure.reason, permanent: failure.permanent)
         } catch {
             await fail(job, reason: "The conversion failed: \(error).")
+        }
+    }
+
+    /// The ladder's files into `videos/<sub>/<id>/hls/`: the media first, the playlists after
+    /// them, the master last, so a playlist never names a file not stored yet.
+    private func storeLadder(from folder: URL, job: Job) async throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted { a, b in
+            func rank(_ name: String) -> Int { name == StreamLadder.masterName ? 2 : name.hasSuffix(".m3u8") ? 1 : 0 }
+            return (rank(a), a) < (rank(b), b)
+        }
+        let prefix = StreamLadder.folder(sub: job.sub, id: job.videoId)
+        for name in names {
+            _ = try await store.putFile(bucket: LocalVideoHost.mainBucket, key: prefix + name,
+                                        contentType: StreamLadder.contentType(ofFile: name), from: folder.appendingPathComponent(name))
         }
     }
 
@@ -229,31 +250,50 @@ final class Pipeline: Sendable {
     struct Probe {
         var duration: Double?
         var hasAudio: Bool
+        /// The picture as displayed: rotation and pixel aspect ratio applied.
+        var width: Int
+        var height: Int
     }
 
     private func probe(_ input: String) async throws -> Probe {
         let result = try await Subprocess.run(settings.ffprobe, ["-v", "error"] + ConversionSettings.inputRestrictions()
-                                              + ["-show_entries", "format=duration:stream=codec_type", "-of", "json", input])
+                                              + ["-show_entries", "format=duration:stream=codec_type,width,height,sample_aspect_ratio:stream_tags=rotate:stream_side_data=rotation",
+                                                 "-of", "json", input])
         guard result.status == 0 else {
             let detail = Self.lastLine(result.errorOutput, hiding: [input])
             throw ConversionFailure(reason: "No video stream found: the file is not a video that can be read"
                                     + (detail.isEmpty ? "." : " (\(detail))."), permanent: true)
         }
         let json = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8))) as? [String: Any] ?? [:]
-        let streams = (json["streams"] as? [[String: Any]] ?? []).compactMap { $0["codec_type"] as? String }
+        let entries = json["streams"] as? [[String: Any]] ?? []
+        let streams = entries.compactMap { $0["codec_type"] as? String }
         guard streams.contains("video") else {
             throw ConversionFailure(reason: "No video stream found: the file has \(streams.isEmpty ? "no streams" : "only " + streams.joined(separator: ", ") + " streams").",
                                     permanent: true)
         }
         let duration = ((json["format"] as? [String: Any])?["duration"] as? String).flatMap(Double.init)
-        return Probe(duration: duration, hasAudio: streams.contains("audio"))
+        let size = Self.displaySize(entries.first { $0["codec_type"] as? String == "video" } ?? [:])
+        return Probe(duration: duration, hasAudio: streams.contains("audio"), width: size.width, height: size.height)
     }
 
-    private func convert(input: String, output: String, duration: Double?, hasAudio: Bool, job: Job, folder: URL) async throws {
-        var arguments = ConversionSettings.ffmpegArguments(input: input, output: output, hasAudio: hasAudio)
+    /// A video stream's size as ffmpeg shows it: the pixel aspect ratio applied to the width, and
+    /// width and height swapped for a picture rotated a quarter turn (ffmpeg rotates on decoding).
+    static func displaySize(_ stream: [String: Any]) -> (width: Int, height: Int) {
+        var width = Double(stream["width"] as? Int ?? 0), height = Double(stream["height"] as? Int ?? 0)
+        let aspect = (stream["sample_aspect_ratio"] as? String)?.split(separator: ":").compactMap { Double($0) } ?? []
+        if aspect.count == 2, aspect[0] > 0, aspect[1] > 0 { width *= aspect[0] / aspect[1] }
+        let sideData = (stream["side_data_list"] as? [[String: Any]] ?? []).compactMap { $0["rotation"] as? Int }
+        let rotation = sideData.first ?? ((stream["tags"] as? [String: Any])?["rotate"] as? String).flatMap { Int($0) } ?? 0
+        if abs(rotation) % 180 == 90 { swap(&width, &height) }
+        return (Int(width.rounded()), Int(height.rounded()))
+    }
+
+    /// Runs the conversion's ffmpeg, moving the video's progress on from ffmpeg's own.
+    private func convert(_ arguments: [String], duration: Double?, job: Job, folder: URL) async throws {
+        var arguments = arguments
         // Recorded without the progress pipe: the command as one would run it by hand.
         let command = ([settings.ffmpeg] + arguments).joined(separator: " ")
-        arguments.insert(contentsOf: ["-progress", "pipe:1", "-nostats"], at: arguments.count - 1)
+        arguments.insert(contentsOf: ["-progress", "pipe:1", "-nostats"], at: 1)
         try await database.write { db in
             try db.execute(sql: "UPDATE jobs SET command = ? WHERE id = ?", arguments: [command, job.id])
         }

@@ -116,6 +116,7 @@ public struct DynamoDBLibrary: VideoLibrary {
         if let duration = video.durationSeconds { item["durationSeconds"] = n(String(duration)) }
         if let progress = video.progress { item["progress"] = n(String(progress)) }
         if let error = video.error { item["error"] = s(error) }
+        if video.hlsLadder { item["hlsLadder"] = n("1") }
         return .object(item)
     }
 
@@ -128,6 +129,6 @@ public struct DynamoDBLibrary: VideoLibrary {
         return VideoRecord(id: id, sub: sub, title: title, fileName: fileName, contentType: contentType, sizeBytes: Int64(size),
                            uploadKey: uploadKey, uploadId: string("uploadId"), partSize: number("partSize").map { Int64($0) },
                            status: status, durationSeconds: number("durationSeconds"), progress: number("progress"),
-                           error: string("error"), createdAt: createdAt)
+                           error: string("error"), createdAt: createdAt, hlsLadder: number("hlsLadder") == 1)
     }
 }

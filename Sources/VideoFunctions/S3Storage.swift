@@ -62,6 +62,19 @@ public struct S3Storage: VideoStorage {
         try await refusals { try await aws.s3.deleteObject(bucket: bucket, key: key) }
     }
 
+    /// Lists the folder a page at a time and deletes each object: a video's folder holds a dozen
+    /// files or so, and DeleteObject needs no more permission than the single deletes.
+    public func deleteFolder(bucket: String, prefix: String) async throws {
+        try await refusals {
+            var token: String?
+            repeat {
+                let page = try await aws.s3.listObjects(bucket: bucket, prefix: prefix, continuationToken: token)
+                for key in page.keys { try await aws.s3.deleteObject(bucket: bucket, key: key) }
+                token = page.nextContinuationToken
+            } while token != nil
+        }
+    }
+
     public func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
                         headers: [(name: String, value: String)], expiresIn: Int) -> String {
         aws.s3.presignedURL(method: method, bucket: bucket, key: key, query: query.map { .init($0.name, $0.value) },

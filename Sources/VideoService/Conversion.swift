@@ -5,8 +5,8 @@ import Foundation
 #endif
 
 /// One conversion: the original in the temporary bucket becomes an H.264/AAC MP4 (index first, so
-/// playback starts before the download ends) and a JPEG thumbnail under the video's folder in the
-/// main bucket.
+/// playback starts before the download ends), a JPEG thumbnail and an HLS ladder (`StreamLadder`)
+/// under the video's folder in the main bucket.
 public struct ConversionJob: Sendable, Equatable {
     public var sub: String
     public var videoId: String
@@ -51,10 +51,13 @@ public enum ConversionSettings {
     public static func ffmpegArguments(input: String, output: String, hasAudio: Bool) -> [String] {
         var arguments = ["-nostdin", "-v", "error", "-y"] + inputRestrictions() + ["-i", input, "-map", "0:v:0"]
         if hasAudio { arguments += ["-map", "0:a:0"] }
-        arguments += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
-        if hasAudio { arguments += ["-c:a", "aac", "-b:a", "\(audioBitrate / 1000)k"] }
-        arguments += ["-movflags", "+faststart", output]
-        return arguments
+        return arguments + mp4Encoding(hasAudio: hasAudio) + [output]
+    }
+
+    /// The MP4's codecs and layout, as the options of its output.
+    static func mp4Encoding(hasAudio: Bool) -> [String] {
+        ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+            + (hasAudio ? ["-c:a", "aac", "-b:a", "\(audioBitrate / 1000)k"] : []) + ["-movflags", "+faststart"]
     }
 
     /// ffmpeg's arguments for the thumbnail: one frame at `seconds`, at most 640 pixels wide.
@@ -66,7 +69,8 @@ public enum ConversionSettings {
          "-frames:v", "1", "-vf", "scale='min(\(thumbnailWidth),iw)':-2", "-q:v", "4", output]
     }
 
-    /// The body of MediaConvert's `CreateJob` (its JSON wire names): the same MP4 and thumbnail.
+    /// The body of MediaConvert's `CreateJob` (its JSON wire names): the same MP4, thumbnail and
+    /// HLS ladder (`mediaConvertLadderGroup`).
     /// The video id is the idempotency token, so a repeated S3 event cannot start a second job;
     /// the user metadata carries ids only, which the completion events hand back.
     public static func mediaConvertJob(_ job: ConversionJob, role: String, queue: String?) -> JSONValue {
@@ -80,12 +84,7 @@ public enum ConversionSettings {
                     "codecProfile": "HIGH", "sceneChangeDetect": "TRANSITION_DETECTION",
                 ]],
             ],
-            "audioDescriptions": [[
-                "audioSourceName": "Audio Selector 1",
-                "codecSettings": ["codec": "AAC", "aacSettings": [
-                    "bitrate": .integer(Int64(audioBitrate)), "codingMode": "CODING_MODE_2_0", "sampleRate": 48_000,
-                ]],
-            ]],
+            "audioDescriptions": [mediaConvertAudio],
         ]
         let thumbnail: JSONValue = [
             "extension": "jpg",
@@ -115,7 +114,9 @@ public enum ConversionSettings {
                     "videoSelector": [:],
                     "audioSelectors": ["Audio Selector 1": ["defaultSelection": "DEFAULT"]],
                 ]],
-                "outputGroups": [group("Video", "video", video), group("Thumbnail", "thumbnail", thumbnail)],
+                "outputGroups": [group("Video", "video", video), group("Thumbnail", "thumbnail", thumbnail),
+                                 mediaConvertLadderGroup(destination: "s3://\(job.outputBucket)/"
+                                                         + StreamLadder.folder(sub: job.sub, id: job.videoId) + "index")],
             ],
         ]
         if let queue { body["queue"] = .string(queue) }
@@ -188,16 +189,15 @@ public struct ConversionEvents: Sendable {
         try await library.apply(.converting(progress: max(0, min(0.99, percent / 100))), sub: sub, id: id)
     }
 
-    /// The conversion finished: the video is ready and the original leaves the temporary bucket.
+    /// The conversion finished: the video is ready (with its HLS ladder, which every conversion
+    /// now makes) and the original leaves the temporary bucket.
     @discardableResult
     public func completed(sub: String, id: String, durationSeconds: Double?) async throws -> Bool {
         let video = try await library.video(sub: sub, id: id)
-        let applied = try await library.apply(.ready(durationSeconds: durationSeconds), sub: sub, id: id)
-        // Deleted meanwhile: remove what the conversion wrote.
+        let applied = try await library.apply(.ready(durationSeconds: durationSeconds, ladder: true), sub: sub, id: id)
+        // Deleted meanwhile: remove what the conversion wrote, the whole folder.
         guard let video else {
-            let keys = VideoRules.mainKeys(sub: sub, id: id)
-            try await storage.delete(bucket: storage.mainBucket, key: keys.video)
-            try await storage.delete(bucket: storage.mainBucket, key: keys.thumbnail)
+            try await storage.deleteFolder(bucket: storage.mainBucket, prefix: VideoRules.mainPrefix(sub: sub, id: id))
             return false
         }
         if applied || video.status == .ready {

@@ -40,10 +40,14 @@ public struct VideoRecord: Sendable, Equatable {
     public var error: String?
     /// Seconds since 1970.
     public var createdAt: Double
+    /// The conversion made an HLS ladder (`StreamLadder`) beside the MP4; false for videos
+    /// converted before there was one.
+    public var hlsLadder: Bool
 
     public init(id: String, sub: String, title: String, fileName: String, contentType: String, sizeBytes: Int64,
                 uploadKey: String, uploadId: String?, partSize: Int64?, status: VideoStatus,
-                durationSeconds: Double? = nil, progress: Double? = nil, error: String? = nil, createdAt: Double) {
+                durationSeconds: Double? = nil, progress: Double? = nil, error: String? = nil, createdAt: Double,
+                hlsLadder: Bool = false) {
         self.id = id
         self.sub = sub
         self.title = title
@@ -58,6 +62,7 @@ public struct VideoRecord: Sendable, Equatable {
         self.progress = progress
         self.error = error
         self.createdAt = createdAt
+        self.hlsLadder = hlsLadder
     }
 }
 
@@ -69,7 +74,8 @@ public enum VideoChange: Sendable, Equatable {
     case queued
     /// Converting; `progress` from 0 to 1 only rises.
     case converting(progress: Double)
-    case ready(durationSeconds: Double?)
+    /// `ladder`: the conversion made the HLS ladder too.
+    case ready(durationSeconds: Double?, ladder: Bool = false)
     case failed(reason: String)
 
     public var status: VideoStatus {
@@ -127,6 +133,8 @@ public enum VideoChange: Sendable, Equatable {
         case progress(Double?)
         case error(String?)
         case durationSeconds(Double)
+        /// Stored as the number 1; absent on videos converted before the ladder.
+        case hlsLadder
 
         public enum Value: Sendable, Equatable {
             case text(String)
@@ -139,6 +147,7 @@ public enum VideoChange: Sendable, Equatable {
             case .progress: "progress"
             case .error: "error"
             case .durationSeconds: "durationSeconds"
+            case .hlsLadder: "hlsLadder"
             }
         }
 
@@ -148,6 +157,7 @@ public enum VideoChange: Sendable, Equatable {
             case .progress(let progress): progress.map(Value.number)
             case .error(let error): error.map(Value.text)
             case .durationSeconds(let seconds): .number(seconds)
+            case .hlsLadder: .number(1)
             }
         }
     }
@@ -157,7 +167,8 @@ public enum VideoChange: Sendable, Equatable {
         switch self {
         case .queued: [.status(status), .progress(nil)]
         case .converting(let progress): [.status(status), .progress(progress)]
-        case .ready(let duration): [.status(status), .progress(nil), .error(nil)] + (duration.map { [.durationSeconds($0)] } ?? [])
+        case .ready(let duration, let ladder):
+            [.status(status), .progress(nil), .error(nil)] + (duration.map { [.durationSeconds($0)] } ?? []) + (ladder ? [.hlsLadder] : [])
         case .failed(let reason): [.status(status), .progress(nil), .error(reason)]
         }
     }
@@ -171,6 +182,7 @@ public enum VideoChange: Sendable, Equatable {
             case .progress(let progress): record.progress = progress
             case .error(let error): record.error = error
             case .durationSeconds(let seconds): record.durationSeconds = seconds
+            case .hlsLadder: record.hlsLadder = true
             }
         }
         return record
@@ -231,6 +243,8 @@ public protocol VideoStorage: Sendable {
     func completeMultipartUpload(key: String, uploadId: String, parts: [(number: Int, etag: String, checksum: ChecksumSHA256)]) async throws -> String?
     /// Deletes one object; no error when it is already gone.
     func delete(bucket: String, key: String) async throws
+    /// Deletes every object whose key begins with `prefix` (a video's folder and its ladder).
+    func deleteFolder(bucket: String, prefix: String) async throws
     /// A presigned URL for one request; `headers` are signed, so the request must send them as given.
     func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
                  headers: [(name: String, value: String)], expiresIn: Int) -> String

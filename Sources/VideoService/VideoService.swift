@@ -343,6 +343,7 @@ public struct VideoService: Sendable {
             "sizeBytes": .integer(video.sizeBytes), "durationSeconds": JSONValue(video.durationSeconds),
             "createdAt": .string(Self.iso8601(video.createdAt)),
             "playbackUrl": playback(keys.video), "thumbnailUrl": playback(keys.thumbnail),
+            "streamUrl": video.hlsLadder ? playback(StreamLadder.masterKey(sub: video.sub, id: video.id)) : .null,
             "error": video.status == .failed ? .string(video.error ?? "The conversion failed.") : .null,
             "progress": video.status == .converting ? .number(video.progress ?? 0) : .null,
         ]
@@ -377,9 +378,7 @@ public struct VideoService: Sendable {
             try? await storage.abortMultipartUpload(key: video.uploadKey, uploadId: uploadId)
         }
         try await storage.delete(bucket: storage.tempBucket, key: video.uploadKey)
-        let keys = VideoRules.mainKeys(sub: sub, id: id)
-        try await storage.delete(bucket: storage.mainBucket, key: keys.video)
-        try await storage.delete(bucket: storage.mainBucket, key: keys.thumbnail)
+        try await storage.deleteFolder(bucket: storage.mainBucket, prefix: VideoRules.mainPrefix(sub: sub, id: id))
         return .empty(204)
     }
 }

@@ -28,7 +28,7 @@ struct StoreStatusMachineTests {
     /// Every change, progress below, at and above the converting start's.
     static let changes: [VideoChange] = [
         .queued, .converting(progress: 0.25), .converting(progress: 0.5), .converting(progress: 0.75),
-        .ready(durationSeconds: 12.5), .ready(durationSeconds: nil), .failed(reason: "MediaConvert could not read the file."),
+        .ready(durationSeconds: 12.5), .ready(durationSeconds: nil), .ready(durationSeconds: 9, ladder: true), .failed(reason: "MediaConvert could not read the file."),
     ]
 
     enum Store: String, CaseIterable, CustomTestStringConvertible {

@@ -38,6 +38,7 @@ final class MemoryStorage: VideoStorage {
     func abortMultipartUpload(key: String, uploadId: String) async throws {}
     func completeMultipartUpload(key: String, uploadId: String, parts: [(number: Int, etag: String, checksum: ChecksumSHA256)]) async throws -> String? { nil }
     func delete(bucket: String, key: String) async throws { deleted.withLock { $0.append("\(bucket)/\(key)") } }
+    func deleteFolder(bucket: String, prefix: String) async throws { deleted.withLock { $0.append("\(bucket)/\(prefix)*") } }
     func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
                  headers: [(name: String, value: String)], expiresIn: Int) -> String { "https://s3.test/\(bucket)/\(key)?method=\(method)" }
 }
@@ -136,11 +137,22 @@ struct ConversionEventTests {
         #expect(!(try await events.failed(sub: bob, id: video.id, reason: "x")))
     }
 
-    @Test("a completion for a deleted video removes its outputs")
+    @Test("a completion for a deleted video removes its whole folder, ladder included")
     func deletedVideo() async throws {
         let (_, storage, _, events) = setUp()
-        #expect(!(try await events.completed(sub: alice, id: VideoRules.newVideoId(), durationSeconds: nil)))
-        #expect(storage.deleted.withLock { $0 }.count == 2)
+        let id = VideoRules.newVideoId()
+        #expect(!(try await events.completed(sub: alice, id: id, durationSeconds: nil)))
+        #expect(storage.deleted.withLock { $0 } == ["main/videos/\(alice)/\(id)/*"])
+    }
+
+    @Test("a completed conversion records its ladder")
+    func ladderRecorded() async throws {
+        let (library, _, _, events) = setUp()
+        let video = record(alice, status: .converting)
+        try await library.insert(video)
+        #expect(!(try await library.video(sub: alice, id: video.id)!.hlsLadder))
+        #expect(try await events.completed(sub: alice, id: video.id, durationSeconds: 3))
+        #expect(try await library.video(sub: alice, id: video.id)!.hlsLadder)
     }
 }
 

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import VideoService
+
+@Suite("The HLS ladder")
+struct StreamLadderTests {
+    func sizes(_ width: Int, _ height: Int) -> [String] {
+        StreamLadder.renditions(sourceWidth: width, sourceHeight: height).map { "\($0.width)x\($0.height)" }
+    }
+
+    @Test("a source gets every rung up to its height, lowest first, never above it")
+    func rungsPerHeight() {
+        #expect(sizes(3840, 2160) == ["640x360", "854x480", "1280x720", "1920x1080"])
+        #expect(sizes(1920, 1080) == ["640x360", "854x480", "1280x720", "1920x1080"])
+        #expect(sizes(1280, 720) == ["640x360", "854x480", "1280x720"])
+        #expect(sizes(1000, 719) == ["500x360", "668x480"])
+        #expect(sizes(854, 480) == ["640x360", "854x480"])
+        #expect(sizes(640, 360) == ["640x360"])
+        // 4:3 and portrait keep their shape; widths are even.
+        #expect(sizes(640, 480) == ["480x360", "640x480"])
+        #expect(sizes(1080, 1920) == ["202x360", "270x480", "406x720", "608x1080"])
+    }
+
+    @Test("a source below the lowest rung gets one rendition at its own height, even-rounded")
+    func small() {
+        #expect(sizes(320, 240) == ["320x240"])
+        #expect(sizes(321, 241) == ["320x240"])
+        #expect(sizes(176, 144) == ["176x144"])
+        let only = StreamLadder.renditions(sourceWidth: 320, sourceHeight: 240)
+        #expect(only.count == 1 && only[0].name == "240p" && only[0].rung.height == 360)
+        #expect(StreamLadder.playlist(only[0]) == "index_240p.m3u8" && StreamLadder.mediaFile(only[0]) == "index_240p.cmfv")
+    }
+
+    @Test("each rung's profile and level give a fixed CODECS string")
+    func codecs() {
+        #expect(StreamLadder.rungs.map(\.codecs) == ["avc1.64002a", "avc1.640020", "avc1.4d401f", "avc1.4d401f"])
+        #expect(StreamLadder.rungs.map(\.levelName) == ["4.2", "3.2", "3.1", "3.1"])
+        #expect(StreamLadder.rungs.map(\.mediaConvertLevel) == ["LEVEL_4_2", "LEVEL_3_2", "LEVEL_3_1", "LEVEL_3_1"])
+        #expect(StreamLadder.rungs.map(\.maxBitrate) == [5_000_000, 2_800_000, 1_200_000, 700_000])
+    }
+
+    @Test("the master playlist: the audio group, then every rendition lowest first with bandwidth, size and codecs")
+    func master() {
+        let renditions = StreamLadder.renditions(sourceWidth: 1280, sourceHeight: 720)
+        #expect(StreamLadder.masterPlaylist(renditions.reversed(), hasAudio: true) == """
+            #EXTM3U
+            #EXT-X-VERSION:7
+            #EXT-X-INDEPENDENT-SEGMENTS
+            #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,URI="index_audio.m3u8"
+            #EXT-X-STREAM-INF:BANDWIDTH=828000,RESOLUTION=640x360,CODECS="avc1.4d401f,mp4a.40.2",AUDIO="audio"
+            index_360p.m3u8
+            #EXT-X-STREAM-INF:BANDWIDTH=1328000,RESOLUTION=854x480,CODECS="avc1.4d401f,mp4a.40.2",AUDIO="audio"
+            index_480p.m3u8
+            #EXT-X-STREAM-INF:BANDWIDTH=2928000,RESOLUTION=1280x720,CODECS="avc1.640020,mp4a.40.2",AUDIO="audio"
+            index_720p.m3u8
+
+            """)
+        #expect(StreamLadder.masterPlaylist([renditions[0]], hasAudio: false) == """
+            #EXTM3U
+            #EXT-X-VERSION:7
+            #EXT-X-INDEPENDENT-SEGMENTS
+            #EXT-X-STREAM-INF:BANDWIDTH=700000,RESOLUTION=640x360,CODECS="avc1.4d401f"
+            index_360p.m3u8
+
+            """)
+    }
+
+    @Test("the layout: a folder under the video's, relative names, content types")
+    func layout() {
+        #expect(StreamLadder.masterKey(sub: alice, id: "abcdefghijklmnopqrstuvwxya") == "videos/\(alice)/abcdefghijklmnopqrstuvwxya/hls/index.m3u8")
+        #expect(StreamLadder.contentType(ofFile: "index.m3u8") == "application/vnd.apple.mpegurl")
+        #expect(StreamLadder.contentType(ofFile: "index_720p.cmfv") == "video/mp4")
+        #expect(StreamLadder.contentType(ofFile: "index_audio.cmfa") == "audio/mp4")
+    }
+
+    @Test("ffmpeg: one run, the MP4 as before, each rendition scaled from one decode, keyframes every 2 s only")
+    func ffmpeg() throws {
+        let renditions = StreamLadder.renditions(sourceWidth: 1280, sourceHeight: 720)
+        let arguments = ConversionSettings.ladderArguments(input: "in.mov", mp4: "/w/video.mp4", hlsFolder: "/w/hls", hasAudio: true,
+                                                           renditions: renditions)
+        #expect(arguments.filter { $0 == "-i" }.count == 1)
+        let input = try #require(arguments.firstIndex(of: "-i"))
+        #expect(arguments[..<input].suffix(4) == ["-protocol_whitelist", "file", "-format_whitelist", ConversionSettings.inputFormats.joined(separator: ",")])
+        let graph = try #require(arguments.firstIndex(of: "-filter_complex").map { arguments[$0 + 1] })
+        #expect(graph == "[0:v:0]split=4[mp4][s0][s1][s2];[s0]scale=640:360,setsar=1[r0];[s1]scale=854:480,setsar=1[r1];[s2]scale=1280:720,setsar=1[r2]")
+        // The MP4 has exactly the single-MP4 command's encoding.
+        let single = ConversionSettings.ffmpegArguments(input: "in.mov", output: "/w/video.mp4", hasAudio: true)
+        let mp4 = try #require(arguments.firstIndex(of: "[mp4]"))
+        #expect(Array(arguments[(mp4 + 1)...].prefix(while: { $0 != "/w/video.mp4" })) + ["/w/video.mp4"]
+                == ["-map", "0:a:0"] + Array(single[(single.firstIndex(of: "0:a:0")! + 1)...]))
+        for (index, rendition) in renditions.enumerated() {
+            let start = try #require(arguments.firstIndex(of: "[r\(index)]"))
+            let options = Array(arguments[start...].prefix(while: { $0 != "/w/hls/" + StreamLadder.playlist(rendition) }))
+            let pairs = Dictionary(options.indices.dropLast().filter { options[$0].hasPrefix("-") && !options[$0 + 1].hasPrefix("-") }
+                .map { (options[$0], options[$0 + 1]) }, uniquingKeysWith: { a, _ in a })
+            #expect(pairs["-maxrate"] == "\(rendition.rung.maxBitrate / 1000)k")
+            #expect(pairs["-profile:v"] == rendition.rung.profile.rawValue && pairs["-level"] == rendition.rung.levelName)
+            #expect(pairs["-force_key_frames"] == "expr:gte(t,n_forced*2)" && pairs["-sc_threshold"] == "0")
+            #expect(pairs["-hls_time"] == "2" && pairs["-hls_segment_type"] == "fmp4" && pairs["-hls_playlist_type"] == "vod")
+            #expect(pairs["-hls_flags"] == "single_file+independent_segments")
+            #expect(pairs["-hls_segment_filename"] == "/w/hls/index_\(rendition.height)p.cmfv")
+            #expect(options.contains("-an"))
+        }
+        let audio = try #require(arguments.firstIndex(of: "/w/hls/index_audio.cmfa"))
+        #expect(arguments[audio + 1] == "/w/hls/index_audio.m3u8" && audio + 2 == arguments.count)
+        #expect(arguments.contains("-vn"))
+
+        let silent = ConversionSettings.ladderArguments(input: "in.mov", mp4: "/w/video.mp4", hlsFolder: "/w/hls/", hasAudio: false,
+                                                        renditions: renditions)
+        #expect(!silent.contains("0:a:0") && !silent.contains("aac") && !silent.contains { $0.contains("index_audio") })
+        #expect(silent.last == "/w/hls/index_720p.m3u8")
+    }
+
+    @Test("MediaConvert: a CMAF group of one file per rung and the audio, 2-second aligned GOPs, HLS manifests only")
+    func mediaConvert() throws {
+        let job = ConversionJob(sub: alice, videoId: "abcdefghijklmnopqrstuvwxya", inputBucket: "temp",
+                                inputKey: "uploads/\(alice)/abcdefghijklmnopqrstuvwxya/clip.mov", outputBucket: "main")
+        let body = ConversionSettings.mediaConvertJob(job, role: "arn:aws:iam::1:role/convert", queue: nil)
+        let groups = try #require(body["settings"]?["outputGroups"]?.arrayValue)
+        let cmaf = try #require(groups.first { $0["outputGroupSettings"]?["type"] == "CMAF_GROUP_SETTINGS" })
+        let settings = try #require(cmaf["outputGroupSettings"]?["cmafGroupSettings"])
+        #expect(settings["destination"] == .string("s3://main/videos/\(alice)/abcdefghijklmnopqrstuvwxya/hls/index"))
+        #expect(settings["segmentControl"] == "SINGLE_FILE" && settings["segmentLength"] == 2 && settings["fragmentLength"] == 2)
+        #expect(settings["writeDashManifest"] == "DISABLED" && settings["writeHlsManifest"] == "ENABLED")
+        let outputs = try #require(cmaf["outputs"]?.arrayValue)
+        #expect(outputs.compactMap { $0["nameModifier"]?.stringValue } == ["_360p", "_480p", "_720p", "_1080p", "_audio"])
+        for (output, rung) in zip(outputs, StreamLadder.rungs.reversed()) {
+            let video = try #require(output["videoDescription"])
+            #expect(video["height"] == .integer(Int64(rung.height)) && video["scalingBehavior"] == "FIT_NO_UPSCALE")
+            let h264 = try #require(video["codecSettings"]?["h264Settings"])
+            #expect(h264["maxBitrate"] == .integer(Int64(rung.maxBitrate)) && h264["rateControlMode"] == "QVBR")
+            #expect(h264["codecProfile"] == .string(rung.profile.mediaConvert) && h264["codecLevel"] == .string(rung.mediaConvertLevel))
+            #expect(h264["gopSize"] == 2.0 && h264["gopSizeUnits"] == "SECONDS" && h264["sceneChangeDetect"] == "DISABLED")
+            #expect(h264["gopClosedCadence"] == 1 && h264["minIInterval"] == 0)
+            #expect(output["audioDescriptions"] == nil)
+        }
+        let audio = try #require(outputs.last)
+        #expect(audio["containerSettings"]?["cmfcSettings"]?["audioGroupId"] == "audio")
+        #expect(audio["audioDescriptions"]?.arrayValue?.first?["codecSettings"]?["aacSettings"]?["bitrate"] == .integer(128_000))
+        #expect(audio["videoDescription"] == nil)
+    }
+}
