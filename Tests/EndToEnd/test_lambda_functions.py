@@ -164,6 +164,17 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     assert mp4["AudioDescriptions"][0]["CodecSettings"]["Codec"] == "AAC"
     frame = groups["Thumbnail"]["Outputs"][0]["VideoDescription"]["CodecSettings"]
     assert frame["Codec"] == "FRAME_CAPTURE" and frame["FrameCaptureSettings"]["MaxCaptures"] == 1
+    # The HLS ladder: one CMAF group (accepted by the fake, so valid by botocore's model), one file
+    # per rendition under hls/, the rungs lowest first and never scaled up, then the sound.
+    cmaf = groups["Stream"]["OutputGroupSettings"]
+    assert cmaf["Type"] == "CMAF_GROUP_SETTINGS"
+    assert cmaf["CmafGroupSettings"]["Destination"] == prefix + "hls/index"
+    assert cmaf["CmafGroupSettings"]["SegmentControl"] == "SINGLE_FILE" and cmaf["CmafGroupSettings"]["SegmentLength"] == 2
+    outputs = groups["Stream"]["Outputs"]
+    assert [o["NameModifier"] for o in outputs] == ["_360p", "_480p", "_720p", "_1080p", "_audio"]
+    assert all(o["VideoDescription"]["ScalingBehavior"] == "FIT_NO_UPSCALE" for o in outputs[:4])
+    assert all(o["VideoDescription"]["CodecSettings"]["H264Settings"]["GopSizeUnits"] == "SECONDS" for o in outputs[:4])
+    assert outputs[4]["AudioDescriptions"][0]["CodecSettings"]["Codec"] == "AAC"
     assert video(functions, created["videoId"])["status"] == "queued"
 
     # The same S3 event again (SQS delivers at least once): no second job.
@@ -188,10 +199,12 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     # no bucket, no signature, no expiry; the session's cookies open them.
     assert ready["playbackUrl"] == f"/media/videos/{ALICE}/{created['videoId']}/video.mp4"
     assert ready["thumbnailUrl"] == f"/media/videos/{ALICE}/{created['videoId']}/thumbnail.0000000.jpg"
+    # The job also wrote the HLS ladder (its CMAF group), which the record now says.
+    assert ready["streamUrl"] == f"/media/videos/{ALICE}/{created['videoId']}/hls/index.m3u8"
     # Alice's session cookies open both, Bob's neither.
     alice_resource = policy_of(session(functions))["Statement"][0]["Resource"]
     bob_resource = policy_of(session(functions, sub=BOB))["Statement"][0]["Resource"]
-    for url in (ready["playbackUrl"], ready["thumbnailUrl"]):
+    for url in (ready["playbackUrl"], ready["thumbnailUrl"], ready["streamUrl"]):
         assert fnmatch.fnmatchcase(production.media_origin + url, alice_resource), (url, alice_resource)
         assert not fnmatch.fnmatchcase(production.media_origin + url, bob_resource), (url, bob_resource)
     listed = production.client("s3").list_objects_v2(Bucket=production.temp_bucket).get("Contents", [])
