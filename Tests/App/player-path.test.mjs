@@ -1,0 +1,28 @@
+// How a video plays (native HLS, MSE, the MP4), `?playback=`, and the quality menu's entries.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { choosePath, forcedPath, qualityChoices } from '../../assets/js/player/path.js';
+
+test('native HLS first, then MSE, then the MP4; the MP4 for a video without a ladder', () => {
+  assert.equal(choosePath({ hasStream: true, native: true, mse: true }), 'native');
+  assert.equal(choosePath({ hasStream: true, native: false, mse: true }), 'mse');
+  assert.equal(choosePath({ hasStream: true, native: false, mse: false }), 'mp4');
+  assert.equal(choosePath({ hasStream: false, native: true, mse: true }), 'mp4');
+});
+
+test('?playback= forces a path the browser has; one it lacks falls back to the usual order', () => {
+  assert.equal(choosePath({ hasStream: true, native: true, mse: true, forced: 'mse' }), 'mse');
+  assert.equal(choosePath({ hasStream: true, native: true, mse: true, forced: 'mp4' }), 'mp4');
+  assert.equal(choosePath({ hasStream: true, native: false, mse: true, forced: 'native' }), 'mse');
+  assert.equal(choosePath({ hasStream: false, native: true, mse: true, forced: 'native' }), 'mp4');
+  assert.equal(forcedPath('?id=x&playback=mse'), 'mse');
+  assert.equal(forcedPath('?id=x&playback=flash'), null);
+  assert.equal(forcedPath('?id=x'), null);
+});
+
+test('the quality menu: Auto, then each height highest first; only Auto without MSE; none for the MP4', () => {
+  const ladder = [{ height: 360 }, { height: 480 }, { height: 720 }, { height: 720 }, { height: null }];
+  assert.deepEqual(qualityChoices(ladder, { path: 'mse', canPin: true }).map((c) => c.value), ['auto', '720', '480', '360']);
+  assert.deepEqual(qualityChoices(ladder, { path: 'native', canPin: false }).map((c) => c.value), ['auto']);
+  assert.deepEqual(qualityChoices(ladder, { path: 'mp4', canPin: true }), []);
+});

@@ -1,0 +1,36 @@
+// How the player plays a video, and what its quality menu offers. Pure: the browser's answers are
+// handed in by the page.
+
+/** The three ways to play: the browser's own HLS, HLS through Media Source Extensions, the MP4. */
+export const PATHS = ['native', 'mse', 'mp4'];
+
+/**
+ * The path for a video: `hasStream` (it has an HLS ladder), `native` (the browser plays HLS itself),
+ * `mse` (MediaSource takes the ladder's codecs), `forced` (`?playback=` — used when it can be).
+ * Native first, then MSE, then the MP4, which is also what a video without a ladder gets.
+ */
+export function choosePath({ hasStream, native, mse, forced = null }) {
+  if (!hasStream || forced === 'mp4') return 'mp4';
+  if (forced === 'native' && native) return 'native';
+  if (forced === 'mse' && mse) return 'mse';
+  if (native) return 'native';
+  if (mse) return 'mse';
+  return 'mp4';
+}
+
+/** `?playback=` read from a query string: one of PATHS, or null. */
+export function forcedPath(search) {
+  const value = new URLSearchParams(search).get('playback');
+  return PATHS.includes(value) ? value : null;
+}
+
+/**
+ * The quality menu's entries: `{ value: 'auto' }` first, then `{ value: '<height>', height }` for
+ * each rendition, highest first (heights once each). Only Auto when heights cannot be chosen
+ * (`canPin` false: no MSE to pin a rendition with); none at all on the MP4 path.
+ */
+export function qualityChoices(renditions, { path, canPin }) {
+  if (path === 'mp4') return [];
+  const heights = canPin ? [...new Set(renditions.map((r) => r.height).filter((h) => h > 0))].sort((a, b) => b - a) : [];
+  return [{ value: 'auto' }, ...heights.map((height) => ({ value: String(height), height }))];
+}
