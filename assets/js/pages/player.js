@@ -1,14 +1,19 @@
-// The player: the video's MP4 in <video> from /media/ on the site's origin (Range requests, the
-// thumbnail as poster), opened by the signed cookies of the media session, YouTube-style keys, a
-// speed menu, picture-in-picture, and the place the user stopped (per user and video, wiped on
-// sign-out). When the media are refused mid-play (the cookies ran out), the session is renewed and
-// play goes on at the same moment. A video that is not ready shows its status, and plays once it is.
+// The player: the video from /media/ on the site's origin, opened by the signed cookies of the media
+// session — its HLS ladder by the browser's own HLS, else through MSE (player/mse.js), else the MP4
+// (also for videos without a ladder; `?playback=native|mse|mp4` forces a path) — with the thumbnail
+// as poster, YouTube-style keys, quality and speed menus, picture-in-picture, and the place the user
+// stopped (per user and video, wiped on sign-out). When the media are refused mid-play (the cookies
+// ran out), the session is renewed and play goes on at the same moment. A video that is not ready
+// shows its status, and plays once it is.
 import { t, ready, mediaReady, renewMediaSession, api } from './app.js';
 import { setNotice } from '../ui/form.js';
 import { RATES, keyAction } from '../player/keys.js';
 import { PositionStore, resumeAt } from '../player/position.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';
 import { reasonKey } from '../library/reason.js';
+import { parseMaster } from '../player/hls.js';
+import { MsePlayer, playableVariants } from '../player/mse.js';
+import { choosePath, forcedPath, qualityChoices } from '../player/path.js';
 
 const STATUS_POLL_MS = 3000;
 const SAVE_EVERY_MS = 5000;
@@ -24,6 +29,8 @@ const video = document.getElementById('video');
 const title = document.getElementById('video-title');
 const meta = document.getElementById('video-meta');
 const speed = document.getElementById('speed');
+const quality = document.getElementById('quality');
+const qualityField = document.getElementById('quality-field');
 const pip = document.getElementById('pip');
 const restart = document.getElementById('restart');
 const siteTitle = document.title.split(' · ').pop();
@@ -36,6 +43,16 @@ let current = null;
 let lastTime = 0;
 let savedAt = 0;
 let refreshing = null;
+/** How the video plays now: 'native', 'mse' or 'mp4' (also `data-playback` on the player). */
+let path = null;
+/** The path Auto in the quality menu returns to. */
+let autoPath = null;
+/** The ladder's master playlist (parsed), its renditions MSE can play, and the MSE player when in use. */
+let master = null;
+let mseRenditions = [];
+let mse = null;
+let pinnedHeight = null;
+const forced = forcedPath(location.search);
 
 function showState(heading, body, progress = null) {
   player.hidden = true;
@@ -96,9 +113,107 @@ async function play(entry) {
   meta.textContent = details.join(' · ');
   if (entry.thumbnailUrl) video.poster = entry.thumbnailUrl;
   video.dataset.videoId = entry.id;
-  video.src = entry.playbackUrl;
+  master = entry.streamUrl && forced !== 'mp4' ? await loadMaster(entry.streamUrl) : null;
+  mseRenditions = master ? playableVariants(master) : [];
+  autoPath = choosePath({ hasStream: Boolean(master), native: video.canPlayType('application/vnd.apple.mpegurl') !== '', mse: mseRenditions.length > 0, forced });
+  usePath(autoPath, resumeAt(positions.get(entry.id), entry.durationSeconds));
   title.focus();
 }
+
+// MARK: the three paths
+
+/** The ladder's master playlist, or null when it cannot be had (the MP4 plays instead). */
+async function loadMaster(url) {
+  for (let tries = 0; tries < 2; tries += 1) {
+    try {
+      const response = await fetch(url, { credentials: 'same-origin' });
+      if (response.ok) return parseMaster(await response.text(), new URL(url, location.href).href);
+      if (response.status !== 403 || !(await renewMediaSession())) return null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Plays the current video by `next`, from second `at` (the MSE player starts fetching there). */
+function usePath(next, at = 0) {
+  mse?.destroy();
+  mse = null;
+  path = next;
+  player.dataset.playback = next;
+  delete player.dataset.rendition;
+  if (next === 'mse') {
+    mse = new MsePlayer(video, master, {
+      renew: () => renewMediaSession().then(Boolean),
+      onRendition: (height) => showRendition(height),
+      onError: () => fallBackToMp4(),
+      neededHeight: () => video.clientHeight * (window.devicePixelRatio || 1),
+    });
+    mse.pin(pinnedIndex());
+    mse.start(at).catch(() => fallBackToMp4());
+  } else {
+    video.src = next === 'native' ? current.streamUrl : current.playbackUrl;
+  }
+  fillQualityMenu();
+}
+
+/** The MSE player could not go on: the MP4, from the same moment. */
+function fallBackToMp4() {
+  if (path !== 'mse') return;
+  refreshing = { time: lastTime, playing: !video.paused || video.dataset.wasPlaying === 'true' };
+  autoPath = 'mp4';
+  usePath('mp4');
+}
+
+/** Switches path keeping the moment and whether it was playing. */
+function switchPath(next) {
+  refreshing = { time: lastTime, playing: !video.paused };
+  usePath(next, lastTime);
+}
+
+function showRendition(height) {
+  if (height > 0) player.dataset.rendition = String(height);
+  const auto = quality.querySelector('option[value="auto"]');
+  if (auto) auto.textContent = pinnedHeight == null && height > 0 ? t('player.autoWith', { height }) : t('player.auto');
+}
+
+// The native and MP4 paths: the height of the picture the element shows.
+video.addEventListener('resize', () => { if (path !== 'mse' && video.videoHeight > 0) showRendition(video.videoHeight); });
+
+// MARK: the quality menu
+
+function pinnedIndex() {
+  if (pinnedHeight == null) return null;
+  const index = mseRenditions.findLastIndex((r) => r.height === pinnedHeight);
+  return index < 0 ? null : index;
+}
+
+function fillQualityMenu() {
+  const choices = qualityChoices(mseRenditions.length ? mseRenditions : master?.variants ?? [], { path, canPin: mseRenditions.length > 0 });
+  qualityField.hidden = choices.length === 0;
+  quality.replaceChildren(...choices.map(({ value, height }) => {
+    const option = document.createElement('option');
+    option.value = value;
+    option.textContent = height ? t('player.height', { height }) : t('player.auto');
+    return option;
+  }));
+  quality.value = pinnedHeight == null ? 'auto' : String(pinnedHeight);
+  const shown = Number(player.dataset.rendition);
+  if (shown) showRendition(shown);
+}
+
+quality.addEventListener('change', () => {
+  pinnedHeight = quality.value === 'auto' ? null : Number(quality.value);
+  if (pinnedHeight != null && path !== 'mse') {
+    switchPath('mse'); // only MSE can hold one rendition
+  } else if (pinnedHeight == null && path !== autoPath) {
+    switchPath(autoPath);
+  } else {
+    mse?.pin(pinnedIndex());
+    showRendition(Number(player.dataset.rendition));
+  }
+});
 
 // MARK: where the user stopped
 
@@ -155,7 +270,7 @@ async function renewMedia() {
   if (!fresh || fresh.status !== 'ready') return false;
   current = fresh;
   refreshing = { time: lastTime, playing: !video.paused || video.dataset.wasPlaying === 'true' };
-  video.src = fresh.playbackUrl;
+  video.src = path === 'native' && fresh.streamUrl ? fresh.streamUrl : fresh.playbackUrl;
   return true;
 }
 
@@ -164,6 +279,8 @@ video.addEventListener('pause', () => { if (!video.error) video.dataset.wasPlayi
 video.addEventListener('error', async () => {
   // A network or "source" error on /media/ is most often the session's cookies running out (403).
   if (!current || !video.error) return;
+  // Through MSE the downloads renew the session themselves; an element error is data it cannot play.
+  if (path === 'mse') { fallBackToMp4(); return; }
   if (!(await renewMedia())) setNotice(notice, t('player.mediaError'), 'warning');
 });
 

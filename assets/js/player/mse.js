@@ -152,9 +152,17 @@ export class MsePlayer {
     this.#run().catch((error) => { if (!this.destroyed) this.options.onError(error); });
   }
 
-  /** Fixes the rendition at `index` of `renditions` (from the next segment on), or null for automatic. */
+  /**
+   * Fixes the rendition at `index` of `renditions`, or null for automatic. A choice the user makes
+   * shows soon: the video buffered beyond the segment playing is dropped and fetched again.
+   */
   pin(index) {
+    if (index === this.pinned) return;
     this.pinned = index;
+    if (this.tracks) {
+      this.flushAhead = true;
+      this.controller.abort();
+    }
     this.#wake();
   }
 
@@ -226,6 +234,8 @@ export class MsePlayer {
   async #run() {
     while (!this.destroyed) {
       if (this.seekTo !== null) await this.#resetTo(this.seekTo);
+      else if (this.flushAhead) await this.#dropVideoAhead();
+      if (this.controller.signal.aborted) this.controller = new AbortController();
       this.#nudgeOverStartGap();
       const time = this.video.currentTime;
       await this.#evictPlayed(time);
@@ -256,7 +266,7 @@ export class MsePlayer {
   /** Throws away what is buffered and points every track at the segment holding `time`. */
   async #resetTo(time) {
     this.seekTo = null;
-    this.controller = new AbortController();
+    this.flushAhead = false;
     for (const track of this.tracks) {
       await this.#settled(track.buffer);
       if (this.mediaSource.readyState === 'open') track.buffer.abort();
@@ -270,6 +280,21 @@ export class MsePlayer {
       track.needsInit = true;
     }
     this.appended = [];
+  }
+
+  /** Drops the video buffered after the segment playing now; the track goes on from there. */
+  async #dropVideoAhead() {
+    this.flushAhead = false;
+    const track = this.tracks[0];
+    for (const other of this.tracks) other.fetching = null;
+    const from = segmentAt(track.list.segments, this.video.currentTime) + 1;
+    if (from >= track.list.segments.length || from >= track.next) return;
+    const start = track.list.segments[from].start;
+    await this.#settled(track.buffer);
+    track.buffer.remove(start, this.mediaSource.duration);
+    await this.#settled(track.buffer);
+    track.next = from;
+    this.appended = this.appended.filter((entry) => entry.start < start);
   }
 
   /** Starts play when the first data begin a moment after the playhead (a stream starting at 0.07 s). */
