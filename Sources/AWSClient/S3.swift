@@ -186,24 +186,6 @@ public struct S3: Sendable {
                                    operation: "DeleteObject \(Self.url(bucket: bucket, key: key))", action: "s3:DeleteObject"))
     }
 
-    /// One page of ListObjectsV2 under `prefix` (up to 1,000 keys).
-    public struct ObjectPage: Sendable, Equatable {
-        public var keys: [String]
-        /// Where the next page starts; nil on the last page.
-        public var nextContinuationToken: String?
-    }
-
-    /// ListObjectsV2: one page of the keys under `prefix`, from `continuationToken`.
-    public func listObjects(bucket: String, prefix: String, continuationToken: String? = nil) async throws -> ObjectPage {
-        var query: [SignableRequest.QueryItem] = [.init("list-type", "2"), .init("prefix", prefix)]
-        if let continuationToken { query.append(.init("continuation-token", continuationToken)) }
-        let list = request("GET", bucket: bucket, key: nil, query: query,
-                           operation: "ListObjectsV2 \(Self.url(bucket: bucket, key: prefix))", action: "s3:ListBucket")
-        let root = try document(try await send(list), of: list)
-        let keys = root.all("Contents").compactMap { $0.value("Key") }
-        return ObjectPage(keys: keys, nextContinuationToken: root.value("IsTruncated") == "true" ? root.value("NextContinuationToken") : nil)
-    }
-
     /// A URL that lets its holder make one request (`method` on the object, with `query` and the
     /// signed `headers`) for `expiresIn` seconds, signed with `credentials`.
     public func presignedURL(method: String, bucket: String, key: String, query: [SignableRequest.QueryItem] = [],

@@ -111,8 +111,9 @@ struct LocalStorage: VideoStorage {
         _ = try await store.delete(bucket: bucket, key: key)
     }
 
-    func deleteFolder(bucket: String, prefix: String) async throws {
-        try await store.deleteAll(bucket: bucket, prefix: prefix)
+    /// The video's whole folder: the local ladder's renditions depend on the source.
+    func deleteConverted(sub: String, id: String) async throws {
+        try await store.deleteAll(bucket: mainBucket, prefix: VideoRules.mainPrefix(sub: sub, id: id))
     }
 
     func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],

@@ -62,16 +62,11 @@ public struct S3Storage: VideoStorage {
         try await refusals { try await aws.s3.deleteObject(bucket: bucket, key: key) }
     }
 
-    /// Lists the folder a page at a time and deletes each object: a video's folder holds a dozen
-    /// files or so, and DeleteObject needs no more permission than the single deletes.
-    public func deleteFolder(bucket: String, prefix: String) async throws {
-        try await refusals {
-            var token: String?
-            repeat {
-                let page = try await aws.s3.listObjects(bucket: bucket, prefix: prefix, continuationToken: token)
-                for key in page.keys { try await aws.s3.deleteObject(bucket: bucket, key: key) }
-                token = page.nextContinuationToken
-            } while token != nil
+    /// Every key MediaConvert's job writes (`ConversionSettings.mediaConvertOutputKeys`), deleted
+    /// one by one: the job's outputs are fixed, so no listing (and no s3:ListBucket) is needed.
+    public func deleteConverted(sub: String, id: String) async throws {
+        for key in ConversionSettings.mediaConvertOutputKeys(sub: sub, id: id) {
+            try await delete(bucket: mainBucket, key: key)
         }
     }
 

@@ -195,9 +195,9 @@ public struct ConversionEvents: Sendable {
     public func completed(sub: String, id: String, durationSeconds: Double?) async throws -> Bool {
         let video = try await library.video(sub: sub, id: id)
         let applied = try await library.apply(.ready(durationSeconds: durationSeconds, ladder: true), sub: sub, id: id)
-        // Deleted meanwhile: remove what the conversion wrote, the whole folder.
+        // Deleted meanwhile: remove what the conversion wrote, the ladder included.
         guard let video else {
-            try await storage.deleteFolder(bucket: storage.mainBucket, prefix: VideoRules.mainPrefix(sub: sub, id: id))
+            try await storage.deleteConverted(sub: sub, id: id)
             return false
         }
         if applied || video.status == .ready {

@@ -200,6 +200,17 @@ extension ConversionSettings {
         ]
     }
 
+    /// Every key MediaConvert's job writes for a video: the MP4, the thumbnail, and every rung of
+    /// the ladder (all are asked for, whatever the source's size), the sound and the master.
+    public static func mediaConvertOutputKeys(sub: String, id: String) -> [String] {
+        let main = VideoRules.mainKeys(sub: sub, id: id)
+        let folder = StreamLadder.folder(sub: sub, id: id)
+        let renditions = StreamLadder.rungs.map { "index_\($0.height)p" } + ["index_audio"]
+        return [main.video, main.thumbnail] + renditions.flatMap { name in
+            [folder + name + ".m3u8", folder + name + (name == "index_audio" ? ".cmfa" : ".cmfv")]
+        } + [StreamLadder.masterKey(sub: sub, id: id)]
+    }
+
     /// The sound of every output: AAC stereo at `audioBitrate`.
     static var mediaConvertAudio: JSONValue {
         ["audioSourceName": "Audio Selector 1",

@@ -243,8 +243,9 @@ public protocol VideoStorage: Sendable {
     func completeMultipartUpload(key: String, uploadId: String, parts: [(number: Int, etag: String, checksum: ChecksumSHA256)]) async throws -> String?
     /// Deletes one object; no error when it is already gone.
     func delete(bucket: String, key: String) async throws
-    /// Deletes every object whose key begins with `prefix` (a video's folder and its ladder).
-    func deleteFolder(bucket: String, prefix: String) async throws
+    /// Deletes everything a conversion wrote for the video in the main bucket: the MP4, the
+    /// thumbnail and the HLS ladder. No error for files that are not there.
+    func deleteConverted(sub: String, id: String) async throws
     /// A presigned URL for one request; `headers` are signed, so the request must send them as given.
     func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
                  headers: [(name: String, value: String)], expiresIn: Int) -> String

@@ -378,7 +378,7 @@ public struct VideoService: Sendable {
             try? await storage.abortMultipartUpload(key: video.uploadKey, uploadId: uploadId)
         }
         try await storage.delete(bucket: storage.tempBucket, key: video.uploadKey)
-        try await storage.deleteFolder(bucket: storage.mainBucket, prefix: VideoRules.mainPrefix(sub: sub, id: id))
+        try await storage.deleteConverted(sub: sub, id: id)
         return .empty(204)
     }
 }

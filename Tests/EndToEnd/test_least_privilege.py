@@ -14,14 +14,15 @@ the assumed role's session credentials) through its scenario:
 - video (each path under /api, as API Gateway passes it): POST /videos/upload-url (and the
   browser's presigned PUT), GET /videos, GET /videos/<id>, a multipart upload started, its part
   presigned and sent, listed and completed, another started and aborted (DELETE
-  /videos/multipart), DELETE /videos/<id>;
+  /videos/multipart), DELETE /videos/<id> (what the conversion wrote in the main bucket, MP4,
+  thumbnail and HLS ladder, deleted);
 - trigger: the queue read as Lambda's SQS event source mapping reads it, with the function's role
   (GetQueueAttributes, as the mapping's creation checks; ReceiveMessage; DeleteMessage of what the
   function did not report as failed), a batch holding an upload's S3 event → one CreateJob on the
   MediaConvert fake and the video `queued` in DynamoDB;
 - complete: STATUS_UPDATE, COMPLETE (the video `ready`, the original deleted from the temp bucket)
-  and ERROR (another video `failed`) events, and a COMPLETE for a video deleted meanwhile (what the
-  conversion wrote is deleted from the main bucket).
+  and ERROR (another video `failed`) events, and a COMPLETE for a video deleted meanwhile (what
+  the conversion wrote, MP4, thumbnail and HLS ladder, is deleted from the main bucket).
 
 The state a scenario starts from (uploads, queued jobs) is made by the functions with the
 production peer's allow-all Lambda role, so each function's test depends on its own policy only.
@@ -670,6 +671,25 @@ def multipart_uploads(production: ProductionPeer) -> list[str]:
     return [u["UploadId"] for u in listed.get("Uploads", [])]
 
 
+# What a conversion writes into a video's folder of the main bucket: the MP4, the thumbnail and the
+# HLS ladder's files (a few of them stand for all).
+CONVERTED = ("video.mp4", "thumbnail.0000000.jpg", "hls/index.m3u8", "hls/index_360p.m3u8", "hls/index_360p.cmfv")
+
+
+def put_converted(production: ProductionPeer, video_id: str) -> str:
+    """The converted files of a video, as MediaConvert would leave them; their folder's prefix."""
+    prefix = f"videos/{ALICE}/{video_id}/"
+    for name in CONVERTED:
+        production.client("s3").put_object(Bucket=production.main_bucket, Key=prefix + name, Body=b"converted")
+    return prefix
+
+
+def left_in(production: ProductionPeer, prefix: str) -> list[str]:
+    """Which of them are still there (by HEAD: moto 5.2.1 refuses the signature of any
+    ListObjectsV2 whose prefix holds a "/", boto3's too)."""
+    return [prefix + name for name in CONVERTED if exists(production, production.main_bucket, prefix + name)]
+
+
 def exists(production: ProductionPeer, bucket: str, key: str) -> bool:
     try:
         production.client("s3").head_object(Bucket=bucket, Key=key)
@@ -716,11 +736,14 @@ def video_scenario(run: Run, credentials: Credentials) -> None:
                              "S3 refused AbortMultipartUpload (s3:AbortMultipartUpload)")
     expect(host, "GET", f"/videos/{aborted['videoId']}", 404)
 
-    # The first video deleted: the record and the original go (and the outputs in the main bucket).
+    # The first video deleted: the record and the original go, and what its conversion wrote.
+    folder = put_converted(production, created["videoId"])
     expect(host, "DELETE", f"/videos/{created['videoId']}", 204)
     expect(host, "GET", f"/videos/{created['videoId']}", 404)
     if exists(production, production.temp_bucket, created["key"]):
         raise ScenarioFailed("DELETE /videos/<id>: the original is still in the temp bucket")
+    if left := left_in(production, folder):
+        raise ScenarioFailed(f"DELETE /videos/<id>: the converted files are still in the main bucket: {left}")
 
 
 def receive_as_mapping(run: Run, sqs, want: Callable[[list[dict]], bool], wait: float = 10) -> dict:
@@ -805,6 +828,8 @@ def complete_scenario(run: Run, credentials: Credentials) -> None:
     (ready, ready_job, ready_metadata), (failing, failing_job, failing_metadata), (deleted, deleted_job, _) = \
         queued_videos(run, ["ready.mp4", "failing.mp4", "deleted.mp4"])
     expect(run.setup("video"), "DELETE", f"/videos/{deleted['videoId']}", 204)
+    # What the conversion of the deleted video wrote after the deletion.
+    deleted_folder = put_converted(production, deleted["videoId"])
     host = run.host("complete", credentials)
 
     def complete(event: dict, applied: bool, what: str) -> None:
@@ -825,6 +850,8 @@ def complete_scenario(run: Run, credentials: Credentials) -> None:
         raise ScenarioFailed(f"after ERROR the video is {status}")
     if exists(production, production.temp_bucket, ready["key"]):
         raise ScenarioFailed("after COMPLETE the original is still in the temp bucket")
+    if left := left_in(production, deleted_folder):
+        raise ScenarioFailed(f"after the COMPLETE of a deleted video its files are still in the main bucket: {left}")
 
 
 SCENARIOS: dict[str, Callable[[Run, Credentials], None]] = {

@@ -111,6 +111,18 @@ struct StreamLadderTests {
         #expect(silent.last == "/w/hls/index_720p.m3u8")
     }
 
+    @Test("the keys MediaConvert's job writes are the layout's, for every rung")
+    func mediaConvertKeys() {
+        let id = "abcdefghijklmnopqrstuvwxya"
+        let folder = "videos/\(alice)/\(id)/"
+        #expect(ConversionSettings.mediaConvertOutputKeys(sub: alice, id: id) == [
+            folder + "video.mp4", folder + "thumbnail.0000000.jpg",
+            folder + "hls/index_1080p.m3u8", folder + "hls/index_1080p.cmfv", folder + "hls/index_720p.m3u8", folder + "hls/index_720p.cmfv",
+            folder + "hls/index_480p.m3u8", folder + "hls/index_480p.cmfv", folder + "hls/index_360p.m3u8", folder + "hls/index_360p.cmfv",
+            folder + "hls/index_audio.m3u8", folder + "hls/index_audio.cmfa", folder + "hls/index.m3u8",
+        ])
+    }
+
     @Test("MediaConvert: a CMAF group of one file per rung and the audio, 2-second aligned GOPs, HLS manifests only")
     func mediaConvert() throws {
         let job = ConversionJob(sub: alice, videoId: "abcdefghijklmnopqrstuvwxya", inputBucket: "temp",

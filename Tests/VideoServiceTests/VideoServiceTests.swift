@@ -38,7 +38,7 @@ final class MemoryStorage: VideoStorage {
     func abortMultipartUpload(key: String, uploadId: String) async throws {}
     func completeMultipartUpload(key: String, uploadId: String, parts: [(number: Int, etag: String, checksum: ChecksumSHA256)]) async throws -> String? { nil }
     func delete(bucket: String, key: String) async throws { deleted.withLock { $0.append("\(bucket)/\(key)") } }
-    func deleteFolder(bucket: String, prefix: String) async throws { deleted.withLock { $0.append("\(bucket)/\(prefix)*") } }
+    func deleteConverted(sub: String, id: String) async throws { deleted.withLock { $0.append("main/videos/\(sub)/\(id)/*") } }
     func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
                  headers: [(name: String, value: String)], expiresIn: Int) -> String { "https://s3.test/\(bucket)/\(key)?method=\(method)" }
 }
