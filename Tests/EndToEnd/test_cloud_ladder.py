@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from support import REPO
 from support.files import FFMPEG, FFPROBE, make_clip
 from support.local_cloud import LocalCloud, api_call, media_cookies, media_get, register_user
 from test_cloud_pipeline import get_video, require_binary, upload, wait_for
@@ -120,6 +121,25 @@ def segments(playlist: str) -> tuple[tuple[int, int], list[tuple[float, int, int
             size, start = line.split(":", 1)[1].split("@")
             found.append((duration, int(size), int(start)))
     return (int(length), int(offset)), found
+
+
+def bench_convert():
+    """bench/convert.py as a module, without its benchlib (which would set up the benchmarks' run)."""
+    import importlib.util
+    import sys
+    import types
+    spec = importlib.util.spec_from_file_location("bench_convert", REPO / "bench" / "convert.py")
+    module = importlib.util.module_from_spec(spec)
+    real = sys.modules.get("benchlib")
+    sys.modules["benchlib"] = types.SimpleNamespace(REPO=str(REPO), Table=None, fail=None, median=None)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if real is None:
+            del sys.modules["benchlib"]
+        else:
+            sys.modules["benchlib"] = real
+    return module
 
 
 # -- tests -----------------------------------------------------------------------------------------
@@ -248,6 +268,24 @@ def test_a_small_silent_clip_gets_one_rendition_at_its_own_height_and_no_audio(c
     assert [(v["RESOLUTION"], uri) for v, uri in variants] == [("320x240", "index_240p.m3u8")]
     assert "," not in variants[0][0]["CODECS"]
     assert sorted(files) == ["index.m3u8", "index_240p.cmfv", "index_240p.m3u8"]
+
+
+def test_bench_convert_reproduces_the_command_the_pipeline_ran(cloud, ladder):
+    """bench/convert.py times the pipeline's ffmpeg command with its own copy of the arguments:
+    that copy is the command the local cloud recorded for this job, and its MP4 part is the
+    single-MP4 command's."""
+    bench = bench_convert()
+    video, _ = ladder
+    job = next(j for j in cloud.state()["jobs"] if j["videoId"] == video["id"])
+    recorded = job["command"].split(" ")
+    assert Path(recorded[0]).name == "ffmpeg", recorded
+    arguments = recorded[1:]
+    source = arguments[arguments.index("-i") + 1]
+    mp4 = next(a for a in arguments if a.endswith("/video.mp4"))
+    folder = str(Path(next(a for a in arguments if a.endswith(".m3u8"))).parent)
+    assert arguments == bench.ladder_arguments(source, mp4, folder, bench.renditions(1280, 720))
+    single = bench.single_arguments(source, mp4)
+    assert arguments[arguments.index("[mp4]") + 1:arguments.index(mp4) + 1] == single[single.index("0:a:0") - 1:]
 
 
 def test_deleting_the_video_removes_its_whole_folder(cloud, user, ladder):
