@@ -14,18 +14,34 @@ another), and the order the files run in.
 - `cloud` (module scope): a started `site cloud` with a fresh data folder; see support/local_cloud.py.
 - `api_host` (module scope): the video API's two hosts in turn, the local cloud and the production
   host (support/lambda_cloud.py); a suite that runs on both defines its `cloud` as this.
-- `browser` (module scope): headless Chromium (support/app_browser.py's new_browser);
-  `no_console_problems` fails a test after which its console reported a policy or script error.
+- `browser` (module scope): a browser of the test's `engine` (support/app_browser.py's
+  new_browser), one per module and engine; `no_console_problems` fails a test after which its
+  console reported a policy or script error.
+- `engine`: the browser engine a test runs in. Every test that uses `browser` (or `engine`) runs
+  once per engine its module lists in `ENGINES`, a module-level tuple of support/app_browser.py's
+  ENGINES; without one, in Chromium only. A module opts in with
+
+      ENGINES = ("chromium", "firefox", "webkit")
+
+  and its tests' ids name the engine (`test_x[firefox]`). Module-scoped fixtures that use
+  `browser` or `engine` are made once per engine. $BROWSER_ENGINES (comma-separated) keeps only
+  those engines, in every module: `BROWSER_ENGINES=webkit pytest Tests/EndToEnd/test_journey.py`.
+
+The end-to-end files run on several workers, a file per worker (`-n 3 --dist loadfile`); a
+module's Firefox and WebKit variants are units of their own, so each can go to another worker
+(pytest_xdist_make_scheduler below).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 from pathlib import Path
 
 import pytest
 
-from support.app_browser import console_problems, new_browser
+from support.app_browser import ENGINES, console_problems, new_browser
 from support.aws_peer import AwsPeer
 from support.fault_proxy import FaultProxy
 from support.lambda_cloud import LambdaCloud
@@ -111,11 +127,25 @@ def api_host(request, tmp_path_factory):
 
 
 # -- the browser ------------------------------------------------------------------------------------
+def pytest_generate_tests(metafunc):
+    """Runs a test that uses a browser in each engine its module lists in ENGINES (Chromium
+    without), as far as $BROWSER_ENGINES allows."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    engines = getattr(metafunc.module, "ENGINES", ("chromium",))
+    unknown = set(engines) - set(ENGINES)
+    assert not unknown, f"{metafunc.module.__name__}.ENGINES names unknown engines {sorted(unknown)}; known: {ENGINES}"
+    wanted = [e.strip() for e in os.environ.get("BROWSER_ENGINES", "").split(",") if e.strip()]
+    if wanted:
+        engines = [e for e in engines if e in wanted]
+    metafunc.parametrize("engine", engines, scope="module")
+
+
 @pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium with its console and network logged (a browser per module); `problems`
+def browser(engine):
+    """A browser of `engine` (a browser per module and engine), its console logged; `problems`
     collects what no_console_problems found."""
-    driver = new_browser()
+    driver = new_browser(engine)
     driver.problems = []
     yield driver
     driver.quit()
@@ -134,6 +164,27 @@ def no_console_problems(browser):
 # -- order ------------------------------------------------------------------------------------------
 def pytest_configure(config):
     config.addinivalue_line("markers", "early: a long file, started first so that the workers finish together")
+
+
+ENGINE_IN_ID = re.compile(r"\[(?:.*-)?(" + "|".join(e for e in ENGINES if e != "chromium") + r")(?:-.*)?\]$")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's --dist loadfile, with each file's Firefox and WebKit tests a unit of their own
+    (`file[firefox]`): a worker runs a file's tests in one engine while others run it in the
+    others. Units go out in collection order (the `early` files first) rather than largest first."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LoadFileAndEngine(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            engine = ENGINE_IN_ID.search(nodeid)
+            return f"{scope}[{engine.group(1)}]" if engine else scope
+
+    config.option.loadscopereorder = False
+    return LoadFileAndEngine(config, log)
 
 
 def pytest_collection_modifyitems(items):

@@ -106,7 +106,7 @@ def test_sign_up_confirm_and_set_up_mfa_from_the_qr_code(app, browser, screens):
     ready(browser)
     qr = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "#qr svg"), what="the QR code")
     screens.take(browser, "08-mfa-setup")
-    shot = screens.folder / "qr.png"
+    shot = screens.folder_for(browser) / "qr.png"
     qr.screenshot(str(shot))
     uri = decode_qr(shot)
     parsed = urllib.parse.urlparse(uri)

@@ -1,11 +1,17 @@
-"""Driving the app in headless Chromium: a served copy of the app with the local cloud, a browser
-that records its console, and screenshots at phone and desktop widths.
+"""Driving the app in a browser: a served copy of the app with the local cloud, a browser that
+records its console, and screenshots at phone and desktop widths.
 
 - `AppServer`: `site serve` on free ports with the local cloud (its data in a temp folder); its
   `cloud` is a LocalCloud client of that cloud (mailbox, boto3) without a process of its own.
-- `new_browser()`: Chromium with the console and network logged.
-- `Screens`: saves `<name>-390.png` and `<name>-1280.png` into the folder it names.
+- `ENGINES` and `new_browser(engine)`: headless Chromium (chromium-driver, with the console and
+  network logged), Firefox (firefox-esr through Marionette, support/firefox.py) or WebKit
+  (MiniBrowser through WebKitWebDriver on Xvfb, support/webkit.py). Each answers the same part of
+  Selenium's WebDriver API, `engine` names it, and `get_log("browser")` gives its console.
+- `Screens`: saves `<name>-390.png` and `<name>-1280.png` into the folder it names (Chromium) or
+  that folder's `-firefox`/`-webkit` sibling.
 - `console_problems(driver)`: CSP, Trusted Types and uncaught-script errors the console reported.
+- `network_requests(driver)`: the requests the page sent (Chromium's performance log; in Firefox
+  and WebKit the page's Resource Timing entries, without methods or headers).
 - `MemoryWatch(driver)`: the peak resident memory of the browser's processes while it runs.
 - The app's pages: `sign_in` (through the sign-in and MFA pages), `open_page`, `open_upload`,
   `choose` (files for the upload page), the upload rows (`upload_row`, `wait_row_state`) and the
@@ -47,7 +53,18 @@ class AppServer:
         self.served.stop()
 
 
-def new_browser():
+ENGINES = ("chromium", "firefox", "webkit")
+
+
+def new_browser(engine: str = "chromium"):
+    """A started browser of `engine` (one of ENGINES)."""
+    if engine == "firefox":
+        from .firefox import FirefoxBrowser
+        return FirefoxBrowser()
+    if engine == "webkit":
+        from .webkit import WebKitBrowser
+        return WebKitBrowser()
+    assert engine == "chromium", f"unknown browser engine {engine!r} (one of {', '.join(ENGINES)})"
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not chromium or not driver_path:
@@ -58,7 +75,9 @@ def new_browser():
                      "--window-size=1280,900", "--force-device-scale-factor=1"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    return webdriver.Chrome(service=Service(driver_path), options=options)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.engine = "chromium"
+    return driver
 
 
 def wait_until(condition, timeout: float = 20.0, what: str = "condition"):
@@ -115,24 +134,49 @@ def summary_text(driver, timeout: float = 20.0) -> str:
 
 
 class Screens:
+    """Screenshots into `folder` (Chromium's) or its sibling `<folder>-<engine>` (another engine's);
+    each engine's folder is emptied when that engine first saves into it, so the engines of one
+    suite can run on different workers at once."""
+
     def __init__(self, folder: Path):
         self.folder = folder
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
         self.saved: list[Path] = []
+        self._emptied: set[Path] = set()
+
+    def folder_for(self, driver) -> Path:
+        engine = getattr(driver, "engine", "chromium")
+        folder = self.folder if engine == "chromium" else self.folder.with_name(f"{self.folder.name}-{engine}")
+        if folder not in self._emptied:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            self._emptied.add(folder)
+        return folder
 
     def take(self, driver, name: str):
         """Screenshots of the whole page at phone and desktop widths (the layout settled at each)."""
+        folder = self.folder_for(driver)
         for width in WIDTHS:
-            driver.set_window_size(width, 900)
+            set_viewport(driver, width, 900)
             time.sleep(0.15)
             height = driver.execute_script("return Math.max(document.documentElement.scrollHeight, 600)")
-            driver.set_window_size(width, min(int(height) + 20, 3000))
+            set_viewport(driver, width, min(int(height) + 20, 3000))
             time.sleep(0.15)
-            path = self.folder / f"{name}-{width}.png"
+            path = folder / f"{name}-{width}.png"
             driver.save_screenshot(str(path))
             self.saved.append(path)
-        driver.set_window_size(1280, 900)
+        set_viewport(driver, 1280, 900)
+
+
+def set_viewport(driver, width: int, height: int):
+    """Sizes the window so that the page's viewport is `width` × `height` CSS pixels (Firefox's and
+    WebKit's windows are larger than their viewports by their toolbars)."""
+    driver.set_window_size(width, height)
+    if getattr(driver, "engine", "chromium") == "chromium":
+        return
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    if inner != [width, height]:
+        size = driver.get_window_size()
+        driver.set_window_size(size["width"] + width - inner[0], size["height"] + height - inner[1])
 
 
 def console_problems(driver) -> list[str]:
@@ -145,8 +189,30 @@ def console_problems(driver) -> list[str]:
     return problems
 
 
+# The page's Resource Timing entries not yet read (the buffer made large enough for an upload's
+# parts on first reading); a request becomes an entry once its answer has come.
+RESOURCE_TIMING = """
+  const seen = window.__requestsRead || 0;
+  if (!seen) performance.setResourceTimingBufferSize(100000);
+  const entries = performance.getEntriesByType('resource');
+  window.__requestsRead = entries.length;
+  return entries.slice(seen).map((e) => [e.name, e.initiatorType, e.responseStatus || 0, performance.timeOrigin + e.startTime]);
+"""
+
+
 def network_requests(driver) -> list[dict]:
-    """The requests the page sent since the last call (Chromium's performance log)."""
+    """The requests the page sent since the last call: each `{url, method, headers, body, id}` and
+    its answer `{response, id, url}`. Chromium's performance log has them all; in Firefox and
+    WebKit they are the current page's Resource Timing entries: the URL and, where the engine
+    says it, the status (`method` is None; no headers or body)."""
+    if getattr(driver, "engine", "chromium") != "chromium":
+        requests = []
+        for url, initiator, status, started in driver.execute_script(RESOURCE_TIMING):
+            key = f"{started}-{url}"
+            requests.append({"url": url, "method": None, "headers": {}, "body": "", "id": key, "initiator": initiator})
+            if status:
+                requests.append({"response": status, "id": key, "url": url})
+        return requests
     requests = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
