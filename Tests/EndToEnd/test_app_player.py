@@ -19,10 +19,9 @@ import time
 import uuid
 
 import pytest
-from selenium.webdriver.support.ui import Select
 
-from support.app_browser import (SCREENSHOTS, AppServer, Screens, choose, field, open_page, open_upload, sign_in,
-                                 upload_row, wait_card_status, wait_row_state, wait_until)
+from support.app_browser import (SCREENSHOTS, AppServer, Screens, choose, field, open_page, open_upload, set_viewport,
+                                 sign_in, upload_row, wait_card_status, wait_row_state, wait_until)
 from support.files import FFMPEG
 from support.local_cloud import register_user
 from support.site import built_site
@@ -117,17 +116,19 @@ v.addEventListener('ended', () => { window.__watch.ended += 1; });
 
 
 def engine(driver) -> str:
-    return (driver.capabilities.get("browserName") or "").lower()
+    return getattr(driver, "engine", "chromium")
 
 
 def chromium_only(driver, why: str):
-    if engine(driver) not in ("chrome", "chromium", "chrome-headless-shell", "msedge"):
-        pytest.skip(f"{why} needs Chromium's DevTools protocol")
+    if engine(driver) != "chromium":
+        pytest.skip(f"{why} needs Chromium's DevTools protocol (not in {engine(driver)})")
 
 
-def open_player(driver, app, video_id: str, playback: str | None = None, *, width: int = 1280, height: int = 900):
-    driver.set_window_size(width, height)
-    driver.execute_script("localStorage.clear()")  # no saved position: every test starts at 0
+def open_player(driver, app, video_id: str, playback: str | None = None, *, width: int = 1280, height: int = 900,
+                fresh: bool = True):
+    set_viewport(driver, width, height)
+    if fresh:
+        driver.execute_script("localStorage.clear()")  # no saved position: the test starts at 0
     open_page(driver, app, f"/player/?id={video_id}" + (f"&playback={playback}" if playback else ""))
     wait_until(lambda: field(driver, "player").get_attribute("data-playback"), 30, "the player to choose a path")
     driver.execute_script(WATCH)
@@ -158,7 +159,17 @@ def native_hls(driver) -> bool:
 
 
 def quality_values(driver) -> list[str]:
-    return [o.get_attribute("value") for o in Select(field(driver, "quality")).options]
+    return js(driver, "return [...document.getElementById('quality').options].map(o => o.value)")
+
+
+def quality_label(driver) -> str:
+    return js(driver, "const q = document.getElementById('quality'); return q.options[q.selectedIndex].textContent")
+
+
+def choose_quality(driver, value: str):
+    """Chooses `value` in the quality menu as the keyboard would (focus, the option, change)."""
+    js(driver, "const q = document.getElementById('quality'); q.focus(); q.value = arguments[0];"
+               "q.dispatchEvent(new Event('input', {bubbles: true})); q.dispatchEvent(new Event('change', {bubbles: true}));", value)
 
 
 def expected_top(driver, heights: list[int]) -> int:
@@ -226,7 +237,7 @@ def climb_to_what_the_size_needs(app, browser, clip_id, screens):
                f"the rendition to reach {top}p (is {video_state(browser)['rendition']})")
     shown = [int(r) for r in video_state(browser)["watch"]["renditions"]]
     assert shown[0] < top and shown == sorted(shown), f"started low and only climbed: {shown}"
-    auto = Select(field(browser, "quality")).first_selected_option.text
+    auto = quality_label(browser)
     assert f"{top}p" in auto and "(" in auto, auto
     js(browser, "document.getElementById('video').pause()")
     # The menu beside speed, open (a <select>'s own popup is drawn outside the page, so it is shown
@@ -234,6 +245,38 @@ def climb_to_what_the_size_needs(app, browser, clip_id, screens):
     js(browser, "const q = document.getElementById('quality'); q.focus(); q.size = q.options.length;")
     screens.take(browser, "quality-menu-mse")
     js(browser, "document.getElementById('quality').size = 0")
+
+
+@pytest.mark.parametrize("playback", ["native", "mse", "mp4"])
+def test_each_path_resumes_where_the_user_stopped(app, browser, alice, clip_id, playback):
+    if playback == "native" and not native_hls(browser):
+        pytest.skip(f"{engine(browser)} has no native HLS")
+    with blob_media_allowed(browser) if playback == "mse" else contextlib.nullcontext():
+        open_page(browser, app, "/library/")  # leaving the player saves its position: set ours after
+        js(browser, "localStorage.setItem(arguments[0], JSON.stringify({[arguments[1]]: {t: 15.5, d: arguments[2], at: Date.now()}}))",
+           f"sstech.position.{alice['sub']}", clip_id, CLIP_SECONDS)
+        open_player(browser, app, clip_id, playback, fresh=False)
+        wait_until(lambda: field(browser, "restart").is_displayed(), 30, "the Start over button")
+        wait_until(lambda: abs(video_state(browser)["time"] - 15.5) < 0.6, 20, f"the saved second ({video_state(browser)})")
+        assert video_state(browser)["playback"] == playback
+        js(browser, "document.getElementById('video').muted = true")
+        js(browser, "document.getElementById('video').play().catch(() => {})")
+        wait_until(lambda: video_state(browser)["time"] > 16.5, 20, f"play on from there ({video_state(browser)})")
+
+
+def test_at_twice_the_pixel_density_mse_climbs_to_1080p(app, browser, alice, clip_id):
+    chromium_only(browser, "emulating a 2x screen")
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 1280, "height": 900, "deviceScaleFactor": 2, "mobile": False})
+    try:
+        with blob_media_allowed(browser):
+            open_player(browser, app, clip_id, "mse")
+            assert js(browser, "return window.devicePixelRatio") == 2
+            start_playing(browser)
+            wait_until(lambda: video_state(browser)["rendition"] == "1080", 30,
+                       f"1080p at 2x (shown: {video_state(browser)['watch']['renditions']})")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_the_quality_menu_pins_a_rendition_through_mse(app, browser, alice, clip_id):
@@ -244,13 +287,13 @@ def test_the_quality_menu_pins_a_rendition_through_mse(app, browser, alice, clip
 def pin_through_mse(app, browser, clip_id):
     open_player(browser, app, clip_id, "mse")
     start_playing(browser)
-    Select(field(browser, "quality")).select_by_value("360")
+    choose_quality(browser, "360")
     wait_until(lambda: video_state(browser)["rendition"] == "360", 30,
                f"the pinned 360p on screen (is {video_state(browser)['rendition']})")
     time.sleep(3)
     assert video_state(browser)["rendition"] == "360", "a pinned rendition stays"
-    assert Select(field(browser, "quality")).first_selected_option.get_attribute("value") == "360"
-    Select(field(browser, "quality")).select_by_value("auto")
+    assert js(browser, "return document.getElementById('quality').value") == "360"
+    choose_quality(browser, "auto")
     assert video_state(browser)["playback"] == "mse", "forced MSE: Auto stays on MSE"
 
 
@@ -269,12 +312,12 @@ def native_to_mse_and_back(browser, app, clip_id, screens):
     screens.take(browser, "quality-menu-native")
     js(browser, "document.getElementById('quality').size = 0")
     before = video_state(browser)["time"]
-    Select(field(browser, "quality")).select_by_value("480")
+    choose_quality(browser, "480")
     wait_until(lambda: video_state(browser)["playback"] == "mse" and video_state(browser)["rendition"] == "480", 30,
                f"MSE pinned at 480p ({video_state(browser)})")
     state = video_state(browser)
     assert state["time"] >= before - 1.5 and not state["paused"], (before, state)
-    Select(field(browser, "quality")).select_by_value("auto")
+    choose_quality(browser, "auto")
     wait_until(lambda: video_state(browser)["playback"] == "native", 20, "Auto back to native")
     wait_until(lambda: not video_state(browser)["paused"] and video_state(browser)["time"] >= before, 20, "play to go on")
 
@@ -320,7 +363,7 @@ def renew_mid_play(app, browser, alice, clip_id):
     position = video_state(browser)["time"]
     expire_media_cookies(browser, app, alice)
     # The whole clip is buffered by now: a new rendition makes the player download again.
-    Select(field(browser, "quality")).select_by_value("480")
+    choose_quality(browser, "480")
     wait_until(lambda: media_cookie_expiry(browser, app, alice) > time.time(), 40, "a renewed media session")
     wait_until(lambda: video_state(browser)["rendition"] == "480" and video_state(browser)["time"] > position + 2, 40,
                f"play to go on in the new rendition ({video_state(browser)})")

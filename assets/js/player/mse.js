@@ -308,6 +308,8 @@ export class MsePlayer {
   }
 
   async #evictPlayed(time) {
+    // An ended stream has nothing more to fetch, and a removal would reopen it.
+    if (this.mediaSource.readyState !== 'open') return;
     for (const track of this.tracks) {
       const range = evictionRange(rangesOf(track.buffer.buffered), time);
       if (range && !track.buffer.updating) {
