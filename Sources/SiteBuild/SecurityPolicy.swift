@@ -12,14 +12,15 @@ public struct SecurityPolicy: Sendable {
     /// The policy text. `frame-ancestors` is only honoured in a header, so the meta form leaves it out.
     public func contentSecurityPolicy(scriptHashes: some Collection<String>, styleHashes: some Collection<String>, forHeader: Bool) -> String {
         // The API (`/api`) and the media (`/media/`) are on the site's own origin; Cognito and the
-        // upload bucket are the only others.
+        // upload bucket are the only others. The player's MSE path plays what it fetched from
+        // `/media/` through a `blob:` URL of a MediaSource, which only the page's own scripts make.
         let connect = environment?.connectOrigins ?? []
         var directives: [(String, [String])] = [
             ("default-src", ["'none'"]),
             ("script-src", ["'self'"] + scriptHashes.sorted()),
             ("style-src", ["'self'"] + styleHashes.sorted()),
             ("img-src", ["'self'"]),
-            ("media-src", ["'self'"]),
+            ("media-src", ["'self'", "blob:"]),
             ("connect-src", ["'self'"] + connect),
             ("font-src", ["'self'"]),
             ("manifest-src", ["'self'"]),

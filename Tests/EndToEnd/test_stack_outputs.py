@@ -83,7 +83,7 @@ def test_build_puts_the_stack_outputs_in_the_pages_config_and_policy(stack):
         directives = csp(page)
         assert directives["connect-src"] == ["'self'", "https://cognito-idp.us-east-1.amazonaws.com", outputs["UploadOrigin"]], path
         assert directives["img-src"] == ["'self'"], path
-        assert directives["media-src"] == ["'self'"], path
+        assert directives["media-src"] == ["'self'", "blob:"], path
         assert outputs["ApiEndpoint"] not in page and "cloudfront.net" not in page, path
 
 

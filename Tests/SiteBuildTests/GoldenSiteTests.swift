@@ -134,7 +134,7 @@ import Testing
 
     @Test func contentSecurityPolicyIsStrictAndNamesExactlyTheAppOrigins() throws {
         let html = try fixture.text("dist/help/index.html")
-        let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self' http://127.0.0.1:9400; font-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; require-trusted-types-for 'script'"
+        let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self' blob:; connect-src 'self' http://127.0.0.1:9400; font-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; require-trusted-types-for 'script'"
         #expect(html.contains("<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"\(policy)\">"))
         #expect(!html.contains("unsafe-inline") && !html.contains("unsafe-eval"))
 
@@ -225,6 +225,6 @@ import Testing
         let report = try minimal.build()
         #expect(report.pages == 2 && report.environment == nil && report.languages == ["en"])
         #expect(try minimal.text("dist/about/index.html").contains("<p>About <em>us</em>.</p>"))
-        #expect(try minimal.text("dist/index.html").contains("img-src 'self'; media-src 'self'; connect-src 'self';"))
+        #expect(try minimal.text("dist/index.html").contains("img-src 'self'; media-src 'self' blob:; connect-src 'self';"))
     }
 }

@@ -109,6 +109,6 @@ struct StackOutputsTests {
         #expect(login.contains(#""userPoolId":"us-west-2_StackPool9""#))
         #expect(login.contains(#""api":{"baseUrl":"/api"}"#))
         let index = try fixture.text("dist/index.html")
-        #expect(index.contains("img-src 'self'; media-src 'self'; connect-src 'self' https://cognito-idp.us-west-2.amazonaws.com https://video-temp.s3.us-west-2.amazonaws.com;"))
+        #expect(index.contains("img-src 'self'; media-src 'self' blob:; connect-src 'self' https://cognito-idp.us-west-2.amazonaws.com https://video-temp.s3.us-west-2.amazonaws.com;"))
     }
 }
