@@ -279,6 +279,20 @@ def test_at_twice_the_pixel_density_mse_climbs_to_1080p(app, browser, alice, cli
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def test_the_quality_menu_in_english(app, browser, alice, clip_id, screens):
+    with blob_media_allowed(browser):
+        set_viewport(browser, 1280, 900)
+        open_page(browser, app, f"/en/player/?id={clip_id}&playback=mse")
+        wait_until(lambda: video_state(browser)["rendition"], 30, "data-rendition")
+        assert js(browser, "return document.querySelector('label[for=quality]').textContent") == "Quality"
+        label = quality_label(browser)
+        assert label == f"Auto ({video_state(browser)['rendition']}p)", label
+        assert quality_values(browser)[1:] == ["1080", "720", "480", "360"]
+        # The first picture is on screen (the stream starts at 0.067 s; the browser shows it at 0).
+        wait_until(lambda: js(browser, "return document.getElementById('video').readyState") >= 2, 20, "the first frame")
+        screens.take(browser, "quality-menu-en")
+
+
 def test_the_quality_menu_pins_a_rendition_through_mse(app, browser, alice, clip_id):
     with blob_media_allowed(browser):
         pin_through_mse(app, browser, clip_id)
