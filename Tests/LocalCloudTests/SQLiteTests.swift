@@ -113,8 +113,8 @@ struct SQLiteTests {
     func earlierFile() throws {
         let path = try Self.temporaryFile()
         // The file as the earlier local cloud left it after "v1" and "v2": that schema (made here by
-        // taking v3's columns off again), a user, and the table where the library it used then
-        // recorded the migrations it had applied.
+        // taking the later migrations' columns off again), a user, a converted video, and the table
+        // where the library it used then recorded the migrations it had applied.
         let earlier = try CloudDatabase(path: path)
         try earlier.queue.write { db in
             try db.execute(sql: """
@@ -122,11 +122,14 @@ struct SQLiteTests {
                 ALTER TABLE objects DROP COLUMN checksumType;
                 ALTER TABLE uploads DROP COLUMN checksumAlgorithm;
                 ALTER TABLE parts DROP COLUMN checksumSHA256;
+                ALTER TABLE videos DROP COLUMN hlsLadder;
                 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
                 INSERT INTO grdb_migrations VALUES ('v1'), ('v2');
                 DROP TABLE migrations;
                 INSERT INTO users (sub, username, email, salt, verifier, status, createdAt)
                 VALUES ('sub-1', 'ana', 'ana@example.com', 's', 'v', 'CONFIRMED', 0);
+                INSERT INTO videos (id, sub, title, fileName, contentType, sizeBytes, uploadKey, status, createdAt)
+                VALUES ('video-1', 'sub-1', 'clip', 'clip.mp4', 'video/mp4', 10, 'uploads/sub-1/video-1/clip.mp4', 'ready', 0);
                 """)
         }
 
@@ -137,7 +140,10 @@ struct SQLiteTests {
              try Int.fetchOne(db, sql: "SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'checksumSHA256'"))
         }
         #expect(users == ["ana"])
-        #expect(applied == ["v1", "v2", "v3-checksums"])
+        #expect(applied == ["v1", "v2", "v3-checksums", "v4-hls-ladder"])
+        // A video converted before the ladder has none (it plays its MP4).
+        let video = try database.queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM videos").map(LocalLibrary.record) }
+        #expect(video?.status == .ready && video?.hlsLadder == false)
         // The earlier table stays, so an earlier build still opens the folder.
         #expect(try database.queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") } == ["v1", "v2"])
         #expect(checksumColumn == 1)
