@@ -158,8 +158,9 @@ extension ConversionSettings {
     }
 
     /// The MediaConvert output group of the ladder: CMAF, one file per rendition with byte
-    /// ranges, 2-second segments on a fixed 2-second GOP with no scene-change keyframes, and the
-    /// HLS manifests only. MediaConvert learns the source's size only while it runs, so every rung
+    /// ranges, 2-second segments on a fixed 2-second GOP, and the HLS manifests only. Keyframes
+    /// stay on the cadence in every rendition: scene-change detection is off, and `minIInterval`
+    /// 0 is MediaConvert's setting for IDR frames only at the start of each cadence GOP. MediaConvert learns the source's size only while it runs, so every rung
     /// is asked for with `FIT_NO_UPSCALE`: a rung above the source is encoded at the source's
     /// size instead of being scaled up (the file names stay those of the layout).
     static func mediaConvertLadderGroup(destination: String) -> JSONValue {
