@@ -205,6 +205,9 @@ def test_a_new_user_signs_up_uploads_watches_and_deletes(served, browser, tmp_pa
     empty.find_element(By.CSS_SELECTOR, "a.button").click()
     wait_for_path(browser, "/upload/")
     open_upload(browser, served)
+    # Read the page's requests from its start: in Firefox and WebKit that also makes the page keep
+    # every request's entry (a page keeps only its first 150 to 250 unless told).
+    traffic.extend(network_requests(browser))
 
     # A 20 s clip with sound and a 300 MiB video, chosen together.
     clip = make_clip(tmp_path / "Férias na praia.avi")
