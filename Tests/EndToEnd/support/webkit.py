@@ -7,8 +7,9 @@ WebKitWebDriver (webkit2gtk-driver) through Selenium, on an Xvfb display of its 
   WebKitWebDriver keeps no console log, and MiniBrowser's console-to-stdout setting does not reach
   the views automation opens, so the page is watched from inside: a listener for CSP and Trusted
   Types reports (`securitypolicyviolation`), uncaught errors and unhandled rejections is put into
-  each document the first time the test reads the log or navigates there with `get()`. What a page
-  reports before that is not seen (Chromium and Firefox see everything).
+  each document after every command that may have navigated (get, click, keys, refresh, back,
+  forward) and whenever the test reads the log. What a page reports before that, while it loads,
+  is not seen (Chromium and Firefox see everything).
 """
 
 from __future__ import annotations
@@ -19,22 +20,27 @@ import subprocess
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.webdriver.remote.command import Command
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.webkitgtk.options import Options
 from selenium.webdriver.webkitgtk.service import Service
 
-# The view's own world keeps what it saw until the test reads it; installed once per document.
+# Installed once per document: keeps what the page reports until the test reads it.
 WATCH = """
   if (!window.__consoleKept) {
     const kept = window.__consoleKept = [];
     document.addEventListener('securitypolicyviolation', (e) => kept.push({ level: 'SEVERE',
       message: `${e.sourceFile || e.documentURI} ${e.lineNumber}:${e.columnNumber} Refused by the Content Security Policy (${e.effectiveDirective}): ${e.blockedURI || e.sample}` }));
     window.addEventListener('error', (e) => kept.push({ level: 'SEVERE',
-      message: e.message ? `${e.filename} ${e.lineno}:${e.colno} Uncaught ${e.message}` : `failed to load ${e.target?.src || e.target?.href || e.target?.tagName}` }), true);
+      message: e.message ? `${e.filename || document.URL} ${e.lineno}:${e.colno} Uncaught ${e.message}` : `failed to load ${e.target?.src || e.target?.href || e.target?.tagName}` }), true);
     window.addEventListener('unhandledrejection', (e) => kept.push({ level: 'SEVERE', message: `Uncaught (in promise) ${e.reason}` }));
   }
-  return window.__consoleKept.splice(0);
 """
+DRAIN = WATCH + "return window.__consoleKept.splice(0);"
+
+# Commands after which the page may be a new document, which is watched from then on.
+NAVIGATING = {Command.GET, Command.CLICK_ELEMENT, Command.REFRESH, Command.GO_BACK, Command.GO_FORWARD,
+              Command.SEND_KEYS_TO_ELEMENT}
 
 
 def minibrowser() -> str | None:
@@ -99,16 +105,21 @@ class WebKitBrowser(webdriver.WebKitGTK):
             self.display.stop()
             raise
 
-    def get(self, url: str):
-        super().get(url)
-        self.execute_script(WATCH)  # watch the new document from now on (what it reported so far is kept)
+    def execute(self, driver_command: str, params: dict | None = None):
+        response = super().execute(driver_command, params)
+        if driver_command in NAVIGATING:
+            try:
+                self.execute_script(WATCH)
+            except Exception:  # the page is between documents; get_log watches the next one
+                pass
+        return response
 
     def get_log(self, kind: str) -> list[dict]:
         """What the page reported since the last call, as Chromium's `get_log("browser")` gives it."""
         if kind != "browser":
             raise ValueError(f"WebKitWebDriver keeps no {kind!r} log (support/app_browser.py's network_requests reads the page's own)")
         try:
-            return self.execute_script(WATCH)
+            return self.execute_script(DRAIN)
         except Exception:  # the page is between documents
             return []
 
