@@ -169,6 +169,7 @@ def pytest_configure(config):
 ENGINE_IN_ID = re.compile(r"\[(?:.*-)?(" + "|".join(e for e in ENGINES if e != "chromium") + r")(?:-.*)?\]$")
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook; without xdist the files run in order
 def pytest_xdist_make_scheduler(config, log):
     """pytest-xdist's --dist loadfile, with each file's Firefox and WebKit tests a unit of their own
     (`file[firefox]`): a worker runs a file's tests in one engine while others run it in the
