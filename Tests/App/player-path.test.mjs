@@ -1,7 +1,7 @@
 // How a video plays (native HLS, MSE, the MP4), `?playback=`, and the quality menu's entries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { choosePath, forcedPath, qualityChoices } from '../../assets/js/player/path.js';
+import { choosePath, forcedPath, qualityChoices, policyAllowsBlobMedia } from '../../assets/js/player/path.js';
 
 test('native HLS first, then MSE, then the MP4; the MP4 for a video without a ladder', () => {
   assert.equal(choosePath({ hasStream: true, native: true, mse: true }), 'native');
@@ -25,4 +25,15 @@ test('the quality menu: Auto, then each height highest first; only Auto without 
   assert.deepEqual(qualityChoices(ladder, { path: 'mse', canPin: true }).map((c) => c.value), ['auto', '720', '480', '360']);
   assert.deepEqual(qualityChoices(ladder, { path: 'native', canPin: false }).map((c) => c.value), ['auto']);
   assert.deepEqual(qualityChoices(ladder, { path: 'mp4', canPin: true }), []);
+});
+
+test('MSE needs a policy whose media-src (or default-src) lists blob:', () => {
+  assert.equal(policyAllowsBlobMedia("default-src 'none'; media-src 'self'; connect-src 'self'"), false);
+  assert.equal(policyAllowsBlobMedia("default-src 'none'; media-src 'self' blob:"), true);
+  assert.equal(policyAllowsBlobMedia("default-src 'none'"), false, 'media-src falls back to default-src');
+  assert.equal(policyAllowsBlobMedia("default-src 'self' blob:"), true);
+  assert.equal(policyAllowsBlobMedia("media-src *"), false, '* never covers blob:');
+  assert.equal(policyAllowsBlobMedia("script-src 'self'"), true, 'nothing about media: allowed');
+  assert.equal(policyAllowsBlobMedia(''), true);
+  assert.equal(policyAllowsBlobMedia(null), true);
 });

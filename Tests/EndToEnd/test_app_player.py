@@ -9,8 +9,7 @@ media session running out mid-play through MSE is renewed and play goes on; a se
 refills it from the new second. Each path resumes where the user stopped. The player with its
 quality menu is screenshotted at 390 and 1280 px into .test-output/screenshots/player/ (other
 engines: player-firefox/, player-webkit/), and the console must report no CSP or Trusted Types
-violation. Steps that need Chromium's DevTools skip in Firefox and WebKit with their reason; so do
-the MSE steps there while the build's media-src lacks blob: (see blob_media_allowed)."""
+violation. Steps that need Chromium's DevTools skip in Firefox and WebKit with their reason."""
 
 from __future__ import annotations
 
@@ -86,22 +85,6 @@ def media_sources(driver) -> list[str]:
         if name == "media-src":
             return sources
     return []
-
-
-@contextlib.contextmanager
-def blob_media_allowed(driver):
-    """MSE plays from a `blob:` URL, which `media-src 'self'` refuses. Until the build's policy
-    lists `blob:` (Sources/SiteBuild/SecurityPolicy.swift), Chromium is told to set the policy aside
-    for the MSE tests (DevTools' Page.setBypassCSP); other engines skip them."""
-    if "blob:" in media_sources(driver):
-        yield
-        return
-    chromium_only(driver, "MSE under a policy without media-src blob: (until SecurityPolicy.swift allows it)")
-    driver.execute_cdp_cmd("Page.setBypassCSP", {"enabled": True})
-    try:
-        yield
-    finally:
-        driver.execute_cdp_cmd("Page.setBypassCSP", {"enabled": False})
 
 
 # Counts what the tests ask about: `waiting` after the first `playing` (a stall), `ended`, and each
@@ -183,22 +166,23 @@ def expected_top(driver, heights: list[int]) -> int:
 
 
 # -- the three paths -------------------------------------------------------------------------------
-@pytest.mark.xfail(reason="MSE plays from a blob: URL; the build's media-src is 'self' only "
-                          "(Sources/SiteBuild/SecurityPolicy.swift must add blob:)", strict=False)
 def test_the_policy_lets_mse_play_from_a_blob_url(app, browser, alice):
     open_page(browser, app, "/library/")
     assert media_sources(browser) == ["'self'", "blob:"], media_sources(browser)
+
+
+def test_without_a_choice_native_hls_plays_where_the_browser_has_it_else_mse(app, browser, alice, clip_id):
+    open_player(browser, app, clip_id)
+    expected = "native" if native_hls(browser) else "mse"
+    assert video_state(browser)["playback"] == expected, video_state(browser)
+    start_playing(browser)
+    assert video_state(browser)["error"] is None
 
 
 @pytest.mark.parametrize("playback", ["native", "mse", "mp4"])
 def test_each_path_plays_seeks_to_half_and_reaches_the_end(app, browser, alice, clip_id, playback):
     if playback == "native" and not native_hls(browser):
         pytest.skip(f"{engine(browser)} has no native HLS")
-    with blob_media_allowed(browser) if playback == "mse" else contextlib.nullcontext():
-        plays_seeks_and_ends(browser, app, clip_id, playback)
-
-
-def plays_seeks_and_ends(browser, app, clip_id, playback):
     video = open_player(browser, app, clip_id, playback)
     state = video_state(browser)
     assert state["playback"] == playback, state
@@ -225,11 +209,6 @@ def plays_seeks_and_ends(browser, app, clip_id, playback):
 
 
 def test_mse_climbs_to_the_rendition_the_player_size_needs(app, browser, alice, clip_id, screens):
-    with blob_media_allowed(browser):
-        climb_to_what_the_size_needs(app, browser, clip_id, screens)
-
-
-def climb_to_what_the_size_needs(app, browser, clip_id, screens):
     open_player(browser, app, clip_id, "mse", width=1600, height=1200)
     values = quality_values(browser)
     heights = [int(v) for v in values if v != "auto"]
@@ -254,17 +233,16 @@ def climb_to_what_the_size_needs(app, browser, clip_id, screens):
 def test_each_path_resumes_where_the_user_stopped(app, browser, alice, clip_id, playback):
     if playback == "native" and not native_hls(browser):
         pytest.skip(f"{engine(browser)} has no native HLS")
-    with blob_media_allowed(browser) if playback == "mse" else contextlib.nullcontext():
-        open_page(browser, app, "/library/")  # leaving the player saves its position: set ours after
-        js(browser, "localStorage.setItem(arguments[0], JSON.stringify({[arguments[1]]: {t: 15.5, d: arguments[2], at: Date.now()}}))",
-           f"sstech.position.{alice['sub']}", clip_id, CLIP_SECONDS)
-        open_player(browser, app, clip_id, playback, fresh=False)
-        wait_until(lambda: field(browser, "restart").is_displayed(), 30, "the Start over button")
-        wait_until(lambda: abs(video_state(browser)["time"] - 15.5) < 0.6, 20, f"the saved second ({video_state(browser)})")
-        assert video_state(browser)["playback"] == playback
-        js(browser, "document.getElementById('video').muted = true")
-        js(browser, "document.getElementById('video').play().catch(() => {})")
-        wait_until(lambda: video_state(browser)["time"] > 16.5, 20, f"play on from there ({video_state(browser)})")
+    open_page(browser, app, "/library/")  # leaving the player saves its position: set ours after
+    js(browser, "localStorage.setItem(arguments[0], JSON.stringify({[arguments[1]]: {t: 15.5, d: arguments[2], at: Date.now()}}))",
+       f"sstech.position.{alice['sub']}", clip_id, CLIP_SECONDS)
+    open_player(browser, app, clip_id, playback, fresh=False)
+    wait_until(lambda: field(browser, "restart").is_displayed(), 30, "the Start over button")
+    wait_until(lambda: abs(video_state(browser)["time"] - 15.5) < 0.6, 20, f"the saved second ({video_state(browser)})")
+    assert video_state(browser)["playback"] == playback
+    js(browser, "document.getElementById('video').muted = true")
+    js(browser, "document.getElementById('video').play().catch(() => {})")
+    wait_until(lambda: video_state(browser)["time"] > 16.5, 20, f"play on from there ({video_state(browser)})")
 
 
 def test_at_twice_the_pixel_density_mse_climbs_to_1080p(app, browser, alice, clip_id):
@@ -272,36 +250,29 @@ def test_at_twice_the_pixel_density_mse_climbs_to_1080p(app, browser, alice, cli
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": 1280, "height": 900, "deviceScaleFactor": 2, "mobile": False})
     try:
-        with blob_media_allowed(browser):
-            open_player(browser, app, clip_id, "mse")
-            assert js(browser, "return window.devicePixelRatio") == 2
-            start_playing(browser)
-            wait_until(lambda: video_state(browser)["rendition"] == "1080", 30,
-                       f"1080p at 2x (shown: {video_state(browser)['watch']['renditions']})")
+        open_player(browser, app, clip_id, "mse")
+        assert js(browser, "return window.devicePixelRatio") == 2
+        start_playing(browser)
+        wait_until(lambda: video_state(browser)["rendition"] == "1080", 30,
+                   f"1080p at 2x (shown: {video_state(browser)['watch']['renditions']})")
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_the_quality_menu_in_english(app, browser, alice, clip_id, screens):
-    with blob_media_allowed(browser):
-        set_viewport(browser, 1280, 900)
-        open_page(browser, app, f"/en/player/?id={clip_id}&playback=mse")
-        wait_until(lambda: video_state(browser)["rendition"], 30, "data-rendition")
-        assert js(browser, "return document.querySelector('label[for=quality]').textContent") == "Quality"
-        label = quality_label(browser)
-        assert label == f"Auto ({video_state(browser)['rendition']}p)", label
-        assert quality_values(browser)[1:] == ["1080", "720", "480", "360"]
-        # The first picture is on screen (the stream starts at 0.067 s; the browser shows it at 0).
-        wait_until(lambda: js(browser, "return document.getElementById('video').readyState") >= 2, 20, "the first frame")
-        screens.take(browser, "quality-menu-en")
+    set_viewport(browser, 1280, 900)
+    open_page(browser, app, f"/en/player/?id={clip_id}&playback=mse")
+    wait_until(lambda: video_state(browser)["rendition"], 30, "data-rendition")
+    assert js(browser, "return document.querySelector('label[for=quality]').textContent") == "Quality"
+    label = quality_label(browser)
+    assert label == f"Auto ({video_state(browser)['rendition']}p)", label
+    assert quality_values(browser)[1:] == ["1080", "720", "480", "360"]
+    # The first picture is on screen (the stream starts at 0.067 s; the browser shows it at 0).
+    wait_until(lambda: js(browser, "return document.getElementById('video').readyState") >= 2, 20, "the first frame")
+    screens.take(browser, "quality-menu-en")
 
 
 def test_the_quality_menu_pins_a_rendition_through_mse(app, browser, alice, clip_id):
-    with blob_media_allowed(browser):
-        pin_through_mse(app, browser, clip_id)
-
-
-def pin_through_mse(app, browser, clip_id):
     open_player(browser, app, clip_id, "mse")
     start_playing(browser)
     choose_quality(browser, "360")
@@ -317,11 +288,6 @@ def pin_through_mse(app, browser, clip_id):
 def test_on_the_native_path_a_height_moves_to_mse_and_auto_back(app, browser, alice, clip_id, screens):
     if not native_hls(browser):
         pytest.skip(f"{engine(browser)} has no native HLS")
-    with blob_media_allowed(browser):
-        native_to_mse_and_back(browser, app, clip_id, screens)
-
-
-def native_to_mse_and_back(browser, app, clip_id, screens):
     open_player(browser, app, clip_id)
     assert video_state(browser)["playback"] == "native", "native HLS is the first choice"
     start_playing(browser)
@@ -342,7 +308,7 @@ def native_to_mse_and_back(browser, app, clip_id, screens):
 # -- the link -------------------------------------------------------------------------------------
 def test_mse_on_a_slow_link_settles_low_without_stalling(app, browser, alice, clip_id):
     chromium_only(browser, "throttling the link")
-    with blob_media_allowed(browser), slow_link(browser):
+    with slow_link(browser):
         open_player(browser, app, clip_id, "mse", width=1600, height=1200)
         start_playing(browser)
         time.sleep(16)
@@ -357,7 +323,7 @@ def test_mse_on_a_slow_link_settles_low_without_stalling(app, browser, alice, cl
 def test_mse_seeks_past_the_buffer_on_a_slow_link(app, browser, alice, clip_id):
     """The buffer is dropped and refilled from the segment that holds the new second; play ends."""
     chromium_only(browser, "throttling the link")
-    with blob_media_allowed(browser), slow_link(browser):
+    with slow_link(browser):
         open_player(browser, app, clip_id, "mse")
         start_playing(browser)
         buffered_end = js(browser, "const b = document.getElementById('video').buffered; return b.length ? b.end(b.length - 1) : 0")
@@ -384,11 +350,6 @@ def slow_link(driver, bits_per_second: float = 1.5e6):
 
 
 def test_mse_renews_the_media_session_mid_play(app, browser, alice, clip_id):
-    with blob_media_allowed(browser):
-        renew_mid_play(app, browser, alice, clip_id)
-
-
-def renew_mid_play(app, browser, alice, clip_id):
     chromium_only(browser, "replacing the HttpOnly media cookies")
     open_player(browser, app, clip_id, "mse")
     start_playing(browser)

@@ -13,7 +13,7 @@ import { formatBytes, formatDuration, formatDate } from '../format.js';
 import { reasonKey } from '../library/reason.js';
 import { parseMaster } from '../player/hls.js';
 import { MsePlayer, playableVariants } from '../player/mse.js';
-import { choosePath, forcedPath, qualityChoices } from '../player/path.js';
+import { choosePath, forcedPath, qualityChoices, policyAllowsBlobMedia } from '../player/path.js';
 
 const STATUS_POLL_MS = 3000;
 const SAVE_EVERY_MS = 5000;
@@ -53,6 +53,8 @@ let mseRenditions = [];
 let mse = null;
 let pinnedHeight = null;
 const forced = forcedPath(location.search);
+/** MSE plays from a blob: URL, which the page's policy must allow (`?playback=mse` tries regardless). */
+const blobMedia = forced === 'mse' || policyAllowsBlobMedia(document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content);
 
 function showState(heading, body, progress = null) {
   player.hidden = true;
@@ -114,7 +116,7 @@ async function play(entry) {
   if (entry.thumbnailUrl) video.poster = entry.thumbnailUrl;
   video.dataset.videoId = entry.id;
   master = entry.streamUrl && forced !== 'mp4' ? await loadMaster(entry.streamUrl) : null;
-  mseRenditions = master ? playableVariants(master) : [];
+  mseRenditions = master && blobMedia ? playableVariants(master) : [];
   autoPath = choosePath({ hasStream: Boolean(master), native: video.canPlayType('application/vnd.apple.mpegurl') !== '', mse: mseRenditions.length > 0, forced });
   usePath(autoPath, resumeAt(positions.get(entry.id), entry.durationSeconds));
   title.focus();
@@ -158,10 +160,11 @@ function usePath(next, at = 0) {
   fillQualityMenu();
 }
 
-/** The MSE player could not go on: the MP4, from the same moment. */
+/** The stream could not go on (MSE gave up, native HLS failed twice): the MP4, from the same moment. */
 function fallBackToMp4() {
-  if (path !== 'mse') return;
-  refreshing = { time: lastTime, playing: !video.paused || video.dataset.wasPlaying === 'true' };
+  if (path === 'mp4') return;
+  const time = lastTime || resumeAt(positions.get(current.id), current.durationSeconds);
+  refreshing = { time, playing: !video.paused || video.dataset.wasPlaying === 'true' };
   autoPath = 'mp4';
   usePath('mp4');
 }
@@ -281,7 +284,9 @@ video.addEventListener('error', async () => {
   if (!current || !video.error) return;
   // Through MSE the downloads renew the session themselves; an element error is data it cannot play.
   if (path === 'mse') { fallBackToMp4(); return; }
-  if (!(await renewMedia())) setNotice(notice, t('player.mediaError'), 'warning');
+  if (await renewMedia()) return;
+  if (path === 'native') fallBackToMp4();
+  else setNotice(notice, t('player.mediaError'), 'warning');
 });
 
 // MARK: speed, picture-in-picture, keys

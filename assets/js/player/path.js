@@ -25,6 +25,18 @@ export function forcedPath(search) {
 }
 
 /**
+ * Whether a Content-Security-Policy lets media play from `blob:` URLs, as MSE needs
+ * (`URL.createObjectURL(mediaSource)`): its `media-src`, else its `default-src`, lists `blob:`.
+ * No policy (or neither directive) allows it. `*` does not: it never covers `blob:`.
+ */
+export function policyAllowsBlobMedia(policy) {
+  const directives = new Map((policy ?? '').split(';').map((d) => d.trim().split(/\s+/)).filter(([name]) => name)
+    .map(([name, ...sources]) => [name.toLowerCase(), sources]));
+  const sources = directives.get('media-src') ?? directives.get('default-src');
+  return !sources || sources.some((source) => source.toLowerCase() === 'blob:');
+}
+
+/**
  * The quality menu's entries: `{ value: 'auto' }` first, then `{ value: '<height>', height }` for
  * each rendition, highest first (heights once each). Only Auto when heights cannot be chosen
  * (`canPin` false: no MSE to pin a rendition with); none at all on the MP4 path.
