@@ -211,7 +211,9 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoServiceTests",
-            dependencies: ["VideoService", "VideoFunctions", "LocalCloud", "AWSClient", "SigV4", .product(name: "_CryptoExtras", package: "swift-crypto")]
+            dependencies: ["VideoService", "VideoFunctions", "LocalCloud", "AWSClient", "SigV4", .product(name: "_CryptoExtras", package: "swift-crypto")],
+            // Small media files for the container-header reader (Fixtures/media/make.sh makes them).
+            resources: [.copy("Fixtures")]
         ),
     ],
     swiftLanguageModes: [.v6]
