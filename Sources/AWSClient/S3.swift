@@ -180,6 +180,31 @@ public struct S3: Sendable {
 
     // MARK: Objects
 
+    /// Part of an object (a ranged GetObject): the bytes of `range` there are, fewer at its end and
+    /// none past it (S3's 416 for a range that starts past the end), and the object's whole size
+    /// when S3 says it (`Content-Range`, or the length of a whole-object answer).
+    public func getObject(bucket: String, key: String, range: Range<Int64>) async throws -> (bytes: [UInt8], size: Int64?) {
+        guard !range.isEmpty, range.lowerBound >= 0 else { return ([], nil) }
+        let get = request("GET", bucket: bucket, key: key, headers: [.init("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")],
+                          operation: "GetObject \(Self.url(bucket: bucket, key: key))", action: "s3:GetObject")
+        let response: AWSResponse
+        do {
+            response = try await send(get)
+        } catch let error as AWSError where error.status == 416 {
+            return ([], nil)
+        }
+        if response.status == 206 {
+            // `bytes 0-65535/1048576`; the size is `*` when S3 does not know it.
+            let size = response.header("content-range")?.split(separator: "/").last.flatMap { Int64($0) }
+            return (response.body, size)
+        }
+        // A 200 is the whole object (a server that ignores ranges): the range is cut from it.
+        let whole = response.body
+        let lower = Int(clamping: min(range.lowerBound, Int64(whole.count)))
+        let upper = Int(clamping: min(range.upperBound, Int64(whole.count)))
+        return (Array(whole[lower..<upper]), Int64(whole.count))
+    }
+
     /// Deletes one object; S3 answers the same whether or not it was there.
     public func deleteObject(bucket: String, key: String) async throws {
         _ = try await send(request("DELETE", bucket: bucket, key: key,

@@ -120,7 +120,8 @@ public enum QueueEvent {
 public enum JobEvent {
     public enum Change: Equatable {
         case progress(percent: Double)
-        case complete(durationSeconds: Double?)
+        /// `ladder`: the job's user metadata says it wrote the HLS ladder.
+        case complete(durationSeconds: Double?, ladder: Bool)
         case error(reason: String)
         case other(String)
     }
@@ -150,7 +151,8 @@ public enum JobEvent {
         case "COMPLETE":
             let outputs = (detail["outputGroupDetails"]?.arrayValue ?? []).flatMap { $0["outputDetails"]?.arrayValue ?? [] }
             let milliseconds = outputs.compactMap { $0["durationInMs"]?.doubleValue }.max()
-            change = .complete(durationSeconds: milliseconds.map { $0 / 1000 })
+            let ladder = detail["userMetadata"]?[ConversionSettings.ladderMetadataKey]?.stringValue.map { !$0.isEmpty } ?? false
+            change = .complete(durationSeconds: milliseconds.map { $0 / 1000 }, ladder: ladder)
         case "ERROR":
             change = .error(reason: ConversionFailureReason.mediaConvert(code: detail["errorCode"]?.doubleValue.map { Int($0) },
                                                                          message: detail["errorMessage"]?.stringValue))

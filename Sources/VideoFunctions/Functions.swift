@@ -136,7 +136,7 @@ public struct TriggerFunction: Sendable {
         let queue = settings.variables["MEDIACONVERT_QUEUE_ARN"].flatMap { $0.isEmpty ? nil : $0 }
         events = ConversionEvents(library: DynamoDBLibrary(aws: aws, table: settings.table),
                                   storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket),
-                                  converter: MediaConvertConverter(aws: aws, role: role, queue: queue), log: log)
+                                  converter: MediaConvertConverter(aws: aws, role: role, queue: queue, log: log), log: log)
         self.log = log
     }
 
@@ -178,7 +178,8 @@ public struct CompletionFunction: Sendable {
         let applied: Bool
         switch job.change {
         case .progress(let percent): applied = try await events.progress(sub: job.sub, id: job.videoId, percent: percent)
-        case .complete(let duration): applied = try await events.completed(sub: job.sub, id: job.videoId, durationSeconds: duration)
+        case .complete(let duration, let ladder):
+            applied = try await events.completed(sub: job.sub, id: job.videoId, durationSeconds: duration, ladder: ladder)
         case .error(let reason): applied = try await events.failed(sub: job.sub, id: job.videoId, reason: reason)
         case .other(let status): applied = false; log("video \(job.videoId): job \(job.jobId) is \(status)")
         }

@@ -79,20 +79,44 @@ public struct S3Storage: VideoStorage {
 
 /// MediaConvert on its regional endpoint (no DescribeEndpoints): `CreateJob` with the shared
 /// settings. The video id is the job's `ClientRequestToken`, so submitting twice makes one job.
+/// Before it, the upload's container header is read from the temporary bucket (`MediaHeader`, a
+/// few ranged GETs), so the job asks only for the rungs the source's height can fill.
 public struct MediaConvertConverter: Converter {
     let aws: AWSServices
     let role: String
     let queue: String?
+    let log: @Sendable (String) -> Void
 
-    public init(aws: AWSServices, role: String, queue: String?) {
+    public init(aws: AWSServices, role: String, queue: String?, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.aws = aws
         self.role = role
         self.queue = queue
+        self.log = log
     }
 
     public func submit(_ job: ConversionJob) async throws {
+        var job = job
+        let header = try await sourceHeader(bucket: job.inputBucket, key: job.inputKey)
+        job.sourceSize = header.size
+        let renditions = ConversionSettings.mediaConvertRenditions(sourceSize: header.size).map { "\($0.rung.height)p" }
+        log("video \(job.videoId): " + (header.size.map { "source \($0.width)x\($0.height)" } ?? "source size unknown")
+            + " (\(header.container?.rawValue ?? "container unknown")), renditions \(renditions.joined(separator: ","))")
         _ = try await aws.json(service: "mediaconvert", endpoint: aws.mediaConvert, path: "/2017-08-29/jobs",
                                contentType: "application/json", body: ConversionSettings.mediaConvertJob(job, role: role, queue: queue),
                                operation: "MediaConvert CreateJob for video \(job.videoId)")
+    }
+
+    /// The upload's header, from ranged GetObjects. An upload that is gone reads as unknown (the
+    /// job then fails with MediaConvert's own reason); any other failure — a refusal, S3 down — is
+    /// thrown, so the message is retried rather than a job started blind.
+    func sourceHeader(bucket: String, key: String) async throws -> MediaHeader {
+        do {
+            return try await MediaHeader.read { range in
+                let part = try await aws.s3.getObject(bucket: bucket, key: key, range: range)
+                return (part.bytes, part.size)
+            }
+        } catch let error as AWSError where error.status == 404 {
+            return .unknown
+        }
     }
 }

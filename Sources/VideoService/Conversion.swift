@@ -13,13 +13,19 @@ public struct ConversionJob: Sendable, Equatable {
     public var inputBucket: String
     public var inputKey: String
     public var outputBucket: String
+    /// The source's displayed size from its container header (`MediaHeader`), when production read
+    /// it: MediaConvert's job then asks only for the rungs it can fill. The local cloud probes the
+    /// file itself and leaves this nil.
+    public var sourceSize: MediaHeader.Size?
 
-    public init(sub: String, videoId: String, inputBucket: String, inputKey: String, outputBucket: String) {
+    public init(sub: String, videoId: String, inputBucket: String, inputKey: String, outputBucket: String,
+                sourceSize: MediaHeader.Size? = nil) {
         self.sub = sub
         self.videoId = videoId
         self.inputBucket = inputBucket
         self.inputKey = inputKey
         self.outputBucket = outputBucket
+        self.sourceSize = sourceSize
     }
 }
 
@@ -69,11 +75,19 @@ public enum ConversionSettings {
          "-frames:v", "1", "-vf", "scale='min(\(thumbnailWidth),iw)':-2", "-q:v", "4", output]
     }
 
+    /// The user metadata key that says a job writes the HLS ladder; its value names the
+    /// renditions (`360p,480p`). The completion events hand the metadata back, so a video records
+    /// a ladder only when its job made one (jobs submitted before the ladder have no such key).
+    public static let ladderMetadataKey = "hls"
+
     /// The body of MediaConvert's `CreateJob` (its JSON wire names): the same MP4, thumbnail and
-    /// HLS ladder (`mediaConvertLadderGroup`).
+    /// HLS ladder (`mediaConvertLadderGroup`, its rungs chosen from `job.sourceSize`).
     /// The video id is the idempotency token, so a repeated S3 event cannot start a second job;
-    /// the user metadata carries ids only, which the completion events hand back.
+    /// the user metadata carries the ids, which the completion events hand back, and the ladder's
+    /// renditions (`ladderMetadataKey`). MediaConvert turns a picture upright only when asked
+    /// (`rotate` `AUTO`, from an MP4's or MOV's matrix), as ffmpeg does by default.
     public static func mediaConvertJob(_ job: ConversionJob, role: String, queue: String?) -> JSONValue {
+        let renditions = mediaConvertRenditions(sourceSize: job.sourceSize)
         let folder = "s3://\(job.outputBucket)/\(VideoRules.mainPrefix(sub: job.sub, id: job.videoId))"
         let video: JSONValue = [
             "extension": "mp4",
@@ -104,19 +118,21 @@ public enum ConversionSettings {
         var body: [String: JSONValue] = [
             "role": .string(role),
             "clientRequestToken": .string(job.videoId),
-            "userMetadata": ["videoId": .string(job.videoId), "sub": .string(job.sub)],
+            "userMetadata": ["videoId": .string(job.videoId), "sub": .string(job.sub),
+                             ladderMetadataKey: .string(renditions.map { "\($0.rung.height)p" }.joined(separator: ","))],
             "statusUpdateInterval": "SECONDS_10",
             "settings": [
                 "timecodeConfig": ["source": "ZEROBASED"],
                 "inputs": [[
                     "fileInput": .string("s3://\(job.inputBucket)/\(job.inputKey)"),
                     "timecodeSource": "ZEROBASED",
-                    "videoSelector": [:],
+                    "videoSelector": ["rotate": "AUTO"],
                     "audioSelectors": ["Audio Selector 1": ["defaultSelection": "DEFAULT"]],
                 ]],
                 "outputGroups": [group("Video", "video", video), group("Thumbnail", "thumbnail", thumbnail),
                                  mediaConvertLadderGroup(destination: "s3://\(job.outputBucket)/"
-                                                         + StreamLadder.folder(sub: job.sub, id: job.videoId) + "index")],
+                                                         + StreamLadder.folder(sub: job.sub, id: job.videoId) + "index",
+                                                         renditions: renditions)],
             ],
         ]
         if let queue { body["queue"] = .string(queue) }
@@ -189,12 +205,12 @@ public struct ConversionEvents: Sendable {
         try await library.apply(.converting(progress: max(0, min(0.99, percent / 100))), sub: sub, id: id)
     }
 
-    /// The conversion finished: the video is ready (with its HLS ladder, which every conversion
-    /// now makes) and the original leaves the temporary bucket.
+    /// The conversion finished: the video is ready (with an HLS ladder when the conversion made
+    /// one: `ladder`) and the original leaves the temporary bucket.
     @discardableResult
-    public func completed(sub: String, id: String, durationSeconds: Double?) async throws -> Bool {
+    public func completed(sub: String, id: String, durationSeconds: Double?, ladder: Bool) async throws -> Bool {
         let video = try await library.video(sub: sub, id: id)
-        let applied = try await library.apply(.ready(durationSeconds: durationSeconds, ladder: true), sub: sub, id: id)
+        let applied = try await library.apply(.ready(durationSeconds: durationSeconds, ladder: ladder), sub: sub, id: id)
         // Deleted meanwhile: remove what the conversion wrote, the ladder included.
         guard let video else {
             try await storage.deleteConverted(sub: sub, id: id)

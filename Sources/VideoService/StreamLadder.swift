@@ -157,20 +157,38 @@ extension ConversionSettings {
         return arguments
     }
 
+    /// The renditions MediaConvert's job asks for. With the source's displayed size known, those
+    /// `StreamLadder.renditions` chooses, as the local cloud does; a source below the lowest rung
+    /// gets its one rendition under that rung's name, so the ladder's files stay among the fixed
+    /// keys of `mediaConvertOutputKeys`. With the size unknown (a container the header reader
+    /// does not know, or a header it could not read), every rung at 16:9, each encoded with
+    /// `FIT_NO_UPSCALE`: a rung above the source comes out at the source's size, under its name.
+    public static func mediaConvertRenditions(sourceSize: MediaHeader.Size?) -> [Rendition] {
+        guard let sourceSize, sourceSize.width > 0, sourceSize.height > 0 else {
+            return StreamLadder.rungs.reversed().map { Rendition(rung: $0, width: ($0.height * 16 / 9 + 1) / 2 * 2, height: $0.height) }
+        }
+        // MediaConvert takes sizes from 32 to 8192 pixels a side.
+        func fit(_ side: Int) -> Int { min(8192, max(32, side)) }
+        return StreamLadder.renditions(sourceWidth: sourceSize.width, sourceHeight: sourceSize.height).map {
+            Rendition(rung: $0.rung, width: fit($0.width), height: fit($0.height))
+        }
+    }
+
     /// The MediaConvert output group of the ladder: CMAF, one file per rendition with byte
     /// ranges, 2-second segments on a fixed 2-second GOP, and the HLS manifests only. Keyframes
     /// stay on the cadence in every rendition: scene-change detection is off, and `minIInterval`
-    /// 0 is MediaConvert's setting for IDR frames only at the start of each cadence GOP. MediaConvert learns the source's size only while it runs, so every rung
-    /// is asked for with `FIT_NO_UPSCALE`: a rung above the source is encoded at the source's
-    /// size instead of being scaled up (the file names stay those of the layout).
-    static func mediaConvertLadderGroup(destination: String) -> JSONValue {
-        let videos: [JSONValue] = StreamLadder.rungs.reversed().map { rung in
-            let width = (rung.height * 16 / 9 + 1) / 2 * 2
+    /// 0 is MediaConvert's setting for IDR frames only at the start of each cadence GOP. Each
+    /// rendition (`mediaConvertRenditions`) is named for its rung and never scaled up
+    /// (`FIT_NO_UPSCALE`), whatever the header said.
+    static func mediaConvertLadderGroup(destination: String, renditions: [Rendition]) -> JSONValue {
+        let videos: [JSONValue] = renditions.map { rendition in
+            let rung = rendition.rung
             return [
                 "nameModifier": .string("_\(rung.height)p"),
                 "containerSettings": ["container": "CMFC", "cmfcSettings": ["audioRenditionSets": .string(StreamLadder.audioGroup)]],
                 "videoDescription": [
-                    "width": .integer(Int64(width)), "height": .integer(Int64(rung.height)), "scalingBehavior": "FIT_NO_UPSCALE",
+                    "width": .integer(Int64(rendition.width)), "height": .integer(Int64(rendition.height)),
+                    "scalingBehavior": "FIT_NO_UPSCALE",
                     "codecSettings": ["codec": "H_264", "h264Settings": [
                         "rateControlMode": "QVBR", "qvbrSettings": ["qvbrQualityLevel": 7],
                         "maxBitrate": .integer(Int64(rung.maxBitrate)),
@@ -201,8 +219,9 @@ extension ConversionSettings {
         ]
     }
 
-    /// Every key MediaConvert's job writes for a video: the MP4, the thumbnail, and every rung of
-    /// the ladder (all are asked for, whatever the source's size), the sound and the master.
+    /// Every key MediaConvert's job may write for a video: the MP4, the thumbnail, every rung of
+    /// the ladder (a job asks for those the source can fill, `mediaConvertRenditions`, always under
+    /// a rung's name), the sound and the master.
     public static func mediaConvertOutputKeys(sub: String, id: String) -> [String] {
         let main = VideoRules.mainKeys(sub: sub, id: id)
         let folder = StreamLadder.folder(sub: sub, id: id)

@@ -356,7 +356,7 @@ EXPECTED_GRANTS = {
         "secretsmanager:GetSecretValue": ["active media key"],
         "logs:CreateLogStream": ["own log group"], "logs:PutLogEvents": ["own log group"]},
     "trigger": {
-        "dynamodb:GetItem": ["table"], "dynamodb:UpdateItem": ["table"],
+        "dynamodb:GetItem": ["table"], "dynamodb:UpdateItem": ["table"], "s3:GetObject": ["temp uploads"],
         "mediaconvert:CreateJob": ["conversion queue"], "iam:PassRole": ["mediaconvert role"],
         "sqs:ReceiveMessage": ["upload queue"], "sqs:DeleteMessage": ["upload queue"], "sqs:GetQueueAttributes": ["upload queue"],
         "logs:CreateLogStream": ["own log group"], "logs:PutLogEvents": ["own log group"]},
@@ -370,8 +370,8 @@ EXPECTED_GRANTS = {
 def test_each_function_has_its_own_role_with_exactly_what_its_code_calls(template, resources):
     """The video function inserts, reads, lists and removes records (status changes are the other
     functions'), presigns uploads, deletes a video's files and reads the active media key (playback
-    goes through CloudFront: no s3:GetObject); the trigger reads a record, starts a job and marks
-    it queued; the completion handler updates the record and deletes files."""
+    goes through CloudFront: no s3:GetObject); the trigger reads a record and the upload's header,
+    starts a job and marks it queued; the completion handler updates the record and deletes files."""
     names = {json.dumps(get_att("VideoTable", "Arn")): "table",
              json.dumps(sub("${TempBucket.Arn}/uploads/*")): "temp uploads",
              json.dumps(sub("${MainBucket.Arn}/videos/*")): "main videos",

@@ -47,7 +47,7 @@ struct EventTests {
         #expect(String(decoding: QueueEvent.response(failed: ["m3"]), as: UTF8.self) == #"{"batchItemFailures":[{"itemIdentifier":"m3"}]}"#)
     }
 
-    @Test("MediaConvert job events: progress, completion with its duration, errors in words, strangers' jobs ignored")
+    @Test("MediaConvert job events: progress, completion with its duration and whether the job wrote a ladder, errors in words, strangers' jobs ignored")
     func jobs() throws {
         let id = "abcdefghijklmnopqrstuvwxya"
         func event(_ detail: [String: Any]) -> [UInt8] {
@@ -60,7 +60,9 @@ struct EventTests {
                 JobEvent.Event(sub: alice, videoId: id, jobId: "1515368087458-qnoxtd", change: .progress(percent: 42)))
         let complete = event(["status": "COMPLETE", "outputGroupDetails": [["outputDetails": [["durationInMs": 20_500, "outputFilePaths": ["s3://main/x.mp4"]]]],
                                                                          ["outputDetails": [["durationInMs": 20_000]]]]])
-        #expect(try JobEvent.parse(complete)?.change == .complete(durationSeconds: 20.5))
+        #expect(try JobEvent.parse(complete)?.change == .complete(durationSeconds: 20.5, ladder: false))
+        let withLadder = event(["status": "COMPLETE", "userMetadata": ["sub": alice, "videoId": id, "hls": "360p,480p"]])
+        #expect(try JobEvent.parse(withLadder)?.change == .complete(durationSeconds: nil, ladder: true))
         guard case .error(let reason)? = try JobEvent.parse(event(["status": "ERROR", "errorCode": 1010, "errorMessage": "Failed probe/open"]))?.change else {
             Issue.record("no error")
             return

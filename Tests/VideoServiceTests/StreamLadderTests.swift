@@ -151,4 +151,47 @@ struct StreamLadderTests {
         #expect(audio["audioDescriptions"]?.arrayValue?.first?["codecSettings"]?["aacSettings"]?["bitrate"] == .integer(128_000))
         #expect(audio["videoDescription"] == nil)
     }
+
+    /// The ladder's video outputs of MediaConvert's job for a source of `size`: `_<rung>p WxH` each,
+    /// and the user metadata's list of renditions.
+    func mediaConvertLadder(_ size: MediaHeader.Size?) throws -> (outputs: [String], metadata: String?) {
+        let job = ConversionJob(sub: alice, videoId: "abcdefghijklmnopqrstuvwxya", inputBucket: "temp",
+                                inputKey: "uploads/\(alice)/abcdefghijklmnopqrstuvwxya/clip.mov", outputBucket: "main", sourceSize: size)
+        let body = ConversionSettings.mediaConvertJob(job, role: "arn:aws:iam::1:role/convert", queue: nil)
+        let groups = try #require(body["settings"]?["outputGroups"]?.arrayValue)
+        let cmaf = try #require(groups.first { $0["name"] == "Stream" })
+        let outputs = try (cmaf["outputs"]?.arrayValue ?? []).filter { $0["videoDescription"] != nil }.map { output in
+            let video = try #require(output["videoDescription"])
+            #expect(video["scalingBehavior"] == "FIT_NO_UPSCALE")
+            let name = output["nameModifier"]?.stringValue ?? "?"
+            return "\(name) \(video["width"]?.doubleValue.map { Int($0) } ?? 0)x\(video["height"]?.doubleValue.map { Int($0) } ?? 0)"
+        }
+        return (outputs, body["userMetadata"]?["hls"]?.stringValue)
+    }
+
+    @Test("MediaConvert asks for the rungs the source's height fills, at its shape; the user metadata names them")
+    func mediaConvertPerHeight() throws {
+        func size(_ width: Int, _ height: Int) -> MediaHeader.Size { MediaHeader.Size(width: width, height: height) }
+        #expect(try mediaConvertLadder(size(1920, 1080)) ==
+                (["_360p 640x360", "_480p 854x480", "_720p 1280x720", "_1080p 1920x1080"], "360p,480p,720p,1080p"))
+        #expect(try mediaConvertLadder(size(854, 480)) == (["_360p 640x360", "_480p 854x480"], "360p,480p"))
+        #expect(try mediaConvertLadder(size(640, 480)) == (["_360p 480x360", "_480p 640x480"], "360p,480p"))
+        // A phone's portrait video, as displayed (MediaConvert turns it upright: rotate AUTO).
+        #expect(try mediaConvertLadder(size(720, 1280)) ==
+                (["_360p 202x360", "_480p 270x480", "_720p 406x720", "_1080p 608x1080"], "360p,480p,720p,1080p"))
+        // Below 360p: one rendition at the source's size, under the lowest rung's name (its files
+        // stay among the keys a deletion removes).
+        #expect(try mediaConvertLadder(size(426, 240)) == (["_360p 426x240"], "360p"))
+        // MediaConvert's smallest size is 32 a side.
+        #expect(try mediaConvertLadder(size(16, 16)) == (["_360p 32x32"], "360p"))
+        // Unknown: every rung at 16:9, none scaled up.
+        #expect(try mediaConvertLadder(nil) ==
+                (["_360p 640x360", "_480p 854x480", "_720p 1280x720", "_1080p 1920x1080"], "360p,480p,720p,1080p"))
+        for source in [size(426, 240), size(854, 480), size(3840, 2160), nil] {
+            for rendition in ConversionSettings.mediaConvertRenditions(sourceSize: source) {
+                let playlist = "hls/index_\(rendition.rung.height)p.m3u8"
+                #expect(ConversionSettings.mediaConvertOutputKeys(sub: alice, id: "abcdefghijklmnopqrstuvwxya").contains { $0.hasSuffix(playlist) })
+            }
+        }
+    }
 }

@@ -126,8 +126,8 @@ struct ConversionEventTests {
         try await library.insert(video)
         #expect(try await events.progress(sub: alice, id: video.id, percent: 40))
         #expect(!(try await events.progress(sub: alice, id: video.id, percent: 20)))
-        #expect(try await events.completed(sub: alice, id: video.id, durationSeconds: 20.5))
-        #expect(!(try await events.completed(sub: alice, id: video.id, durationSeconds: 20.5)))
+        #expect(try await events.completed(sub: alice, id: video.id, durationSeconds: 20.5, ladder: true))
+        #expect(!(try await events.completed(sub: alice, id: video.id, durationSeconds: 20.5, ladder: true)))
         #expect(!(try await events.progress(sub: alice, id: video.id, percent: 90)))
         #expect(!(try await events.failed(sub: alice, id: video.id, reason: "late")))
         let ready = try #require(try await library.video(sub: alice, id: video.id))
@@ -141,18 +141,24 @@ struct ConversionEventTests {
     func deletedVideo() async throws {
         let (_, storage, _, events) = setUp()
         let id = VideoRules.newVideoId()
-        #expect(!(try await events.completed(sub: alice, id: id, durationSeconds: nil)))
+        #expect(!(try await events.completed(sub: alice, id: id, durationSeconds: nil, ladder: true)))
         #expect(storage.deleted.withLock { $0 } == ["main/videos/\(alice)/\(id)/*"])
     }
 
-    @Test("a completed conversion records its ladder")
+    @Test("a completed conversion records its ladder only when the conversion made one")
     func ladderRecorded() async throws {
         let (library, _, _, events) = setUp()
         let video = record(alice, status: .converting)
         try await library.insert(video)
         #expect(!(try await library.video(sub: alice, id: video.id)!.hlsLadder))
-        #expect(try await events.completed(sub: alice, id: video.id, durationSeconds: 3))
+        #expect(try await events.completed(sub: alice, id: video.id, durationSeconds: 3, ladder: true))
         #expect(try await library.video(sub: alice, id: video.id)!.hlsLadder)
+
+        let older = record(alice, status: .converting)
+        try await library.insert(older)
+        #expect(try await events.completed(sub: alice, id: older.id, durationSeconds: 3, ladder: false))
+        let mp4Only = try #require(try await library.video(sub: alice, id: older.id))
+        #expect(mp4Only.status == .ready && !mp4Only.hlsLadder)
     }
 }
 
@@ -164,7 +170,8 @@ struct ConversionSettingsTests {
                                 inputKey: "uploads/\(alice)/abcdefghijklmnopqrstuvwxya/clip.mov", outputBucket: "main")
         let body = ConversionSettings.mediaConvertJob(job, role: "arn:aws:iam::1:role/convert", queue: nil)
         #expect(body["clientRequestToken"] == .string(job.videoId))
-        #expect(body["userMetadata"] == ["videoId": .string(job.videoId), "sub": .string(alice)])
+        #expect(body["userMetadata"] == ["videoId": .string(job.videoId), "sub": .string(alice), "hls": "360p,480p,720p,1080p"])
+        #expect(body["settings"]?["inputs"]?.arrayValue?.first?["videoSelector"] == ["rotate": "AUTO"])
         let groups = try #require(body["settings"]?["outputGroups"]?.arrayValue)
         let destinations = groups.compactMap { $0["outputGroupSettings"]?["fileGroupSettings"]?["destination"]?.stringValue }
         let keys = VideoRules.mainKeys(sub: alice, id: job.videoId)
