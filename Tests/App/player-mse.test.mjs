@@ -1,8 +1,9 @@
 // The MSE player's edges that need no browser: which MediaSource class, the SourceBuffer types a
-// variant needs, which variants this window can play, and downloads (Range, cookies, status).
+// variant needs, which variants this window can play, downloads (Range, cookies, status) and retries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mediaSourceClass, mimeTypes, playableVariants, download, StreamError } from '../../assets/js/player/mse.js';
+import { mediaSourceClass, mimeTypes, playableVariants } from '../../assets/js/player/support.js';
+import { download, retrying, StreamError, MAX_TRIES } from '../../assets/js/player/download.js';
 
 const variant = (height, codecs, audioGroup = 'audio') => ({ uri: `https://x/${height}.m3u8`, bandwidth: height * 1000, height, codecs, audioGroup });
 const master = {
@@ -63,4 +64,28 @@ test('refusals carry their status (403: the cookies ran out); no answer is statu
   await assert.rejects(download(offline, 'https://x/v', null, undefined, () => 0), (error) => error instanceof StreamError && error.status === 0);
   const aborted = async () => { throw new DOMException('stop', 'AbortError'); };
   await assert.rejects(download(aborted, 'https://x/v', null, undefined, () => 0), { name: 'AbortError' });
+});
+
+test('retries: a 403 renews the media session before trying again; a 404 is not retried', async () => {
+  let renewals = 0;
+  let calls = 0;
+  const result = await retrying(async () => {
+    calls += 1;
+    if (calls === 1) throw new StreamError('refused', { status: 403 });
+    return 'bytes';
+  }, { renew: async () => { renewals += 1; return true; } });
+  assert.deepEqual([result, calls, renewals], ['bytes', 2, 1]);
+  calls = 0;
+  await assert.rejects(retrying(async () => { calls += 1; throw new StreamError('gone', { status: 404 }); }), { status: 404 });
+  assert.equal(calls, 1);
+});
+
+test('retries: at most MAX_TRIES; an abort or a stopped player ends them at once', async () => {
+  let calls = 0;
+  await assert.rejects(retrying(async () => { calls += 1; throw new StreamError('refused', { status: 403 }); }), { status: 403 });
+  assert.equal(calls, MAX_TRIES);
+  calls = 0;
+  await assert.rejects(retrying(async () => { calls += 1; throw new DOMException('seek', 'AbortError'); }), { name: 'AbortError' });
+  await assert.rejects(retrying(async () => { calls += 1; throw new StreamError('x', { status: 503 }); }, { stopped: () => true }), { status: 503 });
+  assert.equal(calls, 2);
 });

@@ -12,7 +12,8 @@ import { PositionStore, resumeAt } from '../player/position.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';
 import { reasonKey } from '../library/reason.js';
 import { parseMaster } from '../player/hls.js';
-import { MsePlayer, playableVariants } from '../player/mse.js';
+import { MsePlayer } from '../player/mse.js';
+import { playableVariants } from '../player/support.js';
 import { choosePath, forcedPath, qualityChoices, policyAllowsBlobMedia } from '../player/path.js';
 
 const STATUS_POLL_MS = 3000;

@@ -2,94 +2,16 @@
 // from the master's audio group, fetched in step), the rendition picked before each video segment
 // by abr.js (its init segment appended first when it changes), a bounded forward buffer with played
 // data given back, seeking, the end of the stream, and failed downloads retried (a 403 renews the
-// media session first). One loop does every SourceBuffer operation, so they never overlap. The
-// window, fetch and clock are parameters, so the logic can be driven by fakes.
-import { parseMedia, codecsByKind } from './hls.js';
+// media session first; download.js). One loop does every SourceBuffer operation, so they never
+// overlap. The window, fetch and clock are parameters, so the logic can be driven by fakes.
+import { parseMedia } from './hls.js';
 import { Throughput, chooseRendition } from './abr.js';
 import { segmentAt, bufferedAhead, rangesOf, nextTrack, evictionRange, allDone, isBuffered, FORWARD_BUFFER } from './schedule.js';
-import { backoffDelay } from '../upload/retry.js';
+import { StreamError, download, retrying, sleepFor } from './download.js';
+import { mediaSourceClass, mimeTypes, playableVariants, defaultAudio } from './support.js';
 
-/** Tries of one download before the player gives up (the page then falls back to the MP4). */
-export const MAX_TRIES = 6;
-const RETRY_BASE_MS = 500;
-const RETRY_CAP_MS = 8_000;
 /** How long the loop rests when the buffer is full, unless the video wakes it sooner (ms). */
 const IDLE_MS = 500;
-
-/** A download or append that failed for good, with the URL and HTTP status (0 for no answer). */
-export class StreamError extends Error {
-  constructor(message, { status = 0, url = '' } = {}) {
-    super(message);
-    this.name = 'StreamError';
-    this.status = status;
-    this.url = url;
-  }
-}
-
-/** The MediaSource class this window has: `ManagedMediaSource` (iOS Safari) or `MediaSource`; null when neither. */
-export function mediaSourceClass(win = globalThis) {
-  return win.MediaSource ?? win.ManagedMediaSource ?? null;
-}
-
-/** The SourceBuffer MIME types a variant needs: `{ video, audio }` (audio null when muxed in or absent). */
-export function mimeTypes(variant, audioInGroup) {
-  const { video, audio } = codecsByKind(variant.codecs);
-  const codecs = audioInGroup || !audio ? [video] : [video, audio];
-  return {
-    video: `video/mp4; codecs="${codecs.filter(Boolean).join(',')}"`,
-    audio: audioInGroup && audio ? `audio/mp4; codecs="${audio}"` : null,
-  };
-}
-
-/**
- * The variants of `master` this window can play through MSE (with a picture, codecs the MediaSource
- * class accepts), lowest first; empty when there is no MediaSource or nothing fits.
- */
-export function playableVariants(master, win = globalThis) {
-  const MS = mediaSourceClass(win);
-  if (!MS) return [];
-  const audioUri = defaultAudio(master)?.uri;
-  return master.variants.filter((variant) => {
-    const { video } = codecsByKind(variant.codecs);
-    if (!video) return false;
-    const types = mimeTypes(variant, Boolean(audioUri && variant.audioGroup));
-    return MS.isTypeSupported(types.video) && (!types.audio || MS.isTypeSupported(types.audio));
-  });
-}
-
-function defaultAudio(master) {
-  const group = master.variants.find((v) => v.audioGroup)?.audioGroup;
-  const members = master.audio.filter((a) => a.groupId === group && a.uri);
-  return members.find((a) => a.isDefault) ?? members[0] ?? null;
-}
-
-/**
- * Downloads `url` (the `byteRange` of it when given) with the page's cookies: `{ bytes, seconds }`.
- * Throws StreamError with the status on an HTTP failure, and lets AbortError through.
- */
-export async function download(fetchImpl, url, byteRange, signal, now) {
-  const headers = byteRange ? { Range: `bytes=${byteRange.offset}-${byteRange.offset + byteRange.length - 1}` } : {};
-  const started = now();
-  let response;
-  try {
-    response = await fetchImpl(url, { credentials: 'same-origin', headers, signal });
-  } catch (error) {
-    if (error?.name === 'AbortError') throw error;
-    throw new StreamError(`no answer for ${url}`, { url });
-  }
-  if (!response.ok) throw new StreamError(`${url} answered ${response.status}`, { status: response.status, url });
-  let bytes = new Uint8Array(await response.arrayBuffer());
-  // A server that ignores Range sends the whole file (200): take the part that was asked for.
-  if (byteRange && response.status === 200 && bytes.length > byteRange.length) {
-    bytes = bytes.subarray(byteRange.offset, byteRange.offset + byteRange.length);
-  }
-  return { bytes, seconds: Math.max(0.001, (now() - started) / 1000) };
-}
-
-const sleepFor = (ms, signal) => new Promise((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-});
 
 /**
  * Plays `master` (a parsed master playlist) in `video`. Options: `renew()` → Promise<boolean> (a new
@@ -134,8 +56,8 @@ export class MsePlayer {
     const first = chooseRendition({ renditions: this.renditions, neededHeight: this.options.neededHeight(), pinned: this.pinned });
     const signal = this.controller.signal;
     const [videoList, audioList] = await Promise.all([
-      this.#withRetries(() => this.#playlist(this.renditions[first].uri, signal), signal),
-      this.audio?.uri ? this.#withRetries(() => this.#playlist(this.audio.uri, signal), signal) : null,
+      this.#retrying(() => this.#playlist(this.renditions[first].uri, signal), signal),
+      this.audio?.uri ? this.#retrying(() => this.#playlist(this.audio.uri, signal), signal) : null,
       opened,
     ]);
     if (this.destroyed) return;
@@ -331,7 +253,7 @@ export class MsePlayer {
     const index = track.next;
     const segment = track.list.segments[index];
     track.fetching = index;
-    const { bytes, seconds } = await this.#withRetries(() => download(this.options.fetchImpl, segment.uri, segment.byteRange, signal, this.options.now), signal);
+    const { bytes, seconds } = await this.#retrying(() => download(this.options.fetchImpl, segment.uri, segment.byteRange, signal, this.options.now), signal);
     track.fetching = null;
     this.throughput.add(bytes.length, seconds);
     if (signal.aborted) throw new DOMException('seek', 'AbortError');
@@ -357,7 +279,7 @@ export class MsePlayer {
     this.current = index;
     if (index === track.rendition) return;
     const at = track.next < track.list.segments.length ? track.list.segments[track.next].start : track.list.duration;
-    const list = await this.#withRetries(() => this.#playlist(this.renditions[index].uri, signal), signal);
+    const list = await this.#retrying(() => this.#playlist(this.renditions[index].uri, signal), signal);
     if (signal.aborted) throw new DOMException('seek', 'AbortError');
     track.list = list;
     // The renditions share their cuts; finding the segment by time keeps that true if they do not.
@@ -377,26 +299,14 @@ export class MsePlayer {
   async #initBytes(map, signal) {
     const key = `${map.uri}#${map.byteRange?.offset ?? ''}`;
     if (!this.inits.has(key)) {
-      const { bytes } = await this.#withRetries(() => download(this.options.fetchImpl, map.uri, map.byteRange, signal, this.options.now), signal);
+      const { bytes } = await this.#retrying(() => download(this.options.fetchImpl, map.uri, map.byteRange, signal, this.options.now), signal);
       this.inits.set(key, bytes);
     }
     return this.inits.get(key);
   }
 
-  /** `attempt()` until it works: a 403 renews the media session first; others wait with backoff. */
-  async #withRetries(attempt, signal) {
-    for (let tries = 1; ; tries += 1) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (error?.name === 'AbortError' || this.destroyed) throw error;
-        const gone = error?.status === 404 || error?.status === 410;
-        if (gone || tries >= MAX_TRIES) throw error;
-        if (error?.status === 403 || error?.status === 401) await this.options.renew();
-        else await sleepFor(backoffDelay(tries - 1, { base: RETRY_BASE_MS, cap: RETRY_CAP_MS }), signal);
-        if (signal?.aborted) throw new DOMException('seek', 'AbortError');
-      }
-    }
+  #retrying(attempt, signal) {
+    return retrying(attempt, { signal, renew: this.options.renew, stopped: () => this.destroyed });
   }
 
   /** Appends `bytes`; a full buffer gives back played data and tries again. */
