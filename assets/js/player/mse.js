@@ -30,7 +30,6 @@ export class MsePlayer {
     this.options = { renew, onRendition, onError, neededHeight, fetchImpl, now, win };
     this.throughput = new Throughput();
     this.pinned = null;
-    this.current = null;
     this.destroyed = false;
     this.shown = null;
     /** Video segments appended: `{ start, end, height }`, to tell which rendition is on screen. */
@@ -86,11 +85,6 @@ export class MsePlayer {
       this.controller.abort();
     }
     this.#wake();
-  }
-
-  /** The rendition chosen for the next segment, its height (null before the first). */
-  get height() {
-    return this.current == null ? null : this.renditions[this.current].height;
   }
 
   destroy() {
@@ -276,7 +270,6 @@ export class MsePlayer {
       neededHeight: this.options.neededHeight(),
       pinned: this.pinned,
     });
-    this.current = index;
     if (index === track.rendition) return;
     const at = track.next < track.list.segments.length ? track.list.segments[track.next].start : track.list.duration;
     const list = await this.#retrying(() => this.#playlist(this.renditions[index].uri, signal), signal);
