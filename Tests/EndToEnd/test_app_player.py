@@ -261,6 +261,7 @@ def test_at_twice_the_pixel_density_mse_climbs_to_1080p(app, browser, alice, cli
 
 def test_the_quality_menu_in_english(app, browser, alice, clip_id, screens):
     set_viewport(browser, 1280, 900)
+    js(browser, "localStorage.clear()")  # no saved position: the picture shows the start
     open_page(browser, app, f"/en/player/?id={clip_id}&playback=mse")
     wait_until(lambda: video_state(browser)["rendition"], 30, "data-rendition")
     assert js(browser, "return document.querySelector('label[for=quality]').textContent") == "Quality"
