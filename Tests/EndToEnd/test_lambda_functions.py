@@ -28,13 +28,19 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
+from support import REPO
 from support.cfn_template import load_template
 from support.files import sha256_b64
 from support.lambda_host import LambdaHost, build_lambda, http_api_event
 
 ALICE = str(uuid.UUID(int=0xA11CE))
 BOB = str(uuid.UUID(int=0xB0B))
+# An MP4 whose header says nothing of its picture (an ftyp, then bytes that are no box): the trigger
+# cannot read its size, so its job asks for every rung.
 CLIP = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
+# A real 854x480 MP4 (two frames, index first), as the Swift tests of the header reader use it.
+CLIP_480P = (REPO / "Tests/VideoServiceTests/Fixtures/media/landscape-480p.mp4").read_bytes()
+ALL_RUNGS = "360p,480p,720p,1080p"
 COOKIE_NAMES = {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
 
 
@@ -151,7 +157,9 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     assert len(jobs) == 1, jobs
     job = jobs[0]
     assert job["ClientRequestToken"] == created["videoId"]
-    assert job["UserMetadata"] == {"videoId": created["videoId"], "sub": ALICE}
+    assert job["UserMetadata"] == {"videoId": created["videoId"], "sub": ALICE, "hls": ALL_RUNGS}
+    # Phone videos are turned upright, as ffmpeg does in the local cloud.
+    assert job["Settings"]["Inputs"][0]["VideoSelector"] == {"Rotate": "AUTO"}
     assert job["Role"] == production.mediaconvert_role_arn
     settings = job["Settings"]
     assert settings["Inputs"][0]["FileInput"] == f"s3://{production.temp_bucket}/{key}"
@@ -165,7 +173,8 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     frame = groups["Thumbnail"]["Outputs"][0]["VideoDescription"]["CodecSettings"]
     assert frame["Codec"] == "FRAME_CAPTURE" and frame["FrameCaptureSettings"]["MaxCaptures"] == 1
     # The HLS ladder: one CMAF group (accepted by the fake, so valid by botocore's model), one file
-    # per rendition under hls/, the rungs lowest first and never scaled up, then the sound.
+    # per rendition under hls/, the rungs lowest first and never scaled up, then the sound. The
+    # upload's header gives no size, so every rung is asked for.
     cmaf = groups["Stream"]["OutputGroupSettings"]
     assert cmaf["Type"] == "CMAF_GROUP_SETTINGS"
     assert cmaf["CmafGroupSettings"]["Destination"] == prefix + "hls/index"
@@ -216,6 +225,40 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     assert complete(functions, production.error_event(job_id, user_metadata=job["UserMetadata"])) == {"applied": False}
     # The same video, URLs included: they are paths, not signed afresh on every read.
     assert video(functions, created["videoId"]) == ready
+
+
+def ladder_outputs(job: dict) -> list[tuple[str, int, int]]:
+    """The video renditions of a job's CMAF group: (name modifier, width, height) each."""
+    group = next(g for g in job["Settings"]["OutputGroups"] if g["Name"] == "Stream")
+    return [(o["NameModifier"], o["VideoDescription"]["Width"], o["VideoDescription"]["Height"])
+            for o in group["Outputs"] if "VideoDescription" in o]
+
+
+def test_a_480p_upload_gets_the_480p_and_360p_renditions_only(production, functions):
+    created = upload(production, functions, "phone clip.mp4", CLIP_480P)
+    assert trigger_batch(production, functions)[1] == {"batchItemFailures": []}
+    job = next(j for j in production.mediaconvert.create_job_requests() if j["ClientRequestToken"] == created["videoId"])
+    assert ladder_outputs(job) == [("_360p", 640, 360), ("_480p", 854, 480)]
+    assert all(o["VideoDescription"]["ScalingBehavior"] == "FIT_NO_UPSCALE"
+               for g in job["Settings"]["OutputGroups"] if g["Name"] == "Stream" for o in g["Outputs"] if "VideoDescription" in o)
+    assert job["UserMetadata"]["hls"] == "360p,480p"
+    # The job wrote a ladder, which its completion records.
+    job_id = [r.job_id for r in production.mediaconvert.requests if r.accepted and r.params.get("ClientRequestToken") == created["videoId"]][-1]
+    assert complete(functions, production.complete_event_for(job_id)) == {"applied": True}
+    assert video(functions, created["videoId"])["streamUrl"] == f"/media/videos/{ALICE}/{created['videoId']}/hls/index.m3u8"
+
+
+def test_a_job_submitted_before_the_ladder_completes_as_mp4_only(production, functions):
+    """A job's user metadata without `hls` (jobs created before the ladder existed): the video is
+    ready with its MP4, and no stream."""
+    created = upload(production, functions, "old.mp4")
+    trigger_batch(production, functions)
+    job_id = [r.job_id for r in production.mediaconvert.requests if r.accepted and r.params.get("ClientRequestToken") == created["videoId"]][-1]
+    event = production.complete_event(job_id, user_metadata={"videoId": created["videoId"], "sub": ALICE})
+    assert complete(functions, event) == {"applied": True}
+    ready = video(functions, created["videoId"])
+    assert ready["status"] == "ready" and ready["playbackUrl"].endswith("/video.mp4")
+    assert ready["streamUrl"] is None
 
 
 def test_a_conversion_error_fails_the_video_with_a_reason_a_person_understands(production, functions):

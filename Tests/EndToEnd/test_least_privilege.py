@@ -18,8 +18,9 @@ the assumed role's session credentials) through its scenario:
   thumbnail and HLS ladder, deleted);
 - trigger: the queue read as Lambda's SQS event source mapping reads it, with the function's role
   (GetQueueAttributes, as the mapping's creation checks; ReceiveMessage; DeleteMessage of what the
-  function did not report as failed), a batch holding an upload's S3 event → one CreateJob on the
-  MediaConvert fake and the video `queued` in DynamoDB;
+  function did not report as failed), a batch holding an upload's S3 event → the upload's header
+  read (a ranged GetObject; a refusal fails the message rather than starting a job blind), one
+  CreateJob on the MediaConvert fake and the video `queued` in DynamoDB;
 - complete: STATUS_UPDATE, COMPLETE (the video `ready`, the original deleted from the temp bucket)
   and ERROR (another video `failed`) events, and a COMPLETE for a video deleted meanwhile (what
   the conversion wrote, MP4, thumbnail and HLS ladder, is deleted from the main bucket).
