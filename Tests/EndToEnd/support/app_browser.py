@@ -280,8 +280,13 @@ def row_state(driver, name: str) -> str | None:
 
 
 def wait_row_state(driver, name: str, *states: str, timeout: float = 120):
-    return wait_until(lambda: row_state(driver, name) in states and row_state(driver, name), timeout,
-                      f"the upload of {name} to be {'/'.join(states)} (is {row_state(driver, name)})")
+    try:
+        return wait_until(lambda: row_state(driver, name) in states and row_state(driver, name), timeout,
+                          f"the upload of {name} to be {'/'.join(states)}")
+    except AssertionError as error:
+        row = upload_row(driver, name)
+        shown = " ".join(row.text.split()) if row else "no row"
+        raise AssertionError(f"{error}; it is {row_state(driver, name)}, showing: {shown!r}") from None
 
 
 def card(driver, video_id: str):
