@@ -77,6 +77,8 @@ public struct MediaHeader: Sendable, Equatable {
         var offset: Int64 = 0
         while true {
             if let fileSize, offset >= fileSize { break }
+            // A box size near the largest 64-bit number (with the file's size unknown) ends the walk.
+            guard offset <= Int64.max - Int64(maximumMovieBytes) else { break }
             // The next top-level box's header, from the window or from a new read at its offset.
             if offset < window.start || offset + 16 > window.start + Int64(window.bytes.count) {
                 guard reads < maximumReads else { break }
@@ -114,14 +116,5 @@ public struct MediaHeader: Sendable, Equatable {
             offset = end
         }
         return MediaHeader(container: .mp4, size: nil)
-    }
-
-    /// The header of a file held whole in memory.
-    public static func read(file: [UInt8]) async -> MediaHeader {
-        await read { range in
-            let lower = Int(clamping: max(0, min(range.lowerBound, Int64(file.count))))
-            let upper = Int(clamping: max(Int64(lower), min(range.upperBound, Int64(file.count))))
-            return (Array(file[lower..<upper]), Int64(file.count))
-        }
     }
 }

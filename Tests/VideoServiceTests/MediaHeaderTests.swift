@@ -134,6 +134,18 @@ struct MediaHeaderTests {
         #expect(file.bytesRead < 2 * Int64(MediaHeader.firstReadBytes))
     }
 
+    @Test("a largesize near 2^63 from a reader that does not know the file's size ends the walk")
+    func largestSize() async {
+        let mdat = be32(1) + Array("mdat".utf8) + be32(0x7FFF_FFFF) + be32(0xFFFF_FFF0)
+        var asked: [Range<Int64>] = []
+        let header = await MediaHeader.read { range in
+            asked.append(range)
+            return (range.lowerBound == 0 ? ftyp + mdat : [], nil)
+        }
+        #expect(header == MediaHeader(container: .mp4, size: nil))
+        #expect(asked.count == 1)
+    }
+
     @Test("a box of size 0 runs to the end of the file: an mdat so ends the walk, a moov so is read")
     func sizeZero() async {
         let openMdat = RangedFile(ftyp + be32(0) + Array("mdat".utf8) + [UInt8](repeating: 7, count: 100_000))
