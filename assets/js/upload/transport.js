@@ -8,17 +8,31 @@ export function s3Error(text) {
   return { code: pick('Code'), message: pick('Message') };
 }
 
+/** A request that moves no byte either way for this long is given up and counts as a network failure. */
+export const STALL_MS = 60_000;
+
 /**
  * PUTs `body` to `url` with `headers`. `onProgress(loaded)` follows the bytes sent; `signal` aborts
  * (the promise then rejects with an AbortError). Resolves with `{ status, etag, checksum }` on 2xx,
  * `{ network: true }` when no answer came, `{ status, code, message, retryAfterSeconds }` otherwise.
+ * A request that makes no progress for `stallMs` (a connection that hangs without failing: no
+ * browser times it out by itself) is aborted and resolves `{ network: true, stalled: true }`, so the
+ * caller's retry sends the part again.
  */
-export function put({ url, body, headers = {}, onProgress = () => {}, signal }) {
+export function put({ url, body, headers = {}, onProgress = () => {}, signal, stallMs = STALL_MS }) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
+    let stalled = false;
+    let watchdog = null;
+    const watch = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => { stalled = true; request.abort(); }, stallMs);
+    };
     request.open('PUT', url);
     for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
-    request.upload.onprogress = (event) => onProgress(event.loaded);
+    request.upload.onprogress = (event) => { watch(); onProgress(event.loaded); };
+    request.upload.onload = watch;
+    request.onprogress = watch;
     request.onload = () => {
       if (request.status >= 200 && request.status < 300) {
         resolve({ status: request.status, etag: request.getResponseHeader('ETag'), checksum: request.getResponseHeader('x-amz-checksum-sha256') });
@@ -30,10 +44,14 @@ export function put({ url, body, headers = {}, onProgress = () => {}, signal }) 
     request.onerror = () => resolve({ network: true, status: 0 });
     request.ontimeout = () => resolve({ network: true, status: 0 });
     const abort = () => request.abort();
-    request.onabort = () => reject(new DOMException('The upload was paused or cancelled.', 'AbortError'));
+    request.onabort = () => {
+      if (stalled) resolve({ network: true, status: 0, stalled: true });
+      else reject(new DOMException('The upload was paused or cancelled.', 'AbortError'));
+    };
     if (signal?.aborted) { reject(new DOMException('Aborted', 'AbortError')); return; }
     signal?.addEventListener('abort', abort, { once: true });
-    request.onloadend = () => signal?.removeEventListener('abort', abort);
+    request.onloadend = () => { clearTimeout(watchdog); signal?.removeEventListener('abort', abort); };
+    watch();
     request.send(body);
   });
 }
