@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { choosePath, forcedPath, qualityChoices, policyAllowsBlobMedia } from '../../assets/js/player/path.js';
 
 test('native HLS first, then MSE, then the MP4; the MP4 for a video without a ladder', () => {
-  assert.equal(choosePath({ hasStream: true, native: true, mse: true }), 'native');
+  assert.equal(choosePath({ hasStream: true, native: true, mse: true }), 'mse', 'MSE first where both are (Chromium)');
+  assert.equal(choosePath({ hasStream: true, native: true, mse: true, nativeFirst: true }), 'native', 'Apple: its own HLS first');
+  assert.equal(choosePath({ hasStream: true, native: true, mse: false }), 'native');
   assert.equal(choosePath({ hasStream: true, native: false, mse: true }), 'mse');
   assert.equal(choosePath({ hasStream: true, native: false, mse: false }), 'mp4');
   assert.equal(choosePath({ hasStream: false, native: true, mse: true }), 'mp4');

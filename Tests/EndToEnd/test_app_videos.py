@@ -284,7 +284,16 @@ def test_a_real_clip_uploads_converts_and_plays_with_keyboard_seeks(app, browser
     screens.take(browser, "player-playing")
 
     # The media cookies run out mid-play (replaced by validly signed ones that have expired): the
-    # next load is refused, the app renews its session and play goes on where it was.
+    # next load is refused, the app renews its session and play goes on where it was. Here on the
+    # MP4 path, whose file the element loads itself (test_app_player.py renews it under MSE).
+    open_page(browser, app, f"/player/?id={video_id}&playback=mp4")
+    video = wait_until(lambda: (v := field(browser, "video")).is_displayed() and v, 20, "the player")
+    wait_until(lambda: browser.execute_script("return arguments[0].readyState >= 1", video), 20, "the video's metadata")
+    playing_from = played_source(browser, app, alice, video_id)
+    assert playing_from == "mp4"
+    video.send_keys(" ")  # play (a key press: the browser lets a user's gesture start sound)
+    wait_until(lambda: browser.execute_script("return !arguments[0].paused && arguments[0].readyState >= 3", video), 20,
+               "the MP4 to play")
     position = browser.execute_script("return arguments[0].currentTime", video)
     expire_media_cookies(browser, app, alice)
     # A load the element has not cached (its own media cache outlives the HTTP cache): refused.

@@ -118,7 +118,7 @@ async function play(entry) {
   video.dataset.videoId = entry.id;
   master = entry.streamUrl && forced !== 'mp4' ? await loadMaster(entry.streamUrl) : null;
   mseRenditions = master && blobMedia ? playableVariants(master) : [];
-  autoPath = choosePath({ hasStream: Boolean(master), native: video.canPlayType('application/vnd.apple.mpegurl') !== '', mse: mseRenditions.length > 0, forced });
+  autoPath = choosePath({ hasStream: Boolean(master), native: video.canPlayType('application/vnd.apple.mpegurl') !== '', mse: mseRenditions.length > 0, nativeFirst: 'ManagedMediaSource' in window, forced });
   usePath(autoPath, resumeAt(positions.get(entry.id), entry.durationSeconds));
   title.focus();
 }

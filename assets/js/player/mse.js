@@ -111,7 +111,13 @@ export class MsePlayer {
     return track.next < track.list.segments.length ? track.list.segments[track.next].start : Infinity;
   }
 
+  /** Whether the MediaSource still feeds the video (another `src` given to it removes its buffers). */
+  #attached() {
+    return !this.destroyed && this.mediaSource?.readyState !== 'closed';
+  }
+
   #onSeeking() {
+    if (!this.#attached()) return;
     const time = this.video.currentTime;
     // Already buffered, or the very segment each track is about to fetch: nothing to throw away.
     const fine = this.tracks.every((track) => {
@@ -128,6 +134,7 @@ export class MsePlayer {
   }
 
   #onWaiting() {
+    if (!this.#attached()) return;
     // Data the browser dropped by itself (ManagedMediaSource may): fetch from the playhead again.
     const time = this.video.currentTime;
     if (this.video.seeking || isBuffered(rangesOf(this.video.buffered), time)) return;
@@ -148,7 +155,7 @@ export class MsePlayer {
   }
 
   async #run() {
-    while (!this.destroyed) {
+    while (this.#attached()) {
       if (this.seekTo !== null) await this.#resetTo(this.seekTo);
       else if (this.flushAhead) await this.#dropVideoAhead();
       if (this.controller.signal.aborted) this.controller = new AbortController();
