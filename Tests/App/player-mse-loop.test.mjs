@@ -22,10 +22,10 @@ index_720p.m3u8
 `;
 
 /** A media playlist of SEGMENTS 2-s segments in one file, with its init segment first. */
-function mediaPlaylist(name) {
+function mediaPlaylist(name, segments = SEGMENTS) {
   const ext = name === 'audio' ? 'cmfa' : 'cmfv';
   const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:2', '#EXT-X-PLAYLIST-TYPE:VOD', `#EXT-X-MAP:URI="index_${name}.${ext}",BYTERANGE="800@0"`];
-  for (let i = 0; i < SEGMENTS; i += 1) {
+  for (let i = 0; i < segments; i += 1) {
     lines.push('#EXTINF:2.000000,', `#EXT-X-BYTERANGE:${SIZES[name]}@${800 + i * SIZES[name]}`, `index_${name}.${ext}`);
   }
   return [...lines, '#EXT-X-ENDLIST', ''].join('\n');
@@ -47,7 +47,7 @@ class FakeRanges {
   end(i) { return this.list[i][1]; }
 }
 
-function world({ refuseOnce = null, secondsPerMegabyte = 0.01 } = {}) {
+function world({ refuseOnce = null, secondsPerMegabyte = 0.01, segments = SEGMENTS } = {}) {
   const log = [];
   let clock = 0;
   const state = { renewals: 0, ended: false, refused: [] };
@@ -94,7 +94,7 @@ function world({ refuseOnce = null, secondsPerMegabyte = 0.01 } = {}) {
   });
   const fetch = async (url, init) => {
     const name = url.slice(BASE.length);
-    if (name.endsWith('.m3u8')) return respond(new TextEncoder().encode(mediaPlaylist(/index_(\w+)\.m3u8/.exec(name)[1])));
+    if (name.endsWith('.m3u8')) return respond(new TextEncoder().encode(mediaPlaylist(/index_(\w+)\.m3u8/.exec(name)[1], segments)));
     const [, from, to] = /bytes=(\d+)-(\d+)/.exec(init.headers.Range);
     if (refuseOnce && name === refuseOnce.file && Number(from) === refuseOnce.offset && !state.refused.length) {
       state.refused.push(name);
@@ -128,13 +128,28 @@ async function until(condition, what) {
   assert.fail(`timed out waiting for ${what}`);
 }
 
-function play(w, options = {}) {
+function play(w, options = {}, at = 0) {
   const player = new MsePlayer(w.video, parseMaster(MASTER, `${BASE}index.m3u8`), {
     fetch: w.fetch, now: w.now, win: w.win, renew: w.renew, neededHeight: () => 720, ...options,
   });
-  player.start(0);
+  player.start(at);
   return player;
 }
+
+test('started far into the video before it has metadata, it fetches from there at once', async () => {
+  // A resumed position: the element's time stays 0 until the first data are in, so the loop must
+  // not judge its forward buffer by it (45 s ahead of 0 would look full).
+  const w = world({ segments: 30 });
+  w.video.readyState = 0;
+  const player = play(w, {}, 45);
+  try {
+    await until(() => w.log.some((e) => e.mime.startsWith('video/') && !e.init), 'a video segment');
+  } finally {
+    player.destroy();
+  }
+  const first = w.log.find((e) => e.mime.startsWith('video/') && !e.init);
+  assert.equal(first.start, 44, 'the segment holding 45 s comes first');
+});
 
 test('every segment of both tracks appended in time order, in step, each after its init; then the end', async () => {
   const w = world({ secondsPerMegabyte: 4 }); // 2 Mbit/s: 360p only

@@ -45,6 +45,7 @@ export class MsePlayer {
   /** Starts loading at second `at` (resolves once the MediaSource is open and the loop runs). */
   async start(at = 0) {
     const { win } = this.options;
+    this.startAt = at;
     const MS = mediaSourceClass(win);
     this.mediaSource = new MS();
     // ManagedMediaSource plays only with remote playback off (or an AirPlay alternative).
@@ -107,6 +108,15 @@ export class MsePlayer {
     this.wakeController.abort();
   }
 
+  /**
+   * Where play stands: the element's time once it has metadata; before that (its time is 0 until
+   * the first data are in), the second the player was started at — else a start far into the
+   * video would look like a full forward buffer and nothing would ever be fetched.
+   */
+  #playhead() {
+    return this.video.readyState >= 1 ? this.video.currentTime : this.startAt ?? 0;
+  }
+
   #nextStart(track) {
     return track.next < track.list.segments.length ? track.list.segments[track.next].start : Infinity;
   }
@@ -160,7 +170,7 @@ export class MsePlayer {
       else if (this.flushAhead) await this.#dropVideoAhead();
       if (this.controller.signal.aborted) this.controller = new AbortController();
       this.#nudgeOverStartGap();
-      const time = this.video.currentTime;
+      const time = this.#playhead();
       await this.#evictPlayed(time);
       const states = this.tracks.map((track) => ({ nextStart: this.#nextStart(track), done: track.next >= track.list.segments.length }));
       const pick = nextTrack(states, time, FORWARD_BUFFER);
@@ -268,7 +278,7 @@ export class MsePlayer {
 
   /** Picks the rendition for the video track's next segment; a change loads its playlist and init. */
   async #chooseVideo(track, signal) {
-    const time = this.video.currentTime;
+    const time = this.#playhead();
     const index = chooseRendition({
       renditions: this.renditions,
       current: track.rendition,
