@@ -17,6 +17,11 @@ another), and the order the files run in.
 - `browser` (module scope): a browser of the test's `engine` (support/app_browser.py's
   new_browser), one per module and engine; `no_console_problems` fails a test after which its
   console reported a policy or script error.
+- `app` (module scope): the app as `site serve` serves it with its local cloud (support/app_browser.py's
+  AppServer), one per module, started with the module's `APP_ARGS` if it has them (a tuple of
+  `site serve` arguments); `screens` (module scope): screenshots into
+  .test-output/screenshots/<the module's name without test_app_>; `alice` (module scope): a new
+  user, signed in in the module's browser.
 - `engine`: the browser engine a test runs in. Every test that uses `browser` (or `engine`) runs
   once per engine its module lists in `ENGINES`, a module-level tuple of support/app_browser.py's
   ENGINES; without one, in Chromium only. A module opts in with
@@ -41,12 +46,12 @@ from pathlib import Path
 
 import pytest
 
-from support.app_browser import ENGINES, console_problems, new_browser
+from support.app_browser import ENGINES, SCREENSHOTS, AppServer, Screens, console_problems, new_browser, sign_in
 from support.aws_peer import AwsPeer
 from support.fault_proxy import FaultProxy
 from support.lambda_cloud import LambdaCloud
 from support.lambda_host import build_lambda
-from support.local_cloud import LocalCloud
+from support.local_cloud import LocalCloud, register_user
 from support.production_peer import ProductionPeer
 from support.site import built_site, starter_copy
 
@@ -139,6 +144,29 @@ def pytest_generate_tests(metafunc):
     if wanted:
         engines = [e for e in engines if e in wanted]
     metafunc.parametrize("engine", engines, scope="module")
+
+
+@pytest.fixture(scope="module")
+def app(request, tmp_path_factory):
+    built_site()
+    server = AppServer(tmp_path_factory.mktemp(request.module.__name__.removeprefix("test_app_")),
+                       *getattr(request.module, "APP_ARGS", ()))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def screens(request):
+    folder = SCREENSHOTS / request.module.__name__.removeprefix("test_app_")
+    print(f"screenshots: {folder}")
+    return Screens(folder)
+
+
+@pytest.fixture(scope="module")
+def alice(app, browser):
+    user = register_user(app.cloud, f"alice-{uuid.uuid4().hex[:6]}@example.com")
+    sign_in(browser, app, user["email"], user["password"], user["secret"], user["used"])
+    return user
 
 
 @pytest.fixture(scope="module")

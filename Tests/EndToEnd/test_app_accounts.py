@@ -16,30 +16,15 @@ import uuid
 import pytest
 from selenium.webdriver.common.by import By
 
-from support.app_browser import (SCREENSHOTS, AppServer, Screens, decode_qr, field, fill, network_requests,
-                                 ready, sign_in, submit, summary_text, wait_for_path, wait_until)
+from support.app_browser import (decode_qr, field, fill, network_requests, ready, sign_in, submit, summary_text,
+                                 wait_for_path, wait_until)
 from support.local_cloud import fresh_totp, register_user, totp
-from support.site import built_site
 
 # conftest's browser, a browser per module; after every test its console is checked.
 pytestmark = pytest.mark.usefixtures("no_console_problems")
 PASSWORD = "Correct-Horse-9"
 TOKEN_LIFETIME = 20
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    built_site()
-    server = AppServer(tmp_path_factory.mktemp("accounts"), "--token-lifetime", str(TOKEN_LIFETIME))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def screens():
-    folder = SCREENSHOTS / "accounts"
-    print(f"screenshots: {folder}")
-    return Screens(folder)
+APP_ARGS = ("--token-lifetime", str(TOKEN_LIFETIME))  # conftest's app: tokens that run out during the suite
 
 
 def storage_traces(driver) -> dict:

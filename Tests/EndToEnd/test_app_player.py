@@ -18,15 +18,12 @@ import contextlib
 import json
 import subprocess
 import time
-import uuid
 
 import pytest
 
-from support.app_browser import (SCREENSHOTS, AppServer, Screens, choose, field, open_page, open_upload, set_viewport,
-                                 sign_in, upload_row, wait_card_status, wait_row_state, wait_until)
+from support.app_browser import (choose, field, open_page, open_upload, set_viewport, upload_row, wait_card_status,
+                                 wait_row_state, wait_until)
 from support.files import FFMPEG
-from support.local_cloud import register_user
-from support.site import built_site
 
 pytestmark = pytest.mark.usefixtures("no_console_problems")
 # Every engine conftest knows; the DevTools steps (throttling, cookies, the policy set aside) skip
@@ -34,28 +31,6 @@ pytestmark = pytest.mark.usefixtures("no_console_problems")
 ENGINES = ("chromium", "firefox", "webkit")
 
 CLIP_SECONDS = 24
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    built_site()
-    server = AppServer(tmp_path_factory.mktemp("player"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def screens():
-    folder = SCREENSHOTS / "player"
-    print(f"screenshots: {folder}")
-    return Screens(folder)
-
-
-@pytest.fixture(scope="module")
-def alice(app, browser):
-    user = register_user(app.cloud, f"alice-{uuid.uuid4().hex[:6]}@example.com")
-    sign_in(browser, app, user["email"], user["password"], user["secret"], user["used"])
-    return user
 
 
 @pytest.fixture(scope="module")

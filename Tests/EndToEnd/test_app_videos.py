@@ -20,42 +20,18 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from support.app_browser import (SCREENSHOTS, AppServer, MemoryWatch, Screens, card, choose, field, network_requests,
-                                 open_page, open_upload, ready, sign_in, upload_row, wait_card_status, wait_for_path,
-                                 wait_row_state, wait_until)
+from support.app_browser import (MemoryWatch, card, choose, field, network_requests, open_page, open_upload, ready,
+                                 sign_in, upload_row, wait_card_status, wait_for_path, wait_row_state, wait_until)
 from support.files import MiB, make_clip, make_file
 from support.local_cloud import api_call, fresh_totp, register_user
-from support.site import built_site
 
 # conftest's browser, a browser per module; after every test its console is checked.
 pytestmark = pytest.mark.usefixtures("no_console_problems")
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    built_site()
-    server = AppServer(tmp_path_factory.mktemp("videos"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def screens():
-    folder = SCREENSHOTS / "videos"
-    print(f"screenshots: {folder}")
-    return Screens(folder)
-
-
-@pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("files")
-
-
-@pytest.fixture(scope="module")
-def alice(app, browser):
-    user = register_user(app.cloud, f"alice-{uuid.uuid4().hex[:6]}@example.com")
-    sign_in(browser, app, user["email"], user["password"], user["secret"], user["used"])
-    return user
 
 
 # -- helpers ---------------------------------------------------------------------------------------
