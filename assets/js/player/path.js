@@ -8,10 +8,10 @@ export const PATHS = ['native', 'mse', 'mp4'];
  * The path for a video: `hasStream` (it has an HLS ladder), `native` (the browser plays HLS itself),
  * `mse` (MediaSource takes the ladder's codecs), `nativeFirst` (the browser's own HLS is the
  * platform's player: Apple's, told by `ManagedMediaSource`), `forced` (`?playback=` — used when it
- * can be). Where both are there, MSE comes first except on Apple's platforms: bench/stream measured
- * Chromium's native HLS at 2.0 s and 0.70 MB to the first frame at 4 Mbit/s, the app's MSE player
- * at 0.6 s and 0.08 MB, and only MSE follows the player's size and lets a height be chosen
- * directly. The MP4 last, and for a video without a ladder.
+ * can be). Where both are there, MSE comes first except on Apple's platforms: bench/stream.py
+ * measured Chromium's own HLS several times slower to its first frame than the app's MSE player,
+ * with ten times the bytes (bench/results/stream-2026-12-05.md), and only MSE follows the player's
+ * size and lets a height be chosen directly. The MP4 last, and for a video without a ladder.
  */
 export function choosePath({ hasStream, native, mse, nativeFirst = false, forced = null }) {
   if (!hasStream || forced === 'mp4') return 'mp4';
