@@ -13,9 +13,7 @@ violation. Steps that need Chromium's DevTools skip in Firefox and WebKit with t
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import subprocess
 import time
 
@@ -24,6 +22,7 @@ import pytest
 from support.app_browser import (choose, field, open_page, open_upload, set_viewport, upload_row, wait_card_status,
                                  wait_row_state, wait_until)
 from support.files import FFMPEG
+from support.media_session import expire_media_cookies, media_cookie_expiry
 
 pytestmark = pytest.mark.usefixtures("no_console_problems")
 # Every engine conftest knows; the DevTools steps (throttling, cookies, the policy set aside) skip
@@ -339,40 +338,3 @@ def test_mse_renews_the_media_session_mid_play(app, browser, alice, clip_id):
                f"play to go on in the new rendition ({video_state(browser)})")
     state = video_state(browser)
     assert state["playback"] == "mse" and state["error"] is None, state
-
-
-# -- media cookies (through DevTools: they are HttpOnly) -------------------------------------------
-def media_cookies_now(driver, app, user) -> list[dict]:
-    folder = app.url + f"/media/videos/{user['sub']}/"
-    return [c for c in driver.execute_cdp_cmd("Network.getCookies", {"urls": [folder]})["cookies"]
-            if c["name"].startswith("CloudFront-")]
-
-
-def media_cookie_expiry(driver, app, user) -> int:
-    for cookie in media_cookies_now(driver, app, user):
-        if cookie["name"] == "CloudFront-Policy":
-            text = cookie["value"].replace("-", "+").replace("_", "=").replace("~", "/")
-            return json.loads(base64.b64decode(text))["Statement"][0]["Condition"]["DateLessThan"]["AWS:EpochTime"]
-    return 0
-
-
-def expire_media_cookies(driver, app, user):
-    """Replaces the media cookies with validly signed ones whose policy ended a minute ago."""
-    from datetime import datetime, timedelta, timezone
-    from botocore.signers import CloudFrontSigner
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding
-    held = {c["name"]: c for c in media_cookies_now(driver, app, user)}
-    key = serialization.load_pem_private_key((app.cloud.data / "media-key.pem").read_bytes(), password=None)
-    signer = CloudFrontSigner(held["CloudFront-Key-Pair-Id"]["value"], lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
-    policy = signer.build_policy(app.url + f"/media/videos/{user['sub']}/*",
-                                 datetime.now(timezone.utc) - timedelta(minutes=1)).encode()
-    values = {"CloudFront-Policy": signer._url_b64encode(policy).decode(),
-              "CloudFront-Signature": signer._url_b64encode(signer.rsa_signer(policy)).decode()}
-    for name, value in values.items():
-        cookie = held[name]
-        driver.execute_cdp_cmd("Network.setCookie", {"name": name, "value": value, "url": app.url + cookie["path"],
-                                                     "path": cookie["path"], "httpOnly": True, "sameSite": "Strict",
-                                                     "expires": time.time() + 600})
-    assert media_cookie_expiry(driver, app, user) < time.time()
-    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
