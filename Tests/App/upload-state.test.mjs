@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  STATES, EVENTS, TRANSITIONS, FINAL_ERRORS, next, transition, allows, controls, isMoving, isUnsettled, videoStatus,
+  STATES, EVENTS, TRANSITIONS, FINAL_ERRORS, next, transition, allows, controls, isMoving, isUnsettled, videoStatus, settledNotice,
   reachedServer, quickMatch, confirmMatch, resumeProblem, resumeCandidates, offeredRecords, staleRecords,
 } from '../../assets/js/upload/state.js';
 import { MiB } from '../../assets/js/upload/plan.js';
@@ -159,4 +159,17 @@ test('a remembered upload whose video is gone or past uploading is stale', () =>
   const videos = [{ id: 'v1', status: 'uploading' }, { id: 'v2', status: 'queued' }, { id: 'v9', status: 'uploading' }];
   assert.deepEqual(staleRecords(records, videos).map((r) => r.videoId), ['v2', 'v3']);
   assert.deepEqual(staleRecords(records, []).map((r) => r.videoId), ['v1', 'v2', 'v3']);
+});
+
+test('the notice settles only when nothing moves: all sent, or what needs the user', () => {
+  const ups = (...states) => states.map((state) => ({ state }));
+  assert.equal(settledNotice(ups('done', 'uploading')), null, 'still sending');
+  assert.equal(settledNotice(ups('queued')), null);
+  assert.equal(settledNotice(ups('done', 'completing')), null);
+  assert.equal(settledNotice([]), null, 'nothing was added');
+  assert.equal(settledNotice(ups('cancelled')), null, 'only a cancelled one: its own notice stands');
+  assert.deepEqual(settledNotice(ups('done', 'done', 'cancelled')), { key: 'upload.allSent', tone: 'success' });
+  for (const waiting of ['failed', 'paused', 'session']) {
+    assert.deepEqual(settledNotice(ups('done', waiting)), { key: 'upload.needsYou', tone: 'warning' }, waiting);
+  }
 });

@@ -154,6 +154,9 @@ def test_a_real_clip_uploads_converts_and_plays_with_keyboard_seeks(app, browser
     row = upload_row(browser, clip.name)
     video_id = row.get_attribute("data-video-id")
     assert video_id
+    # The notice no longer asks to keep the page open: it says what is true now.
+    wait_until(lambda: "Todos os envios terminaram" in field(browser, "notice").text, 10, "the notice to say all is sent")
+    assert "Mantenha esta página aberta" not in field(browser, "notice").text
     screens.take(browser, "upload-done")
     # One single PUT carrying the file's SHA-256, signed into its URL.
     puts = [r for r in network_requests(browser) if r.get("method") == "PUT"]
@@ -318,6 +321,7 @@ def test_files_dropped_on_the_zone_are_uploaded(app, browser, alice):
         }""")
     wait_row_state(browser, "dropped one.mp4", "done", timeout=30)
     wait_row_state(browser, "dropped two.webm", "done", timeout=30)
+    wait_until(lambda: "Todos os envios terminaram" in field(browser, "notice").text, 10, "the notice to say both are sent")
 
 
 def test_a_part_corrupted_in_flight_is_refused_and_sent_again(app, browser, alice, files):

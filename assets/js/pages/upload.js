@@ -9,7 +9,7 @@ import { PartHasher } from '../upload/hash.js';
 import { Uploader } from '../upload/engine.js';
 import { UploadError } from '../upload/item.js';
 import { PendingUploads } from '../upload/resume.js';
-import { controls, isMoving, resumeCandidates, offeredRecords, staleRecords } from '../upload/state.js';
+import { controls, isMoving, resumeCandidates, offeredRecords, staleRecords, settledNotice } from '../upload/state.js';
 import { titleProgress } from '../upload/progress.js';
 import { signInURL } from '../nav/next.js';
 import { PageNotice, ProblemSummary } from './upload/page-notice.js';
@@ -38,7 +38,9 @@ const list = UploadList.in(document, {
     t, lang, libraryURL: `${home}library/`,
     onToggle: (upload) => {
       const action = controls(upload).toggle; // pause, resume or retry
-      if (action) uploader[action](upload);
+      if (!action) return;
+      uploader[action](upload);
+      if (action !== 'pause') sending(upload.name);
     },
     onCancel: async (upload) => {
       if (await uploader.cancel(upload)) notice.say(t('upload.cancelled', { name: upload.name }));
@@ -57,12 +59,31 @@ const reauth = ReauthDialog.in(document, {
   onSignedIn: () => {
     uploader.resumeAfterSignIn();
     notice.say(t('upload.resumedAfterSignIn'), 'success');
+    saidSending = true;
   },
 });
+
+/**
+ * The notice says a file is being sent; once nothing moves any more it says what is true then
+ * (every upload sent, or some need the user), instead of asking to keep the page open.
+ */
+let saidSending = false;
+function sending(name) {
+  notice.say(t('upload.added', { name }));
+  saidSending = true;
+}
+
+function settleNotice() {
+  const settled = saidSending && settledNotice(uploader.uploads);
+  if (!settled) return;
+  notice.say(t(settled.key), settled.tone);
+  saidSending = false;
+}
 
 /** The totals, the tab's title, and the idle sign-out held off while an upload is unsettled. */
 let releaseIdle = null;
 function renderTotals() {
+  settleNotice();
   const summary = uploader.progress();
   totals.render(summary, { shown: uploader.uploads.some((u) => u.state !== 'cancelled') });
   document.title = uploader.uploads.some((u) => isMoving(u.state)) ? `${titleProgress(summary.fraction)}% · ${baseTitle}` : baseTitle;
@@ -87,6 +108,7 @@ async function addFiles(files) {
         list.update(await uploader.resumeFrom(record, file));
         resumed = true;
         notice.say(t('upload.resuming', { name: file.name }));
+        saidSending = true;
         break;
       } catch (error) {
         if (!(error instanceof UploadError && error.key === 'notSameFile')) throw error;
@@ -96,7 +118,7 @@ async function addFiles(files) {
     // A file that only looks like a remembered one (same name, size and date, other bytes) is a new upload.
     if (!resumed && !explicit) {
       list.update(uploader.add(file));
-      notice.say(t('upload.added', { name: file.name }));
+      sending(file.name);
     }
   }
   renderUnfinished();

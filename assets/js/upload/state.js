@@ -74,6 +74,19 @@ export function isMoving(state) {
   return MOVING.has(state);
 }
 
+/**
+ * What the page's notice says once nothing is moving, after it said a file was being sent: null
+ * while an upload still moves (queued, uploading, completing); else `needsYou` (warning) when one
+ * is paused, failed or waiting for a new sign-in, or `allSent` (success) when every upload that
+ * was not cancelled is done. The string's key and its tone.
+ */
+export function settledNotice(uploads) {
+  const live = uploads.filter((upload) => upload.state !== 'cancelled');
+  if (live.length === 0 || live.some((upload) => MOVING.has(upload.state))) return null;
+  if (live.some((upload) => upload.state !== 'done')) return { key: 'upload.needsYou', tone: 'warning' };
+  return { key: 'upload.allSent', tone: 'success' };
+}
+
 /** The upload still has to go on (moving, paused, or waiting for the session): it holds off the idle sign-out. */
 export function isUnsettled(state) {
   return UNSETTLED.has(state);
