@@ -25,7 +25,7 @@ import pytest
 from support import REPO
 from support.files import FFMPEG, FFPROBE, make_clip
 from support.local_cloud import LocalCloud, api_call, media_cookies, media_get, register_user
-from test_cloud_pipeline import get_video, require_binary, upload, wait_for
+from support.pipeline import get_video, require_binary, upload, wait_for
 
 MAIN = "video-main"
 SEGMENT = 2.0

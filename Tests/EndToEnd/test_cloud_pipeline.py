@@ -13,20 +13,13 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from support.files import FFMPEG, FFPROBE, make_clip, sha256_b64
-from support.local_cloud import LocalCloud, api_call, http_request, media_cookies, media_get, register_user
-from support.site import built_site
+from support.files import FFPROBE, make_clip
+from support.local_cloud import LocalCloud, media_cookies, media_get, register_user
+from support.pipeline import get_video, require_binary, upload, wait_for
 
 TEMP = "video-temp-conversion"
 MAIN = "video-main"
 ORDER = {"uploading": 0, "queued": 1, "converting": 2, "ready": 3, "failed": 3}
-
-
-def require_binary() -> Path:
-    binary = built_site()
-    if not Path(FFMPEG).exists() or not Path(FFPROBE).exists():
-        pytest.fail("ffmpeg/ffprobe are not installed: scripts/install-deps test installs them")
-    return binary
 
 
 @pytest.fixture(scope="module")
@@ -48,45 +41,6 @@ def clip(tmp_path_factory) -> Path:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def get_video(cloud, user, video_id) -> dict:
-    response = api_call(cloud, "GET", f"/videos/{video_id}", user["tokens"]["AccessToken"])
-    assert response.status == 200, response
-    video = response.json()
-    assert set(video) == {"id", "title", "status", "sizeBytes", "durationSeconds", "createdAt", "playbackUrl",
-                          "thumbnailUrl", "streamUrl", "error", "progress"}, video
-    return video
-
-
-def upload(cloud, user, path: Path, file_name: str, content_type: str) -> dict:
-    data = path.read_bytes()
-    checksum = sha256_b64(data)
-    response = api_call(cloud, "POST", "/videos/upload-url", user["tokens"]["AccessToken"],
-                        body={"fileName": file_name, "contentType": content_type, "size": len(data), "checksumSHA256": checksum})
-    assert response.status == 200, response
-    created = response.json()
-    put = http_request("PUT", created["uploadUrl"], data, {"Content-Type": content_type, "x-amz-checksum-sha256": checksum},
-                       timeout=300)
-    assert put.status == 200, put
-    return created
-
-
-def wait_for(cloud, user, video_id, statuses, timeout: float, history: list | None = None) -> dict:
-    """Polls the video until its status is in `statuses`; records (status, progress) changes."""
-    history = [] if history is None else history
-    deadline = time.monotonic() + timeout
-    while True:
-        video = get_video(cloud, user, video_id)
-        step = (video["status"], video["progress"])
-        if not history or history[-1] != step:
-            history.append(step)
-        if video["status"] in statuses:
-            return video
-        if time.monotonic() > deadline:
-            raise AssertionError(f"video {video_id} still {video['status']} after {timeout:.0f} s; "
-                                 f"history {history}; server output:\n{''.join(cloud.output[-40:])}")
-        time.sleep(0.2)
-
-
 def ffprobe(path: Path) -> dict:
     result = subprocess.run([FFPROBE, "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
                             capture_output=True, text=True, check=True, timeout=60)
