@@ -19,7 +19,7 @@ export function choosePath({ hasStream, native, mse, nativeFirst = false, forced
   if (forced === 'mse' && mse) return 'mse';
   if (native && (nativeFirst || !mse)) return 'native';
   if (mse) return 'mse';
-  return native ? 'native' : 'mp4';
+  return 'mp4';
 }
 
 /** `?playback=` read from a query string: one of PATHS, or null. */
