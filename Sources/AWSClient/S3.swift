@@ -45,6 +45,15 @@ public struct S3: Sendable {
         return (target, "/" + (key ?? ""))
     }
 
+    /// The same buckets through S3 Transfer Acceleration (`bucket.s3-accelerate.amazonaws.com`,
+    /// the edge location nearest the client): virtual-hosted, as acceleration needs a bucket name
+    /// without dots, and still signed as `s3` in the buckets' region. The bucket must have
+    /// acceleration enabled.
+    public var accelerated: S3 {
+        S3(transport: transport, region: region, endpoint: Endpoint(scheme: "https", host: "s3-accelerate.amazonaws.com"),
+           pathStyle: false, policy: policy)
+    }
+
     /// `s3://bucket/key`: how calls name what they act on, in errors and logs.
     public static func url(bucket: String, key: String) -> String { "s3://\(bucket)/\(key)" }
 

@@ -84,7 +84,8 @@ public struct VideoFunction: Sendable {
                                   origin: variables["MEDIA_ORIGIN"], secure: true)
         service = VideoService(identity: AuthorizerClaims(clientId: variables["COGNITO_CLIENT_ID"]),
                                library: DynamoDBLibrary(aws: aws, table: settings.table),
-                               storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket),
+                               storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket,
+                                                  accelerateUploads: variables["UPLOAD_ACCELERATION"] == "true"),
                                media: media, log: log)
     }
 

@@ -13,11 +13,15 @@ public struct S3Storage: VideoStorage {
     let aws: AWSServices
     public let tempBucket: String
     public let mainBucket: String
+    /// Whether the browser's uploads (presigned URLs to the temporary bucket) go through S3
+    /// Transfer Acceleration; the function's own calls stay on the regional endpoint.
+    public let accelerateUploads: Bool
 
-    public init(aws: AWSServices, tempBucket: String, mainBucket: String) {
+    public init(aws: AWSServices, tempBucket: String, mainBucket: String, accelerateUploads: Bool = false) {
         self.aws = aws
         self.tempBucket = tempBucket
         self.mainBucket = mainBucket
+        self.accelerateUploads = accelerateUploads
     }
 
     /// S3's refusals of the request (a 4xx other than 403) as `StorageRefusal`s with S3's reason,
@@ -72,8 +76,9 @@ public struct S3Storage: VideoStorage {
 
     public func presign(method: String, bucket: String, key: String, query: [(name: String, value: String)],
                         headers: [(name: String, value: String)], expiresIn: Int) -> String {
-        aws.s3.presignedURL(method: method, bucket: bucket, key: key, query: query.map { .init($0.name, $0.value) },
-                            headers: headers.map { .init($0.name, $0.value) }, expiresIn: expiresIn, credentials: aws.credentials)
+        let s3 = accelerateUploads && bucket == tempBucket ? aws.s3.accelerated : aws.s3
+        return s3.presignedURL(method: method, bucket: bucket, key: key, query: query.map { .init($0.name, $0.value) },
+                               headers: headers.map { .init($0.name, $0.value) }, expiresIn: expiresIn, credentials: aws.credentials)
     }
 }
 

@@ -525,6 +525,32 @@ def test_the_temp_bucket_takes_presigned_puts_from_the_site_and_forgets_strays(r
     assert [(r["Prefix"], r["ExpirationInDays"]) for r in rules.values() if "ExpirationInDays" in r] == [("uploads/", 7)]
 
 
+UPLOAD_ORIGIN = {"Fn::If": ["AccelerateUploads", sub("https://${TempBucket}.s3-accelerate.amazonaws.com"),
+                            sub("https://${TempBucket}.s3.${AWS::Region}.${AWS::URLSuffix}")]}
+
+
+def test_upload_acceleration_is_off_by_default_and_on_moves_the_bucket_the_function_and_the_output(template, resources):
+    """UploadAcceleration "true": the temp bucket has Transfer Acceleration enabled, the video
+    function presigns uploads for its s3-accelerate endpoint, and UploadOrigin (the upload origin
+    `site build --stack` puts in the config and the CSP's connect-src) names that endpoint. Off, the
+    bucket has no accelerate configuration at all (regions without acceleration refuse even
+    "Suspended") and everything stays regional. The bucket's CORS rules are the bucket's own, so
+    they answer on both endpoints alike."""
+    parameter = template["Parameters"]["UploadAcceleration"]
+    assert (parameter["Type"], parameter["Default"], parameter["AllowedValues"]) == ("String", "false", ["false", "true"])
+    assert template["Conditions"]["AccelerateUploads"] == {"Fn::Equals": [ref("UploadAcceleration"), "true"]}
+    temp = props(resources, "TempBucket")
+    assert temp["AccelerateConfiguration"] == {"Fn::If": ["AccelerateUploads", {"AccelerationStatus": "Enabled"}, ref("AWS::NoValue")]}
+    assert not [b for b in of_type(resources, "AWS::S3::Bucket") if b != "TempBucket" and "AccelerateConfiguration" in props(resources, b)]
+    # An accelerated bucket's name must be a DNS label without dots: the stack name (lowercase,
+    # digits, hyphens; infra/deploy checks it), account id and region have none.
+    assert "." not in bucket_name_text(resources, "TempBucket")
+    _, video = functions(template)["video"]
+    assert video["Environment"]["Variables"]["UPLOAD_ACCELERATION"] == ref("UploadAcceleration")
+    assert all("UPLOAD_ACCELERATION" not in f["Environment"]["Variables"] for h, (_, f) in functions(template).items() if h != "video")
+    assert template["Outputs"]["UploadOrigin"]["Value"] == UPLOAD_ORIGIN
+
+
 def distribution_source_arn() -> dict:
     return {"StringEquals": {"AWS:SourceArn": sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")}}
 
@@ -989,7 +1015,7 @@ def test_the_dashboard_is_json_with_the_metrics_the_seed_lists(resources):
 def test_the_outputs_site_build_and_publish_read_exist(template):
     outputs = template["Outputs"]
     assert set(outputs) == OUTPUTS
-    assert outputs["UploadOrigin"]["Value"] == sub("https://${TempBucket}.s3.${AWS::Region}.${AWS::URLSuffix}")
+    assert outputs["UploadOrigin"]["Value"] == UPLOAD_ORIGIN
     # For API clients outside the browser; the app calls /api on the site's own origin.
     assert outputs["ApiEndpoint"]["Value"] == get_att("VideoApi", "ApiEndpoint")
     assert outputs["SiteUrl"]["Value"] == sub("https://${Distribution.DomainName}")
