@@ -87,6 +87,20 @@ def test_build_puts_the_stack_outputs_in_the_pages_config_and_policy(stack):
         assert outputs["ApiEndpoint"] not in page and "cloudfront.net" not in page, path
 
 
+def test_an_accelerated_upload_origin_is_the_one_the_config_and_the_policy_name(peer, stack):
+    """A stack deployed with UploadAcceleration outputs the temp bucket's s3-accelerate origin; the
+    app then uploads there and its pages may connect there, and to no regional S3 host."""
+    accelerated = "https://video-temp-111122223333-us-east-1.s3-accelerate.amazonaws.com"
+    name = create_stack(peer, dict(stack["outputs"], UploadOrigin=accelerated))
+    result = site(stack, "build", "-q", stack_name=name)
+    assert result.returncode == 0, result.stderr
+    for path, config in configs(stack).items():
+        assert config["uploads"] == {"origins": [accelerated]}, path
+    for path, page in pages(stack).items():
+        assert csp(page)["connect-src"] == ["'self'", "https://cognito-idp.us-east-1.amazonaws.com", accelerated], path
+        assert stack["outputs"]["UploadOrigin"] not in page, path
+
+
 def test_site_variables_win_over_the_stack_outputs(stack):
     env = dict(stack["env"], SITE_API_BASE_URL="https://api.override.example/v2")
     result = site(stack, "build", "-q", env=env)
