@@ -1269,6 +1269,31 @@ def test_deploy_drops_the_new_keys_secret_when_the_stack_does_not_take_it(tmp_pa
     assert_private_keys_unseen(deploy, failed)
 
 
+def test_deploy_turns_upload_acceleration_on_and_off_and_otherwise_keeps_it(tmp_path, template):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    deploy = Deployer(tmp_path, template)
+    first = deploy()
+    assert first.returncode == 0, first.stderr
+    assert "UploadAcceleration" not in deploy.state["deploys"][-1] and deploy.slots()["UploadAcceleration"] == "false"
+    on = deploy("--upload-acceleration", "on")
+    assert on.returncode == 0, on.stderr
+    assert deploy.state["deploys"][-1]["UploadAcceleration"] == "true"
+    kept = deploy()
+    assert kept.returncode == 0, kept.stderr
+    assert "UploadAcceleration" not in deploy.state["deploys"][-1] and deploy.slots()["UploadAcceleration"] == "true"
+    off = deploy("--upload-acceleration=off")
+    assert off.returncode == 0, off.stderr
+    assert deploy.slots()["UploadAcceleration"] == "false"
+    deploys = len(deploy.state["deploys"])
+    wrong = deploy("--upload-acceleration", "true")
+    assert wrong.returncode != 0 and "--upload-acceleration takes on or off, not 'true'" in wrong.stderr
+    assert len(deploy.state["deploys"]) == deploys
+    help_text = subprocess.run([str(REPO / "infra" / "deploy"), "--help"], capture_output=True, text=True, timeout=30, check=False).stdout
+    for words in ("--upload-acceleration on|off", "S3 Transfer Acceleration", "$0.04 per GB", "$0.08"):
+        assert words in help_text, words
+
+
 def test_deploy_help_explains_the_media_key():
     result = subprocess.run([str(REPO / "infra" / "deploy"), "--help"], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
