@@ -40,6 +40,11 @@ translator for what the `AWS::Serverless-2016-10-31` transform generates) and pi
   the slots; a rotation fills the free slot and activates it; a retire is refused while cookies of
   the old key may live, then empties the slot and schedules the secret's deletion; a failed deploy
   leaves no unused secret; the private key shows in no argument and no output;
+- infra/deploy's artifacts bucket, with the same fake (which answers S3's errors, and whose bucket of
+  another account lets anyone in, as a squatter's would): a bucket of that name another account made
+  is refused with nothing uploaded; otherwise every call on it names this account as its owner, the
+  zip is sent on every deploy, and the template CloudFormation gets names it and is otherwise the
+  template (moto checks no expected bucket owner, so it cannot play the squatter);
 - Cognito, the HTTP API's authorizer on every route (all under `/api`, no CORS), the table, the
   alarms and the dashboard, and the outputs `site build --stack` and `site publish --stack` read.
 """
@@ -47,6 +52,7 @@ translator for what the `AWS::Serverless-2016-10-31` transform generates) and pi
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import re
@@ -114,7 +120,7 @@ def resources(template) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def transformed(template) -> dict:
     """The template after SAM's transform, as CloudFormation deploys it (the zip's path stands in
-    for the S3 location `aws cloudformation package` writes)."""
+    for the S3 location infra/deploy writes)."""
     translator = pytest.importorskip("samtranslator.translator.transform", reason="cfn-lint brings aws-sam-translator")
     document = copy.deepcopy(template)
     document["Globals"]["Function"]["CodeUri"] = "s3://artifacts/bootstrap.zip"
@@ -1027,7 +1033,7 @@ def test_the_outputs_site_build_and_publish_read_exist(template):
 
 FAKE_AWS = r"""#!PYTHON
 # A stand-in for the AWS CLI, for infra/deploy: the calls it makes, answered from a JSON state file.
-import json, os, re, stat, sys, time
+import hashlib, json, os, re, stat, sys, time
 state_file = os.environ["FAKE_AWS_STATE"]
 with open(state_file) as f:
     state = json.load(f)
@@ -1065,10 +1071,29 @@ if (service, command) == ("configure", "get"):
 if (service, command) == ("sts", "get-caller-identity"):
     done("111122223333\n")
 if service == "s3api":
-    done()
-if (service, command) == ("cloudformation", "package"):
-    with open(option("--output-template-file"), "w") as f:
-        f.write("packaged\n")
+    # S3 as the real CLI answers it (its error lines, exit 255). A bucket of another account lets
+    # anyone in (a squatter's policy would): only --expected-bucket-owner tells it apart.
+    buckets = state["buckets"]
+    name, expected = option("--bucket"), option("--expected-bucket-owner")
+    operation = "HeadBucket" if command == "wait" else "".join(word.title() for word in command.split("-"))
+    if command == "create-bucket":
+        if name in buckets:
+            done(code=255, err="\nAn error occurred (BucketAlreadyExists) when calling the CreateBucket operation: The requested bucket name is not available.\n")
+        buckets[name] = {"owner": "111122223333", "objects": {}, "settings": []}
+        done("{}\n")
+    bucket = buckets.get(name)
+    if bucket is None:
+        done(code=255, err="\nAn error occurred (404) when calling the HeadBucket operation: Not Found\n" if operation == "HeadBucket"
+             else "\nAn error occurred (NoSuchBucket) when calling the %s operation: The specified bucket does not exist\n" % operation)
+    if expected is not None and expected != bucket["owner"]:
+        done(code=255, err="\nAn error occurred (403) when calling the HeadBucket operation: Forbidden\n" if operation == "HeadBucket"
+             else "\nAn error occurred (AccessDenied) when calling the %s operation: Access Denied\n" % operation)
+    if command == "put-object":
+        with open(option("--body"), "rb") as f:
+            bucket["objects"][option("--key")] = hashlib.sha256(f.read()).hexdigest()
+        done("{}\n")
+    if command.startswith("put-bucket") or command == "put-public-access-block":
+        bucket["settings"].append(command)
     done()
 if (service, command) == ("cloudformation", "describe-stacks"):
     if stack is None:
@@ -1145,7 +1170,8 @@ class Deployer:
         self.tmp.mkdir()
         self.state_file = tmp_path / "aws-state.json"
         parameters = {name: (str(p["Default"]) if "Default" in p else None) for name, p in template["Parameters"].items()}
-        self.state_file.write_text(json.dumps({"calls": [], "stack": None, "secrets": {}, "deploys": [], "parameters": parameters}))
+        self.state_file.write_text(json.dumps({"calls": [], "stack": None, "secrets": {}, "deploys": [], "parameters": parameters,
+                                               "buckets": {}}))
         self.env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_AWS_STATE": str(self.state_file),
                     "TMPDIR": str(self.tmp)}
         for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
@@ -1292,6 +1318,71 @@ def test_deploy_turns_upload_acceleration_on_and_off_and_otherwise_keeps_it(tmp_
     help_text = subprocess.run([str(REPO / "infra" / "deploy"), "--help"], capture_output=True, text=True, timeout=30, check=False).stdout
     for words in ("--upload-acceleration on|off", "S3 Transfer Acceleration", "$0.04 per GB", "$0.08"):
         assert words in help_text, words
+
+
+# -- infra/deploy's artifacts bucket ------------------------------------------------------------------
+ARTIFACTS = "video-artifacts-111122223333-us-east-1"  # the fake's account and the Deployer's region
+
+
+def bucket_calls(deploy: Deployer) -> list[list[str]]:
+    return [call for call in deploy.state["calls"] if call[0] == "s3api"]
+
+
+def test_deploy_refuses_an_artifacts_bucket_another_account_made(tmp_path, template):
+    # The name is predictable: another account made it first, and lets anyone write to it.
+    deploy = Deployer(tmp_path, template)
+    state = deploy.state
+    state["buckets"][ARTIFACTS] = {"owner": "444455556666", "objects": {}, "settings": []}
+    deploy.set_state(state)
+    refused = deploy()
+    assert refused.returncode != 0
+    assert f"refused: the artifacts bucket {ARTIFACTS} is not this account's (111122223333)" in refused.stderr, refused.stderr
+    assert "Nothing was uploaded" in refused.stderr
+    state = deploy.state
+    assert state["buckets"][ARTIFACTS]["objects"] == {} and state["buckets"][ARTIFACTS]["settings"] == []
+    assert [call[1] for call in bucket_calls(deploy)] == ["head-bucket"]
+    assert state["stack"] is None and state["secrets"] == {} and not state["deploys"], "nothing deployed, no key made"
+
+
+def test_deploy_uploads_the_code_to_its_own_bucket_checking_the_owner_on_every_call(tmp_path, template):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    deploy = Deployer(tmp_path, template)
+    first = deploy()
+    assert first.returncode == 0, first.stderr
+    digest = hashlib.sha256((deploy.root / ".build-lambda" / "bootstrap.zip").read_bytes()).hexdigest()
+    key = f"video/bootstrap-{digest}.zip"
+    bucket = deploy.state["buckets"][ARTIFACTS]
+    assert bucket["objects"] == {key: digest}
+    assert sorted(bucket["settings"]) == ["put-bucket-encryption", "put-bucket-lifecycle-configuration", "put-bucket-ownership-controls",
+                                          "put-bucket-policy", "put-public-access-block"]
+    # Every call on the bucket after its creation says it must be this account's.
+    for call in bucket_calls(deploy):
+        assert call[call.index("--bucket") + 1] == ARTIFACTS, call
+        if call[1] != "create-bucket":
+            assert call[call.index("--expected-bucket-owner") + 1] == "111122223333", call
+    assert not [call for call in deploy.state["calls"] if call[:2] == ["cloudformation", "package"]]
+
+    # CloudFormation gets the template with the code at that key, and otherwise the same, less its
+    # comment lines (a template sent inline has 51,200 bytes at most).
+    packaged_file = deploy.root / ".build-lambda" / "packaged.yaml"
+    expected = copy.deepcopy(template)
+    expected["Globals"]["Function"]["CodeUri"] = f"s3://{ARTIFACTS}/{key}"
+    assert load_template(packaged_file) == expected
+    assert packaged_file.stat().st_size <= 51200
+    [deployed] = [call for call in deploy.state["calls"] if call[:2] == ["cloudformation", "deploy"]]
+    assert deployed[deployed.index("--template-file") + 1] == ".build-lambda/packaged.yaml"
+
+    # The next deploy finds the bucket and sends the zip again, though an object has that key: what
+    # is there is replaced, never trusted.
+    state = deploy.state
+    state["buckets"][ARTIFACTS]["objects"][key] = "something else"
+    deploy.set_state(state)
+    again = deploy()
+    assert again.returncode == 0, again.stderr
+    calls = [call[1] for call in bucket_calls(deploy)]
+    assert calls.count("create-bucket") == 1 and calls.count("put-object") == 2 and calls.count("head-bucket") == 2
+    assert deploy.state["buckets"][ARTIFACTS]["objects"] == {key: digest}
 
 
 def test_deploy_help_explains_the_media_key():
