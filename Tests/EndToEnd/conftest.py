@@ -28,9 +28,11 @@ another), and the order the files run in.
 
       ENGINES = ("chromium", "firefox", "webkit")
 
-  and its tests' ids name the engine (`test_x[firefox]`). Module-scoped fixtures that use
-  `browser` or `engine` are made once per engine. $BROWSER_ENGINES (comma-separated) keeps only
-  those engines, in every module: `BROWSER_ENGINES=webkit pytest Tests/EndToEnd/test_journey.py`.
+  and its tests' ids name the engine (`test_x[firefox]`); a test that must run in other engines
+  than its module's says so with `@pytest.mark.engines("chromium", "firefox", "webkit")`.
+  Module-scoped fixtures that use `browser` or `engine` are made once per engine. $BROWSER_ENGINES
+  (comma-separated) keeps only those engines, in every module:
+  `BROWSER_ENGINES=webkit pytest Tests/EndToEnd/test_journey.py`.
 
 The end-to-end files run on several workers, a file per worker (`-n 3 --dist loadfile`); a
 module's Firefox and WebKit variants are units of their own, so each can go to another worker
@@ -133,13 +135,14 @@ def api_host(request, tmp_path_factory):
 
 # -- the browser ------------------------------------------------------------------------------------
 def pytest_generate_tests(metafunc):
-    """Runs a test that uses a browser in each engine its module lists in ENGINES (Chromium
-    without), as far as $BROWSER_ENGINES allows."""
+    """Runs a test that uses a browser in each engine its `engines` mark or else its module's
+    ENGINES lists (Chromium without), as far as $BROWSER_ENGINES allows."""
     if "engine" not in metafunc.fixturenames:
         return
-    engines = getattr(metafunc.module, "ENGINES", ("chromium",))
+    marker = metafunc.definition.get_closest_marker("engines")
+    engines = marker.args if marker else getattr(metafunc.module, "ENGINES", ("chromium",))
     unknown = set(engines) - set(ENGINES)
-    assert not unknown, f"{metafunc.module.__name__}.ENGINES names unknown engines {sorted(unknown)}; known: {ENGINES}"
+    assert not unknown, f"{metafunc.definition.nodeid} asks for unknown engines {sorted(unknown)}; known: {ENGINES}"
     wanted = [e.strip() for e in os.environ.get("BROWSER_ENGINES", "").split(",") if e.strip()]
     if wanted:
         engines = [e for e in engines if e in wanted]
@@ -192,6 +195,7 @@ def no_console_problems(browser):
 # -- order ------------------------------------------------------------------------------------------
 def pytest_configure(config):
     config.addinivalue_line("markers", "early: a long file, started first so that the workers finish together")
+    config.addinivalue_line("markers", "engines(*names): the browser engines this test runs in, whatever its module's ENGINES")
 
 
 ENGINE_IN_ID = re.compile(r"\[(?:.*-)?(" + "|".join(e for e in ENGINES if e != "chromium") + r")(?:-.*)?\]$")

@@ -1,4 +1,5 @@
-"""The account pages in a real browser (headless Chromium) against `site serve` and its local cloud:
+"""The account pages in a real browser (headless Chromium; the hostile `next` tests in Firefox and
+WebKit too) against `site serve` and its local cloud:
 sign-up with live password rules, e-mail confirmation, SRP sign-in, MFA set-up from the QR code on
 screen, MFA sign-in, wrong codes and passwords, an unconfirmed user, an administrator-made account
 choosing its password, forgot password, sessions across
@@ -16,7 +17,7 @@ import uuid
 import pytest
 from selenium.webdriver.common.by import By
 
-from support.app_browser import (decode_qr, field, fill, network_requests, ready, sign_in, submit, summary_text,
+from support.app_browser import (ENGINES, decode_qr, field, fill, network_requests, ready, sign_in, submit, summary_text,
                                  wait_for_path, wait_until)
 from support.local_cloud import fresh_totp, register_user, totp
 
@@ -259,9 +260,13 @@ def test_english_pages_next_and_the_language_switch(app, browser, screens):
     assert "signed out" in field(browser, "notice").text
 
 
+@pytest.mark.engines(*ENGINES)
 @pytest.mark.parametrize("hostile", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
                                      # dot segments the browser removes, leaving //evil.example
-                                     "/.//evil.example/", "/a/..//evil.example/", "/%2e%2e//evil.example/"])
+                                     "/.//evil.example/", "/a/..//evil.example/", "/%2e%2e//evil.example/",
+                                     "/library/../..//evil.example/",
+                                     # an encoded slash a decoding server or proxy would read as /
+                                     "/%2F%2Fevil.example/"])
 def test_a_hostile_next_lands_on_the_library(app, browser, hostile):
     # A user of its own, whose next TOTP step is free at once.
     user = register_user(app.cloud, f"next-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
@@ -281,12 +286,14 @@ def test_a_hostile_next_lands_on_the_library(app, browser, hostile):
     wait_for_path(browser, "/login/")
 
 
+@pytest.mark.engines(*ENGINES)
 def test_a_signed_in_user_sent_to_sign_in_with_a_hostile_next_stays_on_the_site(app, browser):
     # A guest page sends a signed-in user on to `next` at once: each form must land on the library.
     user = register_user(app.cloud, f"next-in-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
     sign_in(browser, app, user["email"], PASSWORD, user["secret"], user["used"])
     for hostile in ["/.//evil.example/", "/a/..//evil.example/", "/%2e%2e//evil.example/", "/x/%2E%2E//evil.example/",
-                    "//evil.example/", "/\\evil.example"]:
+                    "/library/../..//evil.example/", "/./\\evil.example", "/\t/evil.example", "/%2F%2Fevil.example/",
+                    "/%5C%5Cevil.example/", "//evil.example/", "/\\evil.example", "https://evil.example/"]:
         browser.get(app.url + "/library/")  # a different page first, so the wait below sees the move
         ready(browser)
         browser.get(app.url + "/login/?next=" + urllib.parse.quote(hostile, safe="!*'()"))
