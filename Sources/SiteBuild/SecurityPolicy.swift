@@ -24,10 +24,14 @@ public struct SecurityPolicy: Sendable {
             ("connect-src", ["'self'"] + connect),
             ("font-src", ["'self'"]),
             ("manifest-src", ["'self'"]),
+            // The upload page hashes parts in a module worker, the build's fingerprinted script.
+            ("worker-src", ["'self'"]),
             ("form-action", ["'self'"]),
             ("base-uri", ["'none'"]),
             ("object-src", ["'none'"]),
             ("require-trusted-types-for", ["'script'"]),
+            // The one policy the app makes: it passes the upload worker's URL to `new Worker`.
+            ("trusted-types", ["upload-worker"]),
         ]
         if forHeader { directives.append(("frame-ancestors", ["'none'"])) }
         if !isLocal { directives.append(("upgrade-insecure-requests", [])) }

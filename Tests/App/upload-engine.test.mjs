@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Uploader } from '../../assets/js/upload/engine.js';
 import { UploadError, contentTypeOf } from '../../assets/js/upload/item.js';
-import { sha256Base64 } from '../../assets/js/upload/hash.js';
+import { sha256Base64 } from '../../assets/js/upload/hash-worker.js';
 import { PendingUploads } from '../../assets/js/upload/resume.js';
 import { MiB, TiB } from '../../assets/js/upload/plan.js';
 import { memoryStorage } from './memory-storage.mjs';

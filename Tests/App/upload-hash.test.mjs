@@ -1,8 +1,10 @@
-// Part checksums: base64 SHA-256 equal to node's, from reused buffers, never more parts in memory than asked.
+// Part checksums: base64 SHA-256 equal to node's, from reused buffers, never more parts in memory than
+// asked; computed by the worker, which the page talks to by messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { PartHasher, sha256Base64 } from '../../assets/js/upload/hash.js';
+import { PartHasher, sha256Base64, serve } from '../../assets/js/upload/hash-worker.js';
+import { WorkerHasher } from '../../assets/js/upload/hash.js';
 
 const blobOf = (size, seed) => new Blob([Uint8Array.from({ length: size }, (_, i) => (i * 7 + seed) & 0xff)]);
 const expected = async (blob) => createHash('sha256').update(Buffer.from(await blob.arrayBuffer())).digest('base64');
@@ -24,4 +26,61 @@ test('at most `buffers` parts are held at once; the rest wait and reuse them', a
   assert.deepEqual(results, await Promise.all(blobs.map(expected)));
   assert.equal(hasher.count, 2);
   assert.equal(hasher.free.length, 2);
+});
+
+/** A worker in this thread: what the page posts reaches `serve`'s scope, and what it posts back reaches the page. */
+function inThreadWorker(hasher) {
+  const page = new EventTarget();
+  const scope = new EventTarget();
+  page.postMessage = (data) => queueMicrotask(() => scope.dispatchEvent(new MessageEvent('message', { data })));
+  scope.postMessage = (data) => queueMicrotask(() => page.dispatchEvent(new MessageEvent('message', { data })));
+  page.terminated = false;
+  page.terminate = () => { page.terminated = true; };
+  serve(scope, hasher);
+  return page;
+}
+
+test('the page hands blobs to the worker and gets each checksum back, whatever order they finish in', async () => {
+  const started = [];
+  const hasher = new WorkerHasher({ url: '/assets/js/upload/hash-worker.0123abcd.js', start: (url) => { started.push(url); return inThreadWorker(new PartHasher({ buffers: 2 })); } });
+  const blobs = Array.from({ length: 5 }, (_, i) => blobOf(40_000 * (5 - i), i));
+  assert.deepEqual(await Promise.all(blobs.map((b) => hasher.hash(b))), await Promise.all(blobs.map(expected)));
+  assert.deepEqual(started, ['/assets/js/upload/hash-worker.0123abcd.js'], 'one worker for every call');
+  assert.equal(hasher.calls.size, 0);
+});
+
+test('a blob the worker cannot read fails that call only', async () => {
+  const hasher = new WorkerHasher({ url: 'w.js', start: () => inThreadWorker(new PartHasher({ buffers: 1 })) });
+  const unreadable = { size: 10, stream: () => new ReadableStream({ pull: (c) => c.error(new Error('NotReadableError: the file changed')) }) };
+  const good = blobOf(1000, 9);
+  const [bad, ok] = await Promise.allSettled([hasher.hash(unreadable), hasher.hash(good)]);
+  assert.match(bad.reason.message, /hashing failed: .*the file changed/);
+  assert.equal(ok.value, await expected(good), 'the one buffer came back after the failure');
+});
+
+test('a worker that dies fails what it held, and the next call starts a new one', async () => {
+  const workers = [];
+  const hasher = new WorkerHasher({ url: 'w.js', start: () => {
+    const silent = new EventTarget(); // takes messages and never answers
+    silent.postMessage = () => {};
+    silent.terminate = () => { silent.terminated = true; };
+    workers.push(silent);
+    return workers.length === 1 ? silent : inThreadWorker(new PartHasher());
+  } });
+  const held = hasher.hash(blobOf(10, 1));
+  workers[0].dispatchEvent(Object.assign(new Event('error'), { message: 'SyntaxError' }));
+  await assert.rejects(held, /worker failed: SyntaxError/);
+  assert.equal(workers[0].terminated, true);
+  assert.equal(await hasher.hash(blobOf(10, 1)), await expected(blobOf(10, 1)));
+  assert.equal(workers.length, 2);
+});
+
+test('under Trusted Types the worker URL passes a policy that takes that URL only', async () => {
+  const { scriptURLFor } = await import('../../assets/js/upload/hash.js');
+  const made = [];
+  const types = { createPolicy: (name, rules) => { made.push(name); return { createScriptURL: (v) => ({ trusted: rules.createScriptURL(v) }) }; } };
+  assert.deepEqual(scriptURLFor('/assets/js/upload/hash-worker.1.js', types), { trusted: '/assets/js/upload/hash-worker.1.js' });
+  assert.throws(() => scriptURLFor('https://evil.example/w.js', types), /not the upload hashing worker/);
+  assert.deepEqual(made, ['upload-worker'], 'one policy, made once');
+  assert.equal(scriptURLFor('/w.js', undefined), '/w.js', 'without Trusted Types, the URL as it is');
 });

@@ -134,7 +134,7 @@ import Testing
 
     @Test func contentSecurityPolicyIsStrictAndNamesExactlyTheAppOrigins() throws {
         let html = try fixture.text("dist/help/index.html")
-        let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self' blob:; connect-src 'self' http://127.0.0.1:9400; font-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; require-trusted-types-for 'script'"
+        let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self' blob:; connect-src 'self' http://127.0.0.1:9400; font-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; require-trusted-types-for 'script'; trusted-types upload-worker"
         #expect(html.contains("<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"\(policy)\">"))
         #expect(!html.contains("unsafe-inline") && !html.contains("unsafe-eval"))
 

@@ -5,7 +5,7 @@
 // module starts them and wires them together.
 import { auth, t, ready, home, onSessionEnded, holdIdle, api } from './app.js';
 import { put } from '../upload/transport.js';
-import { PartHasher } from '../upload/hash.js';
+import { WorkerHasher } from '../upload/hash.js';
 import { Uploader } from '../upload/engine.js';
 import { UploadError } from '../upload/item.js';
 import { PendingUploads } from '../upload/resume.js';
@@ -23,7 +23,8 @@ const lang = document.documentElement.lang;
 const baseTitle = document.title;
 const user = await ready;
 const pending = new PendingUploads(localStorage, user.sub);
-const hasher = new PartHasher({ buffers: 4 });
+// Parts are hashed in a worker: this thread only schedules, signs and draws.
+const hasher = new WorkerHasher();
 const uploader = new Uploader({
   api, put, hash: (blob) => hasher.hash(blob), pending,
   onChange: (upload) => list.update(upload),

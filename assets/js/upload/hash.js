@@ -1,79 +1,79 @@
-// SHA-256 of a Blob (a file or a slice of one), as S3's `x-amz-checksum-sha256` wants it: base64.
-// WebCrypto hashes only whole buffers, so a part is read into memory; `PartHasher` reads each part
-// into one of a few buffers it keeps, so a long upload makes no garbage the size of a part and the
-// tab's memory stays flat however large the file.
+// Part checksums for the upload page, computed in a dedicated worker (hash-worker.js) so the main
+// thread never reads a part's bytes or computes a digest: hashing the next parts overlaps the PUTs of
+// the current ones instead of taking turns with them on one thread.
+//
+// The worker is the build's fingerprinted module from our own origin (`worker-src 'self'`), resolved
+// through the page's import map; under Trusted Types its URL passes a policy that accepts that one
+// URL and nothing else.
 
-export function base64(bytes) {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
+export const POLICY = 'upload-worker';
+const policies = new WeakMap();
 
-/** The base64 SHA-256 of `blob`'s bytes (read in one piece: for small files). */
-export async function sha256Base64(blob, subtle = globalThis.crypto.subtle) {
-  const digest = await subtle.digest('SHA-256', await blob.arrayBuffer());
-  return base64(new Uint8Array(digest));
+/**
+ * `url` as the Worker constructor takes it under `require-trusted-types-for 'script'`: through the
+ * one policy the site's CSP names, which passes the URL of the first worker it was made for and
+ * nothing else. Without Trusted Types, the URL as it is.
+ */
+export function scriptURLFor(url, types = globalThis.trustedTypes) {
+  if (!types?.createPolicy) return url;
+  if (!policies.has(types)) {
+    policies.set(types, types.createPolicy(POLICY, {
+      createScriptURL: (value) => {
+        if (value !== url) throw new TypeError(`${value} is not the upload hashing worker`);
+        return value;
+      },
+    }));
+  }
+  return policies.get(types).createScriptURL(url);
 }
 
 /**
- * Hashes parts with reused buffers: at most `buffers` parts are in memory at once (later calls wait
- * for a free buffer), each read straight from the file into its buffer.
+ * Hashes Blobs in a worker: `hash(blob)` resolves with the base64 SHA-256 S3 checks. A worker that
+ * fails to start or dies fails the calls it held, and the next call starts a new one.
  */
-export class PartHasher {
-  constructor({ buffers = 4, subtle = globalThis.crypto.subtle } = {}) {
-    this.subtle = subtle;
-    this.free = [];
-    this.count = 0;
-    this.limit = buffers;
-    this.waiting = [];
+export class WorkerHasher {
+  constructor({ url = import.meta.resolve('./hash-worker.js'), start = (u) => new Worker(scriptURLFor(u), { type: 'module', name: 'upload-hashing' }) } = {}) {
+    this.url = url;
+    this.start = start;
+    this.worker = null;
+    this.calls = new Map();
+    this.nextId = 1;
   }
 
-  async #take(size) {
-    let buffer = this.free.pop();
-    if (!buffer && this.count < this.limit) { this.count += 1; buffer = new ArrayBuffer(size); }
-    if (!buffer) buffer = await new Promise((resolve) => this.waiting.push(resolve));
-    return buffer.byteLength >= size ? buffer : new ArrayBuffer(size); // a larger part: a larger buffer from now on
+  hash(blob) {
+    const worker = this.#worker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      worker.postMessage({ id, blob });
+    });
   }
 
-  #give(buffer) {
-    const next = this.waiting.shift();
-    if (next) next(buffer); else this.free.push(buffer);
+  /** Stops the worker; calls still waiting fail. */
+  close(reason = 'the upload hashing worker stopped') {
+    this.worker?.terminate();
+    this.worker = null;
+    for (const { reject } of this.calls.values()) reject(new Error(reason));
+    this.calls.clear();
   }
 
-  /** The base64 SHA-256 of `blob`. */
-  async hash(blob) {
-    let buffer = await this.#take(blob.size);
-    let offset = 0;
-    try {
-      const stream = blob.stream();
-      let reader = null;
-      try {
-        reader = stream.getReader({ mode: 'byob' });
-      } catch {
-        reader = null; // a stream that is not a byte stream: read its chunks and copy them
-      }
-      if (reader) {
-        // Bring-your-own-buffer: the bytes land in the pooled buffer, no chunk is allocated.
-        while (offset < blob.size) {
-          const { done, value } = await reader.read(new Uint8Array(buffer, offset, blob.size - offset));
-          if (done) break;
-          buffer = value.buffer; // the same memory, handed back under a new ArrayBuffer
-          offset += value.byteLength;
-        }
-        reader.releaseLock();
-      } else {
-        const chunks = stream.getReader();
-        for (;;) {
-          const { done, value } = await chunks.read();
-          if (done) break;
-          new Uint8Array(buffer).set(value, offset);
-          offset += value.length;
-        }
-      }
-      if (offset !== blob.size) throw new Error(`read ${offset} of ${blob.size} bytes`);
-      return base64(new Uint8Array(await this.subtle.digest('SHA-256', new Uint8Array(buffer, 0, offset))));
-    } finally {
-      if (buffer.byteLength) this.#give(buffer);
-    }
+  #worker() {
+    if (this.worker) return this.worker;
+    const worker = this.start(this.url);
+    worker.addEventListener('message', ({ data }) => {
+      const call = this.calls.get(data.id);
+      if (!call) return;
+      this.calls.delete(data.id);
+      if (data.error === undefined) call.resolve(data.checksum);
+      else call.reject(new Error(`hashing failed: ${data.error}`));
+    });
+    const lost = (event) => {
+      event.preventDefault?.();
+      if (this.worker === worker) this.close(`the upload hashing worker failed: ${event.message ?? 'it could not start'}`);
+    };
+    worker.addEventListener('error', lost);
+    worker.addEventListener('messageerror', lost);
+    this.worker = worker;
+    return worker;
   }
 }
