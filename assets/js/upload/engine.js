@@ -1,6 +1,8 @@
 // The upload engine: files to S3 through the video API, every byte verified by SHA-256.
-// A file under 5 MiB goes in one presigned PUT; a larger one as S3 multipart, a few parts in flight
-// across all files, each part read with Blob.slice when its turn comes. Failures retry with jittered
+// A file under 5 MiB goes in one presigned PUT; a larger one as S3 multipart: its parts are hashed
+// (by the `hash` handed in: the page's worker) and signed a few ahead of their turn, and sent a few
+// at once across all files, as many as the pace has learnt the link rewards; each part's body is a
+// Blob.slice the browser streams from disk. Failures retry with jittered
 // backoff; an expired URL is signed again; a part the store refuses as corrupt is read, hashed and
 // sent again. Pause, resume, cancel; an unfinished multipart upload is remembered (never a token) so a
 // reload or a new browser can finish it by picking the same file again.
@@ -15,6 +17,8 @@ import { partsToSend } from './resume.js';
 import { transition, allows, isUnsettled, reachedServer, resumeProblem } from './state.js';
 import { Upload, UploadError, contentTypeOf } from './item.js';
 import { Slots, abortableSleep } from './slots.js';
+import { LookAhead } from './lookahead.js';
+import { Pace } from './pace.js';
 
 const isAbort = (error) => error?.name === 'AbortError';
 const isSessionLoss = (error) => error?.name === 'CognitoError' || (error?.status === 401);
@@ -23,12 +27,19 @@ export class Uploader {
   /**
    * `api`: a VideoApi. `put(args)`: transport.put. `hash(blob)`: base64 SHA-256. `pending`: a
    * PendingUploads (or null). `onChange(upload)` runs on every visible change; `onSessionLost()` when
-   * the session ends mid-upload (the uploads wait in state `session`).
+   * the session ends mid-upload (the uploads wait in state `session`). `concurrency`: a fixed number
+   * of parts in flight instead of the pace's (`pace`: a Pace, learning it from the link).
+   * `lookAhead`: how many parts of a file are hashed and signed ahead of their turn.
    */
-  constructor({ api, put, hash, pending = null, concurrency = 4, maxAttempts = 8, now = () => Date.now(),
+  constructor({ api, put, hash, pending = null, concurrency = null, pace = null, lookAhead = 4, maxAttempts = 8, now = () => Date.now(),
     sleep = (ms, signal) => abortableSleep(ms, signal), random = Math.random, onChange = () => {}, onSessionLost = () => {} }) {
-    Object.assign(this, { api, put, hash, pending, concurrency, maxAttempts, now, sleep, random, onChange, onSessionLost });
-    this.slots = new Slots(concurrency);
+    Object.assign(this, { api, put, hash, pending, lookAhead, maxAttempts, now, sleep, random, onChange, onSessionLost });
+    this.pace = pace ?? new Pace(concurrency ? { start: concurrency, min: concurrency, max: concurrency } : {});
+    this.slots = new Slots(this.pace.limit);
+    this.pace.onChange((limit) => {
+      this.slots.resize(limit);
+      for (const upload of this.uploads) if (upload.state === 'uploading' && upload.method === 'multipart') this.#changed(upload);
+    });
     this.uploads = [];
     this.nextId = 1;
   }
@@ -121,6 +132,7 @@ export class Uploader {
 
   #changed(upload) {
     if (upload.state === 'uploading') upload.meter.record(upload.done, this.now());
+    upload.parallel = this.pace.limit;
     this.onChange(upload);
   }
 
@@ -239,37 +251,34 @@ export class Uploader {
       }
       this.#changed(upload);
     }
-    const queue = [];
-    for (let n = 1; n <= upload.plan.count; n += 1) if (!upload.stored.has(n)) queue.push(n);
+    const missing = [];
+    for (let n = 1; n <= upload.plan.count; n += 1) if (!upload.stored.has(n)) missing.push(n);
     // Parts are hashed and signed ahead of their turn, so every slot keeps a PUT on the wire while
-    // the next parts are read; the hasher's few buffers bound how far ahead that goes.
-    const ahead = new Map();
-    const prepare = (number) => {
-      if (!ahead.has(number)) {
-        const ready = this.#sign(upload, number, false, signal);
-        ready.catch(() => {}); // awaited by the worker that sends it; a pause may leave it unclaimed
-        ahead.set(number, ready);
-      }
-      return ahead.get(number);
-    };
+    // the worker hashes the next ones; the look-ahead bounds how far ahead that goes.
+    const ahead = new LookAhead(missing, (number) => this.#sign(upload, number, false, signal), { limit: this.lookAhead });
     const worker = async () => {
-      while (queue.length && !signal.aborted) {
-        const number = queue.shift();
-        const signed = prepare(number);
-        for (const next of queue.slice(0, this.concurrency)) prepare(next);
+      while (ahead.remaining && !signal.aborted) {
         await this.slots.acquire(signal);
         try {
-          await this.#sendPart(upload, number, await signed, signal);
+          const part = ahead.take();
+          if (!part) return;
+          // A hash that failed (a worker that died, a read cut short) is tried once more before the upload fails.
+          const signed = await part.ready.catch(() => this.#sign(upload, part.number, true, signal));
+          await this.#sendPart(upload, part.number, signed, signal);
         } finally {
-          ahead.delete(number);
           this.slots.release();
         }
       }
     };
-    const workers = Array.from({ length: Math.min(this.concurrency, queue.length) }, worker);
+    // As many senders as the pace may ever allow; the slots let through only as many as it allows now.
+    const workers = Array.from({ length: Math.min(this.pace.max, missing.length) }, () => worker().catch((error) => {
+      ahead.stop();
+      controller.abort(); // the other parts stop too: the upload has failed (or was paused) as a whole
+      throw error;
+    }));
     const results = await Promise.allSettled(workers);
-    const failure = results.find((r) => r.status === 'rejected');
-    if (failure) { controller.abort(); throw failure.reason; }
+    const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
+    if (failures.length) throw failures.find((error) => !isAbort(error)) ?? failures[0];
     if (signal.aborted) throw new DOMException('Aborted', 'AbortError');
     if (!this.#move(upload, 'partsSent')) throw new DOMException('Aborted', 'AbortError');
     this.#changed(upload);
@@ -324,11 +333,13 @@ export class Uploader {
         if (!result.etag) throw new UploadError('etagHidden');
         const range = partRange(upload.plan, number);
         upload.stored.set(number, { etag: result.etag, checksumSHA256: value(how.checksum), size: range.size });
+        this.pace.sent(range.size, this.now());
         this.#changed(upload);
         return;
       }
       this.#changed(upload);
       const kind = classify(result);
+      if (kind === 'retry') this.pace.trouble();
       if (kind === 'fatal' || kind === 'auth' || !shouldRetry(attempt + 1, { maxAttempts: this.maxAttempts })) {
         throw new UploadError(result.network ? 'network' : 'store', result.code ?? `HTTP ${result.status}`);
       }

@@ -1,11 +1,13 @@
-// Waiting, for the upload engine: slots that bound how many parts are on the wire at once, and a
-// sleep a pause or cancel cuts short. DOM-free.
+// Waiting, for the upload engine: slots that bound how many parts are on the wire at once (a bound
+// the pace may move while parts are out), and a sleep a pause or cancel cuts short. DOM-free.
 
-/** A counting semaphore handing out slots in the order they were asked for. */
+/** A counting semaphore handing out slots in the order they were asked for; `resize` moves its bound. */
 export class Slots {
-  constructor(count) { this.free = count; this.waiting = []; }
+  constructor(count) { this.limit = count; this.used = 0; this.waiting = []; }
+
   async acquire(signal) {
-    if (this.free > 0) { this.free -= 1; return; }
+    if (signal?.aborted) throw new DOMException('Aborted', 'AbortError');
+    if (this.used < this.limit && this.waiting.length === 0) { this.used += 1; return; }
     await new Promise((resolve, reject) => {
       const entry = { resolve, reject };
       this.waiting.push(entry);
@@ -15,9 +17,23 @@ export class Slots {
       }, { once: true });
     });
   }
+
   release() {
-    const next = this.waiting.shift();
-    if (next) next.resolve(); else this.free += 1;
+    this.used -= 1;
+    this.#wake();
+  }
+
+  /** A new bound: more slots wake waiters now; fewer take effect as the parts out come back. */
+  resize(count) {
+    this.limit = count;
+    this.#wake();
+  }
+
+  #wake() {
+    while (this.used < this.limit && this.waiting.length) {
+      this.used += 1;
+      this.waiting.shift().resolve();
+    }
   }
 }
 
