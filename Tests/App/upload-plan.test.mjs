@@ -45,11 +45,16 @@ test('files under 5 MiB go in one PUT, 5 MiB and over as multipart', () => {
   assert.equal(uploadMethod(MAX_FILE), 'multipart');
 });
 
-test('the default part size is 16 MiB until a file needs bigger parts to fit in 10,000', () => {
+test('the default part size grows with the file: 16, 32, 64 MiB, then whatever fits 10,000 parts', () => {
   assert.equal(defaultPartSize(1), 16 * MiB);
-  assert.equal(defaultPartSize(5 * GiB), 16 * MiB);
-  assert.equal(defaultPartSize(10_000 * 16 * MiB), 16 * MiB);
-  assert.equal(defaultPartSize(10_000 * 16 * MiB + 1), 17 * MiB);
+  assert.equal(defaultPartSize(300 * MiB), 16 * MiB);
+  assert.equal(defaultPartSize(1600 * MiB), 16 * MiB, '100 parts of 16 MiB');
+  assert.equal(defaultPartSize(1600 * MiB + 1), 32 * MiB);
+  assert.equal(defaultPartSize(2 * GiB), 32 * MiB);
+  assert.equal(defaultPartSize(5 * GiB), 64 * MiB);
+  assert.equal(defaultPartSize(100 * GiB), 64 * MiB);
+  assert.equal(defaultPartSize(10_000 * 64 * MiB), 64 * MiB);
+  assert.equal(defaultPartSize(10_000 * 64 * MiB + 1), 65 * MiB);
   assert.equal(defaultPartSize(MAX_FILE), 525 * MiB);
 });
 
@@ -87,12 +92,12 @@ test('100 MiB: six 16 MiB parts and a last one of 4 MiB', () => {
   assertTiles(plan);
 });
 
-test('5 GiB: 320 parts of 16 MiB', () => {
+test('5 GiB: 80 parts of 64 MiB', () => {
   const size = 5 * GiB;
   const plan = planParts(size, defaultPartSize(size));
-  assert.deepEqual(plan, { size, partSize: 16 * MiB, count: 320, lastSize: 16 * MiB });
-  assert.deepEqual(partRange(plan, 1), { number: 1, start: 0, end: 16 * MiB, size: 16 * MiB });
-  assert.deepEqual(partRange(plan, 320), { number: 320, start: size - 16 * MiB, end: size, size: 16 * MiB });
+  assert.deepEqual(plan, { size, partSize: 64 * MiB, count: 80, lastSize: 64 * MiB });
+  assert.deepEqual(partRange(plan, 1), { number: 1, start: 0, end: 64 * MiB, size: 64 * MiB });
+  assert.deepEqual(partRange(plan, 80), { number: 80, start: size - 64 * MiB, end: size, size: 64 * MiB });
   assertTiles(plan);
 });
 

@@ -20,8 +20,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from support.app_browser import (MemoryWatch, card, choose, field, network_requests, open_page, open_upload, ready,
-                                 sign_in, upload_row, wait_card_status, wait_for_path, wait_row_state, wait_until)
+from support.app_browser import (COUNT_DIGESTS, MemoryWatch, card, choose, field, network_requests, open_page, open_upload, ready,
+                                 main_thread_digests, sign_in, upload_row, wait_card_status, wait_for_path, wait_row_state, wait_until)
 from support.files import MiB, make_clip, make_file
 from support.local_cloud import api_call, fresh_totp, register_user
 from support.media_session import expire_media_cookies, media_cookie_expiry, media_cookie_names
@@ -252,7 +252,7 @@ def test_the_player_resumes_where_the_user_stopped(app, browser, alice):
 def test_a_300_mib_file_resumes_after_a_reload_sending_only_missing_parts(app, browser, screens, alice, files):
     big = make_file(files / "camera-a.mov", 300 * MiB)
     open_upload(browser, app)
-    browser.execute_script(HOOK)
+    browser.execute_script(HOOK + COUNT_DIGESTS)
     browser.get_log("performance")
     browser.kept = []
     with MemoryWatch(browser) as memory:
@@ -287,8 +287,12 @@ def test_a_300_mib_file_resumes_after_a_reload_sending_only_missing_parts(app, b
     browser.get_log("performance")
     browser.kept = []
     unfinished[0].find_element(By.CSS_SELECTOR, "button[data-action=resume]")  # the button a user presses opens the picker
+    browser.execute_script(COUNT_DIGESTS)
     choose(browser, big)
     wait_row_state(browser, big.name, "done", timeout=180)
+    assert main_thread_digests(browser) == 0, "the page computed a digest on its main thread"
+    row = upload_row(browser, big.name)
+    assert row.get_attribute("data-part-size") == str(16 * MiB) and 2 <= int(row.get_attribute("data-parallel")) <= 6
     after = part_puts(network_requests_keep(browser))
     resent = {p for p, _ in after}
     plan_count = (300 * MiB + 16 * MiB - 1) // (16 * MiB)

@@ -30,8 +30,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from support import REPO
-from support.app_browser import (SCREENSHOTS, Screens, card, choose, console_problems, decode_qr, field, fill,
-                                 network_requests, open_page, open_upload, ready, submit, upload_row,
+from support.app_browser import (COUNT_DIGESTS, SCREENSHOTS, Screens, card, choose, console_problems, decode_qr, field, fill,
+                                 main_thread_digests, network_requests, open_page, open_upload, ready, submit, upload_row,
                                  wait_card_status, wait_for_path, wait_row_state, wait_until)
 from support.files import make_clip
 from support.local_cloud import LocalCloud, fresh_totp
@@ -209,15 +209,21 @@ def test_a_new_user_signs_up_uploads_watches_and_deletes(served, browser, tmp_pa
     # every request's entry (a page keeps only its first 150 to 250 unless told).
     traffic.extend(network_requests(browser))
 
-    # A 20 s clip with sound and a 300 MiB video, chosen together.
+    # A 20 s clip with sound and a 300 MiB video, chosen together; the page hashes them in its
+    # worker, never on its main thread.
     clip = make_clip(tmp_path / "Férias na praia.avi")
     big = make_big_video(tmp_path / "Casamento — câmera A.mkv", 300 * MiB)
+    browser.execute_script(COUNT_DIGESTS)
     choose(browser, clip, big)
     wait_row_state(browser, clip.name, "done", timeout=60)
     wait_until(lambda: upload_row(browser, big.name).get_attribute("data-state") in ("uploading", "done"), 30,
                "the big upload to start")
     step("07-uploading")
     wait_row_state(browser, big.name, "done", timeout=300)
+    assert main_thread_digests(browser) == 0, "the page computed a digest on its main thread"
+    # The big file's details say how it went: its parts and how many were on the wire at once.
+    details = upload_row(browser, big.name).find_element(By.CSS_SELECTOR, ".upload-details")
+    assert re.fullmatch(r"\d+ partes de 16 MiB, [2-6] por vez", details.text), details.text
     step("08-uploaded")
     clip_id = upload_row(browser, clip.name).get_attribute("data-video-id")
     big_id = upload_row(browser, big.name).get_attribute("data-video-id")

@@ -53,11 +53,18 @@ struct VideoRulesTests {
         #expect(!VideoRules.isVideoId("aaaaaaaaaaaaaaaaaaaaaaaaab"))
     }
 
-    @Test("part sizes keep every upload within 10,000 parts of at least 16 MiB")
+    @Test("part sizes grow with the file, from 16 MiB to 64, then whatever keeps it within 10,000 parts")
     func partSizes() {
         let mebibyte: Int64 = 1 << 20
         #expect(VideoRules.partSize(for: 1) == 16 * mebibyte)
-        #expect(VideoRules.partSize(for: 2 << 30) == 16 * mebibyte)
+        #expect(VideoRules.partSize(for: 1600 * mebibyte) == 16 * mebibyte)
+        #expect(VideoRules.partSize(for: 1600 * mebibyte + 1) == 32 * mebibyte)
+        #expect(VideoRules.partSize(for: 2 << 30) == 32 * mebibyte)
+        #expect(VideoRules.partSize(for: 6400 * mebibyte + 1) == 64 * mebibyte)
+        #expect(VideoRules.partSize(for: 100 << 30) == 64 * mebibyte)
+        #expect(VideoRules.partSize(for: 10_000 * 64 * mebibyte) == 64 * mebibyte)
+        #expect(VideoRules.partSize(for: 10_000 * 64 * mebibyte + 1) == 65 * mebibyte)
+        #expect(VideoRules.partSize(for: 5 << 40) == 525 * mebibyte)
         let sizes: [Int64] = [200 << 30, 5 << 40, (5 << 40) - 1]
         for size in sizes {
             let part = VideoRules.partSize(for: size)

@@ -263,6 +263,22 @@ def open_upload(driver, app, base=""):
                20, "the upload page to start")
 
 
+# Counts the page's own SHA-256 digests (the main thread's SubtleCrypto; a worker has its own): the
+# upload page hashes parts in its worker, so an upload leaves the count at 0.
+COUNT_DIGESTS = """
+if (!window.__digests) {
+  window.__digests = { count: 0 };
+  const digest = SubtleCrypto.prototype.digest;
+  SubtleCrypto.prototype.digest = function (...args) { window.__digests.count += 1; return digest.apply(this, args); };
+}
+"""
+
+
+def main_thread_digests(driver) -> int:
+    """How many digests the page computed on its main thread since COUNT_DIGESTS ran."""
+    return driver.execute_script("return window.__digests ? window.__digests.count : -1")
+
+
 def choose(driver, *paths: Path):
     driver.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in paths))
 

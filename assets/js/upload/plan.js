@@ -29,11 +29,14 @@ export function uploadMethod(size) {
 }
 
 /**
- * The part size the server hands out for a file of `size` bytes: 16 MiB, or the whole MiB that makes
- * the file fit in 10,000 parts if that is larger (525 MiB for 5 TiB). Kept in step with the API.
+ * The part size the server hands out for a file of `size` bytes: the smallest of 16, 32 and 64 MiB
+ * that keeps it within 100 parts, 64 MiB above that, and from 625 GiB on the whole MiB that fits it in
+ * 10,000 parts (525 MiB for 5 TiB). Kept in step with the API (VideoRules.partSize).
  */
 export function defaultPartSize(size) {
-  return Math.max(16 * MiB, Math.ceil(Math.ceil(size / MAX_PARTS) / MiB) * MiB);
+  const fewest = Math.ceil(Math.ceil(size / MAX_PARTS) / MiB) * MiB;
+  const chosen = [16, 32, 64].map((n) => n * MiB).find((part) => Math.ceil(size / part) <= 100) ?? 64 * MiB;
+  return Math.max(chosen, fewest);
 }
 
 /**

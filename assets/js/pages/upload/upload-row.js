@@ -5,7 +5,7 @@ import { Component, smallButton, paragraph } from './component.js';
 import { controls, videoStatus } from '../../upload/state.js';
 import { UploadError } from '../../upload/item.js';
 import { eta } from '../../upload/progress.js';
-import { MAX_FILE } from '../../upload/plan.js';
+import { MAX_FILE, MiB } from '../../upload/plan.js';
 import { formatBytes, formatSpeed, formatTimeLeft } from '../../format.js';
 
 export class UploadRow extends Component {
@@ -27,6 +27,9 @@ export class UploadRow extends Component {
     this.bar.value = 0;
     this.bar.setAttribute('aria-label', t('upload.progressOf', { name: upload.name }));
     this.status = paragraph('upload-status');
+    // How the file goes: its parts and how many are on the wire at once (the pace learns it).
+    this.details = paragraph('upload-details');
+    this.details.hidden = true;
     this.error = paragraph('upload-error');
     this.error.setAttribute('role', 'alert');
     this.error.hidden = true;
@@ -45,7 +48,7 @@ export class UploadRow extends Component {
     const actions = document.createElement('div');
     actions.className = 'actions';
     actions.append(this.toggle, this.cancel, this.open);
-    root.append(paragraph('upload-name', upload.name), this.bar, this.status, this.error, actions);
+    root.append(paragraph('upload-name', upload.name), this.bar, this.status, this.details, this.error, actions);
   }
 
   /** Draws the upload as it is at `now` (ms). */
@@ -57,6 +60,7 @@ export class UploadRow extends Component {
     const done = upload.state === 'done' ? upload.size : upload.done;
     this.bar.value = upload.size ? done / upload.size : 0;
     this.status.textContent = this.#statusText(done, now);
+    this.#renderDetails();
     const offers = controls(upload);
     this.error.hidden = !offers.problem;
     if (offers.problem) this.error.textContent = this.#errorText(upload.error);
@@ -87,6 +91,19 @@ export class UploadRow extends Component {
       case 'failed': return upload.done ? `${bytes} · ${t('upload.stopped')}` : t('upload.stopped');
       default: return '';
     }
+  }
+
+  #renderDetails() {
+    const { upload, t, lang } = this;
+    const shown = upload.method === 'multipart' && upload.plan && ['uploading', 'paused', 'session', 'completing', 'done'].includes(upload.state);
+    this.details.hidden = !shown;
+    if (!shown) return;
+    const whole = new Intl.NumberFormat(lang);
+    this.root.dataset.partSize = String(upload.plan.partSize);
+    this.root.dataset.parallel = String(upload.parallel ?? '');
+    this.details.textContent = t('upload.details', {
+      count: whole.format(upload.plan.count), size: `${whole.format(upload.plan.partSize / MiB)} MiB`, parallel: whole.format(upload.parallel ?? 0),
+    });
   }
 
   #errorText(error) {
