@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { PartHasher, sha256Base64, serve } from '../../assets/js/upload/hash-worker.js';
-import { WorkerHasher } from '../../assets/js/upload/hash.js';
+import { WorkerHasher, importMapIntegrity } from '../../assets/js/upload/hash.js';
 
 const blobOf = (size, seed) => new Blob([Uint8Array.from({ length: size }, (_, i) => (i * 7 + seed) & 0xff)]);
 const expected = async (blob) => createHash('sha256').update(Buffer.from(await blob.arrayBuffer())).digest('base64');
@@ -68,11 +68,39 @@ test('a worker that dies fails what it held, and the next call starts a new one'
     return workers.length === 1 ? silent : inThreadWorker(new PartHasher());
   } });
   const held = hasher.hash(blobOf(10, 1));
+  await new Promise((resolve) => setTimeout(resolve, 1)); // started and holding the call
   workers[0].dispatchEvent(Object.assign(new Event('error'), { message: 'SyntaxError' }));
   await assert.rejects(held, /worker failed: SyntaxError/);
   assert.equal(workers[0].terminated, true);
   assert.equal(await hasher.hash(blobOf(10, 1)), await expected(blobOf(10, 1)));
   assert.equal(workers.length, 2);
+});
+
+test('the worker starts only once its script matched the import map\'s integrity', async () => {
+  const checked = [];
+  let started = 0;
+  let good = false;
+  const hasher = new WorkerHasher({
+    url: '/assets/js/upload/hash-worker.1.js', integrity: 'sha384-abc',
+    check: async (url, integrity) => { checked.push([url, integrity]); if (!good) throw new TypeError('Failed to fetch'); },
+    start: () => { started += 1; return inThreadWorker(new PartHasher()); },
+  });
+  await assert.rejects(hasher.hash(blobOf(10, 2)), /does not match its integrity sha384-abc, so it was not started/);
+  assert.equal(started, 0);
+  good = true;
+  assert.equal(await hasher.hash(blobOf(10, 2)), await expected(blobOf(10, 2)), 'the next call checks again');
+  await hasher.hash(blobOf(20, 2));
+  assert.deepEqual(checked, [['/assets/js/upload/hash-worker.1.js', 'sha384-abc'], ['/assets/js/upload/hash-worker.1.js', 'sha384-abc']]);
+  assert.equal(started, 1, 'one check per worker started');
+});
+
+test('the integrity comes from the page\'s import map, keyed by the fingerprinted path', () => {
+  const map = { textContent: JSON.stringify({ imports: {}, integrity: { '/assets/js/upload/hash-worker.1.js': 'sha384-xyz' } }) };
+  const doc = { baseURI: 'https://video.example/upload/', querySelector: () => map };
+  assert.equal(importMapIntegrity('https://video.example/assets/js/upload/hash-worker.1.js', doc), 'sha384-xyz');
+  assert.equal(importMapIntegrity('https://video.example/assets/js/other.js', doc), null);
+  assert.equal(importMapIntegrity('/x.js', { baseURI: 'https://v.example/', querySelector: () => null }), null);
+  assert.equal(importMapIntegrity('/x.js', undefined), null);
 });
 
 test('under Trusted Types the worker URL passes a policy that takes that URL only', async () => {

@@ -10,6 +10,9 @@ or Trusted Types violation in the whole run."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import time
 import urllib.parse
 import uuid
@@ -20,7 +23,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from support.app_browser import (COUNT_DIGESTS, MemoryWatch, card, choose, field, network_requests, open_page, open_upload, ready,
+from support.app_browser import (COUNT_DIGESTS, ENGINES, MemoryWatch, card, choose, field, network_requests, open_page, open_upload, ready,
                                  main_thread_digests, sign_in, upload_row, wait_card_status, wait_for_path, wait_row_state, wait_until)
 from support.files import MiB, make_clip, make_file
 from support.local_cloud import api_call, fresh_totp, register_user
@@ -311,6 +314,35 @@ def network_requests_keep(driver) -> list[dict]:
         driver.kept = []
     driver.kept += network_requests(driver)
     return driver.kept
+
+
+@pytest.mark.engines(*ENGINES)
+def test_the_hashing_worker_starts_only_when_its_script_matches_the_import_maps_integrity(app, browser, alice):
+    """The page's own worker, under its CSP and Trusted Types: with the build's integrity it starts and
+    answers S3's checksum; told another integrity, the browser's check refuses the script and no
+    worker starts."""
+    open_upload(browser, app)
+    result = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        (async () => {
+          // By its published name: a script run by Marionette imports without the page's import map.
+          const map = JSON.parse(document.querySelector('script[type="importmap"]').textContent);
+          const { WorkerHasher } = await import(map.imports['/assets/js/upload/hash.js']);
+          // (The page's own hasher finds the worker by import.meta.resolve, which the journey's uploads cover.)
+          const url = new URL(map.imports['/assets/js/upload/hash-worker.js'], location.href).href;
+          const good = new WorkerHasher({ url });
+          const sum = await good.hash(new Blob(['abc']));
+          let started = 0;
+          const bad = new WorkerHasher({ url, integrity: 'sha384-' + btoa('x'.repeat(48)), start: () => { started += 1; } });
+          const refused = await bad.hash(new Blob(['abc'])).then(() => null, (e) => e.message);
+          good.close();
+          return { sum, refused, started, integrity: good.integrity, url: good.url };
+        })().then(done, (e) => done({ error: String(e) }));""")
+    assert "error" not in result, result
+    assert result["sum"] == base64.b64encode(hashlib.sha256(b"abc").digest()).decode(), result
+    assert re.fullmatch(r"/assets/js/upload/hash-worker\.[0-9a-f]{8}\.js", urllib.parse.urlsplit(result["url"]).path), result
+    assert result["integrity"].startswith("sha384-"), result
+    assert "does not match its integrity" in result["refused"] and result["started"] == 0, result
 
 
 def test_files_dropped_on_the_zone_are_uploaded(app, browser, alice):

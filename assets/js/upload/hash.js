@@ -4,7 +4,8 @@
 //
 // The worker is the build's fingerprinted module from our own origin (`worker-src 'self'`), resolved
 // through the page's import map; under Trusted Types its URL passes a policy that accepts that one
-// URL and nothing else.
+// URL and nothing else. A worker's script takes no `integrity` attribute, so before starting it the
+// page fetches it with the import map's SHA-384 (a mismatch rejects) and starts it only if it matched.
 
 export const POLICY = 'upload-worker';
 const policies = new WeakMap();
@@ -27,21 +28,41 @@ export function scriptURLFor(url, types = globalThis.trustedTypes) {
   return policies.get(types).createScriptURL(url);
 }
 
+/** The SHA-384 the page's import map gives for `url` (the build writes one for every module), or null. */
+export function importMapIntegrity(url, doc = globalThis.document) {
+  const map = doc?.querySelector?.('script[type="importmap"]');
+  if (!map) return null;
+  try {
+    return JSON.parse(map.textContent).integrity?.[new URL(url, doc.baseURI).pathname] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Fetches `url` with `integrity`: resolves when its bytes match, rejects (a TypeError) when they do not. */
+async function verify(url, integrity) {
+  const response = await fetch(url, { integrity, credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  await response.arrayBuffer();
+}
+
 /**
- * Hashes Blobs in a worker: `hash(blob)` resolves with the base64 SHA-256 S3 checks. A worker that
- * fails to start or dies fails the calls it held, and the next call starts a new one.
+ * Hashes Blobs in a worker: `hash(blob)` resolves with the base64 SHA-256 S3 checks. A worker whose
+ * script does not match `integrity` is never started; one that fails to start or dies fails the
+ * calls it held, and the next call starts a new one.
  */
 export class WorkerHasher {
-  constructor({ url = import.meta.resolve('./hash-worker.js'), start = (u) => new Worker(scriptURLFor(u), { type: 'module', name: 'upload-hashing' }) } = {}) {
-    this.url = url;
-    this.start = start;
+  constructor({ url = import.meta.resolve('./hash-worker.js'), integrity = importMapIntegrity(url), check = verify,
+    start = (u) => new Worker(scriptURLFor(u), { type: 'module', name: 'upload-hashing' }) } = {}) {
+    Object.assign(this, { url, integrity, check, start });
     this.worker = null;
+    this.starting = null;
     this.calls = new Map();
     this.nextId = 1;
   }
 
-  hash(blob) {
-    const worker = this.#worker();
+  async hash(blob) {
+    const worker = await this.#worker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
@@ -53,12 +74,27 @@ export class WorkerHasher {
   close(reason = 'the upload hashing worker stopped') {
     this.worker?.terminate();
     this.worker = null;
+    this.starting = null;
     for (const { reject } of this.calls.values()) reject(new Error(reason));
     this.calls.clear();
   }
 
   #worker() {
-    if (this.worker) return this.worker;
+    this.starting ??= this.#startChecked().catch((error) => {
+      this.starting = null;
+      throw error;
+    });
+    return this.starting;
+  }
+
+  async #startChecked() {
+    if (this.integrity) {
+      try {
+        await this.check(this.url, this.integrity);
+      } catch (error) {
+        throw new Error(`the upload hashing worker ${this.url} does not match its integrity ${this.integrity}, so it was not started (${error?.message ?? error})`);
+      }
+    }
     const worker = this.start(this.url);
     worker.addEventListener('message', ({ data }) => {
       const call = this.calls.get(data.id);
