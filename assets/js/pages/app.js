@@ -78,9 +78,9 @@ export async function wipeTraces() {
   if (globalThis.caches) for (const key of await caches.keys()) await caches.delete(key);
 }
 
-/** Signs out (server and browser) and lands on the sign-in page with `notice`. */
 let signingOut = false;
 let sessionEndedHandler = null;
+const signOutHandlers = new Set();
 let busyHolds = 0;
 
 /**
@@ -101,8 +101,27 @@ export function holdIdle() {
   return () => { if (!released) { released = true; busyHolds -= 1; } };
 }
 
+/**
+ * `handler()` runs at once when sign-out begins, before anything is wiped: a page stops what would
+ * load media or write the user's data (the player's position) from then on, since whatever it
+ * wrote after the wipe would outlive the session.
+ */
+export function onSignOut(handler) {
+  signOutHandlers.add(handler);
+}
+
+/** Whether the user's data may still be written: false from the moment sign-out begins. */
+export function sessionOpen() {
+  return !signingOut && Boolean(auth?.user);
+}
+
+/** Signs out (server and browser) and lands on the sign-in page with `notice`. */
 export async function signOut(notice = { key: 'status.signedOut' }) {
+  if (signingOut) return;
   signingOut = true;
+  for (const handler of signOutHandlers) {
+    try { handler(); } catch { /* a page's trouble must not keep the session alive */ }
+  }
   // The media cookies are HttpOnly: only the API can take them back, while the token is still good.
   if (auth?.user && api) await api.closeMediaSession().catch(() => {});
   await auth?.signOut();

@@ -5,7 +5,7 @@
 // stopped (per user and video, wiped on sign-out). When the media are refused mid-play (the cookies
 // ran out), the session is renewed and play goes on at the same moment. A video that is not ready
 // shows its status, and plays once it is.
-import { t, ready, mediaReady, renewMediaSession, api } from './app.js';
+import { t, ready, mediaReady, renewMediaSession, api, onSignOut, sessionOpen } from './app.js';
 import { setNotice } from '../ui/form.js';
 import { RATES, keyAction } from '../player/keys.js';
 import { PositionStore, resumeAt } from '../player/position.js';
@@ -239,7 +239,7 @@ video.addEventListener('loadedmetadata', () => {
 });
 
 function savePosition(force = false) {
-  if (!current || !Number.isFinite(video.duration)) return;
+  if (!current || !Number.isFinite(video.duration) || !sessionOpen()) return;
   const now = Date.now();
   if (!force && now - savedAt < SAVE_EVERY_MS) return;
   savedAt = now;
@@ -252,8 +252,21 @@ video.addEventListener('timeupdate', () => {
   savePosition();
 });
 video.addEventListener('pause', () => savePosition(true));
-video.addEventListener('ended', () => { if (current) positions.clear(current.id); });
+video.addEventListener('ended', () => { if (current && sessionOpen()) positions.clear(current.id); });
 window.addEventListener('pagehide', () => savePosition(true));
+
+// Signing out: nothing more is loaded (a response arriving after the cache was emptied would be
+// kept) and nothing more is saved (the pause and pagehide that follow would write the position
+// back after the wipe).
+onSignOut(() => {
+  mse?.destroy();
+  mse = null;
+  current = null;
+  video.pause();
+  video.removeAttribute('src');
+  video.removeAttribute('poster');
+  video.load();
+});
 
 restart.addEventListener('click', () => {
   video.currentTime = 0;
