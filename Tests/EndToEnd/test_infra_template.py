@@ -9,11 +9,15 @@ translator for what the `AWS::Serverless-2016-10-31` transform generates) and pi
   lets only that bucket (and account) publish → the queue, whose policy lets only that topic send;
   SNS's envelope kept (the trigger unwraps it); a dead-letter queue after five receives; a
   visibility timeout of at least six times the trigger's timeout; batches of ten with failures
-  reported per message;
+  reported per message, never more batches at once than the trigger's reserved concurrency;
 - the conversion: jobs go to this stack's MediaConvert queue (the trigger's variable, its
   CreateJob resource), the EventBridge rule matches that queue's job state changes only, and the
   Lambda permissions name their source; MediaConvert's role reads originals and writes conversions,
-  nothing else; the trigger may pass only that role, and only to MediaConvert;
+  nothing else; the trigger may pass only that role, and only to MediaConvert; nothing of a
+  conversion's end is lost: the rule retries delivery for an hour and the function's failed events
+  both end in one encrypted dead-letter queue (only that rule may send to it), which raises an alarm;
+- each function has a reserved concurrency; the API and the distribution write access logs (kept 30
+  and 90 days); the main bucket keeps a deleted video's files 30 days;
 - the policies: no wildcard action in any Allow (a Deny may have one: the buckets' TLS-only
   statements refuse every S3 action), no `*` resource outside STAR_RESOURCES, each function's own
   role with exactly the actions its code calls, its own log group;
@@ -264,11 +268,15 @@ def test_the_queue_outlasts_six_trigger_timeouts_and_dead_letters_after_five_rec
 
 def test_the_trigger_takes_batches_of_ten_and_reports_failed_messages_alone(template, transformed):
     _, trigger = functions(template)["trigger"]
+    # The event source runs no more batches at once than the function may: a throttled batch would
+    # go back to the queue as one more receive, and five make a dead letter.
+    scaling = {"MaximumConcurrency": trigger["ReservedConcurrentExecutions"]}
     assert trigger["Events"] == {"Uploads": {"Type": "SQS", "Properties": {
-        "Queue": get_att("UploadQueue", "Arn"), "BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+        "Queue": get_att("UploadQueue", "Arn"), "BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "ScalingConfig": scaling}}}
     mappings = [r["Properties"] for r in transformed["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     assert mappings == [{"BatchSize": 10, "EventSourceArn": get_att("UploadQueue", "Arn"), "FunctionName": ref("TriggerFunction"),
-                         "FunctionResponseTypes": ["ReportBatchItemFailures"]}]
+                         "FunctionResponseTypes": ["ReportBatchItemFailures"], "ScalingConfig": scaling}]
 
 
 # -- the conversion -----------------------------------------------------------------------------------
@@ -282,6 +290,75 @@ def test_the_completion_rule_matches_only_this_stacks_job_state_changes(template
         "source": ["aws.mediaconvert"], "detail-type": ["MediaConvert Job State Change"],
         "detail": {"status": ["STATUS_UPDATE", "COMPLETE", "ERROR"], "queue": [get_att("ConversionQueue", "Arn")]}}
     assert props(resources, "ConversionQueue")["PricingPlan"] == "ON_DEMAND"
+
+
+def test_a_conversions_end_that_cannot_be_recorded_is_kept_and_raises_an_alarm(template, resources, transformed):
+    """EventBridge retries delivering a job state change to the function for an hour; the function's
+    own failures are retried twice by Lambda. Either way the event then goes to one dead-letter queue
+    (encrypted, kept 14 days), which only that rule may send to besides the function's role, and any
+    message there raises the alarm: a video does not stay `converting` unnoticed."""
+    complete_id, complete = functions(template)["complete"]
+    [(name, event)] = complete["Events"].items()
+    dead_letters = get_att("CompletionDeadLetterQueue", "Arn")
+    assert event["Properties"]["RetryPolicy"] == {"MaximumRetryAttempts": 20, "MaximumEventAgeInSeconds": 3600}
+    assert event["Properties"]["DeadLetterConfig"] == {"Arn": dead_letters}
+    assert complete["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": dead_letters}
+    assert statement(resources, "CompleteRole", "DeadLetters") == {
+        "Sid": "DeadLetters", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dead_letters}
+    queue = props(resources, "CompletionDeadLetterQueue")
+    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 1209600
+    [policy] = [p["Properties"] for p in of_type(resources, "AWS::SQS::QueuePolicy").values()
+                if p["Properties"]["Queues"] == [ref("CompletionDeadLetterQueue")]]
+    rule = f"{complete_id}{name}"
+    assert policy["PolicyDocument"]["Statement"] == [{
+        "Sid": "CompletionRuleDeadLetters", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage", "Resource": dead_letters,
+        "Condition": {"ArnEquals": {"aws:SourceArn": get_att(rule, "Arn")}}}]
+    # SAM makes the rule under that name, its target carrying the retry policy and the queue.
+    generated = transformed["Resources"][rule]
+    assert generated["Type"] == "AWS::Events::Rule"
+    [target] = generated["Properties"]["Targets"]
+    assert target["RetryPolicy"] == event["Properties"]["RetryPolicy"]
+    assert target["DeadLetterConfig"] == {"Arn": dead_letters}
+    [alarm] = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+               if a["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": get_att("CompletionDeadLetterQueue", "QueueName")}]]
+    assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0)
+    assert alarm["AlarmActions"] == [ref("AlarmTopic")]
+
+
+def test_each_function_has_a_reserved_concurrency(template):
+    """A ceiling on what a flood of requests or uploads can cost; 70 in all, so the account's
+    Lambda concurrency must be at least 170 (100 stay unreserved)."""
+    found = {handler: function.get("ReservedConcurrentExecutions") for handler, (_, function) in functions(template).items()}
+    assert found == {"video": 50, "trigger": 10, "complete": 10}
+
+
+def test_the_api_and_the_distribution_write_access_logs_that_expire(resources):
+    stage = props(resources, "VideoApiStage")["AccessLogSettings"]
+    assert stage["DestinationArn"] == get_att("VideoApiLogGroup", "Arn")
+    fields = json.loads(stage["Format"])
+    assert {"requestId", "routeKey", "status", "authorizer.claims.sub"} <= {
+        value.removeprefix("$context.") for value in fields.values()}
+    assert props(resources, "VideoApiLogGroup")["RetentionInDays"] == 30
+    logging = props(resources, "Distribution")["DistributionConfig"]["Logging"]
+    assert logging == {"Bucket": get_att("LogBucket", "DomainName"), "Prefix": "cloudfront/", "IncludeCookies": False}
+    logs = props(resources, "LogBucket")
+    # CloudFront's standard logging writes with an ACL grant: ACLs on, the bucket owning the objects.
+    assert logs["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+    assert logs["LifecycleConfiguration"]["Rules"] == [{"Id": "expire-logs", "Status": "Enabled", "ExpirationInDays": 90}]
+
+
+def test_a_deleted_videos_files_stay_recoverable_for_thirty_days(resources):
+    main = props(resources, "MainBucket")
+    assert main["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = main["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and "Prefix" not in rule and "Filter" not in rule
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rule["ExpiredObjectDeleteMarker"] is True
+    assert "ExpirationInDays" not in rule, "a current video must never expire"
+    days = re.search(r"deleted video stays recoverable for (\d+) days", (REPO / "docs" / "production.md").read_text())
+    assert days and int(days.group(1)) == 30, "docs/production.md states the days"
 
 
 def test_jobs_go_to_the_queue_the_rule_listens_to(template, resources):
@@ -368,7 +445,7 @@ EXPECTED_GRANTS = {
         "logs:CreateLogStream": ["own log group"], "logs:PutLogEvents": ["own log group"]},
     "complete": {
         "dynamodb:GetItem": ["table"], "dynamodb:UpdateItem": ["table"],
-        "s3:DeleteObject": ["main videos", "temp uploads"],
+        "s3:DeleteObject": ["main videos", "temp uploads"], "sqs:SendMessage": ["completion dead letters"],
         "logs:CreateLogStream": ["own log group"], "logs:PutLogEvents": ["own log group"]},
 }
 
@@ -383,6 +460,7 @@ def test_each_function_has_its_own_role_with_exactly_what_its_code_calls(templat
              json.dumps(sub("${MainBucket.Arn}/videos/*")): "main videos",
              json.dumps(get_att("MediaConvertRole", "Arn")): "mediaconvert role",
              json.dumps(get_att("UploadQueue", "Arn")): "upload queue",
+             json.dumps(get_att("CompletionDeadLetterQueue", "Arn")): "completion dead letters",
              json.dumps(ACTIVE_MEDIA_SECRET): "active media key",
              json.dumps(statement(resources, "TriggerRole", "Convert")["Resource"]): "conversion queue"}
     roles = set()
@@ -497,7 +575,9 @@ def test_the_three_functions_run_the_bootstrap_zip(template):
 
 def test_every_bucket_blocks_public_access_is_encrypted_and_refuses_plain_http(resources):
     buckets = of_type(resources, "AWS::S3::Bucket")
-    assert set(buckets) == {"TempBucket", "MainBucket", "SiteBucket"}
+    assert set(buckets) == {"TempBucket", "MainBucket", "SiteBucket", "LogBucket"}
+    # CloudFront's standard logs are written with an ACL grant (see the access logs' test).
+    ownership = {name: "BucketOwnerPreferred" if name == "LogBucket" else "BucketOwnerEnforced" for name in buckets}
     policies = {p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]["Statement"]
                 for p in of_type(resources, "AWS::S3::BucketPolicy").values()}
     for name in buckets:
@@ -506,7 +586,7 @@ def test_every_bucket_blocks_public_access_is_encrypted_and_refuses_plain_http(r
             "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}, name
         [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms"), name
-        assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}, name
+        assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": ownership[name]}]}, name
         assert "AccessControl" not in bucket and "WebsiteConfiguration" not in bucket, name
         tls = [s for s in policies.get(name, []) if s["Effect"] == "Deny"]
         assert tls == [{"Sid": "TLSOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",

@@ -79,6 +79,9 @@ shows each one's removal still passes today, so the list stays true):
   (support/mediaconvert_fake.py) verifies signatures but evaluates no IAM, and nothing checks that the
   caller may pass MediaConvert's role (AWS checks iam:PassRole, with iam:PassedToService, at
   CreateJob).
+- complete sqs:SendMessage (its dead-letter queue): Lambda itself sends an asynchronous event that
+  failed its retries there, with the function's role; the function never calls SQS. The queue is
+  bound to an ARN of this account that moto does not hold.
 Log statements (logs:*) are dropped: the bootstrap writes its log to stdout, which Lambda sends to
 CloudWatch Logs with the role's logs permissions; nothing here calls CloudWatch Logs.
 
@@ -120,6 +123,8 @@ NOT_ENFORCED: dict[tuple[str, str], str] = {
         "moto has no MediaConvert; the fake verifies signatures, evaluates no IAM",
     ("trigger", "iam:PassRole"):
         "checked by MediaConvert at CreateJob; the fake does not, moto has no MediaConvert",
+    ("complete", "sqs:SendMessage"):
+        "Lambda sends a failed asynchronous event to the dead-letter queue with the role; the function calls no SQS",
 }
 
 # Actions that may have the resource "*", each with the reason (AWS's Service Authorization
@@ -382,6 +387,12 @@ def media_key_secret_arn(production: ProductionPeer, slot: str) -> str:
             f"video-{production.suffix}/media-key/{slot}-AbCdEf")
 
 
+def function_dead_letter_arn(production: ProductionPeer, handler: str) -> str:
+    """The ARN a function's dead-letter queue is bound to: a queue of the peer's account and region
+    that moto does not hold (only Lambda sends to it)."""
+    return f"arn:aws:sqs:{production.region}:{production.account_id}:video-{production.suffix}-{handler}-dead-letters"
+
+
 def default_parameters(template: Template, production: ProductionPeer) -> dict[str, str]:
     """The stack's parameters as a first deploy sets them: each default, slot A holding a key (its
     secret an ARN of this account and region) and active, slot B empty."""
@@ -438,9 +449,16 @@ def bindings(template: Template, production: ProductionPeer, roles: dict[str, st
             attributes[dlq, "Arn"] = production.dlq_arn
             attributes[dlq, "QueueUrl"] = production.dlq_url
             attributes[dlq, "QueueName"] = production.dlq_arn.rsplit(":", 1)[-1]
-    for handler, (logical, _) in template.functions().items():
+    for handler, (logical, properties) in template.functions().items():
         refs[logical] = handler
         attributes[logical, "Arn"] = f"arn:{partition}:lambda:{region}:{account}:function:{handler}"
+        # Its dead-letter queue: Lambda's to send to, not the function's; no moto queue.
+        if dead := template.target(properties.get("DeadLetterQueue", {}).get("TargetArn")):
+            arn = function_dead_letter_arn(production, handler)
+            name = arn.rsplit(":", 1)[-1]
+            refs[dead] = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+            attributes[dead, "Arn"] = arn
+            attributes[dead, "QueueName"] = name
     for handler, arn in (roles or {}).items():
         role_id = template.role(handler).role_id
         refs[role_id] = arn.rsplit("/", 1)[-1]
@@ -941,10 +959,11 @@ def test_a_star_resource_only_where_nothing_narrower_exists(template):
 def test_the_function_statements_resolve_to_the_stacks_resources(template, production):
     """Every reference of the three policies is bound to a resource of the production peer, and the
     resources are this stack's: the table, the two buckets, the upload queue, MediaConvert's role,
-    the active media key's secret."""
+    the active media key's secret, the complete function's dead-letter queue."""
     mine = {f"arn:aws:dynamodb:{production.region}:{production.account_id}:table/{production.table_name}",
             production.temp_bucket_arn, production.main_bucket_arn, production.queue_arn, production.dlq_arn,
-            production.mediaconvert_role_arn, media_key_secret_arn(production, "A")}
+            production.mediaconvert_role_arn, media_key_secret_arn(production, "A"),
+            function_dead_letter_arn(production, "complete")}
     for handler in FUNCTIONS:
         for statement in resolved(template, production, policy_of(template, handler)):
             for resource in as_list(statement.get("Resource", [])):
