@@ -163,6 +163,19 @@ public final class CloudDatabase: Sendable {
         migrations.add("v4-hls-ladder") { db in
             try db.execute(sql: "ALTER TABLE videos ADD COLUMN hlsLadder INTEGER")
         }
+        // Wrong answers to codes and TOTP, counted per user over a window (WrongAnswers); the
+        // per-code and per-challenge `attempts` of v2 are no longer read.
+        migrations.add("v5-wrong-answers") { db in
+            try db.execute(sql: """
+                CREATE TABLE wrongAnswers (
+                    username TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    since REAL NOT NULL,
+                    PRIMARY KEY (username, kind)
+                );
+                """)
+        }
         return migrations
     }
 }

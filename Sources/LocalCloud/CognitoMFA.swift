@@ -6,18 +6,32 @@ extension CognitoService {
     // MARK: TOTP
 
     /// Accepts `code` for `secret` once: the matched step must be later than the last one used.
-    func acceptTOTP(user: User, secret: String, code: String, mismatch: CognitoError) async throws {
-        guard let key = Base32.decode(secret) else { throw mismatch }
-        let now = Int64(Date().timeIntervalSince1970)
-        guard let counter = TOTP(secret: key).matchingCounter(for: code, at: now) else { throw mismatch }
-        let accepted = try await database.write { db -> Bool in
+    /// Answering a sign-in's `challenge`, the code counts against the user's wrong TOTP answers
+    /// (`WrongAnswers`, kind `totp`) in the same transaction: the last allowed one spends the
+    /// challenge, and while none are left every code is refused, whichever session it answers.
+    func acceptTOTP(user: User, secret: String, code: String, mismatch: CognitoError, challenge: String? = nil) async throws {
+        enum Outcome { case accepted, mismatch, reused, exhausted }
+        let now = Date().timeIntervalSince1970
+        let counter = Base32.decode(secret).flatMap { TOTP(secret: $0).matchingCounter(for: code, at: Int64(now)) }
+        let outcome = try await database.write { [wrongAnswers] db -> Outcome in
+            if challenge != nil, try wrongAnswers.exhausted(db, username: user.username, kind: "totp", now: now) { return .exhausted }
+            guard let counter else {
+                guard let challenge else { return .mismatch }
+                guard try wrongAnswers.count(db, username: user.username, kind: "totp", now: now) else { return .mismatch }
+                try db.execute(sql: "UPDATE challenges SET used = 1 WHERE id = ?", arguments: [challenge])
+                return .exhausted
+            }
             let last = try Int64.fetchOne(db, sql: "SELECT lastTotpCounter FROM users WHERE sub = ?", arguments: [user.sub]) ?? -1
-            guard counter > last else { return false }
+            guard counter > last else { return .reused }
             try db.execute(sql: "UPDATE users SET lastTotpCounter = ? WHERE sub = ?", arguments: [counter, user.sub])
-            return true
+            if challenge != nil { try wrongAnswers.clear(db, username: user.username, kind: "totp") }
+            return .accepted
         }
-        guard accepted else {
-            throw CognitoError(type: "ExpiredCodeException", message: "Your software token has already been used once.")
+        switch outcome {
+        case .accepted: return
+        case .mismatch: throw mismatch
+        case .exhausted: throw CognitoError.attemptsExceeded
+        case .reused: throw CognitoError(type: "ExpiredCodeException", message: "Your software token has already been used once.")
         }
     }
 

@@ -34,14 +34,18 @@ final class CognitoService: Sendable {
         var refreshLifetime: TimeInterval = 30 * 86400
         var timestampWindow: TimeInterval = 300
         var lockAfterFailures = 5
-        /// Wrong answers a confirmation or reset code, or an MFA session, takes before it is spent.
+        /// Wrong answers a user may give to codes of one purpose, or to TOTP challenges, per
+        /// `guessWindow` (a resend or a new sign-in does not start again); the last spends the code
+        /// or the session.
         var answerAttempts = 5
+        var guessWindow: TimeInterval = 900
     }
 
     let settings: Settings
     let database: CloudDatabase
     let key: TokenKey
     let poolName: String
+    var wrongAnswers: WrongAnswers { WrongAnswers(limit: settings.answerAttempts, window: settings.guessWindow) }
 
     init(settings: Settings, database: CloudDatabase, key: TokenKey) {
         self.settings = settings
@@ -183,21 +187,27 @@ final class CognitoService: Sendable {
                        arguments: [user.email, subject, body, code, purpose, now])
     }
 
-    /// Checks `code` against the live code for `purpose`. A wrong one is counted in a transaction of
-    /// its own (the call fails, the count stays); the last allowed wrong answer spends the code.
+    /// Checks `code` against the live code for `purpose`, in one transaction with the user's count
+    /// of wrong answers (`WrongAnswers`): a wrong one is counted (the call fails, the count stays),
+    /// and the last allowed spends the code; while none are left, every answer is refused.
     func checkCode(username: String, purpose: String, code: String) async throws {
         enum Outcome { case matches, mismatch, expired, spent }
         let now = Date().timeIntervalSince1970
-        let outcome = try await database.write { [settings] db -> Outcome in
-            guard let row = try Row.fetchOne(db, sql: "SELECT code, expiresAt, attempts FROM codes WHERE username = ? AND purpose = ?",
-                                             arguments: [username, purpose]) else { return .mismatch }
+        let outcome = try await database.write { [wrongAnswers] db -> Outcome in
+            if try wrongAnswers.exhausted(db, username: username, kind: purpose, now: now) { return .spent }
+            guard let row = try Row.fetchOne(db, sql: "SELECT code, expiresAt FROM codes WHERE username = ? AND purpose = ?",
+                                             arguments: [username, purpose]) else {
+                return try wrongAnswers.count(db, username: username, kind: purpose, now: now) ? .spent : .mismatch
+            }
             guard (row["expiresAt"] as Double) > now else { return .expired }
-            if SRP.constantTimeEqual(Array((row["code"] as String).utf8), Array(code.utf8)) { return .matches }
-            if (row["attempts"] as Int) + 1 >= settings.answerAttempts {
+            if SRP.constantTimeEqual(Array((row["code"] as String).utf8), Array(code.utf8)) {
+                try wrongAnswers.clear(db, username: username, kind: purpose)
+                return .matches
+            }
+            if try wrongAnswers.count(db, username: username, kind: purpose, now: now) {
                 try db.execute(sql: "DELETE FROM codes WHERE username = ? AND purpose = ?", arguments: [username, purpose])
                 return .spent
             }
-            try db.execute(sql: "UPDATE codes SET attempts = attempts + 1 WHERE username = ? AND purpose = ?", arguments: [username, purpose])
             return .mismatch
         }
         switch outcome {

@@ -124,12 +124,7 @@ extension CognitoService {
                 throw CognitoError(type: "SoftwareTokenMFANotFoundException", message: "Software Token MFA has not been enabled by the user.")
             }
             let mismatch = CognitoError(type: "CodeMismatchException", message: "Invalid code received for user")
-            do {
-                try await acceptTOTP(user: user, secret: secret, code: code, mismatch: mismatch)
-            } catch let error as CognitoError where error.type == mismatch.type {
-                try await countWrongAnswer(challenge.id)
-                throw error
-            }
+            try await acceptTOTP(user: user, secret: secret, code: code, mismatch: mismatch, challenge: challenge.id)
             try await consumeChallenge(challenge.id)
             return try await tokens(for: user, authTime: Int(challenge.state["authTime"] ?? "") ?? Int(Date().timeIntervalSince1970))
         case "NEW_PASSWORD_REQUIRED":
@@ -225,13 +220,5 @@ extension CognitoService {
     static func consume(_ db: Database, challenge id: String) throws {
         try db.execute(sql: "UPDATE challenges SET used = 1 WHERE id = ? AND used = 0", arguments: [id])
         guard db.changesCount == 1 else { throw CognitoError.expiredSession }
-    }
-
-    /// Counts a wrong answer to a challenge; the last allowed one spends it.
-    func countWrongAnswer(_ id: String) async throws {
-        try await database.write { [settings] db in
-            try db.execute(sql: "UPDATE challenges SET attempts = attempts + 1 WHERE id = ?", arguments: [id])
-            try db.execute(sql: "UPDATE challenges SET used = 1 WHERE id = ? AND attempts >= ?", arguments: [id, settings.answerAttempts])
-        }
     }
 }

@@ -223,7 +223,8 @@ def test_unconfirmed_user_cannot_sign_in_until_confirmed(cloud, client):
 
 def test_a_code_takes_five_wrong_answers_then_is_spent(cloud, client):
     """Six digits would fall to guessing: the fifth wrong answer spends the code, and even the
-    right one is refused after it; a new code starts again."""
+    right one is refused after it. The five are the user's, not the code's: a code sent again is
+    refused too until the window (15 minutes) is over."""
     email = new_email("guessed")
     client.sign_up(ClientId=cloud.client_id, Username=email, Password=PASSWORD,
                    UserAttributes=[{"Name": "email", "Value": email}])
@@ -233,11 +234,12 @@ def test_a_code_takes_five_wrong_answers_then_is_spent(cloud, client):
             client.confirm_sign_up(ClientId=cloud.client_id, Username=email, ConfirmationCode=other_code(code))
     with aws_error("LimitExceededException"):
         client.confirm_sign_up(ClientId=cloud.client_id, Username=email, ConfirmationCode=other_code(code))
-    with aws_error("CodeMismatchException"):
+    with aws_error("LimitExceededException"):
         client.confirm_sign_up(ClientId=cloud.client_id, Username=email, ConfirmationCode=code)
     client.resend_confirmation_code(ClientId=cloud.client_id, Username=email)
-    client.confirm_sign_up(ClientId=cloud.client_id, Username=email,
-                           ConfirmationCode=cloud.latest_code(email, "confirmation"))
+    with aws_error("LimitExceededException"):
+        client.confirm_sign_up(ClientId=cloud.client_id, Username=email,
+                               ConfirmationCode=cloud.latest_code(email, "confirmation"))
 
 
 def test_a_reset_code_is_spent_by_wrong_answers_too(cloud, client):
@@ -252,9 +254,14 @@ def test_a_reset_code_is_spent_by_wrong_answers_too(cloud, client):
     with aws_error("LimitExceededException"):
         client.confirm_forgot_password(ClientId=cloud.client_id, Username=email,
                                        ConfirmationCode=other_code(code), Password="Battery-Staple-7")
-    with aws_error("CodeMismatchException"):
+    with aws_error("LimitExceededException"):
         client.confirm_forgot_password(ClientId=cloud.client_id, Username=email,
                                        ConfirmationCode=code, Password="Battery-Staple-7")
+    # A new reset code brings no new guesses.
+    client.forgot_password(ClientId=cloud.client_id, Username=email)
+    with aws_error("LimitExceededException"):
+        client.confirm_forgot_password(ClientId=cloud.client_id, Username=email,
+                                       ConfirmationCode=cloud.latest_code(email, "reset"), Password="Battery-Staple-7")
     # The old password still works.
     assert password_sign_in(cloud, client, email, forgetful["password"])["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
 
@@ -313,21 +320,26 @@ def test_wrong_totp_code_is_refused(cloud, client, user):
         answer_totp(cloud, client, user, started["Session"], code=wrong)
 
 
-def test_an_mfa_session_takes_five_wrong_codes(cloud, client, mfa_user):
-    """Whoever has the password gets a few guesses at the TOTP code per sign-in, not three minutes
-    of them: after the fifth wrong code the session is spent, and the right code is refused."""
+def test_a_user_takes_five_wrong_totp_codes_whatever_the_sessions(cloud, client, mfa_user):
+    """Whoever has the password gets five guesses at the TOTP code per 15 minutes, not five per
+    sign-in: the fifth wrong code spends the session, and a new sign-in's right code is refused."""
     user = mfa_user
     started = password_sign_in(cloud, client, user["email"], user["password"])
     window = {totp(user["secret"], step_offset=offset) for offset in (-1, 0, 1, 2)}
     wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in window)
-    for _ in range(5):
+    for _ in range(3):
         with aws_error("CodeMismatchException"):
             answer_totp(cloud, client, user, started["Session"], code=wrong)
-    with aws_error("NotAuthorizedException", SESSION_EXPIRED):
-        answer_totp(cloud, client, user, started["Session"])
-    # A new sign-in starts again.
     again = password_sign_in(cloud, client, user["email"], user["password"])
-    assert "AuthenticationResult" in answer_totp(cloud, client, user, again["Session"])
+    with aws_error("CodeMismatchException"):
+        answer_totp(cloud, client, user, again["Session"], code=wrong)
+    with aws_error("LimitExceededException"):
+        answer_totp(cloud, client, user, again["Session"], code=wrong)
+    with aws_error("NotAuthorizedException", SESSION_EXPIRED):
+        answer_totp(cloud, client, user, again["Session"])
+    third = password_sign_in(cloud, client, user["email"], user["password"])
+    with aws_error("LimitExceededException"):
+        answer_totp(cloud, client, user, third["Session"])
 
 
 def test_totp_code_cannot_be_used_twice(cloud, client, mfa_user):
