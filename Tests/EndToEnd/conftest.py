@@ -140,7 +140,12 @@ def pytest_generate_tests(metafunc):
     if "engine" not in metafunc.fixturenames:
         return
     marker = metafunc.definition.get_closest_marker("engines")
-    engines = marker.args if marker else getattr(metafunc.module, "ENGINES", ("chromium",))
+    module_engines = getattr(metafunc.module, "ENGINES", ("chromium",))
+    # support.app_browser's ENGINES imported into a module would silently put all its tests in every engine.
+    assert module_engines is not ENGINES, (f"{metafunc.module.__name__} imports ENGINES from support.app_browser, which "
+                                           "runs every test of it in every engine: state the module's own ENGINES, or "
+                                           "mark the tests that need more with @pytest.mark.engines(...)")
+    engines = marker.args if marker else module_engines
     unknown = set(engines) - set(ENGINES)
     assert not unknown, f"{metafunc.definition.nodeid} asks for unknown engines {sorted(unknown)}; known: {ENGINES}"
     wanted = [e.strip() for e in os.environ.get("BROWSER_ENGINES", "").split(",") if e.strip()]

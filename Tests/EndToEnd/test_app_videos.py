@@ -23,11 +23,15 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from support.app_browser import (COUNT_DIGESTS, ENGINES, MemoryWatch, card, choose, field, network_requests, open_page, open_upload, ready,
+from support.app_browser import (COUNT_DIGESTS, MemoryWatch, card, choose, field, network_requests, open_page, open_upload, ready,
                                  main_thread_digests, sign_in, upload_row, wait_card_status, wait_for_path, wait_row_state, wait_until)
 from support.files import MiB, make_clip, make_file
 from support.local_cloud import api_call, fresh_totp, register_user
 from support.media_session import expire_media_cookies, media_cookie_expiry, media_cookie_names
+
+# The tests marked with this run in every engine; the module's others in Chromium only (a module-level
+# ENGINES would make them all run in every engine, which is why it is not imported here).
+EVERY_ENGINE = ("chromium", "firefox", "webkit")
 
 # conftest's browser, a browser per module; after every test its console is checked.
 pytestmark = pytest.mark.usefixtures("no_console_problems")
@@ -316,7 +320,7 @@ def network_requests_keep(driver) -> list[dict]:
     return driver.kept
 
 
-@pytest.mark.engines(*ENGINES)
+@pytest.mark.engines(*EVERY_ENGINE)
 def test_the_hashing_worker_starts_only_when_its_script_matches_the_import_maps_integrity(app, browser, alice):
     """The page's own worker, under its CSP and Trusted Types: with the build's integrity it starts and
     answers S3's checksum; told another integrity, the browser's check refuses the script and no
