@@ -465,13 +465,17 @@ def test_edits_mixing_stylesheets_and_pages_end_with_dist_equal_to_a_clean_build
             (help_page, "\n\nMixed edit three.\n"), (stylesheet, "\n.mixed-5 { color: #555555; }\n"),
         ]
         for step, (path, addition) in enumerate(edits):
-            path.write_text(path.read_text() + addition)
+            # Appended in one write, as an editor's save lands whole: a rewrite that truncates first
+            # could be read empty by a build under load, which tests the machine, not the server.
+            with path.open("a") as file:
+                file.write(addition)
             # Some edits follow the last at once, some after it has been noticed, some later still
             # (an edit that comes while pages are rendered cancels them: the next build takes both).
             time.sleep((0, 0.03, 0.15, 0.4)[step % 4])
         server.wait_until_settled()
         # And a stylesheet edit alone, announced before its pages are rendered.
-        stylesheet.write_text(stylesheet.read_text() + "\n.mixed-6 { color: #666666; }\n")
+        with stylesheet.open("a") as file:
+            file.write("\n.mixed-6 { color: #666666; }\n")
         server.wait_until_settled()
     finally:
         stop.set()
