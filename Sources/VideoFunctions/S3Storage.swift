@@ -101,7 +101,14 @@ public struct MediaConvertConverter: Converter {
 
     public func submit(_ job: ConversionJob) async throws {
         var job = job
-        let header = try await sourceHeader(bucket: job.inputBucket, key: job.inputKey)
+        let read = try await sourceHeader(bucket: job.inputBucket, key: job.inputKey)
+        // What the file is, by its content whatever its name says: no job is paid for a file that is
+        // no media container (a text file named .mp4, a playlist, an archive).
+        if let read, read.container == nil {
+            log("video \(job.videoId): refused, its first bytes are no media container")
+            throw ConversionRefused.notMedia
+        }
+        let header = read ?? .unknown
         job.sourceSize = header.size
         let renditions = ConversionSettings.mediaConvertRenditions(sourceSize: header.size).map { "\($0.rung.height)p" }
         log("video \(job.videoId): " + (header.size.map { "source \($0.width)x\($0.height)" } ?? "source size unknown")
@@ -111,17 +118,17 @@ public struct MediaConvertConverter: Converter {
                                operation: "MediaConvert CreateJob for video \(job.videoId)")
     }
 
-    /// The upload's header, from ranged GetObjects. An upload that is gone reads as unknown (the
-    /// job then fails with MediaConvert's own reason); any other failure — a refusal, S3 down — is
-    /// thrown, so the message is retried rather than a job started blind.
-    func sourceHeader(bucket: String, key: String) async throws -> MediaHeader {
+    /// The upload's header, from ranged GetObjects; nil when the upload is gone (the job then fails
+    /// with MediaConvert's own reason). Any other failure — a refusal, S3 down — is thrown, so the
+    /// message is retried rather than a job started blind.
+    func sourceHeader(bucket: String, key: String) async throws -> MediaHeader? {
         do {
             return try await MediaHeader.read { range in
                 let part = try await aws.s3.getObject(bucket: bucket, key: key, range: range)
                 return (part.bytes, part.size)
             }
         } catch let error as AWSError where error.status == 404 {
-            return .unknown
+            return nil
         }
     }
 }

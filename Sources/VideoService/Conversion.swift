@@ -29,8 +29,24 @@ public struct ConversionJob: Sendable, Equatable {
     }
 }
 
+/// A conversion the converter refuses before starting it, so before it costs anything: the video
+/// fails with `reason` (the app words it by its opening, assets/js/library/reason.js).
+public struct ConversionRefused: Error, Sendable, Equatable {
+    public let reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+
+    /// The upload's first bytes are no media container the conversion takes.
+    public static let notMedia = ConversionRefused(reason: "No video stream found: the file is not a video container that can be "
+        + "converted (its first bytes are none of MP4/MOV, Matroska/WebM, AVI, MPEG-TS, MPEG-PS, FLV, ASF/WMV, Ogg, MXF or DV); "
+        + "no conversion was started.")
+}
+
 /// Starts conversions: ffmpeg in the local cloud, MediaConvert in production. Submitting the same
-/// video twice must not start two conversions.
+/// video twice must not start two conversions. A converter that refuses the input throws
+/// `ConversionRefused`.
 public protocol Converter: Sendable {
     func submit(_ job: ConversionJob) async throws
 }
@@ -179,7 +195,7 @@ public struct ConversionEvents: Sendable {
     }
 
     public enum Outcome: Equatable, Sendable {
-        case submitted, ignored(String)
+        case submitted, ignored(String), refused(String)
     }
 
     /// An object was created in the temporary bucket. The conversion is submitted before the video
@@ -192,8 +208,15 @@ public struct ConversionEvents: Sendable {
             return .ignored("no such video (deleted?)")
         }
         guard video.status == .uploading || video.status == .queued else { return .ignored("already \(video.status.rawValue)") }
-        try await converter.submit(ConversionJob(sub: upload.sub, videoId: upload.videoId, inputBucket: bucket,
-                                                 inputKey: key, outputBucket: storage.mainBucket))
+        do {
+            try await converter.submit(ConversionJob(sub: upload.sub, videoId: upload.videoId, inputBucket: bucket,
+                                                     inputKey: key, outputBucket: storage.mainBucket))
+        } catch let refused as ConversionRefused {
+            // Uploaded, then settled: the status machine fails only what reached the queue.
+            _ = try await library.apply(.queued, sub: upload.sub, id: upload.videoId)
+            try await failed(sub: upload.sub, id: upload.videoId, reason: refused.reason)
+            return .refused(refused.reason)
+        }
         _ = try await library.apply(.queued, sub: upload.sub, id: upload.videoId)
         log("video \(upload.videoId): conversion submitted")
         return .submitted

@@ -8,15 +8,30 @@
 /// `maximumMovieBytes`; the first track whose handler is `vide` gives its `tkhd` size and matrix.
 /// Matroska and WebM: the EBML header, then `Segment` → `Tracks` → the first video `TrackEntry`
 /// (`PixelWidth`/`PixelHeight`, `DisplayWidth`/`DisplayHeight`, `ProjectionPoseRoll`), read from the
-/// start only, up to `maximumMatroskaBytes`. Anything else, malformed or cut short, is `unknown`
-/// (or a known container without a size): the reader never traps and never reads without bound.
+/// start only, up to `maximumMatroskaBytes`. The other containers the conversion takes (AVI, MPEG-TS
+/// and M2TS, MPEG-PS, FLV, ASF/WMV, Ogg, MXF, DV) are known by their first bytes, without a size.
+/// Anything else, malformed or cut short, is `unknown` (or a known container without a size): the
+/// reader never traps and never reads without bound.
 public struct MediaHeader: Sendable, Equatable {
-    /// The container families the reader knows.
-    public enum Container: String, Sendable {
+    /// The container families the reader knows: those of `ConversionSettings.inputFormats`, the
+    /// demuxers the local cloud lets ffmpeg use.
+    public enum Container: String, Sendable, CaseIterable {
         /// ISO BMFF: MP4, MOV, 3GP, M4V.
         case mp4
         /// Matroska and WebM.
         case matroska
+        case avi
+        /// MPEG transport stream: broadcast `.ts`, and camcorders' `.m2ts`/`.mts` (192-byte packets).
+        case mpegts
+        /// MPEG program stream: `.mpg`, `.vob`.
+        case mpegps
+        case flv
+        /// ASF: `.wmv`, `.asf`.
+        case asf
+        case ogg
+        case mxf
+        /// Raw DV: `.dv`.
+        case dv
     }
 
     /// A picture's size in pixels, as displayed.
@@ -52,6 +67,33 @@ public struct MediaHeader: Sendable, Equatable {
     /// How many reads one file may cost at most.
     public static let maximumReads = 8
 
+    /// The container other than ISO BMFF and Matroska that `bytes`, a file's start, begins as, or nil.
+    /// Each test is the one its demuxer's probe relies on: a magic number, or for MPEG-TS the sync
+    /// byte repeating at the packet size.
+    public static func signature(_ bytes: [UInt8]) -> Container? {
+        func starts(_ prefix: [UInt8], at offset: Int = 0) -> Bool {
+            bytes.count >= offset + prefix.count && Array(bytes[offset..<offset + prefix.count]) == prefix
+        }
+        func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
+        if starts(ascii("RIFF")), starts(ascii("AVI "), at: 8) { return .avi }
+        if starts([0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11]) { return .asf }
+        if starts(ascii("FLV")), bytes.count > 3, bytes[3] == 1 { return .flv }
+        if starts(ascii("OggS")), bytes.count > 4, bytes[4] == 0 { return .ogg }
+        if starts([0x00, 0x00, 0x01, 0xBA]) { return .mpegps }
+        // An MXF file's header partition pack, after a run-in of at most 64 KiB.
+        let key: [UInt8] = [0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0D, 0x01, 0x02, 0x01, 0x01, 0x02]
+        if bytes.count >= key.count, (0...min(bytes.count - key.count, 65_536)).contains(where: { bytes[$0] == 0x06 && starts(key, at: $0) }) {
+            return .mxf
+        }
+        // A DV DIF block: the header section's ID (0x1F 0x07 0x00).
+        if starts([0x1F, 0x07, 0x00]) { return .dv }
+        // Five packets in a row starting with 0x47: 188 bytes apart (TS), or 192 after a 4-byte time code (M2TS).
+        for (size, first) in [(188, 0), (192, 4)] where bytes.count >= first + 4 * size + 1 {
+            if (0..<5).allSatisfy({ bytes[first + $0 * size] == 0x47 }) { return .mpegts }
+        }
+        return nil
+    }
+
     /// The bytes of one read: those of `range` that exist (fewer at the end of the file, none past
     /// it), and the file's whole size when the answer says it (S3's `Content-Range`).
     public typealias Read = (bytes: [UInt8], fileSize: Int64?)
@@ -72,7 +114,7 @@ public struct MediaHeader: Sendable, Equatable {
             if case .header(let header) = Matroska.header(more.bytes) { return header }
             return MediaHeader(container: .matroska, size: nil)
         }
-        guard ISOBMFF.startsWithBox(first.bytes) else { return .unknown }
+        guard ISOBMFF.startsWithBox(first.bytes) else { return MediaHeader(container: signature(first.bytes), size: nil) }
         var window = (start: Int64(0), bytes: first.bytes)
         var offset: Int64 = 0
         while true {

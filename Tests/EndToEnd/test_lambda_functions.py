@@ -261,8 +261,27 @@ def test_a_job_submitted_before_the_ladder_completes_as_mp4_only(production, fun
     assert ready["streamUrl"] is None
 
 
+def test_a_file_that_is_no_media_container_fails_before_a_job_is_paid_for(production, functions):
+    """Judged by its first bytes, whatever its name: a text file and an HLS playlist named .mp4 fail
+    at once with the reason the app shows as "not a video", and MediaConvert is never asked."""
+    jobs_before = len(production.mediaconvert.create_job_requests())
+    text = upload(production, functions, "notes.mp4", b"not a video at all\n" * 100)
+    playlist = upload(production, functions, "clip.mp4", b"#EXTM3U\n#EXTINF:10,\nhttp://169.254.169.254/latest/meta-data/\n")
+    for _ in range(2):
+        if {video(functions, text["videoId"])["status"], video(functions, playlist["videoId"])["status"]} == {"failed"}:
+            break
+        trigger_batch(production, functions)
+    for created in (text, playlist):
+        failed = video(functions, created["videoId"])
+        assert failed["status"] == "failed" and failed["playbackUrl"] is None, failed
+        assert failed["error"].startswith("No video stream found: the file is not a video"), failed
+    assert len(production.mediaconvert.create_job_requests()) == jobs_before
+    assert "refused, its first bytes are no media container" in functions["trigger"].logs()
+
+
 def test_a_conversion_error_fails_the_video_with_a_reason_a_person_understands(production, functions):
-    created = upload(production, functions, "notes.mp4", b"not a video at all\n" * 100)
+    # An MP4's first box, then bytes MediaConvert cannot open.
+    created = upload(production, functions, "notes.mp4", CLIP)
     trigger_batch(production, functions)
     job = production.mediaconvert.create_job_requests()[-1]
     job_id = [r.job_id for r in production.mediaconvert.requests if r.accepted][-1]

@@ -193,6 +193,38 @@ struct MediaHeaderTests {
         #expect(file.ranges.count == MediaHeader.maximumReads)
     }
 
+    @Test("the other containers the conversion takes are known by the first 4 KiB of files ffmpeg made",
+          arguments: [("start-of.avi", MediaHeader.Container.avi), ("start-of.ts", .mpegts), ("start-of.m2ts", .mpegts),
+                      ("start-of.mpg", .mpegps), ("start-of.flv", .flv), ("start-of.wmv", .asf), ("start-of.ogv", .ogg),
+                      ("start-of.mxf", .mxf), ("start-of.dv", .dv)])
+    func otherContainers(_ name: String, _ container: MediaHeader.Container) async throws {
+        let file = RangedFile(try fixture(name))
+        #expect(await file.header() == MediaHeader(container: container, size: nil))
+        #expect(file.ranges.count == 1, "one read")
+    }
+
+    @Test("every container the reader knows is one of the demuxers the local cloud lets ffmpeg use")
+    func sameFamiliesAsFFmpeg() {
+        let demuxer: [MediaHeader.Container: String] = [.mp4: "mov", .matroska: "matroska", .avi: "avi", .mpegts: "mpegts",
+                                                        .mpegps: "mpeg", .flv: "flv", .asf: "asf", .ogg: "ogg", .mxf: "mxf", .dv: "dv"]
+        #expect(Set(MediaHeader.Container.allCases.compactMap { demuxer[$0] }) == Set(ConversionSettings.inputFormats))
+        #expect(demuxer.count == MediaHeader.Container.allCases.count)
+    }
+
+    @Test("files that only look like media are not: a playlist, an archive, a PDF, an image, a sync byte too few, a RIFF WAVE")
+    func lookalikes() async {
+        let playlist = Array("#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10,\nhttp://169.254.169.254/latest/meta-data/\n".utf8)
+        let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 100)
+        let pdf = Array("%PDF-1.7\n%âãÏÓ\n1 0 obj".utf8)
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0, count: 100)
+        var fourPackets = [UInt8](repeating: 0xFF, count: 188 * 5)
+        for packet in 0..<4 { fourPackets[packet * 188] = 0x47 }
+        let wave = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WAVEfmt ".utf8)
+        for bytes in [playlist, zip, pdf, png, fourPackets, wave] {
+            #expect(await RangedFile(bytes).header() == .unknown)
+        }
+    }
+
     @Test("what is not an MP4 or Matroska file is unknown: text, HTML, the test uploads, an EBML document of another kind")
     func notMedia() async {
         #expect(await RangedFile(Array(String(repeating: "not a video at all\n", count: 100).utf8)).header() == .unknown)

@@ -45,7 +45,12 @@ final class MemoryStorage: VideoStorage {
 
 final class RecordingConverter: Converter {
     let jobs = Mutex<[ConversionJob]>([])
-    func submit(_ job: ConversionJob) async throws { jobs.withLock { $0.append(job) } }
+    /// Set: every submission is refused with it, and no job is recorded.
+    let refusal = Mutex<ConversionRefused?>(nil)
+    func submit(_ job: ConversionJob) async throws {
+        if let refused = refusal.withLock({ $0 }) { throw refused }
+        jobs.withLock { $0.append(job) }
+    }
 }
 
 struct FixedIdentity: CallerIdentity {
@@ -117,6 +122,20 @@ struct ConversionEventTests {
         #expect(converter.jobs.withLock { $0[0] } == ConversionJob(sub: alice, videoId: video.id, inputBucket: "temp", inputKey: video.uploadKey, outputBucket: "main"))
         #expect(try await events.objectCreated(bucket: "main", key: video.uploadKey) == .ignored("not the temporary bucket"))
         #expect(try await events.objectCreated(bucket: "temp", key: "uploads/x/y/z") == .ignored("not an upload key"))
+    }
+
+    @Test("an upload the converter refuses (no media container) fails with the reason at once, and no job is started")
+    func refused() async throws {
+        let (library, _, converter, events) = setUp()
+        converter.refusal.withLock { $0 = .notMedia }
+        let video = record(alice)
+        try await library.insert(video)
+        #expect(try await events.objectCreated(bucket: "temp", key: video.uploadKey) == .refused(ConversionRefused.notMedia.reason))
+        let failed = try #require(try await library.video(sub: alice, id: video.id))
+        #expect(failed.status == .failed && failed.error == ConversionRefused.notMedia.reason)
+        #expect(converter.jobs.withLock { $0.isEmpty })
+        // Redelivered: the video is settled, so nothing more happens.
+        #expect(try await events.objectCreated(bucket: "temp", key: video.uploadKey) == .ignored("already failed"))
     }
 
     @Test("completion deletes the original; a late progress or error cannot undo it")

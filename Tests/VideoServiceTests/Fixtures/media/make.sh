@@ -20,3 +20,14 @@ ff -f lavfi -i "color=c=white:s=1280x720:r=25" -frames:v 2 -c:v libx264 -pix_fmt
 ff -f lavfi -i "color=c=white:s=640x360:r=25" -frames:v 2 -c:v libvpx -f webm webm-360p.webm
 # As a browser records: a Segment of unknown size.
 ff -f lavfi -i "color=c=white:s=426x240:r=25" -frames:v 2 -c:v libvpx -f webm -live 1 live-240p.webm
+# The other containers the conversion accepts, known by their first bytes only: the first 4 KiB of each.
+head4k() { head -c 4096 "$1.tmp" > "$1"; rm "$1.tmp"; }
+ff -f lavfi -i "testsrc=s=160x90:r=25" -t 0.2 -f avi start-of.avi.tmp && head4k start-of.avi
+ff -f lavfi -i "testsrc=s=160x90:r=25" -t 0.2 -f mpegts start-of.ts.tmp && head4k start-of.ts
+ff -f lavfi -i "testsrc=s=160x90:r=25" -t 0.2 -f mpegts -mpegts_m2ts_mode 1 start-of.m2ts.tmp && head4k start-of.m2ts
+ff -f lavfi -i "testsrc=s=160x90:r=25" -t 0.2 -f mpeg start-of.mpg.tmp && head4k start-of.mpg
+ff -f lavfi -i "testsrc=s=160x90:r=25" -t 0.2 -f flv start-of.flv.tmp && head4k start-of.flv
+ff -f lavfi -i "testsrc=s=160x90:r=25" -t 0.2 -f asf start-of.wmv.tmp && head4k start-of.wmv
+ff -f lavfi -i "testsrc=s=160x90:r=25" -t 0.2 -f ogg start-of.ogv.tmp && head4k start-of.ogv
+ff -f lavfi -i "testsrc=s=160x90:r=25" -t 0.2 -c:v mpeg2video -f mxf start-of.mxf.tmp && head4k start-of.mxf
+ff -f lavfi -i "testsrc=s=720x480:r=30000/1001" -t 0.1 -pix_fmt yuv411p -f dv start-of.dv.tmp && head4k start-of.dv
