@@ -176,6 +176,11 @@ public final class CloudDatabase: Sendable {
                 );
                 """)
         }
+        // Refresh-token rotation: when GetTokensFromRefreshToken replaced a token (it works a
+        // grace period longer, then no more).
+        migrations.add("v6-refresh-rotation") { db in
+            try db.execute(sql: "ALTER TABLE refreshTokens ADD COLUMN replacedAt REAL")
+        }
         return migrations
     }
 }

@@ -30,8 +30,13 @@ final class CognitoService: Sendable {
         var issuer: String
         var adminCredentials: Credentials
         var challengeLifetime: TimeInterval = 180
-        var tokenLifetime: TimeInterval = 3600
-        var refreshLifetime: TimeInterval = 30 * 86400
+        /// Access and ID tokens: 15 minutes, as production's app client.
+        var tokenLifetime: TimeInterval = 900
+        /// A sign-in's refresh tokens, rotated ones included, end a day after it.
+        var refreshLifetime: TimeInterval = 86400
+        /// How long a refresh token still works after GetTokensFromRefreshToken replaced it (a
+        /// retry whose answer was lost), as production's RetryGracePeriodSeconds.
+        var refreshGrace: TimeInterval = 10
         var timestampWindow: TimeInterval = 300
         var lockAfterFailures = 5
         /// Wrong answers a user may give to codes of one purpose, or to TOTP challenges, per
@@ -73,6 +78,7 @@ final class CognitoService: Sendable {
             case "GetUser": result = try await getUser(body)
             case "GlobalSignOut": result = try await globalSignOut(body)
             case "RevokeToken": result = try await revokeToken(body)
+            case "GetTokensFromRefreshToken": result = try await getTokensFromRefreshToken(body)
             case "AdminCreateUser": result = try await adminCreateUser(body, bodyHash: bodyHash, signable: signable)
             default:
                 throw CognitoError(type: "UnknownOperationException", message: "The local cloud does not implement \(operation).")

@@ -40,7 +40,7 @@ extension CognitoService {
             return try await passwordAccepted(user)
         case "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN":
             guard let token = parameters["REFRESH_TOKEN"] else { throw CognitoError.invalidParameter("Missing required parameter REFRESH_TOKEN") }
-            return try await refresh(token)
+            return try await refresh(token, rotate: false)
         default:
             throw CognitoError.invalidParameter("Unsupported AuthFlow \(flow); the local cloud accepts USER_SRP_AUTH, USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH.")
         }

@@ -44,21 +44,51 @@ extension CognitoService {
 
     static func hash(_ token: String) -> String { hexEncoded(SHA256.hash(data: Array(token.utf8))) }
 
-    func refresh(_ token: String) async throws -> [String: Any] {
-        let row = try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM refreshTokens WHERE tokenHash = ?", arguments: [Self.hash(token)])
-        }
-        guard let row else { throw CognitoError.notAuthorized("Invalid Refresh Token") }
-        guard (row["revoked"] as Int) == 0 else { throw CognitoError.notAuthorized("Refresh Token has been revoked") }
-        guard (row["createdAt"] as Double) + settings.refreshLifetime > Date().timeIntervalSince1970 else {
-            throw CognitoError.notAuthorized("Refresh Token has expired")
+    /// GetTokensFromRefreshToken: new access and ID tokens, and a new refresh token in place of
+    /// the one sent (refresh-token rotation, as production's app client has it).
+    func getTokensFromRefreshToken(_ body: [String: Any]) async throws -> [String: Any] {
+        try checkClient(body)
+        return try await refresh(try string(body, "RefreshToken"), rotate: true)
+    }
+
+    /// New access and ID tokens for a live refresh token. With `rotate`, a new refresh token of the
+    /// same sign-in (same origin, the same end a day after it) replaces the one sent, which works
+    /// `refreshGrace` longer for a retry whose answer was lost, then no more. REFRESH_TOKEN_AUTH,
+    /// which production's client does not allow, does not rotate (tools such as boto3 use it).
+    func refresh(_ token: String, rotate: Bool) async throws -> [String: Any] {
+        let now = Date().timeIntervalSince1970
+        let replacement = rotate ? Base64URL.encode(randomBytes(64)) : nil
+        let row = try await database.write { [settings] db -> Row in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM refreshTokens WHERE tokenHash = ?", arguments: [Self.hash(token)]) else {
+                throw CognitoError.notAuthorized("Invalid Refresh Token")
+            }
+            guard (row["revoked"] as Int) == 0 else { throw CognitoError.notAuthorized("Refresh Token has been revoked") }
+            guard (row["createdAt"] as Double) + settings.refreshLifetime > now else {
+                throw CognitoError.notAuthorized("Refresh Token has expired")
+            }
+            if let replacedAt = row["replacedAt"] as Double?, replacedAt + settings.refreshGrace <= now {
+                throw CognitoError.notAuthorized("Invalid Refresh Token")
+            }
+            if let replacement {
+                try db.execute(sql: "UPDATE refreshTokens SET replacedAt = coalesce(replacedAt, ?) WHERE tokenHash = ?",
+                               arguments: [now, Self.hash(token)])
+                try db.execute(sql: "INSERT INTO refreshTokens (tokenHash, sub, originJti, authTime, createdAt) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [Self.hash(replacement), row["sub"] as String, row["originJti"] as String,
+                                           row["authTime"] as Int, row["createdAt"] as Double])
+            }
+            return row
         }
         let sub: String = row["sub"]
         let user = try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM users WHERE sub = ?", arguments: [sub]).map(User.init)
         }
         guard let user else { throw CognitoError.notAuthorized("Invalid Refresh Token") }
-        return try await tokens(for: user, authTime: row["authTime"], refreshToken: token, originJti: row["originJti"])
+        var answer = try await tokens(for: user, authTime: row["authTime"], refreshToken: token, originJti: row["originJti"])
+        if let replacement, var result = answer["AuthenticationResult"] as? [String: Any] {
+            result["RefreshToken"] = replacement
+            answer["AuthenticationResult"] = result
+        }
+        return answer
     }
 
     /// The user an access token names, if the token verifies and was not revoked.
@@ -118,7 +148,8 @@ extension CognitoService {
         let token = try string(body, "Token")
         try await database.write { db in
             if let origin = try String.fetchOne(db, sql: "SELECT originJti FROM refreshTokens WHERE tokenHash = ?", arguments: [Self.hash(token)]) {
-                try db.execute(sql: "UPDATE refreshTokens SET revoked = 1 WHERE tokenHash = ?", arguments: [Self.hash(token)])
+                // The whole sign-in: the tokens rotation replaced, still in their grace period, too.
+                try db.execute(sql: "UPDATE refreshTokens SET revoked = 1 WHERE originJti = ?", arguments: [origin])
                 try db.execute(sql: "INSERT OR IGNORE INTO revokedOrigins (originJti) VALUES (?)", arguments: [origin])
             }
         }

@@ -27,8 +27,8 @@ public struct LocalCloudConfiguration: Sendable {
     public var ffmpeg = "ffmpeg"
     public var ffprobe = "ffprobe"
     public var retryBackoff: [Double] = [2, 8]
-    /// Seconds an access or ID token lives (Cognito's default is an hour); shorter to try the app's refresh.
-    public var tokenLifetime: Int = 3600
+    /// Seconds an access or ID token lives (15 minutes, as production's); shorter to try the app's refresh.
+    public var tokenLifetime: Int = 900
 
     public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
 }

@@ -23,9 +23,9 @@ struct ProjectOptions: ParsableArguments {
 /// `--token-lifetime` of `site serve` and `site cloud`: how long the local cloud's tokens live.
 struct TokenLifetimeOption: ParsableArguments {
     @Option(name: .customLong("token-lifetime"), help: ArgumentHelp(
-        "Seconds the local cloud's access and ID tokens live (default 3600, as Cognito's); a short one lets you watch the app refresh them.",
+        "Seconds the local cloud's access and ID tokens live (default 900, as production's); a short one lets you watch the app refresh them.",
         valueName: "SECONDS"))
-    var seconds: Int = 3600
+    var seconds: Int = 900
 
     func validate() throws {
         guard (10...86400).contains(seconds) else { throw ValidationError("--token-lifetime must be between 10 and 86400 seconds.") }

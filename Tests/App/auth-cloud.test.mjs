@@ -100,9 +100,12 @@ test('the whole account life: sign up, confirm, SRP sign-in, MFA set-up, MFA sig
   const reloaded = newAuth(storage).auth;
   assert.equal((await reloaded.restore()).email, email);
   const before = reloaded.tokens.accessToken;
+  const rotated = JSON.parse(storage.getItem('sstech.session')).refreshToken;
   await reloaded.refresh();
   assert.ok(reloaded.tokens.accessToken, 'refreshed');
   assert.notEqual(reloaded.tokens.accessToken, before, 'a new access token');
+  // Refresh tokens rotate: the one the refresh gave back is kept, the one sent is spent.
+  assert.notEqual(JSON.parse(storage.getItem('sstech.session')).refreshToken, rotated, 'the new refresh token is kept');
 
   // Sign-out revokes: the refresh token no longer works anywhere.
   const revoked = storage.getItem('sstech.session');

@@ -532,6 +532,22 @@ def test_refresh_token_gives_new_tokens(cloud, client, user):
     assert client.get_user(AccessToken=tokens["AccessToken"])["Username"] == user["email"]
 
 
+def test_get_tokens_from_refresh_token_rotates_the_refresh_token(cloud, client, mfa_user):
+    """GetTokensFromRefreshToken, as production's client with rotation answers it through boto3:
+    new access, ID and refresh tokens; the new refresh token works, and the one sent still works
+    only for a short retry (local: 10 s), after which it is refused."""
+    first = full_sign_in(cloud, client, mfa_user)["RefreshToken"]
+    rotated = client.get_tokens_from_refresh_token(ClientId=cloud.client_id, RefreshToken=first)["AuthenticationResult"]
+    assert {"AccessToken", "IdToken", "RefreshToken"} <= set(rotated), rotated
+    assert rotated["RefreshToken"] != first
+    assert client.get_user(AccessToken=rotated["AccessToken"])["Username"] == mfa_user["email"]
+    again = client.get_tokens_from_refresh_token(ClientId=cloud.client_id, RefreshToken=rotated["RefreshToken"])
+    assert again["AuthenticationResult"]["RefreshToken"] not in (first, rotated["RefreshToken"])
+    time.sleep(10.5)
+    with aws_error("NotAuthorizedException"):
+        client.get_tokens_from_refresh_token(ClientId=cloud.client_id, RefreshToken=first)
+
+
 def test_made_up_refresh_token_is_refused(cloud, client):
     with aws_error("NotAuthorizedException"):
         client.initiate_auth(ClientId=cloud.client_id, AuthFlow="REFRESH_TOKEN_AUTH",

@@ -930,7 +930,7 @@ def test_the_header_policy_agrees_with_a_production_builds_headers_json(resource
 # -- accounts, API, table ------------------------------------------------------------------------------------
 
 
-def test_the_user_pool_requires_totp_mfa_and_signs_in_by_email(resources):
+def test_the_user_pool_requires_totp_mfa_and_signs_in_by_email(template, resources):
     pool = props(resources, "UserPool")
     assert pool["UsernameAttributes"] == ["email"] and pool["AutoVerifiedAttributes"] == ["email"]
     assert pool["Policies"]["PasswordPolicy"] | {"TemporaryPasswordValidityDays": 0} == {
@@ -941,9 +941,16 @@ def test_the_user_pool_requires_totp_mfa_and_signs_in_by_email(resources):
     assert pool["DeletionProtection"] == "ACTIVE"
     client = props(resources, "UserPoolClient")
     assert client["GenerateSecret"] is False
-    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
-    assert (client["AccessTokenValidity"], client["IdTokenValidity"], client["RefreshTokenValidity"]) == (60, 60, 30)
-    assert client["TokenValidityUnits"] == {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}
+    # Short sessions: tokens of 15 minutes, a sign-in of a day at most, refresh tokens rotated
+    # (GetTokensFromRefreshToken; rotation refuses REFRESH_TOKEN_AUTH, so it is not allowed).
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH"]
+    assert client["RefreshTokenRotation"] == {"Feature": "ENABLED", "RetryGracePeriodSeconds": 10}
+    assert (client["AccessTokenValidity"], client["IdTokenValidity"], client["RefreshTokenValidity"]) == (
+        ref("AccessTokenMinutes"), ref("AccessTokenMinutes"), ref("RefreshTokenHours"))
+    assert client["TokenValidityUnits"] == {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "hours"}
+    parameters = template["Parameters"]
+    assert (parameters["AccessTokenMinutes"]["Default"], parameters["AccessTokenMinutes"]["MaxValue"]) == (15, 60)
+    assert (parameters["RefreshTokenHours"]["Default"], parameters["RefreshTokenHours"]["MaxValue"]) == (24, 24)
     assert (client["PreventUserExistenceErrors"], client["EnableTokenRevocation"]) == ("ENABLED", True)
 
 

@@ -124,6 +124,7 @@ struct SQLiteTests {
                 ALTER TABLE parts DROP COLUMN checksumSHA256;
                 ALTER TABLE videos DROP COLUMN hlsLadder;
                 DROP TABLE wrongAnswers;
+                ALTER TABLE refreshTokens DROP COLUMN replacedAt;
                 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
                 INSERT INTO grdb_migrations VALUES ('v1'), ('v2');
                 DROP TABLE migrations;
@@ -141,7 +142,7 @@ struct SQLiteTests {
              try Int.fetchOne(db, sql: "SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'checksumSHA256'"))
         }
         #expect(users == ["ana"])
-        #expect(applied == ["v1", "v2", "v3-checksums", "v4-hls-ladder", "v5-wrong-answers"])
+        #expect(applied == ["v1", "v2", "v3-checksums", "v4-hls-ladder", "v5-wrong-answers", "v6-refresh-rotation"])
         // A video converted before the ladder has none (it plays its MP4).
         let video = try database.queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM videos").map(LocalLibrary.record) }
         #expect(video?.status == .ready && video?.hlsLadder == false)

@@ -73,8 +73,11 @@ class LocalCloud:
         assert self.binary is not None, "a cloud attached to another process's is not started here"
         self.endpoints = {}
         self.output = []
+        # Suites hold one user's access token for a whole module, conversions included: tokens of an
+        # hour, unless the suite asks otherwise (the 15-minute default is the Swift tests' to check).
+        lifetime = () if "--token-lifetime" in self.extra_args else ("--token-lifetime", "3600")
         self.process = subprocess.Popen(
-            [str(self.binary), "cloud", "--port", str(self.port), "--data", str(self.data), *self.extra_args],
+            [str(self.binary), "cloud", "--port", str(self.port), "--data", str(self.data), *lifetime, *self.extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None

@@ -88,16 +88,17 @@ export class Auth {
     return this.user;
   }
 
-  /** New access and ID tokens from the refresh token; one refresh at a time. A refused token signs out. */
+  /**
+   * New access and ID tokens from the refresh token, and a new refresh token in its place (the app
+   * client rotates them: the one sent stops working seconds later, so the new one is kept at once);
+   * one refresh at a time. A refused token signs out.
+   */
   refresh() {
     this.refreshing ??= (async () => {
       const session = this.storage.session;
       if (!session?.refreshToken) throw new CognitoError('NotAuthorizedException', 'Refresh Token has expired');
       try {
-        const answer = await this.call('InitiateAuth', {
-          AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: this.clientId,
-          AuthParameters: { REFRESH_TOKEN: session.refreshToken },
-        });
+        const answer = await this.call('GetTokensFromRefreshToken', { ClientId: this.clientId, RefreshToken: session.refreshToken });
         this.#accept(answer.AuthenticationResult, session.username);
       } catch (error) {
         if (error instanceof CognitoError && error.kind === 'input') {
