@@ -163,8 +163,9 @@ final class Pipeline: Sendable {
             let ladder = folder.appendingPathComponent("hls")
             try FileManager.default.createDirectory(at: ladder, withIntermediateDirectories: true)
             let renditions = StreamLadder.renditions(sourceWidth: probe.width, sourceHeight: probe.height)
+            let mp4Size = ConversionSettings.mp4Size(source: MediaHeader.Size(width: probe.width, height: probe.height))
             try await convert(ConversionSettings.ladderArguments(input: input, mp4: output.path, hlsFolder: ladder.path,
-                                                                 hasAudio: probe.hasAudio, renditions: renditions),
+                                                                 hasAudio: probe.hasAudio, renditions: renditions, mp4Size: mp4Size),
                               duration: probe.duration, job: job, folder: folder)
             try Data(StreamLadder.masterPlaylist(renditions, hasAudio: probe.hasAudio).utf8)
                 .write(to: ladder.appendingPathComponent(StreamLadder.masterName))

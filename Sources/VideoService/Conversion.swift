@@ -69,6 +69,21 @@ public enum ConversionSettings {
         ["-protocol_whitelist", "file", "-format_whitelist", inputFormats.joined(separator: ",")]
     }
 
+    /// The largest MP4 the conversion writes: 1080p either way up (1920×1080, or 1080×1920 for a
+    /// portrait video), the ladder's top rung. A larger source is scaled down to fit.
+    public static let largestMP4 = MediaHeader.Size(width: 1920, height: 1080)
+
+    /// The MP4's size for a source shown at `source` (rotation and pixel aspect applied): nil when it
+    /// fits 1080p as it is (or its size is unknown), else the source scaled down to fit, sides even.
+    public static func mp4Size(source: MediaHeader.Size?) -> MediaHeader.Size? {
+        guard let source, source.width > 0, source.height > 0 else { return nil }
+        let long = max(source.width, source.height), short = min(source.width, source.height)
+        guard long > largestMP4.width || short > largestMP4.height else { return nil }
+        let scale = min(Double(largestMP4.width) / Double(long), Double(largestMP4.height) / Double(short))
+        func even(_ side: Int) -> Int { max(2, Int((Double(side) * scale / 2).rounded(.down)) * 2) }
+        return MediaHeader.Size(width: even(source.width), height: even(source.height))
+    }
+
     /// ffmpeg's arguments for the MP4: H.264 + AAC with the index first (`+faststart`).
     public static func ffmpegArguments(input: String, output: String, hasAudio: Bool) -> [String] {
         var arguments = ["-nostdin", "-v", "error", "-y"] + inputRestrictions() + ["-i", input, "-map", "0:v:0"]
@@ -102,18 +117,35 @@ public enum ConversionSettings {
     /// the user metadata carries the ids, which the completion events hand back, and the ladder's
     /// renditions (`ladderMetadataKey`). MediaConvert turns a picture upright only when asked
     /// (`rotate` `AUTO`, from an MP4's or MOV's matrix), as ffmpeg does by default.
+    /// The MP4's video in a MediaConvert job: at the source's size when it fits 1080p, scaled down to
+    /// `mp4Size` when it does not, and fitted into 1920×1080 without upscaling when the header gave
+    /// no size (so nothing above 1080p is ever written).
+    static func mp4VideoDescription(sourceSize: MediaHeader.Size?) -> JSONValue {
+        var description: [String: JSONValue] = [
+            "codecSettings": ["codec": "H_264", "h264Settings": [
+                "rateControlMode": "QVBR", "qvbrSettings": ["qvbrQualityLevel": 7], "maxBitrate": 8_000_000,
+                "codecProfile": "HIGH", "sceneChangeDetect": "TRANSITION_DETECTION",
+            ]],
+        ]
+        if let size = mp4Size(source: sourceSize) {
+            description["width"] = .integer(Int64(size.width))
+            description["height"] = .integer(Int64(size.height))
+            description["scalingBehavior"] = "DEFAULT"
+        } else if sourceSize == nil {
+            description["width"] = .integer(Int64(largestMP4.width))
+            description["height"] = .integer(Int64(largestMP4.height))
+            description["scalingBehavior"] = "FIT_NO_UPSCALE"
+        }
+        return .object(description)
+    }
+
     public static func mediaConvertJob(_ job: ConversionJob, role: String, queue: String?) -> JSONValue {
         let renditions = mediaConvertRenditions(sourceSize: job.sourceSize)
         let folder = "s3://\(job.outputBucket)/\(VideoRules.mainPrefix(sub: job.sub, id: job.videoId))"
         let video: JSONValue = [
             "extension": "mp4",
             "containerSettings": ["container": "MP4", "mp4Settings": ["moovPlacement": "PROGRESSIVE_DOWNLOAD"]],
-            "videoDescription": [
-                "codecSettings": ["codec": "H_264", "h264Settings": [
-                    "rateControlMode": "QVBR", "qvbrSettings": ["qvbrQualityLevel": 7], "maxBitrate": 8_000_000,
-                    "codecProfile": "HIGH", "sceneChangeDetect": "TRANSITION_DETECTION",
-                ]],
-            ],
+            "videoDescription": mp4VideoDescription(sourceSize: job.sourceSize),
             "audioDescriptions": [mediaConvertAudio],
         ]
         let thumbnail: JSONValue = [

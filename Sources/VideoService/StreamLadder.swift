@@ -128,10 +128,12 @@ extension ConversionSettings {
     /// at keyframes forced every 2 seconds in every rendition (no scene-cut keyframes), so the
     /// segments of all renditions line up. ffmpeg's own master playlist is not used: the master
     /// is `StreamLadder.masterPlaylist`, written beside these files into `hlsFolder`.
+    /// `mp4Size`: the MP4's size when the source is larger than 1080p (`mp4Size(source:)`), else nil.
     public static func ladderArguments(input: String, mp4: String, hlsFolder: String, hasAudio: Bool,
-                                       renditions: [Rendition]) -> [String] {
+                                       renditions: [Rendition], mp4Size: MediaHeader.Size? = nil) -> [String] {
         let folder = hlsFolder.hasSuffix("/") ? hlsFolder : hlsFolder + "/"
-        var graph = "[0:v:0]split=\(renditions.count + 1)[mp4]" + renditions.indices.map { "[s\($0)]" }.joined()
+        var graph = "[0:v:0]split=\(renditions.count + 1)[\(mp4Size == nil ? "mp4" : "m")]" + renditions.indices.map { "[s\($0)]" }.joined()
+        if let mp4Size { graph += ";[m]scale=\(mp4Size.width):\(mp4Size.height),setsar=1[mp4]" }
         for (index, rendition) in renditions.enumerated() {
             graph += ";[s\(index)]scale=\(rendition.width):\(rendition.height),setsar=1[r\(index)]"
         }

@@ -270,6 +270,23 @@ def test_a_small_silent_clip_gets_one_rendition_at_its_own_height_and_no_audio(c
     assert sorted(files) == ["index.m3u8", "index_240p.cmfv", "index_240p.m3u8"]
 
 
+def test_no_mp4_above_1080p_a_portrait_1440p_source_is_scaled_to_1080_by_1920(cloud, user, cookies, tmp_path):
+    clip = tmp_path / "tall.mkv"
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=1440x2560:rate=25",
+                    "-c:v", "mpeg4", "-q:v", "8", str(clip)], check=True, timeout=120)
+    created = upload(cloud, user, clip, "tall.mkv", "video/x-matroska")
+    video = wait_for(cloud, user, created["videoId"], {"ready", "failed"}, 180)
+    assert video["status"] == "ready", video
+    answer = media_get(cloud, video["playbackUrl"], cookies)
+    assert answer.status == 200, answer
+    (tmp_path / "video.mp4").write_bytes(answer.body)
+    stream = ffprobe_json(tmp_path / "video.mp4", "-show_streams", "-select_streams", "v:0")["streams"][0]
+    assert (stream["width"], stream["height"]) == (1080, 1920), stream
+    # The ladder's top rung is the 1080p one, at the source's shape.
+    master = read_ladder(cloud, video, cookies, tmp_path)["index.m3u8"].decode()
+    assert [v["RESOLUTION"] for v, _ in master_variants(master)][-1] == "608x1080", master
+
+
 def test_bench_convert_reproduces_the_command_the_pipeline_ran(cloud, ladder):
     """bench/convert.py times the pipeline's ffmpeg command with its own copy of the arguments:
     that copy is the command the local cloud recorded for this job, and its MP4 part is the

@@ -169,6 +169,43 @@ struct StreamLadderTests {
         return (outputs, body["userMetadata"]?["hls"]?.stringValue)
     }
 
+    @Test("no MP4 above 1080p: a larger source is scaled down to fit, either way up, sides even; 1080p and below stay as they are")
+    func mp4Cap() throws {
+        func size(_ width: Int, _ height: Int) -> MediaHeader.Size { MediaHeader.Size(width: width, height: height) }
+        #expect(ConversionSettings.mp4Size(source: size(3840, 2160)) == size(1920, 1080))
+        #expect(ConversionSettings.mp4Size(source: size(2160, 3840)) == size(1080, 1920), "a phone's portrait 4K")
+        #expect(ConversionSettings.mp4Size(source: size(2560, 1440)) == size(1920, 1080))
+        #expect(ConversionSettings.mp4Size(source: size(3840, 1080)) == size(1920, 540), "ultra-wide: the long side decides")
+        #expect(ConversionSettings.mp4Size(source: size(1440, 1440)) == size(1080, 1080))
+        #expect(ConversionSettings.mp4Size(source: size(4096, 2160)) == size(1920, 1012))
+        for fits in [size(1920, 1080), size(1080, 1920), size(1280, 720), size(640, 480), size(1920, 800)] {
+            #expect(ConversionSettings.mp4Size(source: fits) == nil)
+        }
+        #expect(ConversionSettings.mp4Size(source: nil) == nil)
+        // ffmpeg: the MP4's branch of the one decode is scaled; the ladder's are as before.
+        let renditions = StreamLadder.renditions(sourceWidth: 3840, sourceHeight: 2160)
+        let arguments = ConversionSettings.ladderArguments(input: "in.mov", mp4: "/w/video.mp4", hlsFolder: "/w/hls", hasAudio: false,
+                                                           renditions: renditions, mp4Size: size(1920, 1080))
+        let graph = try #require(arguments.firstIndex(of: "-filter_complex").map { arguments[$0 + 1] })
+        #expect(graph.hasPrefix("[0:v:0]split=5[m][s0][s1][s2][s3];[m]scale=1920:1080,setsar=1[mp4];[s0]scale=640:360"))
+        #expect(arguments.contains("[mp4]"))
+        // MediaConvert: the MP4 output at the capped size; with no size known, fitted into 1080p without upscaling.
+        func mp4Video(_ source: MediaHeader.Size?) throws -> [String: JSONValue] {
+            var job = ConversionJob(sub: alice, videoId: "abcdefghijklmnopqrstuvwxya", inputBucket: "t", inputKey: "uploads/k", outputBucket: "m")
+            job.sourceSize = source
+            let body = ConversionSettings.mediaConvertJob(job, role: "r", queue: nil)
+            let groups = try #require(body["settings"]?["outputGroups"]?.arrayValue)
+            let output = try #require(groups.compactMap { $0["outputs"]?.arrayValue?.first }.first { $0["extension"] == "mp4" })
+            return try #require(output["videoDescription"]?.objectValue)
+        }
+        let big = try mp4Video(size(2160, 3840))
+        #expect(big["width"] == .integer(1080) && big["height"] == .integer(1920) && big["scalingBehavior"] == "DEFAULT")
+        let unknown = try mp4Video(nil)
+        #expect(unknown["width"] == .integer(1920) && unknown["height"] == .integer(1080) && unknown["scalingBehavior"] == "FIT_NO_UPSCALE")
+        let small = try mp4Video(size(1280, 720))
+        #expect(small["width"] == nil && small["height"] == nil && small["scalingBehavior"] == nil)
+    }
+
     @Test("MediaConvert asks for the rungs the source's height fills, at its shape; the user metadata names them")
     func mediaConvertPerHeight() throws {
         func size(_ width: Int, _ height: Int) -> MediaHeader.Size { MediaHeader.Size(width: width, height: height) }
