@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatSpeed, formatDuration, formatTimeLeft, formatDate } from '../../assets/js/format.js';
+import { formatBytes, formatCount, formatSpeed, formatDuration, formatTimeLeft, formatDate } from '../../assets/js/format.js';
 
 // ICU versions differ in the space they put before units and AM/PM (U+0020, U+00A0 or U+202F).
 const plain = (text) => (typeof text === 'string' ? text.replace(/[\u00a0\u202f]/g, ' ') : text);
@@ -37,6 +37,11 @@ test('a size that rounds up to 1000 of a unit is shown in the next one', () => {
 
 test('a size that is not one shows a dash', () => {
   for (const value of [null, undefined, NaN, -1, Infinity, '12']) assert.equal(formatBytes(value, 'en'), '—');
+});
+
+test('counts are grouped in the page\'s language; a value that is not one shows a dash', () => {
+  table(formatCount, [[0, '0', '0'], [14, '14', '14'], [1000, '1,000', '1.000'], [1234567, '1,234,567', '1.234.567'], [2.5, '2.5', '2,5']]);
+  for (const bad of [-1, NaN, Infinity, '5', null, undefined]) assert.equal(formatCount(bad, 'en'), '—');
 });
 
 test('speeds are per second, from kB/s up', () => {

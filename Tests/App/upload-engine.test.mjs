@@ -7,6 +7,7 @@ import { Uploader } from '../../assets/js/upload/engine.js';
 import { UploadError, contentTypeOf } from '../../assets/js/upload/item.js';
 import { sha256Base64 } from '../../assets/js/upload/hash-worker.js';
 import { PendingUploads } from '../../assets/js/upload/resume.js';
+import { ApiError } from '../../assets/js/upload/api.js';
 import { MiB, TiB } from '../../assets/js/upload/plan.js';
 import { memoryStorage } from './memory-storage.mjs';
 
@@ -24,13 +25,15 @@ const digest = async (blob) => createHash('sha256').update(Buffer.from(await blo
 function fakeCloud({ partSize = PART } = {}) {
   const cloud = {
     calls: [], puts: [], parts: new Map(), objects: new Map(), failures: [], aborted: false, completed: null,
-    sessionGone: false,
+    sessionGone: false, refusal: null,
     async createMultipart(body) {
       cloud.calls.push(['createMultipart', body]);
+      if (cloud.refusal) throw cloud.refusal;
       return { videoId: 'v'.repeat(25) + 'a', key: `uploads/sub/${'v'.repeat(25)}a/${body.fileName}`, uploadId: 'up-1', partSize };
     },
     async createUploadUrl(body) {
       cloud.calls.push(['createUploadUrl', body]);
+      if (cloud.refusal) throw cloud.refusal;
       return { videoId: 's'.repeat(25) + 'a', key: 'k', uploadUrl: `mem://single?sig=${encodeURIComponent(body.checksumSHA256)}`, expiresIn: 900 };
     },
     async presignParts({ parts }) {
@@ -269,6 +272,26 @@ test('a remembered upload is not resumed with a renamed copy of its file', async
   await assert.rejects(uploader.resumeFrom(record, renamed), (e) => e instanceof UploadError && e.key === 'notSameFile');
   assert.deepEqual(hashes, [], 'refused before reading it');
   assert.deepEqual(uploader.uploads, []);
+});
+
+test('an upload the API refuses over a limit stops at once with the refusal\'s details, and is not tried again', async () => {
+  const limit = { limit: 'storedBytes', allowed: 200e9, used: 198e9, requested: 12 * MiB };
+  for (const [size, call] of [[12 * MiB, 'createMultipart'], [1000, 'createUploadUrl']]) {
+    const cloud = fakeCloud();
+    cloud.refusal = new ApiError(403, 'LimitExceeded', 'This upload would exceed your storage limit.', { limit });
+    const { uploader, delays } = uploaderFor(cloud);
+    const upload = uploader.add(fileOf(size));
+    assert.equal(await settled(uploader, upload), 'failed');
+    assert.ok(upload.error instanceof UploadError);
+    assert.equal(upload.error.key, 'limit');
+    assert.deepEqual(upload.error.limit, limit);
+    assert.equal(cloud.calls.filter(([name]) => name === call).length, 1, 'asked once');
+    assert.deepEqual(delays, [], 'no backoff');
+    assert.deepEqual(cloud.puts, [], 'not a byte sent');
+    uploader.retry(upload);
+    assert.equal(upload.state, 'failed', 'no retry offered: the same file would be refused again');
+    assert.equal(cloud.calls.filter(([name]) => name === call).length, 1);
+  }
 });
 
 test('empty files and files over 5 TiB are refused before a byte is sent', () => {

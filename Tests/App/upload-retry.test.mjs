@@ -33,6 +33,8 @@ test('failures are classified by what sending again would take', () => {
     [{ status: 404, code: 'NoSuchUpload' }, 'fatal'],
     [{ status: 409, code: 'Conflict' }, 'fatal'],
     [{ status: 413, code: 'PayloadTooLarge' }, 'fatal'],
+    [{ status: 403, code: 'LimitExceeded', message: 'This upload would exceed your storage limit.' }, 'fatal'],
+    [{ status: 429, code: 'LimitExceeded' }, 'fatal'],
     [{ status: 400 }, 'fatal'],
     [{ status: 501 }, 'fatal'],
     [{}, 'fatal'],

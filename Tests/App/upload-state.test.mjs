@@ -59,7 +59,7 @@ test('unknown states and events are refused', () => {
 });
 
 test('a failure no retry mends is not retried', () => {
-  assert.deepEqual(FINAL_ERRORS, ['empty', 'tooLarge', 'notSameFile']);
+  assert.deepEqual(FINAL_ERRORS, ['empty', 'tooLarge', 'notSameFile', 'limit']);
   for (const key of FINAL_ERRORS) {
     assert.equal(transition({ state: 'failed', videoId: 'v1', error: { key } }, 'retry'), null, key);
   }

@@ -27,3 +27,26 @@ test('a refused session call is an ApiError with the contract code', async () =>
   const { api } = recording([[401, { error: { code: 'Unauthorized', message: 'Please sign in.' } }]]);
   await assert.rejects(api.openMediaSession(), (error) => error instanceof ApiError && error.status === 401 && error.code === 'Unauthorized');
 });
+
+test('a refusal over a limit carries which limit and by how much, in either body shape', async () => {
+  const details = { limit: 'videos', allowed: 1000, used: 1000, requested: 1 };
+  const { calls, api } = recording([
+    [403, { error: 'This upload would exceed your limit of 1000 videos.', code: 'LimitExceeded', ...details }],
+    [403, { error: { code: 'LimitExceeded', message: 'Over the limit.', ...details } }],
+    [403, { error: { code: 'Forbidden', message: 'No.' } }],
+  ]);
+  await assert.rejects(api.createMultipart({ fileName: 'a.mov', contentType: 'video/quicktime', size: 1 }), (error) =>
+    error instanceof ApiError && error.status === 403 && error.code === 'LimitExceeded'
+    && error.message === 'This upload would exceed your limit of 1000 videos.' && assert.deepEqual(error.limit, details) === undefined);
+  await assert.rejects(api.createUploadUrl({ fileName: 'a.mov', contentType: 'video/quicktime', size: 1, checksumSHA256: 'x' }), (error) =>
+    error.code === 'LimitExceeded' && error.message === 'Over the limit.' && assert.deepEqual(error.limit, details) === undefined);
+  await assert.rejects(api.complete({ key: 'k', uploadId: 'u', parts: [] }), (error) => error.code === 'Forbidden' && error.limit === null);
+  assert.deepEqual(calls.map((c) => [c.init.method, c.url]), [['POST', '/api/videos/multipart'], ['POST', '/api/videos/upload-url'], ['POST', '/api/videos/multipart/complete']]);
+});
+
+test('the usage is the caller\'s own, from GET /videos/usage', async () => {
+  const body = { usage: { storedBytes: 1, videos: 1, convertedMinutes: 0, month: '2026-12' }, limits: { storedBytes: 2, videos: 2, fileBytes: 2, convertedMinutesPerMonth: 2 } };
+  const { calls, api } = recording([[200, body]]);
+  assert.deepEqual(await api.usage(), body);
+  assert.deepEqual(calls.map((c) => [c.init.method, c.url, c.init.credentials]), [['GET', '/api/videos/usage', undefined]]);
+});

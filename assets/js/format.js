@@ -31,6 +31,12 @@ export function formatBytes(bytes, locale) {
   return scaled(bytes, SIZE_UNITS, locale);
 }
 
+/** A count in the page's language: `1,000` (pt-BR `1.000`); `—` for a value that is not a count. */
+export function formatCount(value, locale) {
+  if (!isAmount(value)) return NONE;
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(value);
+}
+
 /** A transfer speed from kB/s up: `12.3 MB/s` (pt-BR `12,3 MB/s`); `—` when unknown. */
 export function formatSpeed(bytesPerSecond, locale) {
   if (!isAmount(bytesPerSecond)) return NONE;

@@ -1,12 +1,14 @@
 // The library: the signed-in user's videos, newest first, each with its thumbnail, title, size,
 // duration, date and status. Polls while something is uploading or converting (slower in a hidden
 // tab, not at all when nothing is); a filter by title; delete behind a confirmation dialog; an
-// unfinished upload of this browser offers to resume.
+// unfinished upload of this browser offers to resume. Above them, the user's usage against their
+// limits, loaded beside the videos; when it cannot be loaded it stays hidden and nothing else changes.
 import { t, ready, home, mediaReady, renewMediaSession, api } from './app.js';
 import { setNotice } from '../ui/form.js';
 import { PendingUploads } from '../upload/resume.js';
 import { formatBytes, formatDuration, formatDate } from '../format.js';
 import { reasonKey } from '../library/reason.js';
+import { usageMeters } from '../limits.js';
 
 const VISIBLE_POLL_MS = 3000;
 const HIDDEN_POLL_MS = 30_000;
@@ -22,6 +24,8 @@ const filterCount = document.getElementById('filter-count');
 const dialog = document.getElementById('delete-dialog');
 const dialogTitle = document.getElementById('delete-title');
 const heading = document.getElementById('page-title');
+const usageSection = document.getElementById('usage');
+const usageList = document.getElementById('usage-list');
 
 const user = await ready;
 const pending = new PendingUploads(localStorage, user.sub);
@@ -190,6 +194,44 @@ function applyFilter() {
 }
 filter.addEventListener('input', applyFilter);
 
+// MARK: usage
+
+/** The videos (ids and statuses) the usage on the page was loaded for: it changes only when they do. */
+let usageFor = null;
+
+/** One meter: its label, the `<meter>` (low and high marks too) and its words, which say it all without colour. */
+function usageItem(meter) {
+  const item = element('li', 'usage-item');
+  item.dataset.limit = meter.id;
+  item.dataset.level = meter.level;
+  const label = element('label', 'usage-label', meter.label);
+  label.htmlFor = `usage-${meter.id}`;
+  const gauge = element('meter', '', meter.text);
+  gauge.id = `usage-${meter.id}`;
+  Object.assign(gauge, { min: 0, max: meter.max, low: meter.max * 0.75, high: meter.max * 0.9, optimum: 0, value: meter.value });
+  gauge.setAttribute('aria-describedby', `usage-${meter.id}-text`);
+  const text = element('p', 'usage-text', meter.text);
+  text.id = `usage-${meter.id}-text`;
+  item.append(label, gauge, text);
+  return item;
+}
+
+/** Loads the usage again when the videos changed since it was loaded; a failure keeps what is shown (or nothing). */
+async function refreshUsage() {
+  const key = JSON.stringify(videos.map((video) => [video.id, video.status]));
+  if (key === usageFor) return;
+  usageFor = key;
+  let meters;
+  try {
+    meters = usageMeters(await api.usage(), { t, lang });
+  } catch {
+    usageFor = null; // tried again with the next load
+    return;
+  }
+  usageList.replaceChildren(...meters.map(usageItem));
+  usageSection.hidden = meters.length === 0;
+}
+
 async function load() {
   clearTimeout(timer);
   try {
@@ -197,6 +239,7 @@ async function load() {
     await mediaReady(); // the thumbnails need the session's cookies
     failures = 0;
     render();
+    refreshUsage();
     if (notice.dataset.tone === 'warning') setNotice(notice, '');
   } catch (error) {
     if (error?.name === 'CognitoError') return; // the session ended; app.js takes the visitor to sign in
@@ -256,6 +299,7 @@ dialog.addEventListener('close', async () => {
   const next = entry?.item.nextElementSibling ?? entry?.item.previousElementSibling;
   videos = videos.filter((v) => v.id !== video.id);
   render();
+  refreshUsage();
   setNotice(notice, t('library.deleted', { title: video.title }), 'success');
   (next?.querySelector('a[href], button') ?? heading).focus();
 });

@@ -1,15 +1,34 @@
 // The video API's upload and library calls (Sources/LocalCloud/Resources/openapi.yaml), over a
 // fetch that adds the caller's token. Failures become ApiError with the contract's stable `code`.
 
-/** A refused or failed API call: `status` (0 when the network failed), the contract's `code`, `message`. */
+/**
+ * A refused or failed API call: `status` (0 when the network failed), the contract's `code`,
+ * `message`; `limit`, for a refusal over one of the user's limits (403 LimitExceeded), is
+ * `{ limit, allowed, used, requested }`, else null.
+ */
 export class ApiError extends Error {
-  constructor(status, code, message, { retryAfterSeconds } = {}) {
+  constructor(status, code, message, { retryAfterSeconds, limit = null } = {}) {
     super(message || code);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.limit = limit;
   }
+}
+
+/**
+ * What a refusal's body says: `{ code, message, limit }`. The contract's `{"error": {"code",
+ * "message"}}` and the flat `{"error": "<sentence>", "code", "limit", …}` are both read.
+ */
+export function readRefusal(body) {
+  const nested = body?.error !== null && typeof body?.error === 'object' ? body.error : null;
+  const fields = nested ?? body ?? {};
+  const message = typeof fields.message === 'string' ? fields.message : typeof body?.error === 'string' ? body.error : undefined;
+  const limit = typeof fields.limit === 'string'
+    ? { limit: fields.limit, allowed: fields.allowed, used: fields.used, requested: fields.requested }
+    : null;
+  return { code: typeof fields.code === 'string' ? fields.code : undefined, message, limit };
 }
 
 /**
@@ -42,8 +61,9 @@ export class VideoApi {
     try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
     if (!response.ok) {
       const retryAfter = Number(response.headers.get('Retry-After'));
-      throw new ApiError(response.status, parsed?.error?.code ?? `HTTP${response.status}`, parsed?.error?.message ?? text.slice(0, 200),
-        { retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined });
+      const refusal = readRefusal(parsed);
+      throw new ApiError(response.status, refusal.code ?? `HTTP${response.status}`, refusal.message ?? text.slice(0, 200),
+        { retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined, limit: refusal.limit });
     }
     return parsed;
   }
@@ -86,6 +106,11 @@ export class VideoApi {
   /** Takes the media cookies back (sign-out). */
   closeMediaSession() {
     return this.#call('DELETE', '/session', undefined, { credentials: 'same-origin' });
+  }
+
+  /** The caller's use of their limits: `{ usage: { storedBytes, videos, convertedMinutes, month }, limits: { … } }`. */
+  usage() {
+    return this.#call('GET', '/videos/usage');
   }
 
   async listVideos() {

@@ -196,6 +196,7 @@ export class Uploader {
       } catch (error) {
         if (isSessionLoss(error) || isAbort(error)) throw error;
         const kind = classify(error.status === 0 ? { network: true } : { status: error.status, code: error.code, message: error.message });
+        if (error.code === 'LimitExceeded') throw new UploadError('limit', error.message, { limit: error.limit });
         if (kind !== 'retry' || !shouldRetry(attempt + 1, { maxAttempts: this.maxAttempts })) {
           throw new UploadError(error.status === 0 ? 'network' : 'refused', error.message);
         }

@@ -3,13 +3,18 @@
 import { uploadMethod } from './plan.js';
 import { SpeedMeter } from './progress.js';
 
-/** Why an upload stopped, for the page to put in words: `key` names a `upload.error.*` string. */
+/**
+ * Why an upload stopped, for the page to put in words: `key` names a `upload.error.*` string;
+ * `limit`, when the API refused it over one of the user's limits (key `limit`), is the refusal's
+ * `{ limit, allowed, used, requested }`.
+ */
 export class UploadError extends Error {
-  constructor(key, detail = '') {
+  constructor(key, detail = '', { limit = null } = {}) {
     super(detail || key);
     this.name = 'UploadError';
     this.key = key;
     this.detail = detail;
+    this.limit = limit;
   }
 }
 

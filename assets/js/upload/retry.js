@@ -4,6 +4,8 @@
 const RETRY_CODES = new Set(['SlowDown', 'RequestTimeout', 'InternalError']);
 /** HTTP statuses that mean the same; 0 is a request that got no answer. */
 const RETRY_STATUSES = new Set([0, 408, 429, 500, 502, 503, 504]);
+/** The API's refusals that sending again cannot mend, whatever their status: over one of the user's limits. */
+const FATAL_CODES = new Set(['LimitExceeded']);
 /** The signature of a presigned URL is no longer valid: sign again, same bytes. */
 const RESIGN_CODES = new Set(['ExpiredToken', 'RequestExpired']);
 /** The store did not receive the bytes that were hashed: read, hash, sign and send again. */
@@ -20,6 +22,7 @@ export function classify(failure) {
   const { network, status, code, message } = failure ?? {};
   if (network) return 'retry';
   if (status === 401) return 'auth';
+  if (FATAL_CODES.has(code)) return 'fatal';
   if (RESIGN_CODES.has(code)) return 'resign';
   // S3 answers an expired presigned URL with 403 AccessDenied, "Request has expired".
   if (status === 403 && code === 'AccessDenied' && /expired/i.test(message ?? '')) return 'resign';

@@ -35,8 +35,12 @@ export const TRANSITIONS = Object.freeze({
   cancelled: Object.freeze({}),
 });
 
-/** Why an upload failed, when trying again cannot help (the `upload.error.*` keys of UploadError). */
-export const FINAL_ERRORS = Object.freeze(['empty', 'tooLarge', 'notSameFile']);
+/**
+ * Why an upload failed, when trying again cannot help (the `upload.error.*` keys of UploadError):
+ * over a limit of the user's (`limit`), the same file is refused again until they free space; it is
+ * picked again then.
+ */
+export const FINAL_ERRORS = Object.freeze(['empty', 'tooLarge', 'notSameFile', 'limit']);
 
 /** The state `event` moves `state` to, or null when the table refuses it. */
 export function next(state, event) {

@@ -7,6 +7,7 @@ import { UploadError } from '../../upload/item.js';
 import { eta } from '../../upload/progress.js';
 import { MAX_FILE, MiB } from '../../upload/plan.js';
 import { formatBytes, formatSpeed, formatTimeLeft } from '../../format.js';
+import { refusalMessage } from '../../limits.js';
 
 export class UploadRow extends Component {
   static moduleName = 'upload-row';
@@ -109,6 +110,7 @@ export class UploadRow extends Component {
   #errorText(error) {
     if (!error) return '';
     const key = error instanceof UploadError ? error.key : 'unexpected';
+    if (key === 'limit') return refusalMessage(error.limit, this);
     const message = this.t(`upload.error.${key}`, { max: formatBytes(MAX_FILE, this.lang) });
     return error.detail && ['store', 'refused', 'unexpected'].includes(key) ? `${message} (${error.detail})` : message;
   }

@@ -1,0 +1,101 @@
+// A user's limits in words: the library's meters of usage against each limit, and the message of an
+// upload the API refused over one, in both languages, with the page's real strings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { translator } from '../../assets/js/i18n.js';
+import { usageMeters, refusalMessage, monthName, formatAmount } from '../../assets/js/limits.js';
+
+// ICU versions differ in the space they put before units (U+0020, U+00A0 or U+202F).
+const plain = (text) => text.replace(/[\u00a0\u202f]/g, ' ');
+
+function pageOf(lang) {
+  const all = JSON.parse(readFileSync(new URL(`../../site/i18n/${lang}.json`, import.meta.url), 'utf8')).script;
+  const table = {};
+  const walk = (object, prefix) => {
+    for (const [key, value] of Object.entries(object)) {
+      if (typeof value === 'string') table[prefix + key] = value;
+      else walk(value, `${prefix}${key}.`);
+    }
+  };
+  walk(all, '');
+  return { t: translator(table), lang: lang === 'pt-BR' ? 'pt-BR' : 'en' };
+}
+const pt = pageOf('pt-BR');
+const en = pageOf('en');
+
+const answer = {
+  usage: { storedBytes: 12.3e9, videos: 14, convertedMinutes: 35, month: '2026-12' },
+  limits: { storedBytes: 200e9, videos: 1000, fileBytes: 50e9, convertedMinutesPerMonth: 600 },
+};
+
+test('the library shows storage, videos and this month\'s minutes against their limits, in words', () => {
+  const meters = usageMeters(answer, pt);
+  assert.deepEqual(meters.map((m) => [m.id, m.label, plain(m.text), m.level]), [
+    ['storedBytes', 'Armazenamento', '12,3 GB de 200 GB', 'ok'],
+    ['videos', 'Vídeos', '14 de 1.000', 'ok'],
+    ['convertedMinutes', 'Conversão no mês', '35 de 600 min em dezembro', 'ok'],
+  ]);
+  assert.deepEqual(meters.map((m) => [m.value, m.max]), [[12.3e9, 200e9], [14, 1000], [35, 600]]);
+  assert.deepEqual(usageMeters(answer, en).map((m) => plain(m.text)), ['12.3 GB of 200 GB', '14 of 1,000', '35 of 600 min in December']);
+});
+
+test('a limit near or reached is said in words, not by the meter\'s colour alone', () => {
+  const near = { usage: { storedBytes: 198e9, videos: 1000, convertedMinutes: 700, month: '2026-01' }, limits: answer.limits };
+  const meters = usageMeters(near, en);
+  assert.deepEqual(meters.map((m) => [m.level, plain(m.text)]), [
+    ['near', '198 GB of 200 GB · almost at the limit'],
+    ['full', '1,000 of 1,000 · limit reached'],
+    ['full', '700 of 600 min in January · limit reached'],
+  ]);
+  assert.equal(meters[2].value, 600, 'a meter over its limit shows full');
+  const none = usageMeters({ usage: { storedBytes: 0, videos: 0, convertedMinutes: 0 }, limits: { storedBytes: 0, videos: 5, convertedMinutesPerMonth: 10 } }, pt);
+  assert.deepEqual(none.map((m) => [m.level, m.value, m.max]), [['full', 1, 1], ['ok', 0, 5], ['ok', 0, 10]]);
+  assert.equal(plain(none[2].text), '0 de 10 min neste mês', 'without a month, "this month"');
+});
+
+test('an answer of another shape shows no meter rather than a wrong one', () => {
+  assert.deepEqual(usageMeters(null, en), []);
+  assert.deepEqual(usageMeters({ usage: {}, limits: {} }, en), []);
+  assert.deepEqual(usageMeters({ usage: { videos: 'x', storedBytes: -1 }, limits: { videos: 3, storedBytes: 10 } }, en), []);
+  assert.deepEqual(usageMeters({ usage: { videos: 2 }, limits: { videos: 3 } }, en).map((m) => m.id), ['videos']);
+});
+
+test('months are named in the page\'s language; anything else is not a month', () => {
+  assert.equal(monthName('2026-12', 'pt-BR'), 'dezembro');
+  assert.equal(monthName('2027-01', 'en'), 'January');
+  for (const bad of ['2026-13', '2026-1', '', null, undefined, 'December']) assert.equal(monthName(bad, 'en'), null, String(bad));
+});
+
+test('a refused upload says which limit and by how much, in both languages', () => {
+  const cases = [
+    [{ limit: 'storedBytes', allowed: 200e9, used: 198e9, requested: 5e9 },
+      'Este envio passaria do seu limite de armazenamento: 198 GB usados de 200 GB, e o arquivo tem 5 GB.',
+      'This upload would exceed your storage limit: 198 GB of 200 GB used, and the file is 5 GB.'],
+    [{ limit: 'videos', allowed: 1000, used: 1000, requested: 1 },
+      'Este envio passaria do seu limite de 1.000 vídeos: você já tem 1.000. Apague alguns na biblioteca para enviar mais.',
+      'This upload would exceed your limit of 1,000 videos: you have 1,000. Delete some from your library to upload more.'],
+    [{ limit: 'fileBytes', allowed: 50e9, used: 0, requested: 61.5e9 },
+      'Este arquivo tem 61,5 GB, mais que os 50 GB que sua conta aceita em um arquivo.',
+      'This file is 61.5 GB, more than the 50 GB your account takes in one file.'],
+    [{ limit: 'convertedMinutes', allowed: 600, used: 600, requested: 1 },
+      'Este envio passaria do limite de conversão deste mês: 600 de 600 min já convertidos.',
+      'This upload would exceed this month’s conversion limit: 600 of 600 min already converted.'],
+  ];
+  for (const [details, inPortuguese, inEnglish] of cases) {
+    assert.equal(plain(refusalMessage(details, pt)), inPortuguese);
+    assert.equal(plain(refusalMessage(details, en)), inEnglish);
+  }
+});
+
+test('a refusal over a limit this page does not know gets the general message', () => {
+  assert.equal(refusalMessage({ limit: 'somethingNew', allowed: 1, used: 1 }, en), 'This upload would exceed one of your account’s limits.');
+  assert.equal(refusalMessage(null, pt), 'Este envio passaria de um dos limites da sua conta.');
+  assert.equal(refusalMessage({ limit: 'toString' }, en), 'This upload would exceed one of your account’s limits.');
+});
+
+test('bytes are sizes and everything else a count', () => {
+  assert.equal(plain(formatAmount('fileBytes', 1.5e9, 'pt-BR')), '1,5 GB');
+  assert.equal(formatAmount('videos', 12345, 'pt-BR'), '12.345');
+  assert.equal(formatAmount('convertedMinutes', 2.25, 'en'), '2.3');
+});
