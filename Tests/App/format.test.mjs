@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatCount, formatSpeed, formatDuration, formatTimeLeft, formatDate } from '../../assets/js/format.js';
+import { formatBytes, formatBinaryBytes, formatCount, formatSpeed, formatDuration, formatTimeLeft, formatDate } from '../../assets/js/format.js';
 
 // ICU versions differ in the space they put before units and AM/PM (U+0020, U+00A0 or U+202F).
 const plain = (text) => (typeof text === 'string' ? text.replace(/[\u00a0\u202f]/g, ' ') : text);
@@ -42,6 +42,15 @@ test('a size that is not one shows a dash', () => {
 test('counts are grouped in the page\'s language; a value that is not one shows a dash', () => {
   table(formatCount, [[0, '0', '0'], [14, '14', '14'], [1000, '1,000', '1.000'], [1234567, '1,234,567', '1.234.567'], [2.5, '2.5', '2,5']]);
   for (const bad of [-1, NaN, Infinity, '5', null, undefined]) assert.equal(formatCount(bad, 'en'), '—');
+});
+
+test('binary sizes move up at 1024 of a unit, one decimal at most, whole bytes in words', () => {
+  table(formatBinaryBytes, [
+    [500, '500 bytes', '500 bytes'], [1024, '1 KiB', '1 KiB'], [1536, '1.5 KiB', '1,5 KiB'], [5 * 2 ** 20, '5 MiB', '5 MiB'],
+    [200 * 2 ** 30, '200 GiB', '200 GiB'], [12.34 * 2 ** 30, '12.3 GiB', '12,3 GiB'], [2 ** 30 - 1, '1 GiB', '1 GiB'],
+    [1536 * 2 ** 30, '1.5 TiB', '1,5 TiB'],
+  ]);
+  for (const bad of [-1, NaN, '5', null]) assert.equal(formatBinaryBytes(bad, 'en'), '—');
 });
 
 test('speeds are per second, from kB/s up', () => {

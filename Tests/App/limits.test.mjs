@@ -24,27 +24,28 @@ function pageOf(lang) {
 const pt = pageOf('pt-BR');
 const en = pageOf('en');
 
+const GiB = 2 ** 30;
 const answer = {
-  usage: { storedBytes: 12.3e9, videos: 14, convertedMinutes: 35, month: '2026-12' },
-  limits: { storedBytes: 200e9, videos: 1000, fileBytes: 50e9, convertedMinutesPerMonth: 600 },
+  usage: { storedBytes: 12.3 * GiB, videos: 14, convertedMinutes: 35, month: '2026-12' },
+  limits: { storedBytes: 200 * GiB, videos: 1000, fileBytes: 50 * GiB, convertedMinutesPerMonth: 600 },
 };
 
 test('the library shows storage, videos and this month\'s minutes against their limits, in words', () => {
   const meters = usageMeters(answer, pt);
   assert.deepEqual(meters.map((m) => [m.id, m.label, plain(m.text), m.level]), [
-    ['storedBytes', 'Armazenamento', '12,3 GB de 200 GB', 'ok'],
+    ['storedBytes', 'Armazenamento', '12,3 GiB de 200 GiB', 'ok'],
     ['videos', 'Vídeos', '14 de 1.000', 'ok'],
     ['convertedMinutes', 'Conversão no mês', '35 de 600 min em dezembro', 'ok'],
   ]);
-  assert.deepEqual(meters.map((m) => [m.value, m.max]), [[12.3e9, 200e9], [14, 1000], [35, 600]]);
-  assert.deepEqual(usageMeters(answer, en).map((m) => plain(m.text)), ['12.3 GB of 200 GB', '14 of 1,000', '35 of 600 min in December']);
+  assert.deepEqual(meters.map((m) => [m.value, m.max]), [[12.3 * GiB, 200 * GiB], [14, 1000], [35, 600]]);
+  assert.deepEqual(usageMeters(answer, en).map((m) => plain(m.text)), ['12.3 GiB of 200 GiB', '14 of 1,000', '35 of 600 min in December']);
 });
 
 test('a limit near or reached is said in words, not by the meter\'s colour alone', () => {
-  const near = { usage: { storedBytes: 198e9, videos: 1000, convertedMinutes: 700, month: '2026-01' }, limits: answer.limits };
+  const near = { usage: { storedBytes: 198 * GiB, videos: 1000, convertedMinutes: 700, month: '2026-01' }, limits: answer.limits };
   const meters = usageMeters(near, en);
   assert.deepEqual(meters.map((m) => [m.level, plain(m.text)]), [
-    ['near', '198 GB of 200 GB · almost at the limit'],
+    ['near', '198 GiB of 200 GiB · almost at the limit'],
     ['full', '1,000 of 1,000 · limit reached'],
     ['full', '700 of 600 min in January · limit reached'],
   ]);
@@ -69,15 +70,15 @@ test('months are named in the page\'s language; anything else is not a month', (
 
 test('a refused upload says which limit and by how much, in both languages', () => {
   const cases = [
-    [{ limit: 'storedBytes', allowed: 200e9, used: 198e9, requested: 5e9 },
-      'Este envio passaria do seu limite de armazenamento: 198 GB usados de 200 GB, e o arquivo tem 5 GB.',
-      'This upload would exceed your storage limit: 198 GB of 200 GB used, and the file is 5 GB.'],
+    [{ limit: 'storedBytes', allowed: 200 * GiB, used: 198 * GiB, requested: 5 * GiB },
+      'Este envio passaria do seu limite de armazenamento: 198 GiB usados de 200 GiB, e o arquivo tem 5 GiB.',
+      'This upload would exceed your storage limit: 198 GiB of 200 GiB used, and the file is 5 GiB.'],
     [{ limit: 'videos', allowed: 1000, used: 1000, requested: 1 },
       'Este envio passaria do seu limite de 1.000 vídeos: você já tem 1.000. Apague alguns na biblioteca para enviar mais.',
       'This upload would exceed your limit of 1,000 videos: you have 1,000. Delete some from your library to upload more.'],
-    [{ limit: 'fileBytes', allowed: 50e9, used: 0, requested: 61.5e9 },
-      'Este arquivo tem 61,5 GB, mais que os 50 GB que sua conta aceita em um arquivo.',
-      'This file is 61.5 GB, more than the 50 GB your account takes in one file.'],
+    [{ limit: 'fileBytes', allowed: 50 * GiB, used: 0, requested: 61.5 * GiB },
+      'Este arquivo tem 61,5 GiB, mais que os 50 GiB que sua conta aceita em um arquivo.',
+      'This file is 61.5 GiB, more than the 50 GiB your account takes in one file.'],
     [{ limit: 'convertedMinutes', allowed: 600, used: 600, requested: 1 },
       'Este envio passaria do limite de conversão deste mês: 600 de 600 min já convertidos.',
       'This upload would exceed this month’s conversion limit: 600 of 600 min already converted.'],
@@ -94,8 +95,9 @@ test('a refusal over a limit this page does not know gets the general message', 
   assert.equal(refusalMessage({ limit: 'toString' }, en), 'This upload would exceed one of your account’s limits.');
 });
 
-test('bytes are sizes and everything else a count', () => {
-  assert.equal(plain(formatAmount('fileBytes', 1.5e9, 'pt-BR')), '1,5 GB');
+test('bytes are sizes in binary units, as the limits are set, and everything else a count', () => {
+  assert.equal(plain(formatAmount('fileBytes', 1.5 * GiB, 'pt-BR')), '1,5 GiB');
+  assert.equal(plain(formatAmount('storedBytes', 200 * GiB, 'en')), '200 GiB');
   assert.equal(formatAmount('videos', 12345, 'pt-BR'), '12.345');
   assert.equal(formatAmount('convertedMinutes', 2.25, 'en'), '2.3');
 });

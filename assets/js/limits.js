@@ -1,7 +1,7 @@
 // A user's limits in words, in the page's language (`lang`, with the page's `t`): the library's
 // meters of what is used against each limit (GET /videos/usage), and why the video API refused an
 // upload (403 LimitExceeded, with `limit`, `allowed`, `used`, `requested`). Pure.
-import { formatBytes, formatCount } from './format.js';
+import { formatBinaryBytes, formatCount } from './format.js';
 
 /** Share of a limit from which a meter says, in words, that the limit is near. */
 export const NEAR = 0.9;
@@ -23,9 +23,12 @@ const REFUSALS = {
 
 const isAmount = (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
-/** An amount of `limit` in the page's language: bytes as a size, videos and minutes as counts. */
+/**
+ * An amount of `limit` in the page's language: bytes as a size in binary units (the limits are set
+ * in whole GiB, and the API's own sentences say GiB), videos and minutes as counts.
+ */
 export function formatAmount(limit, value, lang) {
-  return limit === 'storedBytes' || limit === 'fileBytes' ? formatBytes(value, lang) : formatCount(value, lang);
+  return limit === 'storedBytes' || limit === 'fileBytes' ? formatBinaryBytes(value, lang) : formatCount(value, lang);
 }
 
 /** The month of `month` (`2026-12`) by name (`December`; pt-BR `dezembro`), or null when it is not one. */
@@ -38,7 +41,7 @@ export function monthName(month, lang) {
  * The library's meters for the API's usage answer (`{ usage, limits }`): for each limit both sides
  * give, `{ id, label, value, max, level, text }` — `value` and `max` for a `<meter>` (a limit of 0
  * shows as full), `level` `full`, `near` or `ok`, and `text` what the meter says in words
- * ("12,3 GB de 200 GB", "35 de 600 min em dezembro", with "limit reached" or "almost at the limit"
+ * ("12,3 GiB de 200 GiB", "35 de 600 min em dezembro", with "limit reached" or "almost at the limit"
  * when it is so, so the meter's colour is never the only sign). An answer of another shape gives [].
  */
 export function usageMeters(answer, { t, lang }) {
@@ -66,8 +69,8 @@ export function usageMeters(answer, { t, lang }) {
 
 /**
  * Why the API refused an upload, from the refusal's `{ limit, allowed, used, requested }`: which
- * limit and by how much ("This upload would exceed your storage limit: 198 GB of 200 GB used, and
- * the file is 5 GB."). A limit this page does not know gets the general message.
+ * limit and by how much ("This upload would exceed your storage limit: 198 GiB of 200 GiB used, and
+ * the file is 5 GiB."). A limit this page does not know gets the general message.
  */
 export function refusalMessage(details, { t, lang }) {
   const refusal = Object.hasOwn(REFUSALS, details?.limit ?? '') ? REFUSALS[details.limit] : null;
