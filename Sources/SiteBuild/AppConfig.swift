@@ -13,12 +13,16 @@ enum AppConfig {
         let api: API?
         let uploads: Uploads?
         let session: Session?
+        /// Who may make an account: `open`, `invite` or `closed`.
+        let signUp: String
     }
 
     /// The template context's `config.*`.
     static func templateValue(_ environment: Environment?) -> [String: Any] {
         guard let environment else { return [:] }
-        var value: [String: Any] = ["environment": environment.name]
+        var value: [String: Any] = ["environment": environment.name, "signUp": environment.effectiveSignUp.rawValue,
+                                    "signUpOpen": environment.effectiveSignUp == .open,
+                                    "signUpInvite": environment.effectiveSignUp == .invite]
         if let cognito = environment.cognito {
             value["cognito"] = ["region": cognito.region, "userPoolId": cognito.userPoolId,
                                 "clientId": cognito.clientId, "endpoint": cognito.effectiveEndpoint]
@@ -38,7 +42,8 @@ enum AppConfig {
             },
             api: environment.apiBaseURL.map { .init(baseUrl: $0) },
             uploads: environment.uploadOrigins.isEmpty ? nil : .init(origins: environment.uploadOrigins),
-            session: environment.idleMinutes.map { .init(idleMinutes: $0) })
+            session: environment.idleMinutes.map { .init(idleMinutes: $0) },
+            signUp: environment.effectiveSignUp.rawValue)
         return scriptSafeJSON(payload)
     }
 

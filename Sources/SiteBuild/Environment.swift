@@ -37,6 +37,11 @@ public struct Environment: Sendable, Equatable {
     public var publish: Publish?
     /// Minutes without input after which the app signs the user out (`session.idleMinutes`; the app's default is 30).
     public var idleMinutes: Int?
+    /// Who may make an account (`signup`); nil leaves it to `SignUpPolicy.fallback`.
+    public var signUp: SignUpPolicy?
+
+    /// The policy the app follows: site.yml's, or the fallback for this environment.
+    public var effectiveSignUp: SignUpPolicy { signUp ?? .fallback(isLocal: isLocal) }
 
     /// `session.idleMinutes` read from text: a whole number from a minute to a day, else nil.
     static func parseIdleMinutes(_ text: String) -> Int? {
@@ -67,7 +72,7 @@ public struct Environment: Sendable, Equatable {
             throw media.value.error("'media' is no longer a setting: videos and thumbnails are served from /media/ on the site's own origin "
                                     + "(CloudFront's /media/* behaviour; `site serve` forwards it to the local cloud). Remove this section.")
         }
-        let fields = try node.fields(allowed: ["cognito", "api", "uploads", "publish", "session"])
+        let fields = try node.fields(allowed: ["cognito", "api", "uploads", "publish", "session", "signup"])
         let rules = FieldRules(isLocal: environment.isLocal)
         if let cognitoNode = fields["cognito"] {
             let cognito = try cognitoNode.fields(allowed: ["region", "userPoolId", "clientId", "endpoint"])
@@ -104,6 +109,11 @@ public struct Environment: Sendable, Equatable {
                 }
                 environment.idleMinutes = value
             }
+        }
+        if let policy = fields["signup"] {
+            let text = try policy.nonEmptyString()
+            if let message = SignUpPolicy.problem(text) { throw policy.error(message) }
+            environment.signUp = SignUpPolicy(rawValue: text)
         }
         if let publishNode = fields["publish"] {
             let publish = try publishNode.fields(allowed: ["bucket", "region", "prefix", "distributionIds", "cacheControl"])
@@ -142,6 +152,7 @@ public struct Environment: Sendable, Equatable {
         ("SITE_API_BASE_URL", "api.baseUrl"),
         ("SITE_UPLOADS_ORIGINS", "uploads.origins"),
         ("SITE_SESSION_IDLE_MINUTES", "session.idleMinutes"),
+        ("SITE_SIGNUP", "signup"),
         ("SITE_PUBLISH_BUCKET", "publish.bucket"),
         ("SITE_PUBLISH_REGION", "publish.region"),
         ("SITE_PUBLISH_PREFIX", "publish.prefix"),
@@ -202,6 +213,10 @@ public struct Environment: Sendable, Equatable {
                 throw Diagnostic("must be a whole number of minutes from 1 to 1440, not '\(raw)'", at: location, key: fieldKey)
             }
             idleMinutes = minutes
+        case "signup":
+            let text = raw.trimmingSpaces
+            if let message = SignUpPolicy.problem(text) { throw Diagnostic(message, at: location, key: fieldKey) }
+            signUp = SignUpPolicy(rawValue: text)
         case "publish.bucket": guard publish != nil else { throw needs("publish") }; publish!.bucket = try value(rules.bucket)
         case "publish.region": guard publish != nil else { throw needs("publish") }; publish!.region = try value(rules.region)
         case "publish.prefix": guard publish != nil else { throw needs("publish") }; publish!.prefix = try value(rules.prefix)

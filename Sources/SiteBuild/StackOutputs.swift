@@ -23,6 +23,11 @@ public struct StackOutputs: Sendable, Equatable {
         ("SiteBucketRegion", "publish.region"),
         ("DistributionId", "publish.distributionIds"),
     ]
+
+    /// Outputs applied when the stack has them; without one, site.yml's value (or its default) stands.
+    public static let optionalFields: [(output: String, key: String)] = [
+        ("SignUpPolicy", "signup"),
+    ]
 }
 
 extension Environment {
@@ -49,7 +54,7 @@ extension Environment {
         if wanted.contains(where: { $0.key.hasPrefix("publish.") }), result.publish == nil {
             result.publish = Publish(bucket: "", region: "", prefix: nil, distributionIds: [])
         }
-        for (output, key) in wanted {
+        for (output, key) in wanted + StackOutputs.optionalFields.filter({ !overridden.contains($0.key) }) {
             guard let value = stack.outputs[output] else { continue }
             try result.set(key, to: value, from: "stack \(stack.stack) output \(output)")
         }

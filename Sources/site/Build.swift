@@ -22,6 +22,7 @@ struct Build: AsyncParsableCommand {
         With --stack NAME the deployed CloudFormation stack's outputs replace the environment's fields \
         first, and the SITE_* variables still win over them (site.yml < stack outputs < SITE_*):
         \(StackOutputs.fields.map { "  \($0.output) → \($0.key)" }.joined(separator: "\n"))
+        \(StackOutputs.optionalFields.map { "  \($0.output) → \($0.key) (when the stack has it)" }.joined(separator: "\n"))
         A missing output is an error naming it, unless a SITE_* variable sets its field. The stack is \
         looked up in \(StackLookup.regionHelp(hasRegionFlag: false)), with the credentials `site help publish` describes \
         (AWS_ENDPOINT_URL_CLOUDFORMATION or AWS_ENDPOINT_URL for another endpoint).

@@ -1,5 +1,5 @@
 // Sign-up: e-mail and a password that meets the policy (each rule ticks as it is met), then the
-// confirmation code.
+// confirmation code. When sign-up is not open the page has no form, only the notice saying so.
 import { auth, t, home, ready, storage, withNext } from './app.js';
 import { onSubmit, checkEmail, checkNewPassword } from './flow.js';
 import { wirePasswordToggles, wirePasswordRules } from '../ui/form.js';
@@ -10,7 +10,7 @@ const password = document.getElementById('password');
 wirePasswordToggles(document);
 wirePasswordRules(document, t);
 
-onSubmit(form, {
+if (form) onSubmit(form, {
   validate: () => [...checkEmail(email), ...checkNewPassword(password)],
   action: async () => {
     const address = email.value.trim();
@@ -22,4 +22,4 @@ onSubmit(form, {
 });
 
 await ready;
-email.focus();
+email?.focus();
