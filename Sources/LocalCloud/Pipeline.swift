@@ -20,6 +20,10 @@ final class Pipeline: Sendable {
         var maxAttempts = 3
         /// Seconds before retry n (1-based); the last is reused.
         var backoff: [Double] = [2, 8]
+        /// How long one ffmpeg run may take for an input of the given duration (unknown: nil).
+        var timeLimit: @Sendable (Double?) -> Double = ConversionSettings.timeLimit(durationSeconds:)
+        /// How long ffprobe may take to read an upload's header.
+        var probeTimeLimit: Double = 300
     }
 
     let settings: Settings
@@ -259,7 +263,11 @@ final class Pipeline: Sendable {
     private func probe(_ input: String) async throws -> Probe {
         let result = try await Subprocess.run(settings.ffprobe, ["-v", "error"] + ConversionSettings.inputRestrictions()
                                               + ["-show_entries", "format=duration:stream=codec_type,width,height,sample_aspect_ratio:stream_tags=rotate:stream_side_data=rotation",
-                                                 "-of", "json", input])
+                                                 "-of", "json", input], timeLimit: settings.probeTimeLimit)
+        if result.timedOut {
+            throw ConversionFailure(reason: "The video could not be read: reading its header took longer than \(Int(settings.probeTimeLimit)) seconds.",
+                                    permanent: true)
+        }
         guard result.status == 0 else {
             let detail = Self.lastLine(result.errorOutput, hiding: [input])
             throw ConversionFailure(reason: "No video stream found: the file is not a video that can be read"
@@ -300,7 +308,7 @@ final class Pipeline: Sendable {
         }
         let database = self.database
         let lastWrite = Mutex(Date.distantPast)
-        try await runTool(settings.ffmpeg, arguments, job: job, folder: folder) { line in
+        try await runTool(settings.ffmpeg, arguments, job: job, folder: folder, duration: duration) { line in
             guard let duration, duration > 0, line.hasPrefix("out_time_us="),
                   let micros = Double(line.dropFirst("out_time_us=".count)) else { return }
             let due = lastWrite.withLock { last in
@@ -314,15 +322,19 @@ final class Pipeline: Sendable {
         }
     }
 
-    private func runTool(_ tool: String, _ arguments: [String], job: Job, folder: URL,
+    private func runTool(_ tool: String, _ arguments: [String], job: Job, folder: URL, duration: Double? = nil,
                          progress: (@Sendable (Substring) -> Void)?) async throws {
         let errorFile = folder.appendingPathComponent("stderr.txt")
         let database = self.database
-        let result = try await Subprocess.run(tool, arguments, errorFile: errorFile, started: { pid in
+        let limit = settings.timeLimit(duration)
+        let result = try await Subprocess.run(tool, arguments, errorFile: errorFile, timeLimit: limit, started: { pid in
             try? database.queue.write { db in
                 try db.execute(sql: "UPDATE jobs SET pid = ? WHERE id = ?", arguments: [pid, job.id])
             }
         }, line: progress)
+        if result.timedOut {
+            throw ConversionFailure(reason: "The conversion took longer than \(Int(limit / 60)) minutes and was stopped.", permanent: true)
+        }
         guard result.status == 0 else {
             let detail = Self.lastLine(result.errorOutput, hiding: [store.root.path, folder.path])
             throw ConversionFailure(reason: "ffmpeg could not convert the video" + (detail.isEmpty ? "." : ": \(detail)."))

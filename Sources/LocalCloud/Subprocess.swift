@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a tool on its own thread (ffmpeg can take minutes; the cooperative pool must not wait on it).
 enum Subprocess {
@@ -6,17 +7,21 @@ enum Subprocess {
         var status: Int32
         var output: String
         var errorOutput: String
+        /// The tool ran past its time limit and was killed.
+        var timedOut = false
     }
 
     /// Runs `tool` (looked up on PATH) with `arguments`. Standard output goes to `line` one line at a
     /// time when given, otherwise it is collected; standard error goes to `errorFile` when given.
-    static func run(_ tool: String, _ arguments: [String], errorFile: URL? = nil,
+    /// A tool still running `timeLimit` seconds after it started is killed (`Result.timedOut`).
+    static func run(_ tool: String, _ arguments: [String], errorFile: URL? = nil, timeLimit: Double? = nil,
                     started: (@Sendable (Int32) -> Void)? = nil,
                     line: (@Sendable (Substring) -> Void)? = nil) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try runBlocking(tool, arguments, errorFile: errorFile, started: started, line: line))
+                    continuation.resume(returning: try runBlocking(tool, arguments, errorFile: errorFile, timeLimit: timeLimit,
+                                                                   started: started, line: line))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -25,7 +30,7 @@ enum Subprocess {
         }
     }
 
-    private static func runBlocking(_ tool: String, _ arguments: [String], errorFile: URL?,
+    private static func runBlocking(_ tool: String, _ arguments: [String], errorFile: URL?, timeLimit: Double?,
                                     started: (@Sendable (Int32) -> Void)?, line: (@Sendable (Substring) -> Void)?) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -45,6 +50,17 @@ enum Subprocess {
         }
         try process.run()
         started?(process.processIdentifier)
+        let timedOut = Mutex(false)
+        let watchdog = timeLimit.map { limit in
+            let work = DispatchWorkItem { [process] in
+                guard process.isRunning else { return }
+                timedOut.withLock { $0 = true }
+                kill(process.processIdentifier, SIGKILL)
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: work)
+            return work
+        }
+        defer { watchdog?.cancel() }
         var collected = Data()
         var pending = Data()
         let reader = output.fileHandleForReading
@@ -64,6 +80,6 @@ enum Subprocess {
         process.waitUntilExit()
         let errorData = FileManager.default.contents(atPath: errorURL.path) ?? Data()
         return Result(status: process.terminationStatus, output: String(decoding: collected, as: UTF8.self),
-                      errorOutput: String(decoding: errorData.suffix(64 * 1024), as: UTF8.self))
+                      errorOutput: String(decoding: errorData.suffix(64 * 1024), as: UTF8.self), timedOut: timedOut.withLock { $0 })
     }
 }

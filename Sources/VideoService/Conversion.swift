@@ -69,6 +69,13 @@ public enum ConversionSettings {
         ["-protocol_whitelist", "file", "-format_whitelist", inputFormats.joined(separator: ",")]
     }
 
+    /// How long the local cloud lets one ffmpeg run take: four times the input's duration, and at
+    /// least half an hour (a damaged file whose duration is unknown gets the half hour). A run past it
+    /// is killed and the video fails, so a file built to make ffmpeg spin cannot hold a worker forever.
+    public static func timeLimit(durationSeconds: Double?) -> Double {
+        max(30 * 60, 4 * (durationSeconds ?? 0))
+    }
+
     /// The largest MP4 the conversion writes: 1080p either way up (1920×1080, or 1080×1920 for a
     /// portrait video), the ladder's top rung. A larger source is scaled down to fit.
     public static let largestMP4 = MediaHeader.Size(width: 1920, height: 1080)
