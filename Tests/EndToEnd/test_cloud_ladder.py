@@ -254,13 +254,19 @@ def test_a_byte_range_of_a_rendition_is_served_through_media_with_the_cookies(cl
     assert media_get(cloud, video["streamUrl"], None).status == 403
 
 
-def test_a_small_silent_clip_gets_one_rendition_at_its_own_height_and_no_audio(cloud, user, cookies, tmp_path):
-    clip = tmp_path / "small.mkv"
-    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=3:size=320x240:rate=25",
+def converted_test_pattern(cloud, user, folder: Path, name: str, seconds: int, size: str) -> dict:
+    """A silent test pattern of `size` made by ffmpeg (MPEG-4 part 2 in Matroska), uploaded and converted."""
+    clip = folder / name
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size={size}:rate=25",
                     "-c:v", "mpeg4", "-q:v", "5", str(clip)], check=True, timeout=120)
-    created = upload(cloud, user, clip, "small.mkv", "video/x-matroska")
-    video = wait_for(cloud, user, created["videoId"], {"ready", "failed"}, 120)
+    created = upload(cloud, user, clip, name, "video/x-matroska")
+    video = wait_for(cloud, user, created["videoId"], {"ready", "failed"}, 180)
     assert video["status"] == "ready", video
+    return video
+
+
+def test_a_small_silent_clip_gets_one_rendition_at_its_own_height_and_no_audio(cloud, user, cookies, tmp_path):
+    video = converted_test_pattern(cloud, user, tmp_path, "small.mkv", 3, "320x240")
     files = read_ladder(cloud, video, cookies, tmp_path)
     master = files["index.m3u8"].decode()
     assert "#EXT-X-MEDIA" not in master and "AUDIO=" not in master, master
@@ -271,12 +277,7 @@ def test_a_small_silent_clip_gets_one_rendition_at_its_own_height_and_no_audio(c
 
 
 def test_no_mp4_above_1080p_a_portrait_1440p_source_is_scaled_to_1080_by_1920(cloud, user, cookies, tmp_path):
-    clip = tmp_path / "tall.mkv"
-    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=1440x2560:rate=25",
-                    "-c:v", "mpeg4", "-q:v", "8", str(clip)], check=True, timeout=120)
-    created = upload(cloud, user, clip, "tall.mkv", "video/x-matroska")
-    video = wait_for(cloud, user, created["videoId"], {"ready", "failed"}, 180)
-    assert video["status"] == "ready", video
+    video = converted_test_pattern(cloud, user, tmp_path, "tall.mkv", 1, "1440x2560")
     answer = media_get(cloud, video["playbackUrl"], cookies)
     assert answer.status == 200, answer
     (tmp_path / "video.mp4").write_bytes(answer.body)
