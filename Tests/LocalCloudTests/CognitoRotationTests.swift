@@ -14,14 +14,7 @@ struct CognitoRotationTests {
 
     /// A pool whose rotated tokens have a one-second grace, and a signed-in user's first refresh token.
     func signedIn() async throws -> (CognitoService, URL, String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let database = try CloudDatabase(path: folder.appendingPathComponent("cloud.sqlite").path)
-        var settings = CognitoService.Settings(userPoolId: "us-east-1_LocalPool", clientId: "client", region: "us-east-1",
-                                               issuer: "http://127.0.0.1:1/us-east-1_LocalPool",
-                                               adminCredentials: Credentials(accessKeyId: "AK", secretAccessKey: "SK"))
-        settings.refreshGrace = 1
-        let pool = CognitoService(settings: settings, database: database, key: try TokenKey.generate())
+        let (pool, database, folder) = try CognitoServiceTests.pool { $0.refreshGrace = 1 }
         let email = "rotate@example.com"
         let password = "Correct-Horse-9"
         _ = await call(pool, "SignUp", ["ClientId": "client", "Username": email, "Password": password])

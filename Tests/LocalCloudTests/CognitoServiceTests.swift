@@ -7,7 +7,9 @@ import Testing
 /// protocol; here a pool with a one-second session lifetime shows sessions expire.
 @Suite("Cognito sessions")
 struct CognitoServiceTests {
-    static func pool(challengeLifetime: TimeInterval) throws -> (CognitoService, CloudDatabase, URL) {
+    /// A pool in a new folder, its settings as `configure` leaves them.
+    static func pool(challengeLifetime: TimeInterval = 180,
+                     configure: (inout CognitoService.Settings) -> Void = { _ in }) throws -> (CognitoService, CloudDatabase, URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pool-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let database = try CloudDatabase(path: folder.appendingPathComponent("cloud.sqlite").path)
@@ -15,6 +17,7 @@ struct CognitoServiceTests {
                                                issuer: "http://127.0.0.1:1/us-east-1_LocalPool",
                                                adminCredentials: Credentials(accessKeyId: "AK", secretAccessKey: "SK"))
         settings.challengeLifetime = challengeLifetime
+        configure(&settings)
         return (CognitoService(settings: settings, database: database, key: try TokenKey.generate()), database, folder)
     }
 
