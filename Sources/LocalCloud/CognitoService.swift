@@ -44,6 +44,8 @@ final class CognitoService: Sendable {
         /// or the session.
         var answerAttempts = 5
         var guessWindow: TimeInterval = 900
+        /// False: `SignUp` is refused, as with AdminCreateUserConfig.AllowAdminCreateUserOnly.
+        var selfSignUp = true
     }
 
     let settings: Settings

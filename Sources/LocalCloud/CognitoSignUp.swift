@@ -7,6 +7,7 @@ extension CognitoService {
 
     func signUp(_ body: [String: Any]) async throws -> [String: Any] {
         try checkClient(body)
+        guard settings.selfSignUp else { throw CognitoError.notAuthorized("SignUp is not permitted for this user pool") }
         let username = Self.username(try string(body, "Username"))
         let password = try string(body, "Password")
         let attributes = Self.email(from: body["UserAttributes"])
@@ -70,16 +71,24 @@ extension CognitoService {
         guard try string(body, "UserPoolId") == settings.userPoolId else {
             throw CognitoError(type: "ResourceNotFoundException", message: "User pool \(body["UserPoolId"] ?? "") does not exist.")
         }
-        let username = Self.username(try string(body, "Username"))
         let attributes = Self.email(from: body["UserAttributes"])
-        let email = (attributes.email ?? username).lowercased()
+        return try await createUser(username: try string(body, "Username"), email: attributes.email, verified: attributes.verified,
+                                    temporaryPassword: body["TemporaryPassword"] as? String,
+                                    mail: body["MessageAction"] as? String != "SUPPRESS")
+    }
+
+    /// Makes an account in FORCE_CHANGE_PASSWORD, as AdminCreateUser does: its first sign-in must
+    /// choose a password. `mail` sends the temporary password to the mailbox (an invitation).
+    func createUser(username name: String, email address: String?, verified: Bool, temporaryPassword: String?,
+                    mail: Bool) async throws -> [String: Any] {
+        let username = Self.username(name)
+        let email = (address ?? username).lowercased()
         guard Self.validEmail(email) else { throw CognitoError.invalidParameter("Invalid email address format.") }
-        let password = (body["TemporaryPassword"] as? String) ?? Self.temporaryPassword()
+        let password = temporaryPassword ?? Self.temporaryPassword()
         try checkPolicy(password)
         let secrets = credentials(username: username, password: password)
         let sub = Self.newSub()
         let now = Date()
-        let suppress = body["MessageAction"] as? String == "SUPPRESS"
         try await database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE username = ?", arguments: [username]) == nil else {
                 throw CognitoError(type: "UsernameExistsException", message: "User account already exists")
@@ -87,8 +96,8 @@ extension CognitoService {
             try db.execute(sql: """
                 INSERT INTO users (sub, username, email, emailVerified, salt, verifier, status, createdAt)
                 VALUES (?, ?, ?, ?, ?, ?, 'FORCE_CHANGE_PASSWORD', ?)
-                """, arguments: [sub, username, email, attributes.verified, secrets.salt, secrets.verifier, now.timeIntervalSince1970])
-            if !suppress {
+                """, arguments: [sub, username, email, verified, secrets.salt, secrets.verifier, now.timeIntervalSince1970])
+            if mail {
                 try db.execute(sql: "INSERT INTO mailbox (recipient, subject, body, code, kind, createdAt) VALUES (?, ?, ?, ?, 'invitation', ?)",
                                arguments: [email, "Your SStech Video account", "Your username is \(username) and your temporary password is \(password).",
                                            password, now.timeIntervalSince1970])
@@ -98,7 +107,7 @@ extension CognitoService {
             "Username": username, "Enabled": true, "UserStatus": "FORCE_CHANGE_PASSWORD",
             "UserCreateDate": now.timeIntervalSince1970, "UserLastModifiedDate": now.timeIntervalSince1970,
             "Attributes": [["Name": "sub", "Value": sub], ["Name": "email", "Value": email],
-                           ["Name": "email_verified", "Value": attributes.verified ? "true" : "false"]],
+                           ["Name": "email_verified", "Value": verified ? "true" : "false"]],
         ] as [String: Any]]
     }
 

@@ -29,6 +29,9 @@ public struct LocalCloudConfiguration: Sendable {
     public var retryBackoff: [Double] = [2, 8]
     /// Seconds an access or ID token lives (15 minutes, as production's); shorter to try the app's refresh.
     public var tokenLifetime: Int = 900
+    /// Whether anyone may call `SignUp`; false answers it as a pool with `AllowAdminCreateUserOnly`
+    /// does, and accounts are made with AdminCreateUser (`site cloud invite`).
+    public var selfSignUp = true
 
     public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
 }
@@ -55,9 +58,12 @@ public struct LocalCloudEndpoints: Sendable {
 public enum LocalCloudError: Error, CustomStringConvertible {
     case dataFolder(String, String)
     case notLoopback(String)
+    /// An invitation that could not be made: the address, and why.
+    case invitation(String, String)
 
     public var description: String {
         switch self {
+        case .invitation(let email, let reason): "cannot invite \(email): \(reason)"
         case .dataFolder(let path, let reason): "the local cloud's data folder \(path) cannot be used: \(reason)"
         case .notLoopback(let host): "the local cloud listens on loopback only; \(host) is not a loopback address"
         }
@@ -233,7 +239,8 @@ struct Services: Sendable {
         self.origin = origin
         cognito = CognitoService(settings: .init(userPoolId: configuration.userPoolId, clientId: configuration.clientId,
                                                  region: configuration.region, issuer: origin + "/" + configuration.userPoolId,
-                                                 adminCredentials: credentials, tokenLifetime: TimeInterval(configuration.tokenLifetime)),
+                                                 adminCredentials: credentials, tokenLifetime: TimeInterval(configuration.tokenLifetime),
+                                                 selfSignUp: configuration.selfSignUp),
                                  database: database, key: key)
         s3 = S3Service(store: store, credentials: credentials, region: configuration.region)
         let document = Bundle.module.url(forResource: "openapi", withExtension: "yaml").flatMap { try? Data(contentsOf: $0) }.map { Array($0) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LocalCloud
+import SiteBuild
 
 struct CloudCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,12 +29,16 @@ struct CloudCommand: AsyncParsableCommand {
         State (SQLite), objects and keys live in the data folder and survive restarts; queued and \
         interrupted conversions resume. Conversion needs ffmpeg and ffprobe on PATH.
 
+        --signup says who may make an account, as the production stack's SignUpPolicy does: with         invite or closed, Cognito's SignUp is refused ("SignUp is not permitted for this user pool"),         and `site cloud invite EMAIL` makes accounts. (`site serve` takes the policy from site.yml's         `local` environment instead.)
+
         Examples:
           site cloud
           site cloud --port 0 --data /tmp/cloud
+          site cloud --signup invite & site cloud invite ana@example.com
           AWS_SHARED_CREDENTIALS_FILE=.local-cloud/aws-credentials AWS_PROFILE=localcloud \\
             aws --endpoint-url http://127.0.0.1:9400 s3 ls s3://video-main/
-        """)
+        """,
+        subcommands: [CloudInvite.self, CloudLimits.self])
 
     @Option(help: ArgumentHelp("The port to listen on (0 picks a free one).", valueName: "N"))
     var port: Int = 9400
@@ -52,9 +57,15 @@ struct CloudCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How many conversions run at once.", valueName: "N"))
     var workers: Int = 1
 
+    @Option(help: ArgumentHelp("Who may make an account: open (anyone signs up), invite or closed (SignUp refused; `site cloud invite` makes accounts).",
+                               valueName: "POLICY"))
+    var signup: SignUpPolicy = .fallback(isLocal: true)
+
     @OptionGroup var allowedHosts: AllowedHostsOption<CloudCommand>
 
     @OptionGroup var tokenLifetime: TokenLifetimeOption
+
+    @OptionGroup var limits: LimitsOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
@@ -70,7 +81,9 @@ struct CloudCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.workers = workers
         configuration.tokenLifetime = tokenLifetime.seconds
+        configuration.limits = limits.limits
         configuration.allowedHosts = allowedHosts.names
+        configuration.selfSignUp = signup == .open
         if !allowOrigins.isEmpty { configuration.allowedOrigins = allowOrigins }
         do {
             try await LocalCloud.run(configuration) { endpoints in
@@ -87,4 +100,49 @@ struct CloudCommand: AsyncParsableCommand {
 extension CloudCommand: AllowedHostsHelp {
     static let allowedHostsScope = ""
     static let rebindingHarm = "read the mailbox"
+}
+
+extension SignUpPolicy: ExpressibleByArgument {}
+
+/// `site cloud invite EMAIL`: an account made by the administrator, as `infra/invite` makes one in production.
+struct CloudInvite: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invite",
+        abstract: "Invite someone: make their account and mail a temporary password to the local mailbox.",
+        discussion: """
+        Makes the account as Cognito's AdminCreateUser does (what `infra/invite` runs in production): \
+        its e-mail verified, its status FORCE_CHANGE_PASSWORD, and an invitation in the local \
+        mailbox holding the temporary password. The invited person signs in with it, chooses a \
+        password and sets up the authenticator app, all on the sign-in page. It writes the data \
+        folder (`site cloud`'s --data, .local-cloud unless given), so the cloud may be running or not.
+
+        Examples:
+          site cloud invite ana@example.com
+          site cloud --data /tmp/cloud invite ana@example.com
+        """)
+
+    @Argument(help: ArgumentHelp("The e-mail address of the person invited (also their username).", valueName: "EMAIL"))
+    var email: String
+
+    /// `site cloud`'s options: its --data names the data folder here too.
+    @ParentCommand var cloud: CloudCommand
+
+    func validate() throws {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(where: \.isWhitespace) else {
+            throw ValidationError("'\(email)' is not an e-mail address, like ana@example.com.")
+        }
+    }
+
+    func run() async throws {
+        let configuration = LocalCloudConfiguration(dataDirectory: URL(fileURLWithPath: cloud.data).standardizedFileURL)
+        do {
+            let invitation = try await LocalCloud.invite(email: email, configuration: configuration)
+            print("invited \(invitation.username): the temporary password is in the local mailbox (/_local/mailbox); "
+                  + "they sign in with it, then choose a password and set up two-step verification")
+        } catch let error as LocalCloudError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
 }

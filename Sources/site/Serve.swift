@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
 
         When site.yml has a `local` environment, the local cloud starts too (see `site help cloud`): \
         Cognito, the video API, S3 and the conversion pipeline, with the mailbox for sign-up codes. \
+        Its Cognito allows sign-up as that environment's `signup` says (open unless set; with invite \
+        or closed, `site cloud invite EMAIL` makes accounts). \
         Requests for /api and under /api/ and /media/ are forwarded to it, as CloudFront forwards them \
         in production, so the app, its API and its media share one origin. The cloud runs in this \
         process, so a forwarded request is handed to it directly, bodies streamed both ways. With \
@@ -57,6 +59,8 @@ struct Serve: AsyncParsableCommand {
     var cloudURL: String?
 
     @OptionGroup var tokenLifetime: TokenLifetimeOption
+
+    @OptionGroup var limits: LimitsOptions
 
     @Flag(help: "Watch by polling every 100 ms instead of inotify (e.g. for network file systems).")
     var poll = false
@@ -108,7 +112,12 @@ struct Serve: AsyncParsableCommand {
                 var cloud = LocalCloudConfiguration(dataDirectory: URL(fileURLWithPath: folder).standardizedFileURL)
                 cloud.port = cloudPort == 0 ? try freePort() : cloudPort
                 cloud.tokenLifetime = tokenLifetime.seconds
+                cloud.limits = limits.limits
                 cloud.allowedHosts = allowedHosts.names
+                // Who may sign up: site.yml's `local` environment (or SITE_SIGNUP), as the build tells the app.
+                let local = config?.environment(named: "local")
+                let policy = ((try? local?.applying(overrides: options.processEnvironment)) ?? local)?.effectiveSignUp
+                cloud.selfSignUp = (policy ?? .fallback(isLocal: true)) == .open
                 cloud.allowedOrigins = ["http://127.0.0.1:\(sitePort)", "http://localhost:\(sitePort)"]
                 let origin = "http://127.0.0.1:\(cloud.port)"
                 // The API and the media are paths on the site's own origin, handed to the cloud in
