@@ -165,6 +165,7 @@ let package = Package(
                 "Publish",
                 "LocalCloud",
                 "DevServer",
+                "VideoService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -181,6 +181,25 @@ public final class CloudDatabase: Sendable {
         migrations.add("v6-refresh-rotation") { db in
             try db.execute(sql: "ALTER TABLE refreshTokens ADD COLUMN replacedAt REAL")
         }
+        // Per-user limits: the seconds converted each calendar month (UTC), counted at completion,
+        // and the owner's per-user overrides (`site cloud limits`).
+        migrations.add("v7-usage-limits") { db in
+            try db.execute(sql: """
+                CREATE TABLE convertedMonths (
+                    sub TEXT NOT NULL,
+                    month TEXT NOT NULL,
+                    seconds REAL NOT NULL,
+                    PRIMARY KEY (sub, month)
+                );
+                CREATE TABLE userLimits (
+                    sub TEXT PRIMARY KEY,
+                    storedGiB INTEGER,
+                    videos INTEGER,
+                    largestGiB INTEGER,
+                    minutesPerMonth INTEGER
+                );
+                """)
+        }
         return migrations
     }
 }

@@ -27,6 +27,8 @@ public struct LocalCloudConfiguration: Sendable {
     public var ffmpeg = "ffmpeg"
     public var ffprobe = "ffprobe"
     public var retryBackoff: [Double] = [2, 8]
+    /// Every user's limits unless `site cloud limits` set their own (production's defaults).
+    public var limits = UsageLimits.personal
     /// Seconds an access or ID token lives (15 minutes, as production's); shorter to try the app's refresh.
     public var tokenLifetime: Int = 900
     /// Whether anyone may call `SignUp`; false answers it as a pool with `AllowAdminCreateUserOnly`
@@ -85,7 +87,9 @@ public enum LocalCloud {
         let database = try CloudDatabase(path: folder.appendingPathComponent("cloud.sqlite").path)
         let store = try ObjectStore(database: database, root: folder.appendingPathComponent("s3"),
                                     buckets: [LocalVideoHost.tempBucket, LocalVideoHost.mainBucket],
-                                    onCreated: Pipeline.objectCreated)
+                                    onCreated: { [limits = configuration.limits] db, object in
+                                        try Pipeline.objectCreated(db, object, limits: limits)
+                                    })
         var pipelineSettings = Pipeline.Settings()
         pipelineSettings.workers = configuration.workers
         pipelineSettings.ffmpeg = configuration.ffmpeg
@@ -246,7 +250,7 @@ struct Services: Sendable {
         let document = Bundle.module.url(forResource: "openapi", withExtension: "yaml").flatMap { try? Data(contentsOf: $0) }.map { Array($0) }
         api = LocalVideoHost(cognito: cognito, store: store, database: database,
                        signer: Signer(credentials: credentials, region: configuration.region, service: "s3"),
-                       s3Origin: origin, mediaKey: mediaKey, document: document)
+                       s3Origin: origin, mediaKey: mediaKey, limits: configuration.limits, document: document)
         media = LocalMedia(s3: s3, publicKeys: [mediaKey.keyPairId: mediaKey.privateKey.publicKey])
         pages = LocalPages(database: database, origin: origin, configuration: configuration)
     }

@@ -81,3 +81,48 @@ struct LocalLibrary: VideoLibrary {
                     hlsLadder: (row["hlsLadder"] as Int?) == 1)
     }
 }
+
+/// The minutes converted each month and each user's override, in tables of their own
+/// (`convertedMonths`, `userLimits`): a deleted video's minutes stay spent.
+extension LocalLibrary: UsageLedger {
+    func convertedSeconds(sub: String, month: String) async throws -> Double {
+        try await database.read { db in
+            try Double.fetchOne(db, sql: "SELECT seconds FROM convertedMonths WHERE sub = ? AND month = ?", arguments: [sub, month]) ?? 0
+        }
+    }
+
+    func addConverted(sub: String, month: String, seconds: Double) async throws {
+        try await database.write { db in try Self.addConverted(sub: sub, month: month, seconds: seconds, db) }
+    }
+
+    /// Inside the caller's transaction (the pipeline's completion).
+    static func addConverted(sub: String, month: String, seconds: Double, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO convertedMonths (sub, month, seconds) VALUES (?, ?, ?)
+            ON CONFLICT (sub, month) DO UPDATE SET seconds = seconds + excluded.seconds
+            """, arguments: [sub, month, seconds])
+    }
+
+    func limitOverride(sub: String) async throws -> LimitOverride? {
+        try await database.read { db in try Self.limitOverride(sub: sub, db) }
+    }
+
+    static func limitOverride(sub: String, _ db: Database) throws -> LimitOverride? {
+        try Row.fetchOne(db, sql: "SELECT * FROM userLimits WHERE sub = ?", arguments: [sub]).map {
+            LimitOverride(storedGiB: $0["storedGiB"], videos: $0["videos"], largestGiB: $0["largestGiB"], minutesPerMonth: $0["minutesPerMonth"])
+        }
+    }
+
+    /// Sets the user's override, keeping the values `override` leaves nil; all nil removes it.
+    func setLimitOverride(_ override: LimitOverride, sub: String) async throws {
+        try await database.write { db in
+            let old = try Self.limitOverride(sub: sub, db) ?? LimitOverride()
+            let new = LimitOverride(storedGiB: override.storedGiB ?? old.storedGiB, videos: override.videos ?? old.videos,
+                                    largestGiB: override.largestGiB ?? old.largestGiB,
+                                    minutesPerMonth: override.minutesPerMonth ?? old.minutesPerMonth)
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO userLimits (sub, storedGiB, videos, largestGiB, minutesPerMonth) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [sub, new.storedGiB, new.videos, new.largestGiB, new.minutesPerMonth])
+        }
+    }
+}

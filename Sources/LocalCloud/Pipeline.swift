@@ -40,8 +40,9 @@ final class Pipeline: Sendable {
         self.log = log
     }
 
-    /// The S3 event: inside the transaction that created the object, enqueue its conversion.
-    static func objectCreated(_ db: Database, _ object: StoredObject) throws {
+    /// The S3 event: inside the transaction that created the object, enqueue its conversion, or
+    /// fail the video when it takes its owner past a limit (`refusal`).
+    static func objectCreated(_ db: Database, _ object: StoredObject, limits: UsageLimits) throws {
         guard object.bucket == LocalVideoHost.tempBucket else { return }
         let now = Date().timeIntervalSince1970
         try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('s3:ObjectCreated', ?, ?)",
@@ -50,9 +51,27 @@ final class Pipeline: Sendable {
               try String.fetchOne(db, sql: "SELECT uploadKey FROM videos WHERE id = ?", arguments: [upload.videoId]) == object.key,
               try LocalLibrary.apply(.queued, sub: upload.sub, id: upload.videoId, db) else { return }
         let id = upload.videoId
+        if let refusal = try refusal(db, sub: upload.sub, videoId: id, defaults: limits) {
+            _ = try LocalLibrary.apply(.failed(reason: refusal.message), sub: upload.sub, id: id, db)
+            return
+        }
         try db.execute(sql: """
             INSERT INTO jobs (videoId, bucket, key, state, createdAt, updatedAt) VALUES (?, ?, ?, 'queued', ?, ?)
             """, arguments: [id, object.bucket, object.key, now, now])
+    }
+
+    /// The limit the landed upload passes, as `ConversionEvents` checks it in production: its size
+    /// with the owner's other videos, or this month's converted minutes, already spent.
+    static func refusal(_ db: Database, sub: String, videoId: String, defaults: UsageLimits) throws -> LimitExceeded? {
+        let limits = try LocalLibrary.limitOverride(sub: sub, db)?.applied(to: defaults) ?? defaults
+        let size = try Int64.fetchOne(db, sql: "SELECT sizeBytes FROM videos WHERE id = ?", arguments: [videoId]) ?? 0
+        let month = UsageLimits.month(of: Date().timeIntervalSince1970)
+        var usage = Usage(videos: [], month: month, convertedSeconds: try Double.fetchOne(
+            db, sql: "SELECT seconds FROM convertedMonths WHERE sub = ? AND month = ?", arguments: [sub, month]) ?? 0)
+        usage.storedBytes = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(sizeBytes), 0) FROM videos WHERE sub = ? AND id != ?",
+                                               arguments: [sub, videoId]) ?? 0
+        return LimitExceeded.forStoredBytes(size, storedBefore: usage.storedBytes, limits: limits)
+            ?? LimitExceeded.forConversion(usage: usage, limits: limits)
     }
 
     // MARK: Running
@@ -186,7 +205,11 @@ final class Pipeline: Sendable {
             let completed = try await database.write { db -> Bool in
                 guard try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [job.id]) == "running" else { return false }
                 try db.execute(sql: "UPDATE jobs SET state = 'done', pid = NULL, lastError = NULL, updatedAt = ? WHERE id = ?", arguments: [now, job.id])
-                _ = try LocalLibrary.apply(.ready(durationSeconds: nil, ladder: true), sub: job.sub, id: job.videoId, db)
+                // The minutes count once, with the change that made the video ready.
+                if try LocalLibrary.apply(.ready(durationSeconds: nil, ladder: true), sub: job.sub, id: job.videoId, db),
+                   let seconds = probe.duration, seconds > 0 {
+                    try LocalLibrary.addConverted(sub: job.sub, month: UsageLimits.month(of: now), seconds: seconds, db)
+                }
                 try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('mediaconvert:COMPLETE', ?, ?)",
                                arguments: [job.videoId, now])
                 return true

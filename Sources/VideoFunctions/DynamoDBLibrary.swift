@@ -10,7 +10,7 @@ import VideoService
 /// write names its owner and a user's videos are one Query. A status change is an `UpdateItem`
 /// whose condition is the status machine's (`VideoChange.condition`), so a repeated or late event
 /// is refused by the table itself, however many functions run at once.
-public struct DynamoDBLibrary: VideoLibrary {
+public struct DynamoDBLibrary: VideoLibrary, UsageLedger {
     let aws: AWSServices
     let table: String
 
@@ -101,6 +101,35 @@ public struct DynamoDBLibrary: VideoLibrary {
         } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
             return false
         }
+    }
+
+    // MARK: Usage
+
+    /// The items beside the user's videos that hold what the videos do not: `usage#2026-12` (the
+    /// month's `convertedSeconds`) and `limits` (the owner's override, written by `infra/limits`).
+    /// Neither is a video (no video id has `#` or is `limits`), so a Query of the user's videos
+    /// skips them (`record` answers nil).
+    static let limitsItemId = "limits"
+    static func usageItemId(month: String) -> String { "usage#\(month)" }
+
+    public func convertedSeconds(sub: String, month: String) async throws -> Double {
+        let item = try await call("GetItem", ["Key": Self.key(sub: sub, id: Self.usageItemId(month: month)), "ConsistentRead": true])["Item"]
+        return item?["convertedSeconds"]?["N"]?.stringValue.flatMap(Double.init) ?? 0
+    }
+
+    /// One `UpdateItem` with `ADD`, so completions that land together all count.
+    public func addConverted(sub: String, month: String, seconds: Double) async throws {
+        _ = try await call("UpdateItem", ["Key": Self.key(sub: sub, id: Self.usageItemId(month: month)),
+                                          "UpdateExpression": "ADD convertedSeconds :seconds",
+                                          "ExpressionAttributeValues": [":seconds": Self.n(String(seconds))]])
+    }
+
+    public func limitOverride(sub: String) async throws -> LimitOverride? {
+        guard let item = try await call("GetItem", ["Key": Self.key(sub: sub, id: Self.limitsItemId), "ConsistentRead": true])["Item"]
+        else { return nil }
+        func number(_ name: String) -> Int64? { item[name]?["N"]?.stringValue.flatMap { Int64($0) } }
+        return LimitOverride(storedGiB: number("storedGiB"), videos: number("videos"), largestGiB: number("largestGiB"),
+                             minutesPerMonth: number("minutesPerMonth"))
     }
 
     // MARK: Items

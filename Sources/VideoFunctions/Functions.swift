@@ -27,6 +27,8 @@ public struct FunctionSettings: Sendable {
     public var table: String
     public var tempBucket: String
     public var mainBucket: String
+    /// The deployment's per-user limits (`LIMIT_*`, from the stack's parameters).
+    public var limits: UsageLimits
     public var variables: [String: String]
 
     /// Every variable `function` needs, the missing ones named together.
@@ -44,6 +46,11 @@ public struct FunctionSettings: Sendable {
         table = environment["VIDEO_TABLE"]!
         tempBucket = environment["TEMP_BUCKET"]!
         mainBucket = environment["MAIN_BUCKET"]!
+        do {
+            limits = try UsageLimits.from(environment: environment)
+        } catch let error as LimitSettingError {
+            throw ConfigurationError("The \(function) function's limits are not set right: \(error.description)")
+        }
         variables = environment
     }
 
@@ -82,11 +89,11 @@ public struct VideoFunction: Sendable {
         let media = MediaSettings(keys: SecretMediaKey(aws: aws, keyPairId: variables["MEDIA_KEY_PAIR_ID"] ?? "",
                                                        secret: variables["MEDIA_KEY_SECRET"] ?? ""),
                                   origin: variables["MEDIA_ORIGIN"], secure: true)
-        service = VideoService(identity: AuthorizerClaims(clientId: variables["COGNITO_CLIENT_ID"]),
-                               library: DynamoDBLibrary(aws: aws, table: settings.table),
+        let library = DynamoDBLibrary(aws: aws, table: settings.table)
+        service = VideoService(identity: AuthorizerClaims(clientId: variables["COGNITO_CLIENT_ID"]), library: library,
                                storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket,
                                                   accelerateUploads: variables["UPLOAD_ACCELERATION"] == "true"),
-                               media: media, log: log)
+                               media: media, usage: UsagePolicy(defaults: settings.limits, ledger: library), log: log)
     }
 
     public func handle(_ event: [UInt8]) async throws -> [UInt8] {
@@ -135,9 +142,11 @@ public struct TriggerFunction: Sendable {
     public init(settings: FunctionSettings, aws: AWSServices, log: @escaping @Sendable (String) -> Void) {
         let role = settings.variables["MEDIACONVERT_ROLE_ARN"] ?? ""
         let queue = settings.variables["MEDIACONVERT_QUEUE_ARN"].flatMap { $0.isEmpty ? nil : $0 }
-        events = ConversionEvents(library: DynamoDBLibrary(aws: aws, table: settings.table),
+        let library = DynamoDBLibrary(aws: aws, table: settings.table)
+        events = ConversionEvents(library: library,
                                   storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket),
-                                  converter: MediaConvertConverter(aws: aws, role: role, queue: queue, log: log), log: log)
+                                  converter: MediaConvertConverter(aws: aws, role: role, queue: queue, log: log),
+                                  usage: UsagePolicy(defaults: settings.limits, ledger: library), log: log)
         self.log = log
     }
 
@@ -165,9 +174,10 @@ public struct CompletionFunction: Sendable {
     let log: @Sendable (String) -> Void
 
     public init(settings: FunctionSettings, aws: AWSServices, log: @escaping @Sendable (String) -> Void) {
-        events = ConversionEvents(library: DynamoDBLibrary(aws: aws, table: settings.table),
+        let library = DynamoDBLibrary(aws: aws, table: settings.table)
+        events = ConversionEvents(library: library,
                                   storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket),
-                                  converter: NoConverter(), log: log)
+                                  converter: NoConverter(), usage: UsagePolicy(defaults: settings.limits, ledger: library), log: log)
         self.log = log
     }
 

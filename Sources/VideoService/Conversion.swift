@@ -223,13 +223,16 @@ public struct ConversionEvents: Sendable {
     let library: any VideoLibrary
     let storage: any VideoStorage
     let converter: any Converter
+    /// The user's limits, checked before a conversion starts; nil: none (tests).
+    let usage: UsagePolicy?
     let log: @Sendable (String) -> Void
 
-    public init(library: any VideoLibrary, storage: any VideoStorage, converter: any Converter,
+    public init(library: any VideoLibrary, storage: any VideoStorage, converter: any Converter, usage: UsagePolicy? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.library = library
         self.storage = storage
         self.converter = converter
+        self.usage = usage
         self.log = log
     }
 
@@ -248,6 +251,7 @@ public struct ConversionEvents: Sendable {
         }
         guard video.status == .uploading || video.status == .queued else { return .ignored("already \(video.status.rawValue)") }
         do {
+            try await checkLimits(video)
             try await converter.submit(ConversionJob(sub: upload.sub, videoId: upload.videoId, inputBucket: bucket,
                                                      inputKey: key, outputBucket: storage.mainBucket))
         } catch let refused as ConversionRefused {
@@ -259,6 +263,19 @@ public struct ConversionEvents: Sendable {
         _ = try await library.apply(.queued, sub: upload.sub, id: upload.videoId)
         log("video \(upload.videoId): conversion submitted")
         return .submitted
+    }
+
+    /// Refuses the conversion of a video that takes its owner past a limit: its size (a single PUT's
+    /// first check after the upload request) with their other videos, or this month's converted
+    /// minutes, already spent. The video fails with the limit's sentence.
+    private func checkLimits(_ video: VideoRecord) async throws {
+        guard let usage else { return }
+        let used = try await usage.usage(sub: video.sub, videos: try await library.videos(sub: video.sub).filter { $0.id != video.id })
+        let limits = try await usage.limits(sub: video.sub)
+        if let refusal = LimitExceeded.forStoredBytes(video.sizeBytes, storedBefore: used.storedBytes, limits: limits)
+            ?? LimitExceeded.forConversion(usage: used, limits: limits) {
+            throw ConversionRefused(reason: refusal.message)
+        }
     }
 
     /// Progress from 0 to 100; ignored when it would move the video back.
@@ -281,7 +298,13 @@ public struct ConversionEvents: Sendable {
         if applied || video.status == .ready {
             try await storage.delete(bucket: storage.tempBucket, key: video.uploadKey)
         }
-        if applied { log("video \(id) is ready") }
+        if applied {
+            log("video \(id) is ready")
+            // Counted once: only the change that made the video ready adds its minutes.
+            if let usage, let durationSeconds, durationSeconds > 0 {
+                try await usage.ledger.addConverted(sub: sub, month: UsageLimits.month(of: Date().timeIntervalSince1970), seconds: durationSeconds)
+            }
+        }
         return applied
     }
 

@@ -18,14 +18,17 @@ public struct VideoService: Sendable {
     let storage: any VideoStorage
     /// Signs the cookies `POST /session` sets for the user's media; nil: the host serves no media.
     let media: MediaSettings?
+    /// The user's limits and what counts against them; nil: a host without limits (tests).
+    let usage: UsagePolicy?
     let log: @Sendable (String) -> Void
 
     public init(identity: any CallerIdentity, library: any VideoLibrary, storage: any VideoStorage, media: MediaSettings?,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+                usage: UsagePolicy? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.identity = identity
         self.library = library
         self.storage = storage
         self.media = media
+        self.usage = usage
         self.log = log
     }
 
@@ -34,6 +37,8 @@ public struct VideoService: Sendable {
             return try await route(request)
         } catch let failure as APIFailure {
             return failure.response
+        } catch let refusal as LimitExceeded {
+            return refusal.response
         } catch {
             log("error: \(request.method) \(request.path): \(error)")
             return APIFailure.internalError.response
@@ -44,6 +49,7 @@ public struct VideoService: Sendable {
     static let routes: [String: Set<String>] = [
         "/videos/upload-url": ["POST"], "/videos/multipart": ["POST", "DELETE"],
         "/videos/multipart/parts": ["POST", "GET"], "/videos/multipart/complete": ["POST"], "/videos": ["GET"],
+        "/videos/usage": ["GET"],
         "/session": ["POST", "DELETE"],
     ]
 
@@ -66,6 +72,7 @@ public struct VideoService: Sendable {
         }
         switch (method, path) {
         case ("GET", "/videos"): return try await listVideos(sub: sub)
+        case ("GET", "/videos/usage"): return try await reportUsage(sub: sub)
         case ("POST", "/videos/upload-url"): return try await createUploadURL(try BodyReader(request), sub: sub)
         case ("POST", "/videos/multipart"): return try await createMultipart(try BodyReader(request), sub: sub)
         case ("DELETE", "/videos/multipart"): return try await abortMultipart(request, sub: sub)
@@ -124,6 +131,7 @@ public struct VideoService: Sendable {
         let upload = try newUpload(body, extra: ["checksumSHA256"], limit: VideoRules.singlePutLimit,
                                    tooLarge: "Files larger than 5 GiB must be sent as a multipart upload.")
         let checksum = try body.checksum(of: "the file")
+        try await checkLimits(newUpload: upload.size, sub: sub)
         let id = VideoRules.newVideoId()
         let key = try newKey(upload, sub: sub, id: id)
         try await library.insert(record(upload, sub: sub, id: id, key: key, uploadId: nil, partSize: nil))
@@ -142,6 +150,7 @@ public struct VideoService: Sendable {
         guard case .string(let name)? = body["checksumAlgorithm"], let algorithm = ChecksumAlgorithm(rawValue: name) else {
             throw APIFailure.badRequest("“checksumAlgorithm” must be “SHA256”: every part is sent with its SHA-256.")
         }
+        try await checkLimits(newUpload: upload.size, sub: sub)
         let partSize = VideoRules.partSize(for: upload.size)
         let id = VideoRules.newVideoId()
         let key = try newKey(upload, sub: sub, id: id)
@@ -149,6 +158,40 @@ public struct VideoService: Sendable {
         try await library.insert(record(upload, sub: sub, id: id, key: key, uploadId: uploadId, partSize: partSize))
         return .json(200, ["key": .string(key), "uploadId": .string(uploadId), "partSize": .integer(partSize), "videoId": .string(id),
                            "checksumAlgorithm": .string(algorithm.rawValue)])
+    }
+
+    // MARK: Limits
+
+    /// A new upload of `bytes` is refused (403) when it would pass one of the caller's limits.
+    private func checkLimits(newUpload bytes: Int64, sub: String) async throws {
+        guard let usage else { return }
+        let used = try await usage.usage(sub: sub, videos: try await library.videos(sub: sub))
+        if let refusal = LimitExceeded.forNewUpload(bytes: bytes, usage: used, limits: try await usage.limits(sub: sub)) { throw refusal }
+    }
+
+    /// At completion, the upload's actual size (its parts were checked against it) with the
+    /// caller's other videos, which may have grown since it began: over the limit, the upload is
+    /// aborted and its video removed, so a refused upload keeps nothing.
+    private func checkStoredBytes(completing video: VideoRecord, sub: String) async throws {
+        guard let usage else { return }
+        let others = try await library.videos(sub: sub).filter { $0.id != video.id }.reduce(Int64(0)) { $0 + $1.sizeBytes }
+        guard let refusal = LimitExceeded.forStoredBytes(video.sizeBytes, storedBefore: others, limits: try await usage.limits(sub: sub))
+        else { return }
+        if let uploadId = video.uploadId { try? await storage.abortMultipartUpload(key: video.uploadKey, uploadId: uploadId) }
+        _ = try await library.remove(sub: sub, id: video.id)
+        throw refusal
+    }
+
+    private func reportUsage(sub: String) async throws -> VideoResponse {
+        guard let usage else { throw APIFailure.noSuchEndpoint }
+        let used = try await usage.usage(sub: sub, videos: try await library.videos(sub: sub))
+        let limits = try await usage.limits(sub: sub)
+        return .json(200, [
+            "usage": ["storedBytes": .integer(used.storedBytes), "videos": .integer(used.videos),
+                      "convertedMinutes": .integer(used.convertedMinutes), "month": .string(used.month)],
+            "limits": ["storedBytes": .integer(limits.storedBytes), "videos": .integer(limits.videos),
+                       "fileBytes": .integer(limits.fileBytes), "convertedMinutesPerMonth": .integer(limits.convertedMinutesPerMonth)],
+        ], headers: ["Cache-Control": "no-store"])
     }
 
     // MARK: Multipart uploads in progress
@@ -283,6 +326,7 @@ public struct VideoService: Sendable {
                 throw APIFailure.badRequest("Part \(part.number) is \(held.size) bytes; it must be \(upload.expectedSize(part.number)).")
             }
         }
+        try await checkStoredBytes(completing: upload.record, sub: sub)
         let checksum: String?
         do {
             checksum = try await storage.completeMultipartUpload(key: key, uploadId: uploadId, parts: parts)

@@ -6,6 +6,7 @@ import Testing
 /// A library in memory that applies changes exactly as the status machine says.
 final class MemoryLibrary: VideoLibrary {
     let videos = Mutex<[String: VideoRecord]>([:])
+    let ledger = Mutex<(seconds: [String: Double], overrides: [String: LimitOverride])>(([:], [:]))
 
     func insert(_ video: VideoRecord) async throws { videos.withLock { $0[video.id] = video } }
     func video(sub: String, id: String) async throws -> VideoRecord? { videos.withLock { $0[id] }.flatMap { $0.sub == sub ? $0 : nil } }
@@ -26,6 +27,15 @@ final class MemoryLibrary: VideoLibrary {
             return true
         }
     }
+}
+
+/// The monthly minutes and overrides in memory.
+extension MemoryLibrary: UsageLedger {
+    func convertedSeconds(sub: String, month: String) async throws -> Double { ledger.withLock { $0.seconds["\(sub) \(month)"] ?? 0 } }
+    func addConverted(sub: String, month: String, seconds: Double) async throws {
+        ledger.withLock { $0.seconds["\(sub) \(month)", default: 0] += seconds }
+    }
+    func limitOverride(sub: String) async throws -> LimitOverride? { ledger.withLock { $0.overrides[sub] } }
 }
 
 /// Buckets in memory: records deletions and presigns a readable fake URL.

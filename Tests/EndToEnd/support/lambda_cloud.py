@@ -124,12 +124,23 @@ class LambdaCloud:
     def s3(self, **config):
         return self.production.client("s3", **config)
 
+    def set_user_limits(self, user: dict, **limits: int) -> str:
+        """The user's own limits as `infra/limits` writes them: the `limits` item beside their
+        videos (keyword names as LocalCloud.set_user_limits')."""
+        names = {"stored_gib": "storedGiB", "videos": "videos", "largest_gib": "largestGiB", "minutes": "minutesPerMonth"}
+        item = {"sub": {"S": user["sub"]}, "id": {"S": "limits"}}
+        item.update({names[name]: {"N": str(value)} for name, value in limits.items()})
+        self.production.client("dynamodb").put_item(TableName=self.production.table_name, Item=item)
+        return ""
+
     # -- lifecycle
     def start(self) -> "LambdaCloud":
         # The server first: the video function's media origin is its address.
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        env = self.production.env(COGNITO_CLIENT_ID=self.local.client_id, MEDIA_ORIGIN=self.gateway_origin)
+        # Everyone's limits as the local cloud's in the suites (local_cloud.LARGE_LIMITS).
+        env = self.production.env(COGNITO_CLIENT_ID=self.local.client_id, MEDIA_ORIGIN=self.gateway_origin,
+                                  LIMIT_LARGEST_GIB="5120", LIMIT_STORED_GIB="1048576")
         self.video = LambdaHost(self.binary, "video", env=env).start()
         self.trigger = LambdaHost(self.binary, "trigger", env=env).start()
         self.authorizer = Authorizer(f"{self.local.cognito_url}/{self.local.user_pool_id}", self.local.client_id)

@@ -34,6 +34,9 @@ from . import REPO
 OPENAPI = REPO / "Sources" / "LocalCloud" / "Resources" / "openapi.yaml"
 LINE = re.compile(r"^(cognito|api|s3|mailbox|userPoolId|clientId|credentials): (.+)$")
 REGION = "us-east-1"
+# Everyone's limits in the suites (`site cloud` flags; production: the stack's Limit* parameters),
+# above the API's own 5 TiB a file.
+LARGE_LIMITS = ("--largest-gib", "5120", "--stored-gib", "1048576")
 
 
 class LocalCloud:
@@ -76,8 +79,12 @@ class LocalCloud:
         # Suites hold one user's access token for a whole module, conversions included: tokens of an
         # hour, unless the suite asks otherwise (the 15-minute default is the Swift tests' to check).
         lifetime = () if "--token-lifetime" in self.extra_args else ("--token-lifetime", "3600")
+        # The API's own size limits (5 TiB a file) are the contract suites' to reach: everyone's
+        # limits above them, unless the suite sets its own; a user's own (`limits`) are lower.
+        limits = () if "--largest-gib" in self.extra_args else LARGE_LIMITS
         self.process = subprocess.Popen(
-            [str(self.binary), "cloud", "--port", str(self.port), "--data", str(self.data), *lifetime, *self.extra_args],
+            [str(self.binary), "cloud", "--port", str(self.port), "--data", str(self.data), *lifetime, *limits,
+             *self.extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
@@ -119,6 +126,17 @@ class LocalCloud:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+    def set_user_limits(self, user: dict, **limits: int) -> str:
+        """`site cloud limits EMAIL --stored-gib N …` on this cloud's data folder (running or not):
+        the user's own limits, keyword names as the flags (`stored_gib`, `videos`, `largest_gib`,
+        `minutes`); returns what the command printed."""
+        flags = [part for name, value in limits.items() for part in ("--" + name.replace("_", "-"), str(value))]
+        assert self.binary is not None, "a cloud attached to another process's has no binary here"
+        done = subprocess.run([str(self.binary), "cloud", "--data", str(self.data), "limits", user["email"], *flags],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done
+        return done.stdout
 
     def __enter__(self):
         return self.start()
