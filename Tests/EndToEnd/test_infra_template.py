@@ -80,7 +80,7 @@ from support.venv_commands import venv_command
 STAR_RESOURCES: dict[str, str] = {}
 
 # The names `site build --stack` and `site publish --stack` read, and the others the README lists.
-OUTPUTS = {"CognitoRegion", "UserPoolId", "UserPoolClientId", "ApiEndpoint", "UploadOrigin",
+OUTPUTS = {"CognitoRegion", "UserPoolId", "UserPoolClientId", "SignUpPolicy", "ApiEndpoint", "UploadOrigin",
            "SiteBucket", "SiteBucketRegion", "DistributionId", "SiteUrl",
            "TempBucket", "MainBucket", "VideoTable", "DashboardUrl"}
 
@@ -952,6 +952,20 @@ def test_the_user_pool_requires_totp_mfa_and_signs_in_by_email(template, resourc
     assert (parameters["AccessTokenMinutes"]["Default"], parameters["AccessTokenMinutes"]["MaxValue"]) == (15, 60)
     assert (parameters["RefreshTokenHours"]["Default"], parameters["RefreshTokenHours"]["MaxValue"]) == (24, 24)
     assert (client["PreventUserExistenceErrors"], client["EnableTokenRevocation"]) == ("ENABLED", True)
+
+
+def test_only_an_administrator_makes_accounts_unless_the_sign_up_policy_is_open(template, resources):
+    """SignUpPolicy: invite by default (personal use), open or closed; unless open the pool refuses
+    SignUp (AllowAdminCreateUserOnly), its invitation names the username and the temporary password,
+    and the stack outputs the policy so `site build --stack` hides sign-up in the app."""
+    parameter = template["Parameters"]["SignUpPolicy"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("invite", ["invite", "open", "closed"])
+    assert template["Conditions"]["SignUpIsOpen"] == {"Fn::Equals": [ref("SignUpPolicy"), "open"]}
+    config = props(resources, "UserPool")["AdminCreateUserConfig"]
+    assert config["AllowAdminCreateUserOnly"] == {"Fn::If": ["SignUpIsOpen", False, True]}
+    message = config["InviteMessageTemplate"]["EmailMessage"]
+    assert "{username}" in message and "{####}" in message
+    assert template["Outputs"]["SignUpPolicy"]["Value"] == ref("SignUpPolicy")
 
 
 def test_every_api_route_is_under_api_needs_a_cognito_token_and_reaches_the_video_function(resources):

@@ -76,6 +76,7 @@ def test_build_puts_the_stack_outputs_in_the_pages_config_and_policy(stack):
         # site.yml's path on the site's own origin, not the stack's API endpoint.
         assert config["api"] == {"baseUrl": "/api"}, path
         assert config["uploads"] == {"origins": [outputs["UploadOrigin"]]}, path
+        assert config["signUp"] == outputs["SignUpPolicy"], path
         assert "media" not in config, path
     # Every page's policy lets the app reach what the stack names, and nothing else: the API and
     # the media are 'self'.

@@ -96,6 +96,8 @@ def stack_outputs(bucket: str, distribution: str) -> dict[str, str]:
         "SiteBucket": bucket,
         "SiteBucketRegion": "us-east-1",
         "DistributionId": distribution,
+        # Not production's default (invite), so a build that shows sign-up took it from the stack.
+        "SignUpPolicy": "open",
     }
 
 
