@@ -17,6 +17,8 @@ test('each reason the pipeline gives has its own message, and anything else the 
   assert.equal(reasonKey('The uploaded file could not be read from storage; upload it again. (MediaConvert error 1401)'), 'library.reason.missing');
   assert.equal(reasonKey("The video's settings could not be converted (its size, frame rate or audio are not supported). (MediaConvert error 1550)"), 'library.reason.convert');
   assert.equal(reasonKey('The conversion failed on our side; please try again later. (MediaConvert error 1999)'), 'library.reason.unknown');
+  assert.equal(reasonKey('You have converted 600 of your 600 minutes of video this month (UTC); no new conversion starts until next month.'), 'library.reason.minutes');
+  assert.equal(reasonKey('This upload would take your library past its storage limit of 200 GiB (199.5 GiB used). Delete videos.'), 'library.reason.storage');
 });
 
 test('the reasons the converters write are the ones mapped', () => {
@@ -25,6 +27,8 @@ test('the reasons the converters write are the ones mapped', () => {
     'Sources/LocalCloud/Pipeline.swift': ['No video stream found: the file is not a video', 'No video stream found: the file has', 'ffmpeg could not convert'],
     'Sources/VideoService/Conversion.swift': ['The uploaded file is missing', 'The file could not be opened', 'The video could not be read',
       'The uploaded file could not be read from storage', "The video's settings could not be converted"],
+    'Sources/VideoService/UsageLimits.swift': ['"You have converted \\(used) of your \\(allowed) minutes of video this month',
+      '"This upload would take your library past its storage limit'],
   };
   for (const [path, openings] of Object.entries(sources)) {
     const text = read(path);
