@@ -44,9 +44,9 @@ test('counts are grouped in the page\'s language; a value that is not one shows 
   for (const bad of [-1, NaN, Infinity, '5', null, undefined]) assert.equal(formatCount(bad, 'en'), '—');
 });
 
-test('binary sizes move up at 1024 of a unit, one decimal at most, whole bytes in words', () => {
+test('binary sizes move up at 1024 of a unit, one decimal at most', () => {
   table(formatBinaryBytes, [
-    [500, '500 bytes', '500 bytes'], [1024, '1 KiB', '1 KiB'], [1536, '1.5 KiB', '1,5 KiB'], [5 * 2 ** 20, '5 MiB', '5 MiB'],
+    [0, '0 B', '0 B'], [500, '500 B', '500 B'], [1023.96, '1 KiB', '1 KiB'], [1024, '1 KiB', '1 KiB'], [1536, '1.5 KiB', '1,5 KiB'], [5 * 2 ** 20, '5 MiB', '5 MiB'],
     [200 * 2 ** 30, '200 GiB', '200 GiB'], [12.34 * 2 ** 30, '12.3 GiB', '12,3 GiB'], [2 ** 30 - 1, '1 GiB', '1 GiB'],
     [1536 * 2 ** 30, '1.5 TiB', '1,5 TiB'],
   ]);

@@ -38,6 +38,7 @@ test('the library shows storage, videos and this month\'s minutes against their 
     ['convertedMinutes', 'Conversão no mês', '35 de 600 min em dezembro', 'ok'],
   ]);
   assert.deepEqual(meters.map((m) => [m.value, m.max]), [[12.3 * GiB, 200 * GiB], [14, 1000], [35, 600]]);
+  assert.deepEqual(meters.slice(1).map((m) => [m.low, m.high]), [[900, 999.5], [540, 599.5]], 'near from 90 %, at the limit only when full');
   assert.deepEqual(usageMeters(answer, en).map((m) => plain(m.text)), ['12.3 GiB of 200 GiB', '14 of 1,000', '35 of 600 min in December']);
 });
 
@@ -52,6 +53,8 @@ test('a limit near or reached is said in words, not by the meter\'s colour alone
   assert.equal(meters[2].value, 600, 'a meter over its limit shows full');
   const none = usageMeters({ usage: { storedBytes: 0, videos: 0, convertedMinutes: 0 }, limits: { storedBytes: 0, videos: 5, convertedMinutesPerMonth: 10 } }, pt);
   assert.deepEqual(none.map((m) => [m.level, m.value, m.max]), [['full', 1, 1], ['ok', 0, 5], ['ok', 0, 10]]);
+  assert.ok(none[0].value > none[0].high && none[0].low <= none[0].high, 'a limit of 0 is a meter at its limit');
+  assert.equal(plain(none[0].text), '0 B de 0 B · limite atingido');
   assert.equal(plain(none[2].text), '0 de 10 min neste mês', 'without a month, "this month"');
 });
 
@@ -74,8 +77,8 @@ test('a refused upload says which limit and by how much, in both languages', () 
       'Este envio passaria do seu limite de armazenamento: 198 GiB usados de 200 GiB, e o arquivo tem 5 GiB.',
       'This upload would exceed your storage limit: 198 GiB of 200 GiB used, and the file is 5 GiB.'],
     [{ limit: 'videos', allowed: 1000, used: 1000, requested: 1 },
-      'Este envio passaria do seu limite de 1.000 vídeos: você já tem 1.000. Apague alguns na biblioteca para enviar mais.',
-      'This upload would exceed your limit of 1,000 videos: you have 1,000. Delete some from your library to upload more.'],
+      'Este envio passaria do seu limite de vídeos: você já tem 1.000 de 1.000. Apague alguns na biblioteca para enviar mais.',
+      'This upload would exceed your video limit: you have 1,000 of 1,000. Delete some from your library to upload more.'],
     [{ limit: 'fileBytes', allowed: 50 * GiB, used: 0, requested: 61.5 * GiB },
       'Este arquivo tem 61,5 GiB, mais que os 50 GiB que sua conta aceita em um arquivo.',
       'This file is 61.5 GiB, more than the 50 GiB your account takes in one file.'],

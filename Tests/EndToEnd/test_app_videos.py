@@ -3,8 +3,9 @@ signed in through the real sign-in and MFA pages: upload a real clip made by ffm
 reach `ready`, then play it and seek by keyboard; a 300 MiB multipart upload interrupted by a reload
 that resumes and sends only the missing parts, with the browser's memory measured; a part corrupted
 in flight refused by the store and sent again; cancel; a text file posing as MP4 that fails with its
-reason; delete behind a dialog; a second user who sees and plays none of the first's videos; a
-hostile file name shown as text; English. Every state is screenshotted at 390 and 1280 px into
+reason; delete behind a dialog; the usage against the user's limits above the library, and an
+upload over a limit (set with `site cloud limits`) refused with which limit and by how much; a
+second user who sees and plays none of the first's videos; a hostile file name shown as text; English. Every state is screenshotted at 390 and 1280 px into
 .test-output/screenshots/videos/ (or $SCREENSHOTS_DIR/videos/), and the console must report no CSP
 or Trusted Types violation in the whole run."""
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import time
 import urllib.parse
@@ -27,6 +29,7 @@ from support.app_browser import (COUNT_DIGESTS, MemoryWatch, card, choose, field
                                  main_thread_digests, sign_in, upload_row, wait_card_status, wait_for_path, wait_row_state, wait_until)
 from support.files import MiB, make_clip, make_file
 from support.local_cloud import api_call, fresh_totp, register_user
+from support.site import run_site
 from support.media_session import expire_media_cookies, media_cookie_expiry, media_cookie_names
 
 # The tests marked with this run in every engine; the module's others in Chromium only (a module-level
@@ -504,6 +507,75 @@ def test_an_upload_outlives_the_session_and_goes_on_after_signing_in_again(app, 
     wait_until(lambda: dialog.get_attribute("open") is None, 30, "the dialog to close")
     wait_row_state(browser, data.name, "done", timeout=60)
     assert browser.execute_script("return location.pathname") == "/upload/"
+
+
+def set_limits(app, user, *flags: str):
+    """The owner's per-user override through `site cloud limits` on the running cloud's data folder."""
+    done = run_site(["cloud", "--data", str(app.cloud.data), "limits", user["email"], *flags], env=dict(os.environ), cwd=app.project)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_library_shows_the_usage_against_the_limits(app, browser, screens, alice):
+    usage = api_call(app.cloud, "GET", "/videos/usage", token=fresh_token(app, alice)).json()
+    open_page(browser, app, "/library/")
+    section = wait_until(lambda: (s := field(browser, "usage")).is_displayed() and s, 20, "the usage")
+    items = section.find_elements(By.CSS_SELECTOR, ".usage-item")
+    assert [i.get_attribute("data-limit") for i in items] == ["storedBytes", "videos", "convertedMinutes"]
+    texts = {i.get_attribute("data-limit"): i.find_element(By.CSS_SELECTOR, ".usage-text").text for i in items}
+    # The defaults, in the page's language: 200 GiB, 1.000 videos, 600 minutes in this month by name.
+    assert texts["storedBytes"].endswith(" de 200 GiB"), texts
+    assert texts["videos"] == f"{usage['usage']['videos']} de 1.000", texts
+    month = ["janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro",
+             "dezembro"][int(usage["usage"]["month"][5:]) - 1]
+    assert texts["convertedMinutes"] == f"{usage['usage']['convertedMinutes']} de 600 min em {month}", texts
+    # Each meter is labelled, and its words describe it.
+    for item in items:
+        meter = item.find_element(By.TAG_NAME, "meter")
+        label = item.find_element(By.TAG_NAME, "label")
+        assert label.get_attribute("for") == meter.get_attribute("id") and label.text
+        assert browser.execute_script("return arguments[0].labels.length", meter) == 1
+        described = browser.find_element(By.ID, meter.get_attribute("aria-describedby"))
+        assert described.text == item.find_element(By.CSS_SELECTOR, ".usage-text").text
+    assert float(items[1].find_element(By.TAG_NAME, "meter").get_attribute("value")) == usage["usage"]["videos"]
+    screens.take(browser, "library-usage")
+    open_page(browser, app, "/en/library/")
+    section = wait_until(lambda: (s := field(browser, "usage")).is_displayed() and s, 20, "the usage in English")
+    assert section.find_element(By.CSS_SELECTOR, "[data-limit=videos] .usage-text").text == f"{usage['usage']['videos']} of 1,000"
+    screens.take(browser, "library-usage-en")
+
+
+def test_an_upload_over_a_limit_is_refused_with_which_limit_and_by_how_much(app, browser, screens, alice, files):
+    count = len(videos_of(app, alice))
+    if count == 0:  # run alone: one video to be at the limit with
+        made = api_call(app.cloud, "POST", "/videos/upload-url", token=fresh_token(app, alice),
+                        body={"fileName": "a.mp4", "contentType": "video/mp4", "size": 10, "checksumSHA256": base64.b64encode(hashlib.sha256(b"0123456789").digest()).decode()})
+        assert made.status == 200, made
+        count = 1
+    set_limits(app, alice, "--videos", str(count))
+    try:
+        clip = make_file(files / "one too many.mp4", 1000, seed=3)
+        open_upload(browser, app)
+        browser.get_log("performance")
+        choose(browser, clip)
+        wait_row_state(browser, clip.name, "failed", timeout=30)
+        row = upload_row(browser, clip.name)
+        error = row.find_element(By.CSS_SELECTOR, ".upload-error").text
+        assert error == (f"Este envio passaria do seu limite de vídeos: você já tem {count} de {count}. "
+                         "Apague alguns na biblioteca para enviar mais."), error
+        # Final: no "Try again", no second request, not a byte sent.
+        assert not row.find_element(By.CSS_SELECTOR, "button[data-action=pause]").is_displayed()
+        asked = [r for r in network_requests(browser) if r.get("method") == "POST" and r["url"].endswith("/videos/upload-url")]
+        assert len(asked) == 1, asked
+        assert len(videos_of(app, alice)) == count
+        screens.take(browser, "upload-over-limit")
+        open_page(browser, app, "/library/")
+        full = wait_until(lambda: (i := browser.find_element(By.CSS_SELECTOR, "#usage [data-limit=videos]")).is_displayed() and i,
+                          20, "the videos meter")
+        assert full.get_attribute("data-level") == "full"
+        assert full.find_element(By.CSS_SELECTOR, ".usage-text").text == f"{count} de {count} · limite atingido"
+        screens.take(browser, "library-usage-full")
+    finally:
+        set_limits(app, alice, "--videos", "1000")
 
 
 def test_a_second_user_sees_and_plays_nothing_of_the_first(app, browser, screens, alice):

@@ -31,16 +31,15 @@ export function formatBytes(bytes, locale) {
   return scaled(bytes, SIZE_UNITS, locale);
 }
 
-const BINARY_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 /**
  * A size in binary units, for amounts set in them (the user's limits are whole GiB, so they read
- * round): `200 GiB`, `12.3 GiB` (pt-BR `12,3 GiB`), whole bytes in words; `—` for a value that is not a size.
+ * round): `200 GiB`, `12.3 GiB` (pt-BR `12,3 GiB`), `0 B`; `—` for a value that is not a size.
  */
 export function formatBinaryBytes(bytes, locale) {
   if (!isAmount(bytes)) return NONE;
-  if (bytes < 1024) return formatBytes(bytes, locale);
-  let value = bytes / 1024;
+  let value = bytes;
   let index = 0;
   while (index < BINARY_UNITS.length - 1 && Math.round(value * 10) / 10 >= 1024) {
     value /= 1024;

@@ -39,8 +39,8 @@ export function monthName(month, lang) {
 
 /**
  * The library's meters for the API's usage answer (`{ usage, limits }`): for each limit both sides
- * give, `{ id, label, value, max, level, text }` — `value` and `max` for a `<meter>` (a limit of 0
- * shows as full), `level` `full`, `near` or `ok`, and `text` what the meter says in words
+ * give, `{ id, label, value, max, low, high, level, text }` — what a `<meter>` takes (a limit of 0
+ * shows as full; past `low` it is near the limit, past `high` at it), `level` `full`, `near` or `ok`, and `text` what the meter says in words
  * ("12,3 GiB de 200 GiB", "35 de 600 min em dezembro", with "limit reached" or "almost at the limit"
  * when it is so, so the meter's colour is never the only sign). An answer of another shape gives [].
  */
@@ -59,9 +59,12 @@ export function usageMeters(answer, { t, lang }) {
       ? (month ? t('library.usage.minutesIn', values) : t('library.usage.minutes', values))
       : t('library.usage.of', values);
     const state = level === 'full' ? t('library.usage.full') : level === 'near' ? t('library.usage.near') : null;
+    const max = allowed > 0 ? allowed : 1;
+    // The amounts are whole numbers, so only a meter at its limit is past half a unit below it.
+    const high = max - 0.5;
     meters.push({
       id: meter.usage, label: t(meter.key), level, text: state ? `${amounts} · ${state}` : amounts,
-      max: allowed > 0 ? allowed : 1, value: allowed > 0 ? Math.min(used, allowed) : 1,
+      max, value: allowed > 0 ? Math.min(used, allowed) : 1, low: Math.min(max * NEAR, high), high,
     });
   }
   return meters;

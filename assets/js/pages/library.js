@@ -199,7 +199,7 @@ filter.addEventListener('input', applyFilter);
 /** The videos (ids and statuses) the usage on the page was loaded for: it changes only when they do. */
 let usageFor = null;
 
-/** One meter: its label, the `<meter>` (low and high marks too) and its words, which say it all without colour. */
+/** One meter: its label, the `<meter>` (its colour changes near and at the limit) and its words, which say it all without colour. */
 function usageItem(meter) {
   const item = element('li', 'usage-item');
   item.dataset.limit = meter.id;
@@ -208,7 +208,7 @@ function usageItem(meter) {
   label.htmlFor = `usage-${meter.id}`;
   const gauge = element('meter', '', meter.text);
   gauge.id = `usage-${meter.id}`;
-  Object.assign(gauge, { min: 0, max: meter.max, low: meter.max * 0.75, high: meter.max * 0.9, optimum: 0, value: meter.value });
+  Object.assign(gauge, { min: 0, max: meter.max, low: meter.low, high: meter.high, optimum: 0, value: meter.value });
   gauge.setAttribute('aria-describedby', `usage-${meter.id}-text`);
   const text = element('p', 'usage-text', meter.text);
   text.id = `usage-${meter.id}-text`;
