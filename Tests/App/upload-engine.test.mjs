@@ -45,7 +45,12 @@ function fakeCloud({ partSize = PART } = {}) {
       cloud.calls.push(['listParts']);
       return [...cloud.parts.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, p]) => ({ partNumber, ...p }));
     },
-    async complete(body) { cloud.calls.push(['complete', body]); cloud.completed = body; return { videoId: 'x', key: body.key }; },
+    async complete(body) {
+      cloud.calls.push(['complete', body]);
+      if (cloud.completeRefusal) throw cloud.completeRefusal;
+      cloud.completed = body;
+      return { videoId: 'x', key: body.key };
+    },
     async abortMultipart() { cloud.calls.push(['abort']); cloud.aborted = true; return null; },
     async deleteVideo(id) { cloud.calls.push(['delete', id]); return null; },
     /** transport.put: verifies the signed checksum against the body, as the store does. */
@@ -292,6 +297,20 @@ test('an upload the API refuses over a limit stops at once with the refusal\'s d
     assert.equal(upload.state, 'failed', 'no retry offered: the same file would be refused again');
     assert.equal(cloud.calls.filter(([name]) => name === call).length, 1);
   }
+});
+
+test('a multipart upload refused over a limit when it completes stops with the details, and can be cancelled', async () => {
+  const limit = { limit: 'storedBytes', allowed: 2 ** 30, used: 2 ** 30 - MiB, requested: 11 * MiB };
+  const cloud = fakeCloud();
+  cloud.completeRefusal = new ApiError(403, 'LimitExceeded', 'This upload would take your library past its storage limit.', { limit });
+  const { uploader } = uploaderFor(cloud);
+  const upload = uploader.add(fileOf(11 * MiB));
+  assert.equal(await settled(uploader, upload), 'failed');
+  assert.equal(upload.error.key, 'limit');
+  assert.deepEqual(upload.error.limit, limit);
+  assert.equal(cloud.calls.filter(([name]) => name === 'complete').length, 1, 'asked once');
+  assert.equal(await uploader.cancel(upload), true, 'what reached the server can be removed');
+  assert.ok(cloud.aborted);
 });
 
 test('empty files and files over 5 TiB are refused before a byte is sent', () => {
