@@ -19,8 +19,7 @@ import time
 
 import pytest
 
-from support.app_browser import (choose, field, open_page, open_upload, set_viewport, upload_row, wait_card_status,
-                                 wait_row_state, wait_until)
+from support.app_browser import (field, open_page, set_viewport, upload_through_the_page, wait_until)
 from support.files import FFMPEG
 from support.media_session import expire_media_cookies, media_cookie_expiry
 
@@ -41,13 +40,7 @@ def clip_id(app, browser, alice, tmp_path_factory) -> str:
                     "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                     "-t", str(CLIP_SECONDS), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
                     "-c:a", "aac", "-shortest", str(path)], check=True, timeout=300)
-    open_upload(browser, app)
-    choose(browser, path)
-    wait_row_state(browser, path.name, "done", timeout=120)
-    video_id = upload_row(browser, path.name).get_attribute("data-video-id")
-    open_page(browser, app, "/library/")
-    wait_card_status(browser, video_id, "ready", timeout=400)
-    return video_id
+    return upload_through_the_page(browser, app, path, timeout=400)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

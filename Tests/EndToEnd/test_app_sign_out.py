@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from support.app_browser import (choose, field, open_page, open_upload, ready, sign_in, upload_row, wait_card_status,
-                                 wait_for_path, wait_row_state, wait_until)
+from support.app_browser import (field, open_page, ready, sign_in, upload_through_the_page, wait_for_path,
+                                 wait_until)
 from support.files import FFMPEG
 
 pytestmark = pytest.mark.usefixtures("no_console_problems")
@@ -29,13 +29,7 @@ def clip_id(app, browser, alice, tmp_path_factory) -> str:
                     "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                     "-t", "12", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
                     "-c:a", "aac", "-shortest", str(path)], check=True, timeout=120)
-    open_upload(browser, app)
-    choose(browser, path)
-    wait_row_state(browser, path.name, "done", timeout=120)
-    video_id = upload_row(browser, path.name).get_attribute("data-video-id")
-    open_page(browser, app, "/library/")
-    wait_card_status(browser, video_id, "ready", timeout=300)
-    return video_id
+    return upload_through_the_page(browser, app, path)
 
 
 def traces(driver) -> dict:
