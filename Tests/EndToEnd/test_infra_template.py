@@ -439,7 +439,7 @@ EXPECTED_GRANTS = {
         "secretsmanager:GetSecretValue": ["active media key"],
         "logs:CreateLogStream": ["own log group"], "logs:PutLogEvents": ["own log group"]},
     "trigger": {
-        "dynamodb:GetItem": ["table"], "dynamodb:UpdateItem": ["table"], "s3:GetObject": ["temp uploads"],
+        "dynamodb:GetItem": ["table"], "dynamodb:Query": ["table"], "dynamodb:UpdateItem": ["table"], "s3:GetObject": ["temp uploads"],
         "mediaconvert:CreateJob": ["conversion queue"], "iam:PassRole": ["mediaconvert role"],
         "sqs:ReceiveMessage": ["upload queue"], "sqs:DeleteMessage": ["upload queue"], "sqs:GetQueueAttributes": ["upload queue"],
         "logs:CreateLogStream": ["own log group"], "logs:PutLogEvents": ["own log group"]},
@@ -518,6 +518,8 @@ def variables_the_code_reads() -> dict[str, set[str]]:
     required = re.search(r'let names = \[([^\]]*)\]', functions_swift)
     assert required, "FunctionSettings' variable names are not where the test looks"
     common = set(re.findall(r'"([A-Z0-9_]+)"', required.group(1)))
+    # Every function reads the limits' variables (FunctionSettings: UsageLimits.from(environment:)).
+    common |= limit_variables()
     types = {"video": "VideoFunction", "trigger": "TriggerFunction", "complete": "CompletionFunction"}
     found = {}
     for handler, type_name in types.items():
@@ -527,6 +529,29 @@ def variables_the_code_reads() -> dict[str, set[str]]:
     for handler, names in handler_needs(handlers_swift).items():
         found[handler] |= names
     return found
+
+
+def limit_variables() -> set[str]:
+    """The variables of everyone's limits, as UsageLimits.settingNames names them."""
+    usage_swift = (REPO / "Sources" / "VideoService" / "UsageLimits.swift").read_text()
+    names = re.search(r"static let settingNames = \((.*?)\)\n", usage_swift, re.S)
+    assert names, "UsageLimits.settingNames is not where the test looks"
+    return set(re.findall(r'"(LIMIT_[A-Z_]+)"', names.group(1)))
+
+
+def test_every_users_limits_are_parameters_with_a_persons_defaults_given_to_every_function(template):
+    """200 GiB, 1,000 videos, 50 GiB a file, 600 converted minutes a month, each a stack parameter
+    that every function reads (the API and the trigger check them; the completion counts minutes)."""
+    parameters = template["Parameters"]
+    expected = {"LimitStoredGiB": ("LIMIT_STORED_GIB", 200), "LimitVideos": ("LIMIT_VIDEOS", 1000),
+                "LimitLargestGiB": ("LIMIT_LARGEST_GIB", 50), "LimitConvertedMinutes": ("LIMIT_MINUTES_PER_MONTH", 600)}
+    assert {variable for variable, _ in expected.values()} == limit_variables()
+    for parameter, (variable, default) in expected.items():
+        assert parameters[parameter]["Type"] == "Number" and parameters[parameter]["Default"] == default, parameter
+        assert parameters[parameter]["MinValue"] == 0, parameter
+        for handler, (_, function) in functions(template).items():
+            assert function["Environment"]["Variables"][variable] == ref(parameter), (handler, variable)
+    assert parameters["LimitLargestGiB"]["MaxValue"] == 5120
 
 
 def test_each_functions_environment_is_what_its_code_reads(template):

@@ -125,12 +125,14 @@ class LambdaCloud:
         return self.production.client("s3", **config)
 
     def set_user_limits(self, user: dict, **limits: int) -> str:
-        """The user's own limits as `infra/limits` writes them: the `limits` item beside their
-        videos (keyword names as LocalCloud.set_user_limits')."""
+        """The user's own limits as `infra/limits` writes them: the values given SET on the
+        `limits` item beside their videos (keyword names as LocalCloud.set_user_limits')."""
         names = {"stored_gib": "storedGiB", "videos": "videos", "largest_gib": "largestGiB", "minutes": "minutesPerMonth"}
-        item = {"sub": {"S": user["sub"]}, "id": {"S": "limits"}}
-        item.update({names[name]: {"N": str(value)} for name, value in limits.items()})
-        self.production.client("dynamodb").put_item(TableName=self.production.table_name, Item=item)
+        self.production.client("dynamodb").update_item(
+            TableName=self.production.table_name, Key={"sub": {"S": user["sub"]}, "id": {"S": "limits"}},
+            UpdateExpression="SET " + ", ".join(f"#{names[name]} = :{names[name]}" for name in limits),
+            ExpressionAttributeNames={f"#{names[name]}": names[name] for name in limits},
+            ExpressionAttributeValues={f":{names[name]}": {"N": str(value)} for name, value in limits.items()})
         return ""
 
     # -- lifecycle
