@@ -103,6 +103,20 @@ test('the integrity comes from the page\'s import map, keyed by the fingerprinte
   assert.equal(importMapIntegrity('/x.js', undefined), null);
 });
 
+test('a worker that answers nothing is stopped after the timeout; its calls fail and the next call starts a new one', async () => {
+  const workers = [];
+  const hasher = new WorkerHasher({ url: 'w.js', timeoutMs: 20, start: () => {
+    const stuck = new EventTarget(); // a read that never ends: no answer, no error
+    stuck.postMessage = () => {};
+    stuck.terminate = () => { stuck.terminated = true; };
+    workers.push(stuck);
+    return workers.length === 1 ? stuck : inThreadWorker(new PartHasher());
+  } });
+  await assert.rejects(hasher.hash(blobOf(10, 3)), /answered nothing for 0.02 s/);
+  assert.equal(workers[0].terminated, true);
+  assert.equal(await hasher.hash(blobOf(10, 3)), await expected(blobOf(10, 3)));
+});
+
 test('under Trusted Types the worker URL passes a policy that takes that URL only', async () => {
   const { scriptURLFor } = await import('../../assets/js/upload/hash.js');
   const made = [];

@@ -46,15 +46,19 @@ async function verify(url, integrity) {
   await response.arrayBuffer();
 }
 
+/** How long one part's hash may take before the worker is taken to be stuck (a part is at most 525 MiB). */
+export const HASH_TIMEOUT_MS = 120_000;
+
 /**
  * Hashes Blobs in a worker: `hash(blob)` resolves with the base64 SHA-256 S3 checks. A worker whose
- * script does not match `integrity` is never started; one that fails to start or dies fails the
- * calls it held, and the next call starts a new one.
+ * script does not match `integrity` is never started; one that fails to start, dies, or leaves a
+ * call unanswered for `timeoutMs` fails the calls it held (and is stopped), and the next call starts
+ * a new one: an upload never waits forever on its hashes.
  */
 export class WorkerHasher {
   constructor({ url = import.meta.resolve('./hash-worker.js'), integrity = importMapIntegrity(url), check = verify,
-    start = (u) => new Worker(scriptURLFor(u), { type: 'module', name: 'upload-hashing' }) } = {}) {
-    Object.assign(this, { url, integrity, check, start });
+    start = (u) => new Worker(scriptURLFor(u), { type: 'module', name: 'upload-hashing' }), timeoutMs = HASH_TIMEOUT_MS } = {}) {
+    Object.assign(this, { url, integrity, check, start, timeoutMs });
     this.worker = null;
     this.starting = null;
     this.calls = new Map();
@@ -65,7 +69,11 @@ export class WorkerHasher {
     const worker = await this.#worker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (this.worker === worker) this.close(`the upload hashing worker answered nothing for ${this.timeoutMs / 1000} s`);
+      }, this.timeoutMs);
+      const settle = (how) => (value) => { clearTimeout(timer); how(value); };
+      this.calls.set(id, { resolve: settle(resolve), reject: settle(reject) });
       worker.postMessage({ id, blob });
     });
   }
