@@ -1446,6 +1446,26 @@ def test_deploy_turns_upload_acceleration_on_and_off_and_otherwise_keeps_it(tmp_
         assert words in help_text, words
 
 
+def test_deploy_sets_the_sign_up_policy_invite_first_and_otherwise_keeps_it(tmp_path, template):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    deploy = Deployer(tmp_path, template)
+    first = deploy()
+    assert first.returncode == 0, first.stderr
+    assert "SignUpPolicy" not in deploy.state["deploys"][-1] and deploy.slots()["SignUpPolicy"] == "invite"
+    opened = deploy("--signup", "open")
+    assert opened.returncode == 0, opened.stderr
+    assert deploy.slots()["SignUpPolicy"] == "open"
+    kept = deploy()
+    assert kept.returncode == 0 and deploy.slots()["SignUpPolicy"] == "open"
+    closed = deploy("--signup=closed")
+    assert closed.returncode == 0 and deploy.slots()["SignUpPolicy"] == "closed"
+    deploys = len(deploy.state["deploys"])
+    wrong = deploy("--signup", "friends")
+    assert wrong.returncode != 0 and "--signup takes invite, open or closed, not 'friends'" in wrong.stderr
+    assert len(deploy.state["deploys"]) == deploys
+
+
 # -- infra/deploy's artifacts bucket ------------------------------------------------------------------
 ARTIFACTS = "video-artifacts-111122223333-us-east-1"  # the fake's account and the Deployer's region
 
