@@ -29,7 +29,10 @@ struct CloudCommand: AsyncParsableCommand {
         State (SQLite), objects and keys live in the data folder and survive restarts; queued and \
         interrupted conversions resume. Conversion needs ffmpeg and ffprobe on PATH.
 
-        --signup says who may make an account, as the production stack's SignUpPolicy does: with         invite or closed, Cognito's SignUp is refused ("SignUp is not permitted for this user pool"),         and `site cloud invite EMAIL` makes accounts. (`site serve` takes the policy from site.yml's         `local` environment instead.)
+        With --signup invite or closed, Cognito's SignUp is refused ("SignUp is not permitted for \
+        this user pool"), as by a production pool whose SignUpPolicy is not open, and `site cloud \
+        invite EMAIL` makes accounts; open, the default, lets anyone sign up. `site serve` takes the \
+        policy from site.yml's `local` environment instead.
 
         Examples:
           site cloud
