@@ -486,29 +486,6 @@ def test_english_pages(app, browser, screens, alice):
     screens.take(browser, "player-en")
 
 
-def test_an_upload_outlives_the_session_and_goes_on_after_signing_in_again(app, browser, screens, alice, files):
-    data = make_file(files / "long-night.mp4", 100 * MiB, seed=7)
-    open_upload(browser, app)
-    browser.execute_script(HOOK + "window.__hook.hold = true;")
-    choose(browser, data)
-    wait_until(lambda: browser.execute_script("return window.__hook.held.length") >= 4, 30, "four parts ready to send")
-    # Signed out everywhere (a stolen-laptop response): the refresh token and access tokens die.
-    app.cloud.cognito().global_sign_out(AccessToken=fresh_token(app, alice))
-    browser.execute_script("window.__release()")
-    dialog = wait_until(lambda: (d := field(browser, "reauth")).get_attribute("open") is not None and d, 30, "the sign-in dialog")
-    wait_row_state(browser, data.name, "session", timeout=10)
-    assert field(browser, "email").get_attribute("value") == alice["email"]
-    screens.take(browser, "upload-session-ended")
-    field(browser, "password").send_keys(alice["password"])
-    browser.find_element(By.CSS_SELECTOR, "#reauth-password button[type=submit]").click()
-    code = wait_until(lambda: (c := field(browser, "code")).is_displayed() and c, 30, "the code field")
-    code.send_keys(fresh_totp(alice["secret"], alice["used"]))
-    browser.find_element(By.CSS_SELECTOR, "#reauth-code button[type=submit]").click()
-    wait_until(lambda: dialog.get_attribute("open") is None, 30, "the dialog to close")
-    wait_row_state(browser, data.name, "done", timeout=60)
-    assert browser.execute_script("return location.pathname") == "/upload/"
-
-
 def set_limits(app, user, *flags: str):
     """The owner's per-user override through `site cloud limits` on the running cloud's data folder."""
     done = run_site(["cloud", "--data", str(app.cloud.data), "limits", user["email"], *flags], env=dict(os.environ), cwd=app.project)
@@ -576,6 +553,29 @@ def test_an_upload_over_a_limit_is_refused_with_which_limit_and_by_how_much(app,
         screens.take(browser, "library-usage-full")
     finally:
         set_limits(app, alice, "--videos", "1000")
+
+
+def test_an_upload_outlives_the_session_and_goes_on_after_signing_in_again(app, browser, screens, alice, files):
+    data = make_file(files / "long-night.mp4", 100 * MiB, seed=7)
+    open_upload(browser, app)
+    browser.execute_script(HOOK + "window.__hook.hold = true;")
+    choose(browser, data)
+    wait_until(lambda: browser.execute_script("return window.__hook.held.length") >= 4, 30, "four parts ready to send")
+    # Signed out everywhere (a stolen-laptop response): the refresh token and access tokens die.
+    app.cloud.cognito().global_sign_out(AccessToken=fresh_token(app, alice))
+    browser.execute_script("window.__release()")
+    dialog = wait_until(lambda: (d := field(browser, "reauth")).get_attribute("open") is not None and d, 30, "the sign-in dialog")
+    wait_row_state(browser, data.name, "session", timeout=10)
+    assert field(browser, "email").get_attribute("value") == alice["email"]
+    screens.take(browser, "upload-session-ended")
+    field(browser, "password").send_keys(alice["password"])
+    browser.find_element(By.CSS_SELECTOR, "#reauth-password button[type=submit]").click()
+    code = wait_until(lambda: (c := field(browser, "code")).is_displayed() and c, 30, "the code field")
+    code.send_keys(fresh_totp(alice["secret"], alice["used"]))
+    browser.find_element(By.CSS_SELECTOR, "#reauth-code button[type=submit]").click()
+    wait_until(lambda: dialog.get_attribute("open") is None, 30, "the dialog to close")
+    wait_row_state(browser, data.name, "done", timeout=60)
+    assert browser.execute_script("return location.pathname") == "/upload/"
 
 
 def test_a_second_user_sees_and_plays_nothing_of_the_first(app, browser, screens, alice):
