@@ -251,7 +251,8 @@ public struct ConversionEvents: Sendable {
         }
         guard video.status == .uploading || video.status == .queued else { return .ignored("already \(video.status.rawValue)") }
         do {
-            try await checkLimits(video)
+            // Once, before the first submission: a redelivery while queued may find its job running.
+            if video.status == .uploading { try await checkLimits(video) }
             try await converter.submit(ConversionJob(sub: upload.sub, videoId: upload.videoId, inputBucket: bucket,
                                                      inputKey: key, outputBucket: storage.mainBucket))
         } catch let refused as ConversionRefused {

@@ -165,6 +165,19 @@ struct UsageLimitsTests {
         #expect(failed.status == .failed && failed.error == reason)
     }
 
+    @Test("a redelivered event of a queued video is not checked again: its job may be running")
+    func redelivered() async throws {
+        let library = MemoryLibrary(), converter = RecordingConverter()
+        let events = ConversionEvents(library: library, storage: MemoryStorage(), converter: converter,
+                                      usage: UsagePolicy(defaults: Self.small, ledger: library))
+        let video = record(alice)
+        try await library.insert(video)
+        #expect(try await events.objectCreated(bucket: "temp", key: video.uploadKey) == .submitted)
+        try await library.addConverted(sub: alice, month: UsageLimits.month(of: Date().timeIntervalSince1970), seconds: 600)
+        #expect(try await events.objectCreated(bucket: "temp", key: video.uploadKey) == .submitted)
+        #expect(try await library.video(sub: alice, id: video.id)?.status == .queued)
+    }
+
     @Test("a single PUT that lands past the stored bytes fails its video before any conversion")
     func landed() async throws {
         let library = MemoryLibrary(), converter = RecordingConverter()
