@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from support.files import sha256_b64
-from support.local_cloud import api_call, http_request, register_user, token
+from support.local_cloud import LocalCloud, api_call, http_request, register_user, token
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
@@ -142,3 +142,20 @@ def test_a_multipart_completion_past_the_limit_is_refused_and_removed(cloud):
     assert (body["allowed"], body["used"], body["requested"]) == (0, 0, len(data)), body
     assert call(cloud, "GET", f"/videos/{upload['videoId']}", finn).status == 404
     assert usage(cloud, finn)["usage"]["videos"] == 0
+
+
+def test_a_completed_conversion_counts_its_minutes_rounded_up(cloud, tmp_path):
+    """The local cloud converts (the production host of these suites runs no completion; there
+    test_lambda_functions.py sends the job's end to `complete`)."""
+    if not isinstance(cloud, LocalCloud):
+        pytest.skip("the production host of the contract suites runs no conversion to its end")
+    from support.files import make_clip
+    from support.pipeline import upload as upload_file, wait_for
+    gus = new_user(cloud, "gus")
+    created = upload_file(cloud, gus, make_clip(tmp_path / "clip.avi", seconds=3, size="160x90"), "clip.avi", "video/x-msvideo")
+    video = wait_for(cloud, gus, created["videoId"], {"ready", "failed"}, timeout=240)
+    assert video["status"] == "ready", video
+    assert usage(cloud, gus)["usage"]["convertedMinutes"] == 1
+    cloud.set_user_limits(gus, minutes=0)
+    body = limit_refusal(upload_url(cloud, gus, size=10), "convertedMinutes")
+    assert (body["allowed"], body["used"]) == (0, 1), body

@@ -68,6 +68,14 @@ def api(functions, method: str, path: str, sub: str = ALICE, body: dict | None =
     return answer["statusCode"], (json.loads(answer["body"]) if answer.get("body") else {})
 
 
+def converted_seconds(production, sub: str) -> float:
+    """The month's converted seconds on the user's usage item (DynamoDBLibrary's `usage#2026-12`)."""
+    month = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+    item = production.client("dynamodb").get_item(TableName=production.table_name, ConsistentRead=True,
+                                                  Key={"sub": {"S": sub}, "id": {"S": f"usage#{month}"}}).get("Item")
+    return float(item["convertedSeconds"]["N"]) if item else 0.0
+
+
 def video(functions, video_id: str, sub: str = ALICE) -> dict:
     status, body = api(functions, "GET", f"/videos/{video_id}", sub=sub)
     assert status == 200, body
@@ -201,9 +209,15 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     # An older progress event arriving late does not move it back.
     assert complete(functions, production.status_update_event(job_id, percent=20, user_metadata=job["UserMetadata"])) == {"applied": False}
 
+    seconds_before = converted_seconds(production, ALICE)
     assert complete(functions, production.complete_event_for(job_id, duration_ms=20_500)) == {"applied": True}
     ready = video(functions, created["videoId"])
     assert ready["status"] == "ready" and ready["durationSeconds"] == pytest.approx(20.5) and ready["progress"] is None
+    # The month's converted minutes count the conversion once, a repeated completion nothing.
+    assert complete(functions, production.complete_event_for(job_id, duration_ms=20_500)) == {"applied": False}
+    assert converted_seconds(production, ALICE) == pytest.approx(seconds_before + 20.5)
+    status, report = api(functions, "GET", "/videos/usage")
+    assert status == 200 and report["usage"]["convertedMinutes"] >= 1 and report["limits"]["convertedMinutesPerMonth"] == 600
     # Plain paths on the site's origin (CloudFront's /media/* behaviour, the main bucket behind it):
     # no bucket, no signature, no expiry; the session's cookies open them.
     assert ready["playbackUrl"] == f"/media/videos/{ALICE}/{created['videoId']}/video.mp4"
