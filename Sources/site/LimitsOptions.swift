@@ -8,17 +8,17 @@ import VideoService
 /// defaults.
 struct LimitsOptions: ParsableArguments {
     @Option(name: .customLong("stored-gib"), help: ArgumentHelp(
-        "Each user's storage limit in GiB: the sum of their uploads' sizes (default 200).", valueName: "N"))
+        "The storage limit in GiB: the sum of a user's uploads' sizes (default 200).", valueName: "N"))
     var storedGiB: Int64?
 
-    @Option(name: .customLong("videos"), help: ArgumentHelp("Each user's limit on the number of videos (default 1000).", valueName: "N"))
+    @Option(name: .customLong("videos"), help: ArgumentHelp("The number of videos a user may keep (default 1000).", valueName: "N"))
     var videos: Int64?
 
     @Option(name: .customLong("largest-gib"), help: ArgumentHelp("The largest file a user may upload, in GiB (default 50).", valueName: "N"))
     var largestGiB: Int64?
 
     @Option(name: .customLong("minutes"), help: ArgumentHelp(
-        "Minutes of video each user may convert per calendar month, UTC (default 600).", valueName: "N"))
+        "Minutes of video a user may convert per calendar month, UTC (default 600).", valueName: "N"))
     var minutes: Int64?
 
     var override: LimitOverride { LimitOverride(storedGiB: storedGiB, videos: videos, largestGiB: largestGiB, minutesPerMonth: minutes) }
