@@ -139,6 +139,8 @@ extension CognitoService {
             try Self.useCode(db, username: user.username, purpose: "reset", code: code)
             try db.execute(sql: "UPDATE users SET salt = ?, verifier = ?, failedAttempts = 0, lockedUntil = 0 WHERE sub = ?",
                            arguments: [secrets.salt, secrets.verifier, user.sub])
+            // Whoever knew the old password is signed out with it.
+            try Self.signOutEverywhere(db, sub: user.sub)
         }
         return [:]
     }

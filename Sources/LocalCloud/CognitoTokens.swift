@@ -134,13 +134,17 @@ extension CognitoService {
 
     func globalSignOut(_ body: [String: Any]) async throws -> [String: Any] {
         let user = try await authenticated(try string(body, "AccessToken"))
-        try await database.write { db in
-            // Every sign-in so far: its refresh token and the access tokens it issued.
-            try db.execute(sql: "INSERT OR IGNORE INTO revokedOrigins (originJti) SELECT originJti FROM refreshTokens WHERE sub = ?",
-                           arguments: [user.sub])
-            try db.execute(sql: "UPDATE refreshTokens SET revoked = 1 WHERE sub = ?", arguments: [user.sub])
-        }
+        try await database.write { db in try Self.signOutEverywhere(db, sub: user.sub) }
         return [:]
+    }
+
+    /// Ends every sign-in of the user so far: its refresh tokens (rotated ones included) and the
+    /// access tokens it issued. GlobalSignOut does it, and so does a password reset, as production's
+    /// post-confirmation trigger does with AdminUserGlobalSignOut.
+    static func signOutEverywhere(_ db: Database, sub: String) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO revokedOrigins (originJti) SELECT originJti FROM refreshTokens WHERE sub = ?",
+                       arguments: [sub])
+        try db.execute(sql: "UPDATE refreshTokens SET revoked = 1 WHERE sub = ?", arguments: [sub])
     }
 
     func revokeToken(_ body: [String: Any]) async throws -> [String: Any] {

@@ -635,6 +635,34 @@ def test_forgot_password(cloud, client):
     assert client.get_user(AccessToken=tokens["AccessToken"])["Username"] == email
 
 
+def test_a_password_reset_ends_every_session_of_the_user(cloud, client):
+    """ConfirmForgotPassword signs the user out everywhere, as production's post-confirmation
+    trigger does: the refresh tokens of both earlier sign-ins (one of them just rotated, its old
+    token still in the retry grace) and their access tokens are refused; the new password signs in."""
+    forgetful = registered(cloud, "reset-signout")
+    email = forgetful["email"]
+    first = forgetful["tokens"]
+    second = full_sign_in(cloud, client, forgetful)
+    rotated = client.get_tokens_from_refresh_token(ClientId=cloud.client_id,
+                                                   RefreshToken=second["RefreshToken"])["AuthenticationResult"]
+    client.forgot_password(ClientId=cloud.client_id, Username=email)
+    client.confirm_forgot_password(ClientId=cloud.client_id, Username=email,
+                                   ConfirmationCode=cloud.latest_code(email, "reset"), Password="Battery-Staple-7")
+
+    for refresh in (first["RefreshToken"], second["RefreshToken"], rotated["RefreshToken"]):
+        with aws_error("NotAuthorizedException", "revoked"):
+            client.get_tokens_from_refresh_token(ClientId=cloud.client_id, RefreshToken=refresh)
+        with aws_error("NotAuthorizedException", "revoked"):
+            client.initiate_auth(ClientId=cloud.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                                 AuthParameters={"REFRESH_TOKEN": refresh})
+    for access in (first["AccessToken"], rotated["AccessToken"]):
+        with aws_error("NotAuthorizedException", "revoked"):
+            client.get_user(AccessToken=access)
+    forgetful["password"] = "Battery-Staple-7"
+    again = full_sign_in(cloud, client, forgetful)
+    assert client.get_user(AccessToken=again["AccessToken"])["Username"] == email
+
+
 def test_forgot_password_for_unknown_user(cloud, client):
     with aws_error("UserNotFoundException"):
         client.forgot_password(ClientId=cloud.client_id, Username=new_email("nobody"))
