@@ -9,10 +9,12 @@ import VideoFunctions
 /// The video service's Lambda functions, chosen by `_HANDLER`:
 /// - `video`: the video API behind API Gateway (HTTP API, payload format 2.0);
 /// - `trigger`: starts a conversion for each upload S3 announces (through SNS and SQS);
-/// - `complete`: records a conversion's end from MediaConvert's EventBridge event.
+/// - `complete`: records a conversion's end from MediaConvert's EventBridge event;
+/// - `signout`: the user pool's post-confirmation trigger, signing a user out everywhere after a
+///   password reset.
 /// An unknown name or a missing variable fails the start with a message naming it.
 enum Handlers {
-    static let names = ["video", "trigger", "complete"]
+    static let names = ["video", "trigger", "complete", "signout"]
     /// What each handler needs besides the tables and buckets.
     static let variables = ["video": ["MEDIA_KEY_PAIR_ID", "MEDIA_KEY_SECRET", "MEDIA_ORIGIN"], "trigger": ["MEDIACONVERT_ROLE_ARN"]]
 
@@ -37,6 +39,12 @@ enum Handlers {
         switch name {
         case "video": return Function(handle: VideoFunction(settings: settings, aws: aws, log: log).handle)
         case "trigger": return Function(handle: TriggerFunction(settings: settings, aws: aws, log: log).handle)
+        case "signout":
+            do {
+                return Function(handle: try SignOutFunction(settings: settings, aws: aws, log: log).handle)
+            } catch let error as ConfigurationError {
+                throw SetupError(errorType: "Config.Invalid", description: error.description)
+            }
         default: return Function(handle: CompletionFunction(settings: settings, aws: aws, log: log).handle)
         }
     }

@@ -328,10 +328,10 @@ def test_a_conversions_end_that_cannot_be_recorded_is_kept_and_raises_an_alarm(t
 
 
 def test_each_function_has_a_reserved_concurrency(template):
-    """A ceiling on what a flood of requests or uploads can cost; 70 in all, so the account's
-    Lambda concurrency must be at least 170 (100 stay unreserved)."""
+    """A ceiling on what a flood of requests or uploads can cost; 75 in all, so the account's
+    Lambda concurrency must be at least 175 (100 stay unreserved)."""
     found = {handler: function.get("ReservedConcurrentExecutions") for handler, (_, function) in functions(template).items()}
-    assert found == {"video": 50, "trigger": 10, "complete": 10}
+    assert found == {"video": 50, "trigger": 10, "complete": 10, "signout": 5}
 
 
 def test_the_api_and_the_distribution_write_access_logs_that_expire(resources):
@@ -447,6 +447,9 @@ EXPECTED_GRANTS = {
         "dynamodb:GetItem": ["table"], "dynamodb:UpdateItem": ["table"],
         "s3:DeleteObject": ["main videos", "temp uploads"], "sqs:SendMessage": ["completion dead letters"],
         "logs:CreateLogStream": ["own log group"], "logs:PutLogEvents": ["own log group"]},
+    "signout": {
+        "cognito-idp:AdminUserGlobalSignOut": ["the account's user pools in the region"],
+        "logs:CreateLogStream": ["own log group"], "logs:PutLogEvents": ["own log group"]},
 }
 
 
@@ -454,7 +457,8 @@ def test_each_function_has_its_own_role_with_exactly_what_its_code_calls(templat
     """The video function inserts, reads, lists and removes records (status changes are the other
     functions'), presigns uploads, deletes a video's files and reads the active media key (playback
     goes through CloudFront: no s3:GetObject); the trigger reads a record and the upload's header,
-    starts a job and marks it queued; the completion handler updates the record and deletes files."""
+    starts a job and marks it queued; the completion handler updates the record and deletes files;
+    the sign-out trigger ends a user's sessions (the pool cannot be named: see the template)."""
     names = {json.dumps(get_att("VideoTable", "Arn")): "table",
              json.dumps(sub("${TempBucket.Arn}/uploads/*")): "temp uploads",
              json.dumps(sub("${MainBucket.Arn}/videos/*")): "main videos",
@@ -462,7 +466,9 @@ def test_each_function_has_its_own_role_with_exactly_what_its_code_calls(templat
              json.dumps(get_att("UploadQueue", "Arn")): "upload queue",
              json.dumps(get_att("CompletionDeadLetterQueue", "Arn")): "completion dead letters",
              json.dumps(ACTIVE_MEDIA_SECRET): "active media key",
-             json.dumps(statement(resources, "TriggerRole", "Convert")["Resource"]): "conversion queue"}
+             json.dumps(statement(resources, "TriggerRole", "Convert")["Resource"]): "conversion queue",
+             json.dumps(sub("arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*")):
+                 "the account's user pools in the region"}
     roles = set()
     for handler, (function_id, function) in functions(template).items():
         role = function["Role"]["Fn::GetAtt"][0]
@@ -480,7 +486,7 @@ def test_each_function_has_its_own_role_with_exactly_what_its_code_calls(templat
             for action in as_list(s["Action"]):
                 granted.setdefault(action, []).extend(names_here.get(json.dumps(r), json.dumps(r)) for r in as_list(s["Resource"]))
         assert {a: sorted(r) for a, r in granted.items()} == EXPECTED_GRANTS[handler], handler
-    assert len(roles) == 3
+    assert len(roles) == 4
 
 
 def test_each_function_logs_to_its_own_log_group_kept_thirty_days(template, resources):
@@ -490,7 +496,7 @@ def test_each_function_logs_to_its_own_log_group_kept_thirty_days(template, reso
         groups.add(group)
         assert resources[group]["Type"] == "AWS::Logs::LogGroup"
         assert props(resources, group)["RetentionInDays"] == 30
-    assert len(groups) == 3
+    assert len(groups) == 4
 
 
 # -- the functions ---------------------------------------------------------------------------------------
@@ -514,17 +520,19 @@ def variables_the_code_reads() -> dict[str, set[str]]:
     `settings.variables["…"]` in each function's type, plus what Handlers.swift makes each handler
     need; AWS_REGION is Lambda's own."""
     functions_swift = (REPO / "Sources" / "VideoFunctions" / "Functions.swift").read_text()
+    types_swift = functions_swift + "\n" + (REPO / "Sources" / "VideoFunctions" / "SignOutFunction.swift").read_text()
     handlers_swift = (REPO / "Sources" / "bootstrap" / "Handlers.swift").read_text()
     required = re.search(r'let names = \[([^\]]*)\]', functions_swift)
     assert required, "FunctionSettings' variable names are not where the test looks"
     common = set(re.findall(r'"([A-Z0-9_]+)"', required.group(1)))
     # Every function reads the limits' variables (FunctionSettings: UsageLimits.from(environment:)).
     common |= limit_variables()
-    types = {"video": "VideoFunction", "trigger": "TriggerFunction", "complete": "CompletionFunction"}
+    types = {"video": "VideoFunction", "trigger": "TriggerFunction", "complete": "CompletionFunction",
+             "signout": "SignOutFunction"}
     found = {}
     for handler, type_name in types.items():
-        body = re.search(rf"public struct {type_name}\b(.*?)(?=\npublic |\n///|\Z)", functions_swift, re.S)
-        assert body, f"{type_name} is not in Functions.swift"
+        body = re.search(rf"public struct {type_name}\b(.*?)(?=\npublic |\n///|\Z)", types_swift, re.S)
+        assert body, f"{type_name} is not in Functions.swift or SignOutFunction.swift"
         found[handler] = (common | set(re.findall(r'variables\["([A-Z0-9_]+)"\]', body.group(1)))) - {"AWS_REGION"}
     for handler, names in handler_needs(handlers_swift).items():
         found[handler] |= names
@@ -586,13 +594,25 @@ def test_the_video_function_signs_media_cookies_with_the_active_slot_for_the_sit
     assert {"Fn::Not": [{"Condition": "MediaKeyAIsActive"}]} in conditions["HasMediaKeyB"]["Fn::Or"]
 
 
-def test_the_three_functions_run_the_bootstrap_zip(template):
+def test_the_four_functions_run_the_bootstrap_zip(template):
     found = functions(template)
-    assert set(found) == {"video", "trigger", "complete"}
+    assert set(found) == {"video", "trigger", "complete", "signout"}
     for handler, (_, function) in found.items():
         assert function["CodeUri"] == "../.build-lambda/bootstrap.zip"
         assert (function["Runtime"], function["Architectures"], function["MemorySize"]) == ("provided.al2023", ["x86_64"], 512)
-    assert {h: f["Timeout"] for h, (_, f) in found.items()} == {"video": 10, "trigger": 30, "complete": 30}
+    assert {h: f["Timeout"] for h, (_, f) in found.items()} == {"video": 10, "trigger": 30, "complete": 30, "signout": 5}
+
+
+def test_a_password_reset_reaches_the_signout_function_from_this_pool_only(resources):
+    """The pool's post-confirmation trigger (ConfirmForgotPassword fires it) is the signout
+    function, which Cognito may invoke for this pool and account only."""
+    assert props(resources, "UserPool")["LambdaConfig"] == {"PostConfirmation": get_att("SignOutFunction", "Arn")}
+    permissions = [p["Properties"] for p in of_type(resources, "AWS::Lambda::Permission").values()
+                   if p["Properties"]["FunctionName"] == ref("SignOutFunction")]
+    assert permissions == [{"Action": "lambda:InvokeFunction", "FunctionName": ref("SignOutFunction"),
+                            "Principal": "cognito-idp.amazonaws.com", "SourceArn": get_att("UserPool", "Arn"),
+                            "SourceAccount": ref("AWS::AccountId")}]
+    assert props(resources, "SignOutFunction")["Handler"] == "signout"
 
 
 # -- buckets ------------------------------------------------------------------------------------------------
