@@ -200,6 +200,10 @@ public final class CloudDatabase: Sendable {
                 );
                 """)
         }
+        // Each user's request bucket (`RequestRate`): the time it is full again, in ms since 1970.
+        migrations.add("v8-request-rates") { db in
+            try db.execute(sql: "CREATE TABLE requestRates (sub TEXT PRIMARY KEY, fullAt INTEGER NOT NULL)")
+        }
         return migrations
     }
 }

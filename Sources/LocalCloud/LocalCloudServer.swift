@@ -29,6 +29,8 @@ public struct LocalCloudConfiguration: Sendable {
     public var retryBackoff: [Double] = [2, 8]
     /// Every user's limits unless `site cloud limits` set their own (production's defaults).
     public var limits = UsageLimits.personal
+    /// Each user's request rate on the video API (production's defaults).
+    public var requestRate = RequestRate.person
     /// Seconds an access or ID token lives (15 minutes, as production's); shorter to try the app's refresh.
     public var tokenLifetime: Int = 900
     /// Whether anyone may call `SignUp`; false answers it as a pool with `AllowAdminCreateUserOnly`
@@ -250,7 +252,8 @@ struct Services: Sendable {
         let document = Bundle.module.url(forResource: "openapi", withExtension: "yaml").flatMap { try? Data(contentsOf: $0) }.map { Array($0) }
         api = LocalVideoHost(cognito: cognito, store: store, database: database,
                        signer: Signer(credentials: credentials, region: configuration.region, service: "s3"),
-                       s3Origin: origin, mediaKey: mediaKey, limits: configuration.limits, document: document)
+                       s3Origin: origin, mediaKey: mediaKey, limits: configuration.limits,
+                       requestRate: configuration.requestRate, document: document)
         media = LocalMedia(s3: s3, publicKeys: [mediaKey.keyPairId: mediaKey.privateKey.publicKey])
         pages = LocalPages(database: database, origin: origin, configuration: configuration)
     }

@@ -14,14 +14,15 @@ struct LocalVideoHost: Sendable {
     let document: [UInt8]?
 
     init(cognito: CognitoService, store: ObjectStore, database: CloudDatabase, signer: Signer, s3Origin: String,
-         mediaKey: MediaSigningKey, limits: UsageLimits, document: [UInt8]?) {
+         mediaKey: MediaSigningKey, limits: UsageLimits, requestRate: RequestRate, document: [UInt8]?) {
         // Cookies for the origin the browser called (the dev server's, which forwards /api/ and
         // /media/ here), without `Secure`: the local origins are plain http.
         let library = LocalLibrary(database: database)
         service = VideoService(identity: LocalIdentity(cognito: cognito), library: library,
                                storage: LocalStorage(store: store, signer: signer, s3Origin: s3Origin),
                                media: MediaSettings(keys: FixedMediaKey(key: mediaKey), origin: nil, secure: false),
-                               usage: UsagePolicy(defaults: limits, ledger: library))
+                               usage: UsagePolicy(defaults: limits, ledger: library),
+                               rateLimit: RateLimit(rate: requestRate, store: library))
         self.document = document
     }
 

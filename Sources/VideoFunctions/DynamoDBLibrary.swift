@@ -19,16 +19,16 @@ public struct DynamoDBLibrary: VideoLibrary, UsageLedger {
         self.table = table
     }
 
-    private func call(_ action: String, _ body: [String: JSONValue]) async throws -> JSONValue {
+    func call(_ action: String, _ body: [String: JSONValue]) async throws -> JSONValue {
         var body = body
         body["TableName"] = .string(table)
         return try await aws.json(service: "dynamodb", endpoint: aws.dynamoDB, target: "DynamoDB_20120810.\(action)",
                                   contentType: "application/x-amz-json-1.0", body: .object(body), operation: "DynamoDB \(action) \(table)")
     }
 
-    private static func key(sub: String, id: String) -> JSONValue { ["sub": ["S": .string(sub)], "id": ["S": .string(id)]] }
+    static func key(sub: String, id: String) -> JSONValue { ["sub": ["S": .string(sub)], "id": ["S": .string(id)]] }
     private static func s(_ text: String) -> JSONValue { ["S": .string(text)] }
-    private static func n(_ text: String) -> JSONValue { ["N": .string(text)] }
+    static func n(_ text: String) -> JSONValue { ["N": .string(text)] }
 
     public func insert(_ video: VideoRecord) async throws {
         _ = try await call("PutItem", ["Item": Self.item(video), "ConditionExpression": "attribute_not_exists(id)"])

@@ -29,6 +29,8 @@ public struct FunctionSettings: Sendable {
     public var mainBucket: String
     /// The deployment's per-user limits (`LIMIT_*`, from the stack's parameters).
     public var limits: UsageLimits
+    /// Each user's request rate on the video API (`RATE_LIMIT_*`; unset, `RequestRate.person`).
+    public var requestRate: RequestRate
     public var variables: [String: String]
 
     /// Every variable `function` needs, the missing ones named together.
@@ -48,6 +50,7 @@ public struct FunctionSettings: Sendable {
         mainBucket = environment["MAIN_BUCKET"]!
         do {
             limits = try UsageLimits.from(environment: environment)
+            requestRate = try RequestRate.from(environment: environment)
         } catch let error as LimitSettingError {
             throw ConfigurationError("The \(function) function's limits are not set right: \(error.description)")
         }
@@ -93,7 +96,8 @@ public struct VideoFunction: Sendable {
         service = VideoService(identity: AuthorizerClaims(clientId: variables["COGNITO_CLIENT_ID"]), library: library,
                                storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket,
                                                   accelerateUploads: variables["UPLOAD_ACCELERATION"] == "true"),
-                               media: media, usage: UsagePolicy(defaults: settings.limits, ledger: library), log: log)
+                               media: media, usage: UsagePolicy(defaults: settings.limits, ledger: library),
+                               rateLimit: RateLimit(rate: settings.requestRate, store: library), log: log)
     }
 
     public func handle(_ event: [UInt8]) async throws -> [UInt8] {

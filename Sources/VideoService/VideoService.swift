@@ -20,15 +20,18 @@ public struct VideoService: Sendable {
     let media: MediaSettings?
     /// The user's limits and what counts against them; nil: a host without limits (tests).
     let usage: UsagePolicy?
+    /// Each user's request rate; nil: a host without one (tests).
+    let rateLimit: RateLimit?
     let log: @Sendable (String) -> Void
 
     public init(identity: any CallerIdentity, library: any VideoLibrary, storage: any VideoStorage, media: MediaSettings?,
-                usage: UsagePolicy? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+                usage: UsagePolicy? = nil, rateLimit: RateLimit? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.identity = identity
         self.library = library
         self.storage = storage
         self.media = media
         self.usage = usage
+        self.rateLimit = rateLimit
         self.log = log
     }
 
@@ -66,6 +69,7 @@ public struct VideoService: Sendable {
         }
         let caller = try await identity.caller(of: request)
         let sub = caller.sub
+        try await rateLimit?.check(sub: sub)
         if let videoId {
             guard VideoRules.isVideoId(videoId) else { throw APIFailure.badRequest("A video id is 26 characters of lowercase base32.") }
             return method == "GET" ? try await getVideo(videoId, sub: sub) : try await deleteVideo(videoId, sub: sub)

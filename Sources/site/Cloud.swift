@@ -70,6 +70,8 @@ struct CloudCommand: AsyncParsableCommand {
 
     @OptionGroup var limits: LimitsOptions
 
+    @OptionGroup var requestRate: RequestRateOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16.") }
@@ -85,6 +87,7 @@ struct CloudCommand: AsyncParsableCommand {
         configuration.workers = workers
         configuration.tokenLifetime = tokenLifetime.seconds
         configuration.limits = limits.limits
+        configuration.requestRate = requestRate.rate
         configuration.allowedHosts = allowedHosts.names
         configuration.selfSignUp = signup == .open
         if !allowOrigins.isEmpty { configuration.allowedOrigins = allowOrigins }

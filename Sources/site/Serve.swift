@@ -62,6 +62,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var limits: LimitsOptions
 
+    @OptionGroup var requestRate: RequestRateOptions
+
     @Flag(help: "Watch by polling every 100 ms instead of inotify (e.g. for network file systems).")
     var poll = false
 
@@ -113,6 +115,7 @@ struct Serve: AsyncParsableCommand {
                 cloud.port = cloudPort == 0 ? try freePort() : cloudPort
                 cloud.tokenLifetime = tokenLifetime.seconds
                 cloud.limits = limits.limits
+                cloud.requestRate = requestRate.rate
                 cloud.allowedHosts = allowedHosts.names
                 // Who may sign up: site.yml's `local` environment (or SITE_SIGNUP), as the build tells the app.
                 let local = config?.environment(named: "local")

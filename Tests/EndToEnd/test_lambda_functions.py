@@ -629,3 +629,43 @@ def test_secrets_manager_is_reached_at_its_own_endpoint_variable(production, vid
     answer = session(functions, exp=int(time.time()) + 600)
     assert answer["statusCode"] == 200, (answer, functions["video"].logs())
     assert_signed_by(production.media_key, answer)
+
+
+# -- the request rate -----------------------------------------------------------------------------
+
+
+def rate_call(host: LambdaHost, sub: str) -> dict:
+    """GET /videos as `sub` through the function; the payload 2.0 response."""
+    outcome = host.invoke(http_api_event("GET", "/videos", None, sub=sub), timeout_ms=10_000)
+    assert outcome.kind == "response", host.logs()
+    return outcome.payload
+
+
+def test_each_users_request_rate_is_one_dynamodb_item_that_refuses_a_burst_with_429(production, video_hosts):
+    """RATE_LIMIT_CAPACITY and RATE_LIMIT_PER_SECOND set the bucket; it is the item `rate` in the
+    user's partition, moved by conditional UpdateItems, so two execution environments share it."""
+    first = video_hosts(RATE_LIMIT_CAPACITY="4", RATE_LIMIT_PER_SECOND="1")["video"]
+    second = video_hosts(RATE_LIMIT_CAPACITY="4", RATE_LIMIT_PER_SECOND="1")["video"]
+    carol, dave = str(uuid.uuid4()), str(uuid.uuid4())
+    answers = [rate_call((first, second)[index % 2], carol) for index in range(8)]
+    statuses = [answer["statusCode"] for answer in answers]
+    passed = statuses.index(429)
+    assert 4 <= passed <= 5 and statuses[passed:].count(200) <= 1, statuses
+    refusal = answers[passed]
+    assert refusal["headers"]["Retry-After"] == "1", refusal["headers"]
+    assert json.loads(refusal["body"])["error"]["code"] == "TooManyRequests", refusal
+    item = production.client("dynamodb").get_item(TableName=production.table_name, ConsistentRead=True,
+                                                  Key={"sub": {"S": carol}, "id": {"S": "rate"}})["Item"]
+    assert int(item["fullAt"]["N"]) > time.time() * 1000 + 2000, item
+    # Another user is not slowed; the item is not a video; after the wait, calls pass again.
+    assert rate_call(first, dave)["statusCode"] == 200
+    time.sleep(int(refusal["headers"]["Retry-After"]))
+    again = rate_call(second, carol)
+    assert again["statusCode"] == 200 and json.loads(again["body"]) == {"videos": []}, again
+
+
+def test_a_rate_setting_that_is_no_number_fails_the_start_naming_it(production, binary):
+    with LambdaHost(binary, "video", env=production.env(RATE_LIMIT_PER_SECOND="fast")) as host:
+        error = host.init_error()
+        assert error is not None, host.logs()
+        assert "RATE_LIMIT_PER_SECOND" in error.payload["errorMessage"], error.payload

@@ -125,6 +125,9 @@ struct SQLiteTests {
                 ALTER TABLE videos DROP COLUMN hlsLadder;
                 DROP TABLE wrongAnswers;
                 ALTER TABLE refreshTokens DROP COLUMN replacedAt;
+                DROP TABLE convertedMonths;
+                DROP TABLE userLimits;
+                DROP TABLE requestRates;
                 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
                 INSERT INTO grdb_migrations VALUES ('v1'), ('v2');
                 DROP TABLE migrations;
@@ -142,7 +145,8 @@ struct SQLiteTests {
              try Int.fetchOne(db, sql: "SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'checksumSHA256'"))
         }
         #expect(users == ["ana"])
-        #expect(applied == ["v1", "v2", "v3-checksums", "v4-hls-ladder", "v5-wrong-answers", "v6-refresh-rotation"])
+        #expect(applied == ["v1", "v2", "v3-checksums", "v4-hls-ladder", "v5-wrong-answers", "v6-refresh-rotation",
+                            "v7-usage-limits", "v8-request-rates"])
         // A video converted before the ladder has none (it plays its MP4).
         let video = try database.queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM videos").map(LocalLibrary.record) }
         #expect(video?.status == .ready && video?.hlsLadder == false)
