@@ -1,7 +1,7 @@
 """Least privilege, tested: each Lambda function runs with exactly the policy its role has in
 infra/template.yaml, and needs every statement and every action of it.
 
-For each function (`video`, `trigger`, `complete`) the test reads its role's inline policy from the
+For each function (`video`, `trigger`, `complete`, `signout`) the test reads its role's inline policy from the
 template itself (a YAML loader that knows CloudFormation's short tags, and a resolver for `!Ref`,
 `!GetAtt`, `!Sub`, `!Join`, `!If` with the template's conditions), binds the template's resources
 and parameters to those of a ProductionPeer on moto_server (support/production_peer.py: the table, the temp
@@ -23,7 +23,9 @@ the assumed role's session credentials) through its scenario:
   CreateJob on the MediaConvert fake and the video `queued` in DynamoDB;
 - complete: STATUS_UPDATE, COMPLETE (the video `ready`, the original deleted from the temp bucket)
   and ERROR (another video `failed`) events, and a COMPLETE for a video deleted meanwhile (what
-  the conversion wrote, MP4, thumbnail and HLS ladder, is deleted from the main bucket).
+  the conversion wrote, MP4, thumbnail and HLS ladder, is deleted from the main bucket);
+- signout: a user of a moto user pool signed in twice, then the post-confirmation event of their
+  password reset: both refresh tokens refused afterwards, the event answered unchanged.
 
 The state a scenario starts from (uploads, queued jobs) is made by the functions with the
 production peer's allow-all Lambda role, so each function's test depends on its own policy only.
@@ -62,6 +64,10 @@ What moto 5.2.1 enforces here (found by these tests, kept true by them):
   function's media-key statement with `Resource: "*"` as well, and its resource is checked by the
   test: exactly the active slot's secret, never the other slot's
   (`test_the_video_role_reads_the_active_media_key_and_no_other_secret`).
+- Cognito likewise (`test_moto_checks_cognito_actions_against_the_resource_star`): the signout
+  function's statement goes to moto with `Resource: "*"`, and its resource is checked by the test:
+  this account's user pools in the stack's region, nothing wider
+  (`test_the_signout_role_ends_sessions_in_this_accounts_pools_only`).
 - Conditions are treated as met: moto evaluates StringEquals on sts:ExternalId of an AssumeRole and
   nothing else (`test_moto_treats_conditions_as_met`). No condition of these policies is tested by
   running the functions. (The template's own conditions - `Fn::If` on the active media key slot -
@@ -110,7 +116,7 @@ from support.cfn_template import TEMPLATE, as_list, load_template
 from support.files import sha256_b64
 from support.lambda_host import LambdaHost, build_lambda, http_api_event
 from support.production_peer import ProductionPeer, s3_notifications, sqs_lambda_event
-FUNCTIONS = ("video", "trigger", "complete")
+FUNCTIONS = ("video", "trigger", "complete", "signout")
 
 ALICE = str(uuid.UUID(int=0xA11CE))
 CLIP = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
@@ -147,7 +153,7 @@ S3_OPERATIONS = {
 
 # Services whose actions moto checks against the resource `*` only (see the module docstring):
 # their statements are given to moto with `Resource: "*"`, and their resources checked by the test.
-STAR_CHECKED_SERVICES = ("dynamodb:", "secretsmanager:")
+STAR_CHECKED_SERVICES = ("dynamodb:", "secretsmanager:", "cognito-idp:")
 
 # What the media key slots are bound to when a test does not say: slot A active, B empty.
 MEDIA_KEY_A_ID, MEDIA_KEY_B_ID = "K2JCJMDEHXQW5F", "K3ABCDEFGHIJKL"
@@ -285,7 +291,7 @@ class Template:
         return {name: resource for name, resource in self.resources.items() if resource.get("Type") in types}
 
     def functions(self) -> dict[str, tuple[str, dict]]:
-        """handler → (logical id, properties), for the bootstrap's three functions."""
+        """handler → (logical id, properties), for the bootstrap's functions."""
         globals_ = self.document.get("Globals", {}).get("Function", {})
         found = {}
         for name, resource in self.of_type(*FUNCTION_TYPES).items():
@@ -467,8 +473,8 @@ def bindings(template: Template, production: ProductionPeer, roles: dict[str, st
 
 
 def moto_statements(statements: list[dict]) -> list[dict]:
-    """What moto is given for resolved statements: DynamoDB's and Secrets Manager's with the
-    resource `*`, since moto checks those actions against `*` (see the module docstring); the rest
+    """What moto is given for resolved statements: DynamoDB's, Secrets Manager's and Cognito's with
+    the resource `*`, since moto checks those actions against `*` (see the module docstring); the rest
     as they are."""
     given = []
     for statement in statements:
@@ -842,6 +848,47 @@ def queued_videos(run: Run, names: list[str]) -> list[tuple[dict, str, dict]]:
     return [(upload, *jobs[upload["videoId"]]) for upload in uploads]
 
 
+def signout_scenario(run: Run, credentials: Credentials) -> None:
+    """A user of a moto user pool signed in twice; the post-confirmation trigger of their password
+    reset must end both sign-ins (AdminUserGlobalSignOut), answering the event unchanged."""
+    production = run.production
+    cognito = production.client("cognito-idp")
+    pool_id = cognito.create_user_pool(PoolName=f"lp-users-{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="web",
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+    username, password = f"user-{uuid.uuid4().hex[:8]}", "Correct-Horse-9"
+    cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
+
+    def sign_in() -> str:
+        return cognito.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                           AuthParameters={"USERNAME": username, "PASSWORD": password}
+                                           )["AuthenticationResult"]["RefreshToken"]
+
+    def refreshes(token: str) -> bool:
+        try:
+            cognito.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                                        AuthParameters={"REFRESH_TOKEN": token})
+            return True
+        except ClientError:
+            return False
+
+    sessions = [sign_in(), sign_in()]
+    host = run.host("signout", credentials)
+    event = {"version": "1", "region": production.region, "userPoolId": pool_id, "userName": username,
+             "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
+             "triggerSource": "PostConfirmation_ConfirmForgotPassword",
+             "request": {"userAttributes": {"email": f"{username}@example.com"}}, "response": {}}
+    outcome = host.invoke(event, timeout_ms=10_000)
+    if outcome.kind != "response":
+        raise ScenarioFailed(f"the password reset's trigger failed: {outcome.payload}")
+    if outcome.payload != event:
+        raise ScenarioFailed(f"the trigger answered {outcome.payload}, not its event")
+    if still := [token for token in sessions if refreshes(token)]:
+        raise ScenarioFailed(f"after the password reset {len(still)} of the user's sign-ins still refresh")
+
+
 def complete_scenario(run: Run, credentials: Credentials) -> None:
     production = run.production
     (ready, ready_job, ready_metadata), (failing, failing_job, failing_metadata), (deleted, deleted_job, _) = \
@@ -874,7 +921,7 @@ def complete_scenario(run: Run, credentials: Credentials) -> None:
 
 
 SCENARIOS: dict[str, Callable[[Run, Credentials], None]] = {
-    "video": video_scenario, "trigger": trigger_scenario, "complete": complete_scenario}
+    "video": video_scenario, "trigger": trigger_scenario, "complete": complete_scenario, "signout": signout_scenario}
 
 
 def attempt(run: Run, handler: str, statements: list[dict], given: Callable[[list[dict]], list[dict]] = moto_statements
@@ -927,7 +974,7 @@ def names_missing_permission(evidence: str, action: str) -> bool:
 
 def test_each_function_has_a_role_of_its_own_with_no_managed_policy(template):
     roles = {handler: template.role(handler) for handler in FUNCTIONS}
-    assert len({role.role_id for role in roles.values()}) == 3, {h: r.role_id for h, r in roles.items()}
+    assert len({role.role_id for role in roles.values()}) == len(FUNCTIONS), {h: r.role_id for h, r in roles.items()}
     for handler, role in roles.items():
         assert role.statements, f"{role.role_id} has no statement"
         # Everything the role may do is in its inline policy, which is what the tests below run with.
@@ -957,7 +1004,7 @@ def test_a_star_resource_only_where_nothing_narrower_exists(template):
 
 
 def test_the_function_statements_resolve_to_the_stacks_resources(template, production):
-    """Every reference of the three policies is bound to a resource of the production peer, and the
+    """Every reference of the functions' policies is bound to a resource of the production peer, and the
     resources are this stack's: the table, the two buckets, the upload queue, MediaConvert's role,
     the active media key's secret, the complete function's dead-letter queue."""
     mine = {f"arn:aws:dynamodb:{production.region}:{production.account_id}:table/{production.table_name}",
@@ -968,6 +1015,9 @@ def test_the_function_statements_resolve_to_the_stacks_resources(template, produ
         for statement in resolved(template, production, policy_of(template, handler)):
             for resource in as_list(statement.get("Resource", [])):
                 if resource == "*" or resource.startswith(f"arn:aws:mediaconvert:{production.region}:{production.account_id}:"):
+                    continue
+                # The signout role's pools: see test_the_signout_role_ends_sessions_in_this_accounts_pools_only.
+                if resource == f"arn:aws:cognito-idp:{production.region}:{production.account_id}:userpool/*":
                     continue
                 assert any(resource == arn or resource.startswith(arn + "/") for arn in mine), (handler, resource)
 
@@ -1061,6 +1111,24 @@ def test_the_video_role_reads_the_active_media_key_and_no_other_secret(template,
     without = assumed_role(production, "video-no-secret", moto_statements([s for s in statements if s is not grant]))
     refused = read_secret(production, without, secrets["A"])
     assert "is not authorized to perform: secretsmanager:GetSecretValue" in refused, refused
+
+
+def test_the_signout_role_ends_sessions_in_this_accounts_pools_only(template, production):
+    """One action on the account's user pools of the stack's region: the pool names the function as
+    its trigger, so the role cannot name the pool itself (a circular dependency; see the template)."""
+    statements = resolved(template, production, policy_of(template, "signout"))
+    assert statements == [{"Sid": "SignOut", "Effect": "Allow", "Action": "cognito-idp:AdminUserGlobalSignOut",
+                           "Resource": f"arn:aws:cognito-idp:{production.region}:{production.account_id}:userpool/*"}]
+
+
+def test_moto_checks_cognito_actions_against_the_resource_star(template, run):
+    """The signout policy as the template has it, scoped to the account's pools: moto refuses it,
+    since it matches Cognito's actions against `*`. Should moto learn a pool's ARN, this fails, and
+    moto_statements can stop widening Cognito's resources."""
+    statements = resolved(template, run.production, policy_of(template, "signout"))
+    failure, evidence = attempt(run, "signout", statements, given=lambda s: s)
+    assert failure is not None, evidence
+    assert names_missing_permission(evidence, "cognito-idp:AdminUserGlobalSignOut"), evidence
 
 
 def test_moto_checks_secrets_manager_actions_against_the_resource_star(template, production):
