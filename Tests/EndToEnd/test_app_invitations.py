@@ -34,7 +34,7 @@ class InvitationServer:
         self.data = root / "cloud"
         self.served = Served(project, "--cloud-port", "0", "--cloud-data", str(self.data))
         self.url = self.served.url
-        self.cloud = LocalCloud.attached(self.data, self.served.lines)
+        self.cloud = LocalCloud.attached_to(self.served, self.data)
 
     def stop(self):
         self.served.stop()

@@ -592,7 +592,7 @@ def cloud_origin(served) -> str:
 def cloud_client(served):
     """A LocalCloud client (mailbox, Cognito, boto3) of the cloud `site serve` started, with no process of its own."""
     from support.local_cloud import LocalCloud
-    return LocalCloud.attached(served.project / ".cloud", served.lines)
+    return LocalCloud.attached_to(served, served.project / ".cloud")
 
 
 def test_the_api_through_the_dev_server_is_the_local_clouds_own_answer(served_with_cloud):

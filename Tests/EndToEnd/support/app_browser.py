@@ -46,8 +46,7 @@ class AppServer:
         self.project = starter_copy(root / "project")
         self.served = Served(self.project, "--cloud-port", "0", "--cloud-data", str(root / "cloud"), *extra)
         self.url = self.served.url
-        self.cloud = LocalCloud.attached(root / "cloud", self.served.lines)
-        assert "mailbox" in self.cloud.endpoints, "site serve did not print the cloud's endpoints:\n" + "".join(self.served.lines)
+        self.cloud = LocalCloud.attached_to(self.served, root / "cloud")
 
     def stop(self):
         self.served.stop()
@@ -190,13 +189,23 @@ def console_problems(driver) -> list[str]:
 
 
 # The page's Resource Timing entries not yet read (the buffer made large enough for an upload's
-# parts on first reading); a request becomes an entry once its answer has come.
+# parts on first reading); a request becomes an entry once its answer has come. The list is in
+# order of start, so a request that started before the last reading but ended after it lands in the
+# middle: entries are remembered by their start and URL, not counted.
 RESOURCE_TIMING = """
-  const seen = window.__requestsRead || 0;
-  if (!seen) performance.setResourceTimingBufferSize(100000);
-  const entries = performance.getEntriesByType('resource');
-  window.__requestsRead = entries.length;
-  return entries.slice(seen).map((e) => [e.name, e.initiatorType, e.responseStatus || 0, performance.timeOrigin + e.startTime]);
+  if (!window.__requestsRead) {
+    window.__requestsRead = new Set();
+    performance.setResourceTimingBufferSize(100000);
+  }
+  const read = window.__requestsRead;
+  const fresh = [];
+  for (const e of performance.getEntriesByType('resource')) {
+    const key = e.startTime + ' ' + e.name;
+    if (read.has(key)) continue;
+    read.add(key);
+    fresh.push([e.name, e.initiatorType, e.responseStatus || 0, performance.timeOrigin + e.startTime]);
+  }
+  return fresh;
 """
 
 

@@ -64,6 +64,18 @@ class LocalCloud:
             cloud.read_endpoint(line)
         return cloud
 
+    @classmethod
+    def attached_to(cls, served, data: Path, timeout: float = 60.0) -> "LocalCloud":
+        """`attached` to the cloud of `served` (a running `site serve`), once its endpoints are
+        printed: the cloud prints them when it listens, which may come after the site's first build."""
+        deadline = time.monotonic() + timeout
+        cloud = cls.attached(data, served.lines)
+        while "mailbox" not in cloud.endpoints and time.monotonic() < deadline and served.process.poll() is None:
+            time.sleep(0.05)
+            cloud = cls.attached(data, served.lines)
+        assert "mailbox" in cloud.endpoints, "site serve did not print the cloud's endpoints:\n" + "".join(served.lines)
+        return cloud
+
     def read_endpoint(self, line: str) -> bool:
         """Takes `line` if it is one of the endpoint lines `site cloud` prints; whether it was."""
         match = LINE.match(line.strip())
