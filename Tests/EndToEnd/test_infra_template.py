@@ -1159,7 +1159,7 @@ def test_the_dashboard_is_json_with_the_metrics_the_seed_lists(resources):
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
         ("AWS/MediaConvert", "JobsCompletedCount"), ("AWS/MediaConvert", "JobsErroredCount"),
         ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Duration")}
-    for function in ("VideoFunction", "TriggerFunction", "CompleteFunction"):
+    for function in ("VideoFunction", "TriggerFunction", "CompleteFunction", "SignOutFunction"):
         assert f"${{{function}}}" in text
     assert "${DeadLetterQueueName}" in text and variables["DeadLetterQueueName"] == get_att("UploadDeadLetterQueue", "QueueName")
 

@@ -131,7 +131,7 @@ def test_an_unknown_handler_fails_the_start_naming_the_valid_ones(build):
         error = host.init_error()
         assert error is not None, host.logs()
         assert error.error_type == error.payload["errorType"] == "Runtime.HandlerNotFound"
-        for name in ("'videos'", "'video'", "'trigger'", "'complete'"):
+        for name in ("'videos'", "'video'", "'trigger'", "'complete'", "'signout'"):
             assert name in error.payload["errorMessage"]
         assert host.wait_exit() != 0
 
