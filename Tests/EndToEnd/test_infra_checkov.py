@@ -38,6 +38,7 @@ FIXED: dict[tuple[str, str], str] = {
     ("CKV_AWS_95", "VideoApiStage"): "the API's access log",
     ("CKV_AWS_86", "Distribution"): "standard logs to the log bucket",
     ("CKV_AWS_21", "MainBucket"): "versions: a deleted video recoverable for 30 days",
+    ("CKV_AWS_68", "Distribution"): "a web ACL with a rate-based rule when WebFirewall is on",
 }
 
 

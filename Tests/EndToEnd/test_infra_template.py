@@ -183,7 +183,8 @@ def policy_statements(resources: dict) -> list[tuple[str, dict]]:
                 walk(item, f"{where}[{index}]")
 
     for name, resource in resources.items():
-        walk(resource.get("Properties", {}), name)
+        if resource["Type"] != "AWS::WAFv2::WebACL":  # its rules' `Statement` is WAF's, not IAM's
+            walk(resource.get("Properties", {}), name)
     return found
 
 
@@ -865,7 +866,7 @@ def test_the_key_group_holds_exactly_the_slots_that_hold_a_key(template, resourc
     arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:video/media-key/20250101T000000Z-AbCdEf"
     assert re.fullmatch(parameters["MediaKeyASecretArn"]["AllowedPattern"], arn)
     # The active slot holds a key; a slot is a key and its secret together.
-    assert set(template["Rules"]) == {"MediaKeySlotsArePairs", "ActiveMediaKeyAIsSet", "ActiveMediaKeyBIsSet"}
+    assert {"MediaKeySlotsArePairs", "ActiveMediaKeyAIsSet", "ActiveMediaKeyBIsSet"} <= set(template["Rules"])
 
 
 def test_the_video_role_reads_only_the_active_media_keys_secret(resources):
@@ -1557,3 +1558,45 @@ def test_deploy_help_explains_the_media_key():
     for words in ("--rotate-media-key", "--retire-media-key", "openssl genrsa", "STACK/media-key/", "file://",
                   "aws/secretsmanager", "1 h"):
         assert words in result.stdout, words
+
+
+# -- the optional web firewall ---------------------------------------------------------------------
+
+
+def rate_rule(acl: dict) -> dict:
+    [rule] = acl["Rules"]
+    assert rule["Action"] == {"Block": {}} and rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP", rule
+    assert rule["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
+    return rule["Statement"]["RateBasedStatement"]
+
+
+def test_the_web_firewall_is_off_by_default_and_only_in_us_east_1(template):
+    """WebFirewall "false" makes nothing (no WAF charge); "true" is refused by a Rule outside
+    us-east-1, where CloudFront's (CLOUDFRONT-scoped) web ACLs cannot be made."""
+    parameter = template["Parameters"]["WebFirewall"]
+    assert parameter["Default"] == "false" and parameter["AllowedValues"] == ["false", "true"]
+    assert template["Conditions"]["WebFirewallIsOn"] == {"Fn::Equals": [ref("WebFirewall"), "true"]}
+    rule = template["Rules"]["WebFirewallOnlyInUsEast1"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [ref("WebFirewall"), "true"]}
+    assert [a["Assert"] for a in rule["Assertions"]] == [{"Fn::Equals": [ref("AWS::Region"), "us-east-1"]}]
+    waf = {name for name, r in template["Resources"].items() if r["Type"].startswith("AWS::WAFv2::")}
+    assert waf == {"EdgeFirewall", "SignInFirewall", "SignInFirewallAssociation"}
+    for name in waf:
+        assert template["Resources"][name]["Condition"] == "WebFirewallIsOn", name
+
+
+def test_the_distribution_has_the_edge_web_acl_with_a_rate_rule_per_address(resources):
+    edge = resources["EdgeFirewall"]["Properties"]
+    assert edge["Scope"] == "CLOUDFRONT" and edge["DefaultAction"] == {"Allow": {}}
+    # 20 requests a second over 5 minutes: above a person's pages, playback and API calls.
+    assert rate_rule(edge) == {"Limit": 6000, "AggregateKeyType": "IP"}
+    assert resources["Distribution"]["Properties"]["DistributionConfig"]["WebACLId"] == {
+        "Fn::If": ["WebFirewallIsOn", get_att("EdgeFirewall", "Arn"), ref("AWS::NoValue")]}
+
+
+def test_the_user_pool_has_a_regional_web_acl_against_sign_in_floods(resources):
+    pool = resources["SignInFirewall"]["Properties"]
+    assert pool["Scope"] == "REGIONAL" and pool["DefaultAction"] == {"Allow": {}}
+    assert rate_rule(pool) == {"Limit": 300, "AggregateKeyType": "IP"}
+    assert resources["SignInFirewallAssociation"]["Properties"] == {
+        "ResourceArn": get_att("UserPool", "Arn"), "WebACLArn": get_att("SignInFirewall", "Arn")}
