@@ -220,6 +220,8 @@ final class Pipeline: Sendable {
             } else {
                 try await store.deleteAll(bucket: LocalVideoHost.mainBucket, prefix: VideoRules.mainPrefix(sub: job.sub, id: job.videoId))
             }
+        } catch is CancellationError {
+            log("conversion of video \(job.videoId) stopped with the server; it resumes at the next start")
         } catch let failure as ConversionFailure {
             await fail(job, reason: failure.reason, permanent: failure.permanent)
         } catch {
@@ -287,6 +289,7 @@ final class Pipeline: Sendable {
         let result = try await Subprocess.run(settings.ffprobe, ["-v", "error"] + ConversionSettings.inputRestrictions()
                                               + ["-show_entries", "format=duration:stream=codec_type,width,height,sample_aspect_ratio:stream_tags=rotate:stream_side_data=rotation",
                                                  "-of", "json", input], timeLimit: settings.probeTimeLimit)
+        try Task.checkCancellation()
         if result.timedOut {
             throw ConversionFailure(reason: "The video could not be read: reading its header took longer than \(Int(settings.probeTimeLimit)) seconds.",
                                     permanent: true)
@@ -355,6 +358,8 @@ final class Pipeline: Sendable {
                 try db.execute(sql: "UPDATE jobs SET pid = ? WHERE id = ?", arguments: [pid, job.id])
             }
         }, line: progress)
+        // Stopped because the server is stopping: the job stays `running`, and the next start queues it again.
+        try Task.checkCancellation()
         if result.timedOut {
             throw ConversionFailure(reason: "The conversion took longer than \(Int(limit / 60)) minutes and was stopped.", permanent: true)
         }

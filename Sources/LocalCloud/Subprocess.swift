@@ -13,20 +13,44 @@ enum Subprocess {
 
     /// Runs `tool` (looked up on PATH) with `arguments`. Standard output goes to `line` one line at a
     /// time when given, otherwise it is collected; standard error goes to `errorFile` when given.
-    /// A tool still running `timeLimit` seconds after it started is killed (`Result.timedOut`).
+    /// A tool still running `timeLimit` seconds after it started is killed (`Result.timedOut`). When
+    /// the calling task is cancelled (the server stopping) the tool is killed and the call returns
+    /// once it has ended; the caller checks for the cancellation. (SIGKILL: the server's signal
+    /// handling ignores SIGINT and SIGTERM, and a child inherits that, so ffmpeg would not hear them.)
     static func run(_ tool: String, _ arguments: [String], errorFile: URL? = nil, timeLimit: Double? = nil,
                     started: (@Sendable (Int32) -> Void)? = nil,
                     line: (@Sendable (Substring) -> Void)? = nil) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do {
-                    continuation.resume(returning: try runBlocking(tool, arguments, errorFile: errorFile, timeLimit: timeLimit,
-                                                                   started: started, line: line))
-                } catch {
-                    continuation.resume(throwing: error)
+        let running = Running()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let thread = Thread {
+                    do {
+                        continuation.resume(returning: try runBlocking(tool, arguments, errorFile: errorFile, timeLimit: timeLimit,
+                                                                       started: { pid in
+                            running.started(pid)
+                            started?(pid)
+                        }, line: line))
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
                 }
+                thread.start()
             }
-            thread.start()
+        } onCancel: {
+            running.cancel()
+        }
+    }
+
+    /// The tool's process id once it runs, and whether it was asked to stop before that.
+    private final class Running: Sendable {
+        private let state = Mutex<(pid: Int32?, cancelled: Bool)>((nil, false))
+
+        func started(_ pid: Int32) {
+            if state.withLock({ $0.pid = pid; return $0.cancelled }) { kill(pid, SIGKILL) }
+        }
+
+        func cancel() {
+            if let pid = state.withLock({ $0.cancelled = true; return $0.pid }) { kill(pid, SIGKILL) }
         }
     }
 

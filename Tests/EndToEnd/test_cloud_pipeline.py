@@ -5,6 +5,7 @@ message a person understands; a conversion interrupted by SIGKILL finishes after
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 import uuid
@@ -194,6 +195,30 @@ def test_a_playlist_named_mp4_cannot_make_the_pipeline_read_other_files(cloud, u
     assert video["status"] == "failed", f"the pipeline read {clip} through the playlist: {video}"
     assert "not a video" in video["error"].lower() or "no video" in video["error"].lower(), video["error"]
     assert str(clip) not in video["error"] and video["playbackUrl"] is None, video
+
+
+def test_ctrl_c_during_a_conversion_stops_at_once_and_the_conversion_resumes_at_the_next_start(tmp_path):
+    """The server's own SIGINT handling: ffmpeg (which inherits the ignored SIGINT) is killed rather
+    than waited for, and the job is queued again when the cloud starts next."""
+    own = LocalCloud(require_binary(), tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    own.start()
+    try:
+        person = register_user(own, f"ctrl-c-{uuid.uuid4().hex[:6]}@example.com")
+        created = upload(own, person, make_clip(tmp_path / "take.avi", 20, "1280x720", quality=5), "take.avi", "video/x-msvideo")
+        history: list = []
+        video = wait_for(own, person, created["videoId"], {"converting", "ready", "failed"}, 120, history)
+        assert video["status"] == "converting", f"conversion was not caught running: {history}"
+        began = time.monotonic()
+        assert own.stop(signal.SIGINT, timeout=30) == 0, own.output[-5:]
+        assert time.monotonic() - began < 10, f"Ctrl-C took {time.monotonic() - began:.1f} s"
+        leftovers = subprocess.run(["pgrep", "-af", "ffmpeg"], capture_output=True, text=True).stdout
+        assert str(tmp_path) not in leftovers, leftovers
+        assert any("stopped with the server" in line for line in own.output), own.output[-5:]
+        own.start()
+        assert wait_for(own, person, created["videoId"], {"ready", "failed"}, 300, history)["status"] == "ready", history
+    finally:
+        own.stop()
 
 
 def test_a_conversion_killed_by_sigkill_finishes_after_a_restart(tmp_path):

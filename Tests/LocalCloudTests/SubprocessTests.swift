@@ -18,6 +18,17 @@ struct SubprocessTests {
         #expect(!unbounded.timedOut && unbounded.status == 0)
     }
 
+    @Test("cancelling the task that runs a tool stops the tool")
+    func cancellation() async throws {
+        let began = Date()
+        let run = Task { try await Subprocess.run("sleep", ["30"]) }
+        try await Task.sleep(for: .milliseconds(300))
+        run.cancel()
+        let result = try await run.value
+        #expect(result.status != 0)
+        #expect(Date().timeIntervalSince(began) < 10, "the tool was stopped, not waited for")
+    }
+
     @Test("ffmpeg gets four times the input's duration, at least half an hour")
     func conversionLimit() {
         #expect(ConversionSettings.timeLimit(durationSeconds: nil) == 1800)
