@@ -434,7 +434,7 @@ EXPECTED_GRANTS = {
     # handler: {action: resources}
     "video": {
         "dynamodb:PutItem": ["table"], "dynamodb:GetItem": ["table"], "dynamodb:Query": ["table"],
-        "dynamodb:DeleteItem": ["table"],
+        "dynamodb:DeleteItem": ["table"], "dynamodb:UpdateItem": ["table"],
         "s3:PutObject": ["temp uploads"], "s3:ListMultipartUploadParts": ["temp uploads"],
         "s3:AbortMultipartUpload": ["temp uploads"], "s3:DeleteObject": ["main videos", "temp uploads"],
         "secretsmanager:GetSecretValue": ["active media key"],

@@ -624,8 +624,10 @@ def test_a_pkcs8_key_signs_as_well(production, video_hosts):
 
 def test_secrets_manager_is_reached_at_its_own_endpoint_variable(production, video_hosts):
     """AWS_ENDPOINT_URL_SECRETS_MANAGER wins over AWS_ENDPOINT_URL, as in the SDKs: here nothing
-    answers at AWS_ENDPOINT_URL (the discard port), and the session is signed all the same."""
-    functions = video_hosts(AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ENDPOINT_URL_SECRETS_MANAGER=production.aws.url)
+    answers at AWS_ENDPOINT_URL (the discard port), and the session is signed all the same. DynamoDB
+    gets its own variable too: every call takes from the caller's request bucket there first."""
+    functions = video_hosts(AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ENDPOINT_URL_SECRETS_MANAGER=production.aws.url,
+                            AWS_ENDPOINT_URL_DYNAMODB=production.aws.url)
     answer = session(functions, exp=int(time.time()) + 600)
     assert answer["statusCode"] == 200, (answer, functions["video"].logs())
     assert_signed_by(production.media_key, answer)
