@@ -5,23 +5,14 @@ username and an e-mailed temporary password; each failure is one clear line, and
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from support import REPO
+from support import REPO, fake_aws
 
-FAKE_AWS = r"""#!PYTHON
-# A stand-in for the AWS CLI, for infra/invite: the calls it makes, answered from a JSON state file.
-import json, os, sys
-state_file = os.environ["FAKE_AWS_STATE"]
-with open(state_file) as f:
-    state = json.load(f)
-args = sys.argv[1:]
-state["calls"].append(args)
+FAKE_AWS = r"""# A stand-in for the AWS CLI, for infra/invite: the calls it makes, answered from a JSON state file.
 
 def option(name):
     return args[args.index(name) + 1] if name in args else None
@@ -58,15 +49,7 @@ class Inviter:
     """infra/invite against the fake aws above, with stacks as `stacks` says."""
 
     def __init__(self, tmp_path: Path, stacks: dict):
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir()
-        (bin_dir / "aws").write_text(FAKE_AWS.replace("#!PYTHON", "#!" + sys.executable, 1))
-        (bin_dir / "aws").chmod(0o755)
-        self.state_file = tmp_path / "aws-state.json"
-        self.state_file.write_text(json.dumps({"calls": [], "stacks": stacks, "users": {}}))
-        self.env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_AWS_STATE": str(self.state_file)}
-        for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
-            self.env.pop(name, None)
+        self.state_file, self.env = fake_aws.install(tmp_path, FAKE_AWS, {"stacks": stacks, "users": {}})
 
     def __call__(self, *arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(REPO / "infra" / "invite"), *arguments], capture_output=True, text=True,

@@ -6,27 +6,18 @@ expression is one DynamoDB takes, and the item is what the functions read (Dynam
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from support import REPO
+from support import REPO, fake_aws
 
 SUB = "11111111-2222-4333-8444-555555555555"
 
-FAKE_AWS = r"""#!PYTHON
-# A stand-in for the AWS CLI, for infra/limits: the calls it makes, recorded; answers for one stack.
-import json, os, sys
-state_file = os.environ["FAKE_AWS_STATE"]
-with open(state_file) as f:
-    state = json.load(f)
-args = sys.argv[1:]
-state["calls"].append(args)
+FAKE_AWS = r"""# A stand-in for the AWS CLI, for infra/limits: the calls it makes, recorded; answers for one stack.
 with open(state_file, "w") as f:
     json.dump(state, f)
 
@@ -59,14 +50,8 @@ else:
 
 @pytest.fixture
 def limits(tmp_path: Path):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "aws").write_text(FAKE_AWS.replace("#!PYTHON", "#!" + sys.executable, 1))
-    (bin_dir / "aws").chmod(0o755)
-    state = tmp_path / "aws-state.json"
-    state.write_text(json.dumps({"calls": []}))
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_AWS_STATE": str(state),
-           "AWS_REGION": "eu-west-1"}
+    state, env = fake_aws.install(tmp_path, FAKE_AWS, {})
+    env["AWS_REGION"] = "eu-west-1"
 
     def run(*arguments: str):
         done = subprocess.run([str(REPO / "infra" / "limits"), *arguments], capture_output=True, text=True,

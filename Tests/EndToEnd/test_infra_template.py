@@ -69,7 +69,7 @@ from typing import Any
 
 import pytest
 
-from support import REPO
+from support import REPO, fake_aws
 from support.cfn_template import TEMPLATE, as_list, load_template
 from support.site import built_site
 from support.venv_commands import venv_command
@@ -1178,14 +1178,8 @@ def test_the_outputs_site_build_and_publish_read_exist(template):
 
 # -- infra/deploy's media key -------------------------------------------------------------------------
 
-FAKE_AWS = r"""#!PYTHON
-# A stand-in for the AWS CLI, for infra/deploy: the calls it makes, answered from a JSON state file.
-import hashlib, json, os, re, stat, sys, time
-state_file = os.environ["FAKE_AWS_STATE"]
-with open(state_file) as f:
-    state = json.load(f)
-args = sys.argv[1:]
-state["calls"].append(args)
+FAKE_AWS = r"""# A stand-in for the AWS CLI, for infra/deploy: the calls it makes, answered from a JSON state file.
+import hashlib, re, stat, time
 
 def option(name, default=None):
     return args[args.index(name) + 1] if name in args else default
@@ -1309,20 +1303,12 @@ class Deployer:
         shutil.copy2(TEMPLATE, self.root / "infra" / "template.yaml")
         (self.root / ".build-lambda").mkdir()
         (self.root / ".build-lambda" / "bootstrap.zip").write_bytes(b"PK\x05\x06" + bytes(18))
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir()
-        (bin_dir / "aws").write_text(FAKE_AWS.replace("#!PYTHON", "#!" + sys.executable, 1))
-        (bin_dir / "aws").chmod(0o755)
         self.tmp = tmp_path / "tmp"
         self.tmp.mkdir()
-        self.state_file = tmp_path / "aws-state.json"
         parameters = {name: (str(p["Default"]) if "Default" in p else None) for name, p in template["Parameters"].items()}
-        self.state_file.write_text(json.dumps({"calls": [], "stack": None, "secrets": {}, "deploys": [], "parameters": parameters,
-                                               "buckets": {}}))
-        self.env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_AWS_STATE": str(self.state_file),
-                    "TMPDIR": str(self.tmp)}
-        for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
-            self.env.pop(name, None)
+        self.state_file, self.env = fake_aws.install(tmp_path, FAKE_AWS, {"stack": None, "secrets": {}, "deploys": [],
+                                                                          "parameters": parameters, "buckets": {}})
+        self.env["TMPDIR"] = str(self.tmp)
 
     def __call__(self, *options: str, fail_deploy: bool = False) -> subprocess.CompletedProcess:
         env = {**self.env, **({"FAKE_AWS_FAIL_DEPLOY": "1"} if fail_deploy else {})}
