@@ -66,7 +66,29 @@ test('refusals carry their status (403: the cookies ran out); no answer is statu
   await assert.rejects(download(aborted, 'https://x/v', null, undefined, () => 0), { name: 'AbortError' });
 });
 
-test('retries: a 403 renews the media session before trying again; a 404 is not retried', async () => {
+test('retries: a 404 renews the media session once (CloudFront turns an expired cookie\'s 403 into its 404 page), then is final', async () => {
+  let renewals = 0;
+  let calls = 0;
+  const renew = async () => { renewals += 1; return true; };
+  const result = await retrying(async () => {
+    calls += 1;
+    if (calls === 1) throw new StreamError('not found page', { status: 404 });
+    return 'bytes';
+  }, { renew });
+  assert.deepEqual([result, calls, renewals], ['bytes', 2, 1]);
+  calls = 0;
+  renewals = 0;
+  await assert.rejects(retrying(async () => { calls += 1; throw new StreamError('gone', { status: 404 }); }, { renew }), { status: 404 });
+  assert.deepEqual([calls, renewals], [2, 1], 'missing after a renewal: missing');
+  calls = 0;
+  await assert.rejects(retrying(async () => { calls += 1; throw new StreamError('gone', { status: 404 }); }), { status: 404 });
+  assert.equal(calls, 1, 'no session to renew: at once');
+  calls = 0;
+  await assert.rejects(retrying(async () => { calls += 1; throw new StreamError('gone', { status: 410 }); }, { renew }), { status: 410 });
+  assert.equal(calls, 1);
+});
+
+test('retries: a 403 renews the media session before trying again', async () => {
   let renewals = 0;
   let calls = 0;
   const result = await retrying(async () => {
@@ -75,9 +97,6 @@ test('retries: a 403 renews the media session before trying again; a 404 is not 
     return 'bytes';
   }, { renew: async () => { renewals += 1; return true; } });
   assert.deepEqual([result, calls, renewals], ['bytes', 2, 1]);
-  calls = 0;
-  await assert.rejects(retrying(async () => { calls += 1; throw new StreamError('gone', { status: 404 }); }), { status: 404 });
-  assert.equal(calls, 1);
 });
 
 test('retries: at most MAX_TRIES; an abort or a stopped player ends them at once', async () => {

@@ -131,7 +131,8 @@ async function loadMaster(url) {
     try {
       const response = await fetch(url, { credentials: 'same-origin' });
       if (response.ok) return parseMaster(await response.text(), new URL(url, location.href).href);
-      if (response.status !== 403 || !(await renewMediaSession())) return null;
+      // A 403, or through CloudFront its 404 page (it answers every 403 so): the cookies may have run out.
+      if (![403, 404].includes(response.status) || !(await renewMediaSession())) return null;
     } catch {
       return null;
     }

@@ -48,18 +48,24 @@ export const sleepFor = (ms, signal) => new Promise((resolve) => {
 
 /**
  * `attempt()` until it works, at most MAX_TRIES times: a 403 (or 401) calls `renew()` (a new media
- * session) before the next try, other failures wait with backoff; a 404 or 410 and an abort end it
- * at once, as does `stopped()` turning true.
+ * session) before the next try, other failures wait with backoff; a 410, a second 404 and an abort
+ * end it at once, as does `stopped()` turning true. The first 404 renews too: in production
+ * CloudFront answers every 403 (expired media cookies included) with the site's 404 page, so a 404
+ * may be the session running out; a file really missing is a 404 again after the renewal.
  */
 export async function retrying(attempt, { signal, renew = async () => false, stopped = () => false } = {}) {
+  let renewedFor404 = false;
   for (let tries = 1; ; tries += 1) {
     try {
       return await attempt();
     } catch (error) {
       if (error?.name === 'AbortError' || stopped()) throw error;
-      const gone = error?.status === 404 || error?.status === 410;
+      const gone = error?.status === 410 || (error?.status === 404 && renewedFor404);
       if (gone || tries >= MAX_TRIES) throw error;
-      if (error?.status === 403 || error?.status === 401) await renew();
+      if (error?.status === 404) {
+        renewedFor404 = true;
+        if (!(await renew())) throw error;
+      } else if (error?.status === 403 || error?.status === 401) await renew();
       else await sleepFor(backoffDelay(tries - 1, { base: RETRY_BASE_MS, cap: RETRY_CAP_MS }), signal);
       if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
     }
