@@ -86,7 +86,8 @@ let releaseIdle = null;
 function renderTotals() {
   settleNotice();
   const summary = uploader.progress();
-  totals.render(summary, { shown: uploader.uploads.some((u) => u.state !== 'cancelled') });
+  // Nothing counted (only files refused before a byte was sent): no "0 bytes of 0 bytes".
+  totals.render(summary, { shown: summary.size > 0 && uploader.uploads.some((u) => u.state !== 'cancelled') });
   document.title = uploader.uploads.some((u) => isMoving(u.state)) ? `${titleProgress(summary.fraction)}% · ${baseTitle}` : baseTitle;
   if (uploader.busy && !releaseIdle) releaseIdle = holdIdle();
   if (!uploader.busy && releaseIdle) { releaseIdle(); releaseIdle = null; }
