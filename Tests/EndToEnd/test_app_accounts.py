@@ -17,8 +17,8 @@ import uuid
 import pytest
 from selenium.webdriver.common.by import By
 
-from support.app_browser import (decode_qr, field, fill, network_requests, ready, sign_in, submit, summary_text,
-                                 wait_for_path, wait_until)
+from support.app_browser import (decode_qr, field, fill, network_requests, ready, sign_in, sign_out_button, submit,
+                                 summary_text, wait_for_path, wait_until)
 from support.local_cloud import fresh_totp, register_user, totp
 
 # The tests marked with this run in every engine; the module's others in Chromium only (a module-level
@@ -156,7 +156,7 @@ def test_an_expired_access_token_is_refreshed_without_the_user_noticing(app, bro
 
 
 def test_sign_out_leaves_nothing_behind(app, browser, screens):
-    field(browser, "sign-out").click()
+    sign_out_button(browser).click()
     wait_for_path(browser, "/login/")
     ready(browser)
     assert "apagados" in field(browser, "notice").text
@@ -189,7 +189,7 @@ def test_later_sign_ins_ask_for_the_code_and_a_wrong_code_can_be_retried(app, br
     # A signed-in user visiting a guest page goes to the library.
     browser.get(app.url + "/signup/")
     wait_for_path(browser, "/library/")
-    field(browser, "sign-out").click()
+    sign_out_button(browser).click()
     wait_for_path(browser, "/login/")
 
 
@@ -234,7 +234,7 @@ def test_forgot_password_end_to_end(app, browser, screens):
     assert "Senha alterada" in field(browser, "notice").text
     assert field(browser, "email").get_attribute("value") == user["email"]
     sign_in(browser, app, user["email"], new_password, user["secret"], user["used"])
-    field(browser, "sign-out").click()
+    sign_out_button(browser).click()
     wait_for_path(browser, "/login/")
 
 
@@ -260,7 +260,7 @@ def test_english_pages_next_and_the_language_switch(app, browser, screens):
     wait_for_path(browser, "/en/library/")
     ready(browser)
     screens.take(browser, "18-en-library")
-    field(browser, "sign-out").click()
+    sign_out_button(browser).click()
     wait_for_path(browser, "/en/login/")
     assert "signed out" in field(browser, "notice").text
 
@@ -287,7 +287,7 @@ def test_a_hostile_next_lands_on_the_library(app, browser, hostile):
     submit(browser, "mfa")
     wait_for_path(browser, "/library/")
     assert browser.execute_script("return location.origin") == app.url
-    field(browser, "sign-out").click()
+    sign_out_button(browser).click()
     wait_for_path(browser, "/login/")
 
 
@@ -304,7 +304,7 @@ def test_a_signed_in_user_sent_to_sign_in_with_a_hostile_next_stays_on_the_site(
         browser.get(app.url + "/login/?next=" + urllib.parse.quote(hostile, safe="!*'()"))
         wait_for_path(browser, "/library/")
         assert browser.execute_script("return location.origin") == app.url, f"left the site for {hostile!r}"
-    field(browser, "sign-out").click()
+    sign_out_button(browser).click()
     wait_for_path(browser, "/login/")
 
 
@@ -338,7 +338,7 @@ def test_a_hostile_email_is_shown_as_text(app, browser, screens):
     assert field(browser, "who-email").text == email
     assert not browser.find_elements(By.CSS_SELECTOR, "header img:not(.brand img)")
     screens.take(browser, "20-hostile-email-header")
-    field(browser, "sign-out").click()
+    sign_out_button(browser).click()
     wait_for_path(browser, "/login/")
 
 
@@ -367,7 +367,7 @@ def test_an_account_made_by_an_administrator_chooses_its_password_then_sets_up_m
     fill(browser, "code", totp(field(browser, "secret").text.replace(" ", "")))
     submit(browser, "verify")
     wait_for_path(browser, "/library/")
-    field(browser, "sign-out").click()
+    sign_out_button(browser).click()
     wait_for_path(browser, "/login/")
 
 

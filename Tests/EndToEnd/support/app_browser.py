@@ -113,6 +113,13 @@ def ready(driver, timeout: float = 20.0):
                timeout, f"the app to start on {driver.current_url}")
 
 
+def sign_out_button(driver):
+    """The header's sign-out button once the page has started and shows it (Firefox refuses a click
+    on it while the header is still being laid out)."""
+    ready(driver)
+    return wait_until(lambda: (button := field(driver, "sign-out")).is_displayed() and button, 20, "the sign-out button")
+
+
 def field(driver, element_id: str):
     return driver.find_element(By.ID, element_id)
 
