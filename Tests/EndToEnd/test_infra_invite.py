@@ -14,16 +14,6 @@ from support import REPO, fake_aws
 
 FAKE_AWS = r"""# A stand-in for the AWS CLI, for infra/invite: the calls it makes, answered from a JSON state file.
 
-def option(name):
-    return args[args.index(name) + 1] if name in args else None
-
-def done(out="", code=0, err=""):
-    with open(state_file, "w") as f:
-        json.dump(state, f)
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    sys.exit(code)
-
 service, command = args[0], args[1]
 if (service, command) == ("configure", "get"):
     done(code=1)

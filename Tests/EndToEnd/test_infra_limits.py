@@ -21,9 +21,6 @@ FAKE_AWS = r"""# A stand-in for the AWS CLI, for infra/limits: the calls it make
 with open(state_file, "w") as f:
     json.dump(state, f)
 
-def option(name):
-    return args[args.index(name) + 1] if name in args else None
-
 service, command = args[0], args[1]
 if (service, command) == ("configure", "get"):
     sys.exit(1)

@@ -1181,9 +1181,6 @@ def test_the_outputs_site_build_and_publish_read_exist(template):
 FAKE_AWS = r"""# A stand-in for the AWS CLI, for infra/deploy: the calls it makes, answered from a JSON state file.
 import hashlib, re, stat, time
 
-def option(name, default=None):
-    return args[args.index(name) + 1] if name in args else default
-
 def values(name):
     if name not in args:
         return []
@@ -1193,13 +1190,6 @@ def values(name):
             break
         found.append(item)
     return found
-
-def done(out="", code=0, err=""):
-    with open(state_file, "w") as f:
-        json.dump(state, f)
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    sys.exit(code)
 
 def tag_query(tags):
     key = re.search(r"Key=='([^']+)'", option("--query", "")).group(1)

@@ -9,13 +9,24 @@ import os
 import sys
 from pathlib import Path
 
-# What every fake begins with: the state, read, and this call recorded in it (the body writes it back).
+# What every fake begins with: the state, read, and this call recorded in it; `option` reads a flag's
+# value, and `done` writes the state back and answers.
 PROLOGUE = """import json, os, sys
 state_file = os.environ["FAKE_AWS_STATE"]
 with open(state_file) as f:
     state = json.load(f)
 args = sys.argv[1:]
 state["calls"].append(args)
+
+def option(name, default=None):
+    return args[args.index(name) + 1] if name in args else default
+
+def done(out="", code=0, err=""):
+    with open(state_file, "w") as f:
+        json.dump(state, f)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    sys.exit(code)
 """
 
 
