@@ -14,13 +14,12 @@ violation. Steps that need Chromium's DevTools skip in Firefox and WebKit with t
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import time
 
 import pytest
 
 from support.app_browser import (field, open_page, set_viewport, upload_through_the_page, wait_until)
-from support.files import FFMPEG
+from support.files import make_h264_clip
 from support.media_session import expire_media_cookies, media_cookie_expiry
 
 pytestmark = pytest.mark.usefixtures("no_console_problems")
@@ -34,12 +33,7 @@ CLIP_SECONDS = 24
 @pytest.fixture(scope="module")
 def clip_id(app, browser, alice, tmp_path_factory) -> str:
     """A 1080p clip with sound, uploaded through the page and converted (MP4 and ladder)."""
-    path = tmp_path_factory.mktemp("files") / "Ladder 1080p.mp4"
-    subprocess.run([FFMPEG, "-v", "error", "-y",
-                    "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
-                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-                    "-t", str(CLIP_SECONDS), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", "-shortest", str(path)], check=True, timeout=300)
+    path = make_h264_clip(tmp_path_factory.mktemp("files") / "Ladder 1080p.mp4", CLIP_SECONDS, "1920x1080", 30)
     return upload_through_the_page(browser, app, path, timeout=400)
 
 

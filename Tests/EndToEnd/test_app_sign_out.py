@@ -8,13 +8,12 @@ cache: each is asked for with `cache: 'only-if-cached'`, which answers from the 
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from support.app_browser import (field, open_page, ready, sign_in, upload_through_the_page, wait_for_path,
                                  wait_until)
-from support.files import FFMPEG
+from support.files import make_h264_clip
 
 pytestmark = pytest.mark.usefixtures("no_console_problems")
 ENGINES = ("chromium", "firefox", "webkit")
@@ -23,12 +22,7 @@ ENGINES = ("chromium", "firefox", "webkit")
 @pytest.fixture(scope="module")
 def clip_id(app, browser, alice, tmp_path_factory) -> str:
     """A 12 s clip with sound, uploaded through the page and converted."""
-    path = tmp_path_factory.mktemp("files") / "Sign-out clip.mp4"
-    subprocess.run([FFMPEG, "-v", "error", "-y",
-                    "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-                    "-t", "12", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", "-shortest", str(path)], check=True, timeout=120)
+    path = make_h264_clip(tmp_path_factory.mktemp("files") / "Sign-out clip.mp4", 12, "640x360", 25)
     return upload_through_the_page(browser, app, path)
 
 

@@ -30,6 +30,16 @@ def make_clip(path: Path, seconds: int = 20, size: str = "480x270", rate: int = 
     return path
 
 
+def make_h264_clip(path: Path, seconds: int, size: str, rate: int) -> Path:
+    """A clip as a phone records it: H.264 and AAC in MP4 (ffmpeg's moving test pattern and a tone)."""
+    subprocess.run([FFMPEG, "-v", "error", "-y",
+                    "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}",
+                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                    "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-shortest", str(path)], check=True, timeout=300)
+    return path
+
+
 def make_file(path: Path, size: int, seed: int = 1) -> Path:
     """`size` bytes in which no two MiB are equal (each begins with its index); `seed` varies the rest."""
     block = bytes((i * 131 + seed) % 251 for i in range(MiB))
