@@ -204,6 +204,12 @@ public final class CloudDatabase: Sendable {
         migrations.add("v8-request-rates") { db in
             try db.execute(sql: "CREATE TABLE requestRates (sub TEXT PRIMARY KEY, fullAt INTEGER NOT NULL)")
         }
+        // The source's duration of a video cut at the longest-duration limit (`VideoRecord.cutFromSeconds`),
+        // and the converter's job id (production's; kept for the one status machine).
+        migrations.add("v9-cut-videos") { db in
+            try db.execute(sql: "ALTER TABLE videos ADD COLUMN cutFromSeconds REAL")
+            try db.execute(sql: "ALTER TABLE videos ADD COLUMN jobId TEXT")
+        }
         return migrations
     }
 }

@@ -31,6 +31,11 @@ public struct LocalCloudConfiguration: Sendable {
     public var limits = UsageLimits.personal
     /// Each user's request rate on the video API (production's defaults).
     public var requestRate = RequestRate.person
+    /// The sweeper (`ConversionSweep`): how often it runs, and how long a video waits (since its
+    /// upload was asked for) before it asks the job queue about it. Production's run every 15
+    /// minutes after an hour; locally every minute after ten.
+    public var sweepInterval: Double = 60
+    public var sweepAfter: Double = 600
     /// Seconds an access or ID token lives (15 minutes, as production's); shorter to try the app's refresh.
     public var tokenLifetime: Int = 900
     /// Whether anyone may call `SignUp`; false answers it as a pool with `AllowAdminCreateUserOnly`
@@ -97,6 +102,7 @@ public enum LocalCloud {
         pipelineSettings.ffmpeg = configuration.ffmpeg
         pipelineSettings.ffprobe = configuration.ffprobe
         pipelineSettings.backoff = configuration.retryBackoff
+        pipelineSettings.longestSeconds = configuration.limits.longestSeconds
         let pipeline = Pipeline(settings: pipelineSettings, database: database, store: store,
                                 workFolder: folder.appendingPathComponent("work"), log: log)
 
@@ -117,8 +123,16 @@ public enum LocalCloud {
                                             credentialsFile: state.credentialsFile.path))
             },
             logger: logger)
+        let library = LocalLibrary(database: database)
+        let sweep = ConversionSweep(
+            events: ConversionEvents(library: library,
+                                     storage: LocalStorage(store: store, signer: Signer(credentials: state.credentials, region: configuration.region,
+                                                                                         service: "s3"), s3Origin: ""),
+                                     converter: Pipeline.NoSubmission(), usage: UsagePolicy(defaults: configuration.limits, ledger: library), log: log),
+            pending: library, lookup: LocalConversionLookup(database: database), after: configuration.sweepAfter, log: log)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await pipeline.run() }
+            group.addTask { [interval = configuration.sweepInterval] in await Pipeline.sweepForever(sweep, interval: interval, log: log) }
             group.addTask {
                 if handleSignals { try await app.runService() } else { try await app.run() }
             }

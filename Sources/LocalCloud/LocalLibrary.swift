@@ -78,7 +78,8 @@ struct LocalLibrary: VideoLibrary {
                     sizeBytes: row["sizeBytes"], uploadKey: row["uploadKey"], uploadId: row["uploadId"], partSize: row["partSize"],
                     status: VideoStatus(rawValue: row["status"]) ?? .failed, durationSeconds: row["durationSeconds"],
                     progress: row["progress"], error: row["error"], createdAt: row["createdAt"],
-                    hlsLadder: (row["hlsLadder"] as Int?) == 1)
+                    hlsLadder: (row["hlsLadder"] as Int?) == 1, cutFromSeconds: row["cutFromSeconds"],
+                    jobId: row["jobId"])
     }
 }
 

@@ -24,6 +24,8 @@ final class Pipeline: Sendable {
         var timeLimit: @Sendable (Double?) -> Double = ConversionSettings.timeLimit(durationSeconds:)
         /// How long ffprobe may take to read an upload's header.
         var probeTimeLimit: Double = 300
+        /// The longest video converted, in seconds (`UsageLimits.longestSeconds`): a longer one is cut there.
+        var longestSeconds: Double = UsageLimits.defaultLongestMinutes * 60
     }
 
     let settings: Settings
@@ -49,7 +51,7 @@ final class Pipeline: Sendable {
                        arguments: ["\(object.bucket)/\(object.key)", now])
         guard let upload = VideoRules.parseUploadKey(object.key),
               try String.fetchOne(db, sql: "SELECT uploadKey FROM videos WHERE id = ?", arguments: [upload.videoId]) == object.key,
-              try LocalLibrary.apply(.queued, sub: upload.sub, id: upload.videoId, db) else { return }
+              try LocalLibrary.apply(.queued(), sub: upload.sub, id: upload.videoId, db) else { return }
         let id = upload.videoId
         if let refusal = try refusal(db, sub: upload.sub, videoId: id, defaults: limits) {
             _ = try LocalLibrary.apply(.failed(reason: refusal.message), sub: upload.sub, id: id, db)
@@ -178,8 +180,14 @@ final class Pipeline: Sendable {
             let input = store.path(object.file)
             log("converting video \(job.videoId) (attempt \(job.attempts))")
             let probe = try await probe(input)
+            // Longer than the cap: only its beginning is converted, counted and kept.
+            let cutFrom = probe.duration.flatMap { $0 > settings.longestSeconds ? $0 : nil }
+            let duration = cutFrom == nil ? probe.duration : settings.longestSeconds
             try await database.write { db in
-                try db.execute(sql: "UPDATE videos SET durationSeconds = ? WHERE id = ?", arguments: [probe.duration, job.videoId])
+                try db.execute(sql: "UPDATE videos SET durationSeconds = ? WHERE id = ?", arguments: [duration, job.videoId])
+            }
+            if let cutFrom {
+                log("video \(job.videoId) is \(Int(cutFrom)) s long: only its first \(Int(settings.longestSeconds)) s are converted")
             }
             let output = folder.appendingPathComponent("video.mp4")
             let thumbnail = folder.appendingPathComponent("thumbnail.jpg")
@@ -188,11 +196,12 @@ final class Pipeline: Sendable {
             let renditions = StreamLadder.renditions(sourceWidth: probe.width, sourceHeight: probe.height)
             let mp4Size = ConversionSettings.mp4Size(source: MediaHeader.Size(width: probe.width, height: probe.height))
             try await convert(ConversionSettings.ladderArguments(input: input, mp4: output.path, hlsFolder: ladder.path,
-                                                                 hasAudio: probe.hasAudio, renditions: renditions, mp4Size: mp4Size),
-                              duration: probe.duration, job: job, folder: folder)
+                                                                 hasAudio: probe.hasAudio, renditions: renditions, mp4Size: mp4Size,
+                                                                 longestSeconds: settings.longestSeconds),
+                              duration: duration, job: job, folder: folder)
             try Data(StreamLadder.masterPlaylist(renditions, hasAudio: probe.hasAudio).utf8)
                 .write(to: ladder.appendingPathComponent(StreamLadder.masterName))
-            let frameAt = probe.duration.map { min(1.0, $0 / 2) } ?? 0
+            let frameAt = duration.map { min(1.0, $0 / 2) } ?? 0
             try await runTool(settings.ffmpeg, ConversionSettings.thumbnailArguments(input: output.path, output: thumbnail.path, at: frameAt),
                               job: job, folder: folder, progress: nil)
             guard try await stillWanted(job) else { return }
@@ -206,8 +215,8 @@ final class Pipeline: Sendable {
                 guard try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [job.id]) == "running" else { return false }
                 try db.execute(sql: "UPDATE jobs SET state = 'done', pid = NULL, lastError = NULL, updatedAt = ? WHERE id = ?", arguments: [now, job.id])
                 // The minutes count once, with the change that made the video ready.
-                if try LocalLibrary.apply(.ready(durationSeconds: nil, ladder: true), sub: job.sub, id: job.videoId, db),
-                   let seconds = probe.duration, seconds > 0 {
+                if try LocalLibrary.apply(.ready(durationSeconds: nil, ladder: true, cutFromSeconds: cutFrom), sub: job.sub, id: job.videoId, db),
+                   let seconds = duration, seconds > 0 {
                     try LocalLibrary.addConverted(sub: job.sub, month: UsageLimits.month(of: now), seconds: seconds, db)
                 }
                 try db.execute(sql: "INSERT INTO events (kind, detail, createdAt) VALUES ('mediaconvert:COMPLETE', ?, ?)",

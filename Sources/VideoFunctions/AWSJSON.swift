@@ -30,11 +30,12 @@ public struct AWSServices: Sendable {
         self.secretsManager = secretsManager
     }
 
-    /// A JSON-protocol call (DynamoDB's `X-Amz-Target` API, MediaConvert's REST API); the answer's JSON.
+    /// A JSON-protocol call (DynamoDB's `X-Amz-Target` API, MediaConvert's REST API); the answer's
+    /// JSON. A nil `body` sends none (MediaConvert's GET).
     func json(service: String, endpoint: Endpoint, method: String = "POST", path: String = "/", target: String? = nil,
-              contentType: String, body: JSONValue, operation: String) async throws -> JSONValue {
-        let bytes = body.bytes
-        var headers: [SignableRequest.Header] = [.init("Content-Type", contentType)]
+              contentType: String, body: JSONValue?, operation: String) async throws -> JSONValue {
+        let bytes = body?.bytes ?? []
+        var headers: [SignableRequest.Header] = body == nil ? [] : [.init("Content-Type", contentType)]
         if let target { headers.append(.init("X-Amz-Target", target)) }
         let request = AWSRequest(service: service, region: region, endpoint: endpoint, method: method, path: path,
                                  headers: headers, body: .bytes(bytes), payloadHash: hexSHA256(bytes), operation: operation)

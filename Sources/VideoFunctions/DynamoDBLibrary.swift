@@ -146,6 +146,8 @@ public struct DynamoDBLibrary: VideoLibrary, UsageLedger {
         if let progress = video.progress { item["progress"] = n(String(progress)) }
         if let error = video.error { item["error"] = s(error) }
         if video.hlsLadder { item["hlsLadder"] = n("1") }
+        if let cut = video.cutFromSeconds { item["cutFromSeconds"] = n(String(cut)) }
+        if let jobId = video.jobId { item["jobId"] = s(jobId) }
         return .object(item)
     }
 
@@ -158,6 +160,7 @@ public struct DynamoDBLibrary: VideoLibrary, UsageLedger {
         return VideoRecord(id: id, sub: sub, title: title, fileName: fileName, contentType: contentType, sizeBytes: Int64(size),
                            uploadKey: uploadKey, uploadId: string("uploadId"), partSize: number("partSize").map { Int64($0) },
                            status: status, durationSeconds: number("durationSeconds"), progress: number("progress"),
-                           error: string("error"), createdAt: createdAt, hlsLadder: number("hlsLadder") == 1)
+                           error: string("error"), createdAt: createdAt, hlsLadder: number("hlsLadder") == 1,
+                           cutFromSeconds: number("cutFromSeconds"), jobId: string("jobId"))
     }
 }

@@ -120,8 +120,9 @@ public enum QueueEvent {
 public enum JobEvent {
     public enum Change: Equatable {
         case progress(percent: Double)
-        /// `ladder`: the job's user metadata says it wrote the HLS ladder.
-        case complete(durationSeconds: Double?, ladder: Bool)
+        /// `ladder`: the job's user metadata says it wrote the HLS ladder; `cutFromSeconds`: that it
+        /// converted only the beginning of a source this long.
+        case complete(durationSeconds: Double?, ladder: Bool, cutFromSeconds: Double?)
         case error(reason: String)
         case other(String)
     }
@@ -137,10 +138,17 @@ public enum JobEvent {
     public static func parse(_ bytes: [UInt8]) throws -> Event? {
         let event = try object(bytes, "an EventBridge event")
         guard event["source"]?.stringValue == "aws.mediaconvert", event["detail-type"]?.stringValue == "MediaConvert Job State Change",
-              let detail = event["detail"], let status = detail["status"]?.stringValue else {
+              let detail = event["detail"], detail["status"]?.stringValue != nil else {
             throw EventError("not a MediaConvert Job State Change event")
         }
-        guard let sub = detail["userMetadata"]?["sub"]?.stringValue, VideoRules.isSub(sub[...]),
+        return job(detail)
+    }
+
+    /// A job as the event's `detail` and GetJob's `job` both give it (the same member names), or
+    /// nil when it is not about one of our videos.
+    public static func job(_ detail: JSONValue) -> Event? {
+        guard let status = detail["status"]?.stringValue,
+              let sub = detail["userMetadata"]?["sub"]?.stringValue, VideoRules.isSub(sub[...]),
               let videoId = detail["userMetadata"]?["videoId"]?.stringValue, VideoRules.isVideoId(videoId) else { return nil }
         let change: Change
         switch status {
@@ -152,13 +160,15 @@ public enum JobEvent {
             let outputs = (detail["outputGroupDetails"]?.arrayValue ?? []).flatMap { $0["outputDetails"]?.arrayValue ?? [] }
             let milliseconds = outputs.compactMap { $0["durationInMs"]?.doubleValue }.max()
             let ladder = detail["userMetadata"]?[ConversionSettings.ladderMetadataKey]?.stringValue.map { !$0.isEmpty } ?? false
-            change = .complete(durationSeconds: milliseconds.map { $0 / 1000 }, ladder: ladder)
+            let cutFrom = detail["userMetadata"]?[ConversionSettings.cutMetadataKey]?.stringValue.flatMap(Double.init)
+            change = .complete(durationSeconds: milliseconds.map { $0 / 1000 }, ladder: ladder, cutFromSeconds: cutFrom)
         case "ERROR":
             change = .error(reason: ConversionFailureReason.mediaConvert(code: detail["errorCode"]?.doubleValue.map { Int($0) },
                                                                          message: detail["errorMessage"]?.stringValue))
         default:
             change = .other(status)
         }
-        return Event(sub: sub, videoId: videoId, jobId: detail["jobId"]?.stringValue ?? "", change: change)
+        // The event names it `jobId`, GetJob `id`.
+        return Event(sub: sub, videoId: videoId, jobId: detail["jobId"]?.stringValue ?? detail["id"]?.stringValue ?? "", change: change)
     }
 }

@@ -172,20 +172,41 @@ public struct TriggerFunction: Sendable {
     }
 }
 
-/// The conversion-complete handler: MediaConvert's job events from EventBridge.
+/// The conversion-complete handler: MediaConvert's job events from EventBridge, and the sweeper
+/// (`ConversionSweep`) on the stack's schedule, for the videos whose end event was lost.
 public struct CompletionFunction: Sendable {
     let events: ConversionEvents
+    let sweep: ConversionSweep
     let log: @Sendable (String) -> Void
 
-    public init(settings: FunctionSettings, aws: AWSServices, log: @escaping @Sendable (String) -> Void) {
+    /// The variable of how long a video waits before the sweeper asks about it (seconds; an hour unset).
+    public static let sweepAfterVariable = "SWEEP_AFTER_SECONDS"
+
+    public init(settings: FunctionSettings, aws: AWSServices, log: @escaping @Sendable (String) -> Void) throws {
         let library = DynamoDBLibrary(aws: aws, table: settings.table)
         events = ConversionEvents(library: library,
                                   storage: S3Storage(aws: aws, tempBucket: settings.tempBucket, mainBucket: settings.mainBucket),
                                   converter: NoConverter(), usage: UsagePolicy(defaults: settings.limits, ledger: library), log: log)
+        var after = ConversionSweep.defaultAfter
+        if let text = settings.variables[Self.sweepAfterVariable], !text.isEmpty {
+            guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
+                throw ConfigurationError("\(Self.sweepAfterVariable) must be a number of seconds of at least 0, not “\(text)”.")
+            }
+            after = seconds
+        }
+        sweep = ConversionSweep(events: events, pending: library, lookup: MediaConvertLookup(aws: aws), after: after, log: log)
         self.log = log
     }
 
     public func handle(_ event: [UInt8]) async throws -> [UInt8] {
+        if ScheduleEvent.isSchedule(event) {
+            let report = try await sweep.run()
+            log("sweep: \(report.looked) waiting, \(report.running) still converting, \(report.ready) now ready, "
+                + "\(report.failed) failed, \(report.errors) not reached")
+            return JSONValue.object(["swept": .integer(Int64(report.looked)), "ready": .integer(Int64(report.ready)),
+                                     "failed": .integer(Int64(report.failed)), "running": .integer(Int64(report.running)),
+                                     "errors": .integer(Int64(report.errors))]).bytes
+        }
         guard let job = try JobEvent.parse(event) else {
             log("ignored: a MediaConvert job without our ids in its user metadata")
             return Array("{}".utf8)
@@ -193,8 +214,9 @@ public struct CompletionFunction: Sendable {
         let applied: Bool
         switch job.change {
         case .progress(let percent): applied = try await events.progress(sub: job.sub, id: job.videoId, percent: percent)
-        case .complete(let duration, let ladder):
-            applied = try await events.completed(sub: job.sub, id: job.videoId, durationSeconds: duration, ladder: ladder)
+        case .complete(let duration, let ladder, let cutFrom):
+            applied = try await events.completed(sub: job.sub, id: job.videoId, durationSeconds: duration, ladder: ladder,
+                                                 cutFromSeconds: cutFrom)
         case .error(let reason): applied = try await events.failed(sub: job.sub, id: job.videoId, reason: reason)
         case .other(let status): applied = false; log("video \(job.videoId): job \(job.jobId) is \(status)")
         }
@@ -204,7 +226,7 @@ public struct CompletionFunction: Sendable {
 
 /// The completion handler converts nothing.
 struct NoConverter: Converter {
-    func submit(_ job: ConversionJob) async throws {
+    func submit(_ job: ConversionJob) async throws -> String? {
         throw ConfigurationError("The completion handler does not start conversions.")
     }
 }

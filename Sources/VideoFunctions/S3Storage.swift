@@ -85,7 +85,8 @@ public struct S3Storage: VideoStorage {
 /// MediaConvert on its regional endpoint (no DescribeEndpoints): `CreateJob` with the shared
 /// settings. The video id is the job's `ClientRequestToken`, so submitting twice makes one job.
 /// Before it, the upload's container header is read from the temporary bucket (`MediaHeader`, a
-/// few ranged GETs), so the job asks only for the rungs the source's height can fill.
+/// few ranged GETs), so the job asks only for the rungs the source's height can fill, and clips a
+/// source longer than the longest-duration cap (when the header states its duration).
 public struct MediaConvertConverter: Converter {
     let aws: AWSServices
     let role: String
@@ -99,7 +100,7 @@ public struct MediaConvertConverter: Converter {
         self.log = log
     }
 
-    public func submit(_ job: ConversionJob) async throws {
+    public func submit(_ job: ConversionJob) async throws -> String? {
         var job = job
         let read = try await sourceHeader(bucket: job.inputBucket, key: job.inputKey)
         // What the file is, by its content whatever its name says: no job is paid for a file that is
@@ -110,12 +111,15 @@ public struct MediaConvertConverter: Converter {
         }
         let header = read ?? .unknown
         job.sourceSize = header.size
+        job.sourceDurationSeconds = header.durationSeconds
         let renditions = ConversionSettings.mediaConvertRenditions(sourceSize: header.size).map { "\($0.rung.height)p" }
         log("video \(job.videoId): " + (header.size.map { "source \($0.width)x\($0.height)" } ?? "source size unknown")
-            + " (\(header.container?.rawValue ?? "container unknown")), renditions \(renditions.joined(separator: ","))")
-        _ = try await aws.json(service: "mediaconvert", endpoint: aws.mediaConvert, path: "/2017-08-29/jobs",
+            + " (\(header.container?.rawValue ?? "container unknown")), renditions \(renditions.joined(separator: ","))"
+            + (job.cutAtSeconds.map { ", cut at \(Int($0)) s of \(Int(header.durationSeconds ?? 0)) s" } ?? ""))
+        let answer = try await aws.json(service: "mediaconvert", endpoint: aws.mediaConvert, path: "/2017-08-29/jobs",
                                contentType: "application/json", body: ConversionSettings.mediaConvertJob(job, role: role, queue: queue),
                                operation: "MediaConvert CreateJob for video \(job.videoId)")
+        return answer["job"]?["id"]?.stringValue
     }
 
     /// The upload's header, from ranged GetObjects; nil when the upload is gone (the job then fails

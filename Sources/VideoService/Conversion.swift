@@ -17,15 +17,29 @@ public struct ConversionJob: Sendable, Equatable {
     /// it: MediaConvert's job then asks only for the rungs it can fill. The local cloud probes the
     /// file itself and leaves this nil.
     public var sourceSize: MediaHeader.Size?
+    /// The source's duration from the same header, when it states one.
+    public var sourceDurationSeconds: Double?
+    /// The longest video converted (`UsageLimits.longestMinutes`, in seconds): a source the header
+    /// says is longer is cut there. Nil: no cap (tests).
+    public var longestSeconds: Double?
 
     public init(sub: String, videoId: String, inputBucket: String, inputKey: String, outputBucket: String,
-                sourceSize: MediaHeader.Size? = nil) {
+                sourceSize: MediaHeader.Size? = nil, sourceDurationSeconds: Double? = nil, longestSeconds: Double? = nil) {
         self.sub = sub
         self.videoId = videoId
         self.inputBucket = inputBucket
         self.inputKey = inputKey
         self.outputBucket = outputBucket
         self.sourceSize = sourceSize
+        self.sourceDurationSeconds = sourceDurationSeconds
+        self.longestSeconds = longestSeconds
+    }
+
+    /// Where the conversion stops when the source is longer than the cap: the cap; nil when the
+    /// source fits (or its duration is unknown, or there is no cap).
+    public var cutAtSeconds: Double? {
+        guard let longestSeconds, let sourceDurationSeconds, sourceDurationSeconds > longestSeconds else { return nil }
+        return longestSeconds
     }
 }
 
@@ -46,9 +60,10 @@ public struct ConversionRefused: Error, Sendable, Equatable {
 
 /// Starts conversions: ffmpeg in the local cloud, MediaConvert in production. Submitting the same
 /// video twice must not start two conversions. A converter that refuses the input throws
-/// `ConversionRefused`.
+/// `ConversionRefused`. It answers its own id for the conversion (MediaConvert's job id), which the
+/// video records for the sweeper (`ConversionSweep`), or nil.
 public protocol Converter: Sendable {
-    func submit(_ job: ConversionJob) async throws
+    func submit(_ job: ConversionJob) async throws -> String?
 }
 
 /// The conversion's settings, stated once for both converters.
@@ -106,10 +121,7 @@ public enum ConversionSettings {
 
     /// ffmpeg's arguments for the thumbnail: one frame at `seconds`, at most 640 pixels wide.
     public static func thumbnailArguments(input: String, output: String, at seconds: Double) -> [String] {
-        let millis = Int((max(0, seconds) * 1000).rounded())
-        let fraction = String(millis % 1000)
-        let time = "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-        return ["-nostdin", "-v", "error", "-y", "-ss", time] + inputRestrictions() + ["-i", input,
+        return ["-nostdin", "-v", "error", "-y", "-ss", decimalSeconds(seconds)] + inputRestrictions() + ["-i", input,
          "-frames:v", "1", "-vf", "scale='min(\(thumbnailWidth),iw)':-2", "-q:v", "4", output]
     }
 
@@ -117,6 +129,30 @@ public enum ConversionSettings {
     /// renditions (`360p,480p`). The completion events hand the metadata back, so a video records
     /// a ladder only when its job made one (jobs submitted before the ladder have no such key).
     public static let ladderMetadataKey = "hls"
+    /// The user metadata key of a job that converts only the beginning of a longer source: the
+    /// source's duration in seconds, which the completion records (`VideoRecord.cutFromSeconds`).
+    public static let cutMetadataKey = "cutFrom"
+
+    /// ffmpeg's input option that stops reading at the longest-duration cap (`-t` before `-i`):
+    /// a shorter input is read whole. Empty without a cap.
+    public static func longestInput(seconds: Double?) -> [String] {
+        guard let seconds, seconds > 0 else { return [] }
+        return ["-t", decimalSeconds(seconds)]
+    }
+
+    /// Seconds as ffmpeg's options take them, to the millisecond: `12.345`.
+    static func decimalSeconds(_ seconds: Double) -> String {
+        let millis = Int((max(0, seconds) * 1000).rounded())
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+
+    /// A ZEROBASED timecode for MediaConvert's input clipping, `HH:MM:SS:FF`: whole seconds, frame 0.
+    static func timecode(seconds: Double) -> String {
+        let total = max(0, Int(seconds.rounded(.down)))
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(two(total / 3600)):\(two(total / 60 % 60)):\(two(total % 60)):00"
+    }
 
     /// The body of MediaConvert's `CreateJob` (its JSON wire names): the same MP4, thumbnail and
     /// HLS ladder (`mediaConvertLadderGroup`, its rungs chosen from `job.sourceSize`).
@@ -170,20 +206,27 @@ public enum ConversionSettings {
              "outputGroupSettings": ["type": "FILE_GROUP_SETTINGS", "fileGroupSettings": ["destination": .string(folder + base)]],
              "outputs": [output]]
         }
+        var metadata: [String: JSONValue] = ["videoId": .string(job.videoId), "sub": .string(job.sub),
+                                             ladderMetadataKey: .string(renditions.map { "\($0.rung.height)p" }.joined(separator: ","))]
+        var input: [String: JSONValue] = [
+            "fileInput": .string("s3://\(job.inputBucket)/\(job.inputKey)"),
+            "timecodeSource": "ZEROBASED",
+            "videoSelector": ["rotate": "AUTO"],
+            "audioSelectors": ["Audio Selector 1": ["defaultSelection": "DEFAULT"]],
+        ]
+        // Longer than the cap by its header: only the beginning is converted (and paid for).
+        if let cut = job.cutAtSeconds, let source = job.sourceDurationSeconds {
+            input["inputClippings"] = [["endTimecode": .string(timecode(seconds: cut))]]
+            metadata[cutMetadataKey] = .string(String(source))
+        }
         var body: [String: JSONValue] = [
             "role": .string(role),
             "clientRequestToken": .string(job.videoId),
-            "userMetadata": ["videoId": .string(job.videoId), "sub": .string(job.sub),
-                             ladderMetadataKey: .string(renditions.map { "\($0.rung.height)p" }.joined(separator: ","))],
+            "userMetadata": .object(metadata),
             "statusUpdateInterval": "SECONDS_10",
             "settings": [
                 "timecodeConfig": ["source": "ZEROBASED"],
-                "inputs": [[
-                    "fileInput": .string("s3://\(job.inputBucket)/\(job.inputKey)"),
-                    "timecodeSource": "ZEROBASED",
-                    "videoSelector": ["rotate": "AUTO"],
-                    "audioSelectors": ["Audio Selector 1": ["defaultSelection": "DEFAULT"]],
-                ]],
+                "inputs": [.object(input)],
                 "outputGroups": [group("Video", "video", video), group("Thumbnail", "thumbnail", thumbnail),
                                  mediaConvertLadderGroup(destination: "s3://\(job.outputBucket)/"
                                                          + StreamLadder.folder(sub: job.sub, id: job.videoId) + "index",
@@ -250,18 +293,20 @@ public struct ConversionEvents: Sendable {
             return .ignored("no such video (deleted?)")
         }
         guard video.status == .uploading || video.status == .queued else { return .ignored("already \(video.status.rawValue)") }
+        let jobId: String?
         do {
             // Once, before the first submission: a redelivery while queued may find its job running.
             if video.status == .uploading { try await checkLimits(video) }
-            try await converter.submit(ConversionJob(sub: upload.sub, videoId: upload.videoId, inputBucket: bucket,
-                                                     inputKey: key, outputBucket: storage.mainBucket))
+            let longest = try await usage?.limits(sub: upload.sub).longestSeconds
+            jobId = try await converter.submit(ConversionJob(sub: upload.sub, videoId: upload.videoId, inputBucket: bucket,
+                                                             inputKey: key, outputBucket: storage.mainBucket, longestSeconds: longest))
         } catch let refused as ConversionRefused {
             // Uploaded, then settled: the status machine fails only what reached the queue.
-            _ = try await library.apply(.queued, sub: upload.sub, id: upload.videoId)
+            _ = try await library.apply(.queued(), sub: upload.sub, id: upload.videoId)
             try await failed(sub: upload.sub, id: upload.videoId, reason: refused.reason)
             return .refused(refused.reason)
         }
-        _ = try await library.apply(.queued, sub: upload.sub, id: upload.videoId)
+        _ = try await library.apply(.queued(jobId: jobId), sub: upload.sub, id: upload.videoId)
         log("video \(upload.videoId): conversion submitted")
         return .submitted
     }
@@ -286,11 +331,13 @@ public struct ConversionEvents: Sendable {
     }
 
     /// The conversion finished: the video is ready (with an HLS ladder when the conversion made
-    /// one: `ladder`) and the original leaves the temporary bucket.
+    /// one: `ladder`; cut from a source `cutFromSeconds` long at the longest-duration cap) and the
+    /// original leaves the temporary bucket.
     @discardableResult
-    public func completed(sub: String, id: String, durationSeconds: Double?, ladder: Bool) async throws -> Bool {
+    public func completed(sub: String, id: String, durationSeconds: Double?, ladder: Bool, cutFromSeconds: Double? = nil) async throws -> Bool {
         let video = try await library.video(sub: sub, id: id)
-        let applied = try await library.apply(.ready(durationSeconds: durationSeconds, ladder: ladder), sub: sub, id: id)
+        let applied = try await library.apply(.ready(durationSeconds: durationSeconds, ladder: ladder, cutFromSeconds: cutFromSeconds),
+                                              sub: sub, id: id)
         // Deleted meanwhile: remove what the conversion wrote, the ladder included.
         guard let video else {
             try await storage.deleteConverted(sub: sub, id: id)

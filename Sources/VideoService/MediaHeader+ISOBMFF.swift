@@ -4,7 +4,7 @@
 enum ISOBMFF {
     static let ftyp = code("ftyp"), moov = code("moov"), mdat = code("mdat"), free = code("free"), skip = code("skip")
     static let wide = code("wide"), pnot = code("pnot"), trak = code("trak"), tkhd = code("tkhd"), mdia = code("mdia")
-    static let hdlr = code("hdlr"), vide = code("vide")
+    static let hdlr = code("hdlr"), vide = code("vide"), mvhd = code("mvhd")
 
     /// The boxes a file may start with: `ftyp`, or (in QuickTime files older than it) the movie,
     /// the media data or padding.
@@ -77,6 +77,25 @@ enum ISOBMFF {
             return size
         }
         return nil
+    }
+
+    /// The movie's duration from the `mvhd` of a `moov` box: its duration over its time scale;
+    /// nil when there is none, its time scale is 0 or its duration unknown (all ones).
+    static func movieDuration(_ movie: [UInt8], headerLength: Int) -> Double? {
+        guard headerLength <= movie.count,
+              let header = children(movie, in: headerLength..<movie.count).first(where: { $0.type == mvhd }),
+              let version = header.payload.isEmpty ? nil : movie[header.payload.lowerBound] else { return nil }
+        // Version 0: creation and modification times of 32 bits, then time scale and duration (32);
+        // version 1: the times of 64 bits, the time scale (32), the duration (64).
+        let at = header.payload.lowerBound + 4 + (version == 1 ? 16 : 8)
+        let durationLength = version == 1 ? 8 : 4
+        guard version <= 1, at + 4 + durationLength <= header.payload.upperBound else { return nil }
+        let scale = UInt32(bigEndian: movie, at: at)
+        let duration = version == 1
+            ? UInt64(UInt32(bigEndian: movie, at: at + 4)) << 32 | UInt64(UInt32(bigEndian: movie, at: at + 8))
+            : UInt64(UInt32(bigEndian: movie, at: at + 4))
+        guard scale > 0, duration != (version == 1 ? UInt64.max : UInt64(UInt32.max)) else { return nil }
+        return Double(duration) / Double(scale)
     }
 
     /// A `tkhd`'s presentation size (16.16 fixed point; the pixel aspect already applied), sides

@@ -8,6 +8,7 @@ enum Matroska {
     static let trackType: UInt32 = 0x83, video: UInt32 = 0xE0, pixelWidth: UInt32 = 0xB0, pixelHeight: UInt32 = 0xBA
     static let displayWidth: UInt32 = 0x54B0, displayHeight: UInt32 = 0x54BA, projection: UInt32 = 0x7670
     static let projectionPoseRoll: UInt32 = 0x7675, void: UInt32 = 0xEC, crc32: UInt32 = 0xBF
+    static let info: UInt32 = 0x1549_A966, timestampScale: UInt32 = 0x2A_D7B1, duration: UInt32 = 0x4489
 
     /// What the bytes said: the header, or that `Tracks` lies (at least in part) beyond them.
     enum Answer {
@@ -98,8 +99,10 @@ enum Matroska {
         }
         guard let segmentElement else { return at >= bytes.count ? .needsMore : .header(known) }
 
-        // Its children up to Tracks: Tracks comes before the first Cluster in practice.
+        // Its children up to Tracks: Tracks comes before the first Cluster in practice, and Info
+        // before Tracks.
         at = segmentElement.payload.lowerBound
+        var seconds: Double?
         while at < segmentElement.payload.upperBound {
             guard let child = element(bytes, at: at, end: segmentElement.payload.upperBound) else {
                 // A child's ID or size cut off by the end of the bytes read.
@@ -107,13 +110,25 @@ enum Matroska {
             }
             if child.id == tracks {
                 if child.cutShort { return .needsMore }
-                return .header(MediaHeader(container: .matroska, size: videoSize(bytes, tracks: child)))
+                return .header(MediaHeader(container: .matroska, size: videoSize(bytes, tracks: child), durationSeconds: seconds))
             }
+            if child.id == info, !child.cutShort { seconds = duration(bytes, info: child) }
             guard child.id != cluster, child.sizeKnown else { return .header(known) }
             if child.cutShort { return .needsMore }
             at = child.payload.upperBound
         }
         return segmentElement.sizeKnown && !segmentElement.cutShort ? .header(known) : .needsMore
+    }
+
+    /// The segment's duration from its `Info`: `Duration` (a float, in ticks) times
+    /// `TimestampScale` (nanoseconds a tick, 1,000,000 unless given); nil without a duration.
+    static func duration(_ bytes: [UInt8], info: Element) -> Double? {
+        let fields = children(bytes, info.payload)
+        guard let ticks = fields.first(where: { $0.id == duration }).flatMap({ float(bytes, $0.payload) }),
+              ticks.isFinite, ticks > 0 else { return nil }
+        let scale = fields.first { $0.id == timestampScale }.flatMap { unsigned(bytes, $0.payload) } ?? 1_000_000
+        guard scale > 0 else { return nil }
+        return ticks * Double(scale) / 1e9
     }
 
     /// The first video track's displayed size: `PixelHeight` high, as wide as `DisplayWidth` :

@@ -6,7 +6,8 @@
 /// ISO BMFF (MP4, MOV, 3GP, M4V): the top-level boxes are walked to `moov`, wherever it is (the
 /// first 64 KiB, then the range the boxes' sizes point to), and `moov` is read whole up to
 /// `maximumMovieBytes`; the first track whose handler is `vide` gives its `tkhd` size and matrix.
-/// Matroska and WebM: the EBML header, then `Segment` → `Tracks` → the first video `TrackEntry`
+/// `mvhd` gives the duration. Matroska and WebM: the EBML header, then `Segment` → `Info` (the duration)
+/// and `Tracks` → the first video `TrackEntry`
 /// (`PixelWidth`/`PixelHeight`, `DisplayWidth`/`DisplayHeight`, `ProjectionPoseRoll`), read from the
 /// start only, up to `maximumMatroskaBytes`. The other containers the conversion takes (AVI, MPEG-TS
 /// and M2TS, MPEG-PS, FLV, ASF/WMV, Ogg, MXF, DV) are known by their first bytes, without a size.
@@ -49,10 +50,15 @@ public struct MediaHeader: Sendable, Equatable {
     public var container: Container?
     /// The first video track's displayed size, or nil when the header does not say (or cannot be read).
     public var size: Size?
+    /// The movie's duration in seconds, as its header states it (`mvhd` in ISO BMFF, `Info` →
+    /// `Duration` in Matroska); nil when the header does not say. The conversion's longest-duration
+    /// cap cuts by it in production.
+    public var durationSeconds: Double?
 
-    public init(container: Container?, size: Size?) {
+    public init(container: Container?, size: Size?, durationSeconds: Double? = nil) {
         self.container = container
         self.size = size
+        self.durationSeconds = durationSeconds
     }
 
     /// Nothing known.
@@ -153,7 +159,8 @@ public struct MediaHeader: Sendable, Equatable {
                     movie = try await read(offset..<end).bytes
                     if movie.count > Int(end - offset) { movie = Array(movie.prefix(Int(end - offset))) }
                 }
-                return MediaHeader(container: .mp4, size: ISOBMFF.movieSize(movie, headerLength: box.headerLength))
+                return MediaHeader(container: .mp4, size: ISOBMFF.movieSize(movie, headerLength: box.headerLength),
+                                   durationSeconds: ISOBMFF.movieDuration(movie, headerLength: box.headerLength))
             }
             offset = end
         }

@@ -129,15 +129,17 @@ extension ConversionSettings {
     /// segments of all renditions line up. ffmpeg's own master playlist is not used: the master
     /// is `StreamLadder.masterPlaylist`, written beside these files into `hlsFolder`.
     /// `mp4Size`: the MP4's size when the source is larger than 1080p (`mp4Size(source:)`), else nil.
+    /// `longestSeconds`: the longest-duration cap; ffmpeg reads no further into the input.
     public static func ladderArguments(input: String, mp4: String, hlsFolder: String, hasAudio: Bool,
-                                       renditions: [Rendition], mp4Size: MediaHeader.Size? = nil) -> [String] {
+                                       renditions: [Rendition], mp4Size: MediaHeader.Size? = nil, longestSeconds: Double? = nil) -> [String] {
         let folder = hlsFolder.hasSuffix("/") ? hlsFolder : hlsFolder + "/"
         var graph = "[0:v:0]split=\(renditions.count + 1)[\(mp4Size == nil ? "mp4" : "m")]" + renditions.indices.map { "[s\($0)]" }.joined()
         if let mp4Size { graph += ";[m]scale=\(mp4Size.width):\(mp4Size.height),setsar=1[mp4]" }
         for (index, rendition) in renditions.enumerated() {
             graph += ";[s\(index)]scale=\(rendition.width):\(rendition.height),setsar=1[r\(index)]"
         }
-        var arguments = ["-nostdin", "-v", "error", "-y"] + inputRestrictions() + ["-i", input, "-filter_complex", graph]
+        var arguments = ["-nostdin", "-v", "error", "-y"] + inputRestrictions() + longestInput(seconds: longestSeconds)
+            + ["-i", input, "-filter_complex", graph]
         arguments += ["-map", "[mp4]"] + (hasAudio ? ["-map", "0:a:0"] : []) + mp4Encoding(hasAudio: hasAudio) + [mp4]
         let segment = String(StreamLadder.segmentSeconds)
         func hls(_ playlist: String, _ file: String) -> [String] {

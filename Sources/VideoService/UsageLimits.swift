@@ -17,24 +17,37 @@ public struct UsageLimits: Sendable, Equatable {
     public var fileBytes: Int64
     /// Minutes of video converted per calendar month (UTC), counted when a conversion completes.
     public var convertedMinutesPerMonth: Int64
+    /// The longest video converted, in minutes: a longer one is cut there (only its beginning is
+    /// converted and counted) and its owner is told. The deployment's, for everyone (no override).
+    public var longestMinutes: Double
 
-    public init(storedBytes: Int64, videos: Int64, fileBytes: Int64, convertedMinutesPerMonth: Int64) {
+    public init(storedBytes: Int64, videos: Int64, fileBytes: Int64, convertedMinutesPerMonth: Int64,
+                longestMinutes: Double = UsageLimits.defaultLongestMinutes) {
         self.storedBytes = storedBytes
         self.videos = videos
         self.fileBytes = fileBytes
         self.convertedMinutesPerMonth = convertedMinutesPerMonth
+        self.longestMinutes = longestMinutes
     }
+
+    /// Three hours: a feature film with room to spare, a fifth of a month's minutes.
+    public static let defaultLongestMinutes: Double = 180
+
+    /// `longestMinutes` in seconds.
+    public var longestSeconds: Double { longestMinutes * 60 }
 
     public static let gibibyte: Int64 = 1 << 30
 
-    /// Defaults that suit a person: 200 GiB, 1,000 videos, 50 GiB a file, 600 minutes a month.
+    /// Defaults that suit a person: 200 GiB, 1,000 videos, 50 GiB a file, 600 minutes a month, and
+    /// no video converted past three hours.
     public static let personal = UsageLimits(storedBytes: 200 * gibibyte, videos: 1_000, fileBytes: 50 * gibibyte,
                                              convertedMinutesPerMonth: 600)
 
     /// The environment variables of the deployment's limits: the functions' in production (from
     /// the stack's parameters); locally `site cloud`/`site serve` take flags (`--stored-gib`…).
+    /// All are whole numbers but the longest duration, which takes decimals (`0.5`: 30 seconds).
     public static let settingNames = (storedGiB: "LIMIT_STORED_GIB", videos: "LIMIT_VIDEOS", largestGiB: "LIMIT_LARGEST_GIB",
-                                      minutes: "LIMIT_MINUTES_PER_MONTH")
+                                      minutes: "LIMIT_MINUTES_PER_MONTH", longestMinutes: "LIMIT_LONGEST_MINUTES")
 
     /// The defaults with the environment's `LIMIT_*` variables applied; an unset or empty one keeps
     /// `base`'s value. Throws a sentence naming the variable when one is not a whole number ≥ 0.
@@ -47,8 +60,15 @@ public struct UsageLimits: Sendable, Equatable {
             return value
         }
         let names = settingNames
-        return LimitOverride(storedGiB: try number(names.storedGiB), videos: try number(names.videos),
-                             largestGiB: try number(names.largestGiB), minutesPerMonth: try number(names.minutes)).applied(to: base)
+        var limits = LimitOverride(storedGiB: try number(names.storedGiB), videos: try number(names.videos),
+                                   largestGiB: try number(names.largestGiB), minutesPerMonth: try number(names.minutes)).applied(to: base)
+        if let text = environment[names.longestMinutes], !text.isEmpty {
+            guard let minutes = Double(text), minutes.isFinite, minutes > 0, minutes <= 100_000 else {
+                throw LimitSettingError(description: "\(names.longestMinutes) must be a number of minutes above 0 (decimals allowed), not “\(text)”.")
+            }
+            limits.longestMinutes = minutes
+        }
+        return limits
     }
 
     /// `2026-12`: the calendar month (UTC) of `seconds` since 1970, the period of converted minutes.

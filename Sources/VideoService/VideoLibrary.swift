@@ -43,11 +43,18 @@ public struct VideoRecord: Sendable, Equatable {
     /// The conversion made an HLS ladder (`StreamLadder`) beside the MP4; false for videos
     /// converted before there was one.
     public var hlsLadder: Bool
+    /// The source's duration when it was longer than the longest-duration limit
+    /// (`UsageLimits.longestMinutes`) and the conversion kept only its beginning, `durationSeconds`
+    /// long; nil for a video converted whole.
+    public var cutFromSeconds: Double?
+    /// The converter's id for the video's conversion (MediaConvert's job id), recorded when it was
+    /// submitted, so the sweeper (`ConversionSweep`) can ask about it; nil locally and before.
+    public var jobId: String?
 
     public init(id: String, sub: String, title: String, fileName: String, contentType: String, sizeBytes: Int64,
                 uploadKey: String, uploadId: String?, partSize: Int64?, status: VideoStatus,
                 durationSeconds: Double? = nil, progress: Double? = nil, error: String? = nil, createdAt: Double,
-                hlsLadder: Bool = false) {
+                hlsLadder: Bool = false, cutFromSeconds: Double? = nil, jobId: String? = nil) {
         self.id = id
         self.sub = sub
         self.title = title
@@ -63,6 +70,8 @@ public struct VideoRecord: Sendable, Equatable {
         self.error = error
         self.createdAt = createdAt
         self.hlsLadder = hlsLadder
+        self.cutFromSeconds = cutFromSeconds
+        self.jobId = jobId
     }
 }
 
@@ -70,12 +79,14 @@ public struct VideoRecord: Sendable, Equatable {
 /// it writes. Each store applies it as one conditional write built from `condition` and `writes`,
 /// so the table itself refuses a change the machine does not allow.
 public enum VideoChange: Sendable, Equatable {
-    /// The upload is complete and its conversion is asked for.
-    case queued
+    /// The upload is complete and its conversion is asked for: `jobId`, the converter's id for it
+    /// when it has one.
+    case queued(jobId: String? = nil)
     /// Converting; `progress` from 0 to 1 only rises.
     case converting(progress: Double)
-    /// `ladder`: the conversion made the HLS ladder too.
-    case ready(durationSeconds: Double?, ladder: Bool = false)
+    /// `ladder`: the conversion made the HLS ladder too; `cutFromSeconds`: the source's duration
+    /// when the conversion kept only its first `durationSeconds` (the longest-duration limit).
+    case ready(durationSeconds: Double?, ladder: Bool = false, cutFromSeconds: Double? = nil)
     case failed(reason: String)
 
     public var status: VideoStatus {
@@ -135,6 +146,8 @@ public enum VideoChange: Sendable, Equatable {
         case durationSeconds(Double)
         /// Stored as the number 1; absent on videos converted before the ladder.
         case hlsLadder
+        case cutFromSeconds(Double)
+        case jobId(String)
 
         public enum Value: Sendable, Equatable {
             case text(String)
@@ -148,6 +161,8 @@ public enum VideoChange: Sendable, Equatable {
             case .error: "error"
             case .durationSeconds: "durationSeconds"
             case .hlsLadder: "hlsLadder"
+            case .cutFromSeconds: "cutFromSeconds"
+            case .jobId: "jobId"
             }
         }
 
@@ -158,6 +173,8 @@ public enum VideoChange: Sendable, Equatable {
             case .error(let error): error.map(Value.text)
             case .durationSeconds(let seconds): .number(seconds)
             case .hlsLadder: .number(1)
+            case .cutFromSeconds(let seconds): .number(seconds)
+            case .jobId(let id): .text(id)
             }
         }
     }
@@ -165,10 +182,11 @@ public enum VideoChange: Sendable, Equatable {
     /// What the change writes; the fields it does not name keep their values.
     public var writes: [Write] {
         switch self {
-        case .queued: [.status(status), .progress(nil)]
+        case .queued(let jobId): [.status(status), .progress(nil)] + (jobId.map { [.jobId($0)] } ?? [])
         case .converting(let progress): [.status(status), .progress(progress)]
-        case .ready(let duration, let ladder):
+        case .ready(let duration, let ladder, let cutFrom):
             [.status(status), .progress(nil), .error(nil)] + (duration.map { [.durationSeconds($0)] } ?? []) + (ladder ? [.hlsLadder] : [])
+                + (cutFrom.map { [.cutFromSeconds($0)] } ?? [])
         case .failed(let reason): [.status(status), .progress(nil), .error(reason)]
         }
     }
@@ -183,6 +201,8 @@ public enum VideoChange: Sendable, Equatable {
             case .error(let error): record.error = error
             case .durationSeconds(let seconds): record.durationSeconds = seconds
             case .hlsLadder: record.hlsLadder = true
+            case .cutFromSeconds(let seconds): record.cutFromSeconds = seconds
+            case .jobId(let id): record.jobId = id
             }
         }
         return record

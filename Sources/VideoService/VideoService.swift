@@ -194,7 +194,8 @@ public struct VideoService: Sendable {
             "usage": ["storedBytes": .integer(used.storedBytes), "videos": .integer(used.videos),
                       "convertedMinutes": .integer(used.convertedMinutes), "month": .string(used.month)],
             "limits": ["storedBytes": .integer(limits.storedBytes), "videos": .integer(limits.videos),
-                       "fileBytes": .integer(limits.fileBytes), "convertedMinutesPerMonth": .integer(limits.convertedMinutesPerMonth)],
+                       "fileBytes": .integer(limits.fileBytes), "convertedMinutesPerMonth": .integer(limits.convertedMinutesPerMonth),
+                       "longestMinutes": .number(limits.longestMinutes)],
         ], headers: ["Cache-Control": "no-store"])
     }
 
@@ -394,6 +395,8 @@ public struct VideoService: Sendable {
             "streamUrl": video.hlsLadder ? playback(StreamLadder.masterKey(sub: video.sub, id: video.id)) : .null,
             "error": video.status == .failed ? .string(video.error ?? "The conversion failed.") : .null,
             "progress": video.status == .converting ? .number(video.progress ?? 0) : .null,
+            // Set when only the first `durationSeconds` of a longer source were converted.
+            "cutFromSeconds": ready ? JSONValue(video.cutFromSeconds) : .null,
         ]
     }
 

@@ -9,7 +9,8 @@ import VideoFunctions
 /// The video service's Lambda functions, chosen by `_HANDLER`:
 /// - `video`: the video API behind API Gateway (HTTP API, payload format 2.0);
 /// - `trigger`: starts a conversion for each upload S3 announces (through SNS and SQS);
-/// - `complete`: records a conversion's end from MediaConvert's EventBridge event;
+/// - `complete`: records a conversion's end from MediaConvert's EventBridge event, and sweeps the
+///   videos whose end event was lost on the stack's schedule;
 /// - `signout`: the user pool's post-confirmation trigger, signing a user out everywhere after a
 ///   password reset.
 /// An unknown name or a missing variable fails the start with a message naming it.
@@ -45,7 +46,12 @@ enum Handlers {
             } catch let error as ConfigurationError {
                 throw SetupError(errorType: "Config.Invalid", description: error.description)
             }
-        default: return Function(handle: CompletionFunction(settings: settings, aws: aws, log: log).handle)
+        default:
+            do {
+                return Function(handle: try CompletionFunction(settings: settings, aws: aws, log: log).handle)
+            } catch let error as ConfigurationError {
+                throw SetupError(errorType: "Config.Invalid", description: error.description)
+            }
         }
     }
 }

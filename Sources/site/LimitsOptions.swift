@@ -21,16 +21,28 @@ struct LimitsOptions: ParsableArguments {
         "Minutes of video a user may convert per calendar month, UTC (default 600).", valueName: "N"))
     var minutes: Int64?
 
+    @Option(name: .customLong("longest-minutes"), help: ArgumentHelp(
+        "The longest video converted, in minutes (decimals allowed; default 180): a longer one is cut there, and its owner told.",
+        valueName: "N"))
+    var longestMinutes: Double?
+
     var override: LimitOverride { LimitOverride(storedGiB: storedGiB, videos: videos, largestGiB: largestGiB, minutesPerMonth: minutes) }
 
     /// Production's defaults with these flags applied.
-    var limits: UsageLimits { override.applied(to: .personal) }
+    var limits: UsageLimits {
+        var limits = override.applied(to: .personal)
+        if let longestMinutes { limits.longestMinutes = longestMinutes }
+        return limits
+    }
 
     func validate() throws {
         for (name, value) in [("--stored-gib", storedGiB), ("--videos", videos), ("--largest-gib", largestGiB), ("--minutes", minutes)] {
             if let value, !(0...1_000_000_000).contains(value) {
                 throw ValidationError("\(name) must be a whole number from 0 to 1000000000.")
             }
+        }
+        if let longestMinutes, !(longestMinutes > 0 && longestMinutes <= 100_000) {
+            throw ValidationError("--longest-minutes must be a number of minutes above 0 and at most 100000.")
         }
     }
 }
@@ -61,6 +73,12 @@ struct CloudLimits: AsyncParsableCommand {
 
     /// `site cloud`'s options: its --data names the data folder, its limits are everyone's.
     @ParentCommand var cloud: CloudCommand
+
+    func validate() throws {
+        if limits.longestMinutes != nil {
+            throw ValidationError("--longest-minutes is everyone's, not one user's: give it to `site cloud` (or `site serve`) itself.")
+        }
+    }
 
     func run() async throws {
         let configuration = LocalCloudConfiguration(dataDirectory: URL(fileURLWithPath: cloud.data).standardizedFileURL)

@@ -60,9 +60,16 @@ struct EventTests {
                 JobEvent.Event(sub: alice, videoId: id, jobId: "1515368087458-qnoxtd", change: .progress(percent: 42)))
         let complete = event(["status": "COMPLETE", "outputGroupDetails": [["outputDetails": [["durationInMs": 20_500, "outputFilePaths": ["s3://main/x.mp4"]]]],
                                                                          ["outputDetails": [["durationInMs": 20_000]]]]])
-        #expect(try JobEvent.parse(complete)?.change == .complete(durationSeconds: 20.5, ladder: false))
+        #expect(try JobEvent.parse(complete)?.change == .complete(durationSeconds: 20.5, ladder: false, cutFromSeconds: nil))
         let withLadder = event(["status": "COMPLETE", "userMetadata": ["sub": alice, "videoId": id, "hls": "360p,480p"]])
-        #expect(try JobEvent.parse(withLadder)?.change == .complete(durationSeconds: nil, ladder: true))
+        #expect(try JobEvent.parse(withLadder)?.change == .complete(durationSeconds: nil, ladder: true, cutFromSeconds: nil))
+        // A job that converted only the first three hours of a longer source says so in its metadata.
+        let cut = event(["status": "COMPLETE", "userMetadata": ["sub": alice, "videoId": id, "hls": "360p", "cutFrom": "14700.5"],
+                         "outputGroupDetails": [["outputDetails": [["durationInMs": 10_800_000]]]]])
+        #expect(try JobEvent.parse(cut)?.change == .complete(durationSeconds: 10_800, ladder: true, cutFromSeconds: 14_700.5))
+        // GetJob's job has the same members, its id named `id`: what the sweeper reads.
+        let job = JSONValue.parse(Array(#"{"id":"1515368087458-qnoxtd","status":"CANCELED","userMetadata":{"sub":"\#(alice)","videoId":"\#(id)"}}"#.utf8))!
+        #expect(JobEvent.job(job) == JobEvent.Event(sub: alice, videoId: id, jobId: "1515368087458-qnoxtd", change: .other("CANCELED")))
         guard case .error(let reason)? = try JobEvent.parse(event(["status": "ERROR", "errorCode": 1010, "errorMessage": "Failed probe/open"]))?.change else {
             Issue.record("no error")
             return

@@ -104,6 +104,33 @@ struct MediaHeaderTests {
         #expect(text(header) == expected.size)
     }
 
+    @Test("the header's duration is ffprobe's: mvhd for MP4 and MOV, Info's Duration for Matroska and WebM; none for a live recording",
+          arguments: files.map(\.name))
+    func durations(_ name: String) async throws {
+        let header = await RangedFile(try fixture(name)).header()
+        // ffprobe -show_entries format=duration: two frames at 25 per second; a live WebM states none.
+        if name == "live-240p.webm" {
+            #expect(header.durationSeconds == nil)
+        } else {
+            let seconds = try #require(header.durationSeconds)
+            #expect(abs(seconds - 0.08) < 0.001, "\(name): \(seconds)")
+        }
+    }
+
+    @Test("a version 1 mvhd of four hours (64-bit duration) and one of unknown duration (all ones)")
+    func longDurations() async {
+        let scale: UInt32 = 90_000, ticks = UInt64(4 * 3600) * UInt64(scale)
+        let version1 = [1, 0, 0, 0] + [UInt8](repeating: 0, count: 16) + be32(scale) + be32(UInt32(ticks >> 32)) + be32(UInt32(ticks & 0xFFFF_FFFF))
+            + [UInt8](repeating: 0, count: 80)
+        let unknown = [UInt8](repeating: 0, count: 12) + be32(scale) + be32(UInt32.max) + [UInt8](repeating: 0, count: 80)
+        for (mvhd, expected) in [(version1, 4.0 * 3600), (unknown, nil)] as [([UInt8], Double?)] {
+            let file = ftyp + box("moov", box("mvhd", mvhd))
+            let header = await RangedFile(file).header()
+            #expect(header.container == .mp4)
+            #expect(header.durationSeconds == expected)
+        }
+    }
+
     @Test("moov at the end: the first 64 KiB, then the range the box sizes point to")
     func movieAtTheEnd() async throws {
         let file = RangedFile(try fixture("moov-at-end-144p.mp4"))

@@ -27,8 +27,9 @@ struct StoreStatusMachineTests {
 
     /// Every change, progress below, at and above the converting start's.
     static let changes: [VideoChange] = [
-        .queued, .converting(progress: 0.25), .converting(progress: 0.5), .converting(progress: 0.75),
-        .ready(durationSeconds: 12.5), .ready(durationSeconds: nil), .ready(durationSeconds: 9, ladder: true), .failed(reason: "MediaConvert could not read the file."),
+        .queued(), .queued(jobId: "1764950400000-abc123"), .converting(progress: 0.25), .converting(progress: 0.5), .converting(progress: 0.75),
+        .ready(durationSeconds: 12.5), .ready(durationSeconds: nil), .ready(durationSeconds: 9, ladder: true),
+        .ready(durationSeconds: 10_800, ladder: true, cutFromSeconds: 14_700.5), .failed(reason: "MediaConvert could not read the file."),
     ]
 
     enum Store: String, CaseIterable, CustomTestStringConvertible {
@@ -55,13 +56,33 @@ struct StoreStatusMachineTests {
                 #expect(try await store.library.video(sub: alice, id: video.id) == expected, context)
             }
         }
-        #expect(!(try await store.library.apply(.queued, sub: alice, id: VideoRules.newVideoId())))
+        #expect(!(try await store.library.apply(.queued(), sub: alice, id: VideoRules.newVideoId())))
+    }
+
+    @Test("the sweeper's read: every user's queued and converting videos asked for before a time, and nothing else",
+          arguments: Store.allCases)
+    func pendingVideos(_ kind: Store) async throws {
+        let store = try await OpenStore(kind)
+        defer { store.close() }
+        var expected: Set<String> = []
+        for (index, status) in VideoStatus.allCases.enumerated() {
+            for (sub, createdAt) in [(alice, 1_000.0), (bob, 2_000.0), (alice, 5_000.0)] {
+                var video = record(sub, status: status)
+                video.createdAt = createdAt + Double(index)
+                try await store.put(video)
+                if (status == .queued || status == .converting) && createdAt < 3_000 { expected.insert(video.id) }
+            }
+        }
+        let found = try await store.pending.pendingVideos(createdBefore: 3_000)
+        #expect(Set(found.map(\.id)) == expected)
+        #expect(found.count == 4 && found.allSatisfy { $0.status == .queued || $0.status == .converting })
     }
 }
 
 /// A store to walk: its library, and a way to put a video in any state.
 struct OpenStore {
     let library: any VideoLibrary
+    let pending: any PendingVideos
     let put: (VideoRecord) async throws -> Void
     let close: () -> Void
 
@@ -73,6 +94,7 @@ struct OpenStore {
             let database = try CloudDatabase(path: folder.appendingPathComponent("cloud.sqlite").path)
             let library = LocalLibrary(database: database)
             self.library = library
+            pending = library
             // The local library inserts uploads only; the fields later changes write are set here.
             put = { video in
                 try await library.insert(video)
@@ -100,6 +122,7 @@ struct OpenStore {
                                        ], operation: "DynamoDB CreateTable videos")
                 let library = DynamoDBLibrary(aws: aws, table: "videos")
                 self.library = library
+                pending = library
                 put = { try await library.insert($0) }
                 close = { moto.stop() }
             } catch {

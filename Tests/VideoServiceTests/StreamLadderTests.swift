@@ -152,6 +152,34 @@ struct StreamLadderTests {
         #expect(audio["videoDescription"] == nil)
     }
 
+    @Test("the longest-duration cap: a source longer by its header is clipped in MediaConvert's input and says so in its metadata; ffmpeg reads no further")
+    func longestDuration() throws {
+        func input(duration: Double?, longest: Double?) throws -> (input: JSONValue, metadata: JSONValue?) {
+            let job = ConversionJob(sub: alice, videoId: "abcdefghijklmnopqrstuvwxya", inputBucket: "t", inputKey: "uploads/k", outputBucket: "m",
+                                    sourceDurationSeconds: duration, longestSeconds: longest)
+            let body = ConversionSettings.mediaConvertJob(job, role: "r", queue: nil)
+            return (try #require(body["settings"]?["inputs"]?.arrayValue?.first), body["userMetadata"]?[ConversionSettings.cutMetadataKey])
+        }
+        let cut = try input(duration: 14_700.5, longest: 10_800)
+        #expect(cut.input["inputClippings"] == [["endTimecode": "03:00:00:00"]])
+        #expect(cut.metadata == "14700.5")
+        #expect(try input(duration: 0.5 * 60 + 90, longest: 30).input["inputClippings"] == [["endTimecode": "00:00:30:00"]])
+        // Shorter than the cap, its duration unknown, or no cap: converted whole.
+        for (duration, longest) in [(10_799.0, 10_800.0), (nil, 10_800), (20_000, nil)] as [(Double?, Double?)] {
+            let whole = try input(duration: duration, longest: longest)
+            #expect(whole.input["inputClippings"] == nil && whole.metadata == nil)
+        }
+        #expect(ConversionSettings.timecode(seconds: 100 * 3600 + 61.9) == "100:01:01:00")
+        // ffmpeg: `-t` as an input option, before `-i`; nothing without a cap.
+        let renditions = StreamLadder.renditions(sourceWidth: 640, sourceHeight: 360)
+        let capped = ConversionSettings.ladderArguments(input: "in.mov", mp4: "/w/video.mp4", hlsFolder: "/w/hls", hasAudio: true,
+                                                        renditions: renditions, longestSeconds: 10_800)
+        let t = try #require(capped.firstIndex(of: "-t"))
+        #expect(capped[t + 1] == "10800.000" && t < capped.firstIndex(of: "-i")!)
+        #expect(!ConversionSettings.ladderArguments(input: "in.mov", mp4: "/w/video.mp4", hlsFolder: "/w/hls", hasAudio: true,
+                                                    renditions: renditions).contains("-t"))
+    }
+
     /// The ladder's video outputs of MediaConvert's job for a source of `size`: `_<rung>p WxH` each,
     /// and the user metadata's list of renditions.
     func mediaConvertLadder(_ size: MediaHeader.Size?) throws -> (outputs: [String], metadata: String?) {

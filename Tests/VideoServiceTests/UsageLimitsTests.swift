@@ -51,8 +51,13 @@ struct UsageLimitsTests {
         #"{"fileName":"a.mp4","contentType":"video/mp4","size":\#(size),"checksumSHA256":"\#(Self.checksum)"}"#
     }
 
-    @Test("the defaults suit a person: 200 GiB, 1,000 videos, 50 GiB a file, 600 minutes a month")
+    @Test("the defaults suit a person: 200 GiB, 1,000 videos, 50 GiB a file, 600 minutes a month, videos cut at 3 hours")
     func defaults() throws {
+        #expect(UsageLimits.personal.longestMinutes == 180 && UsageLimits.personal.longestSeconds == 10_800)
+        #expect(try UsageLimits.from(environment: ["LIMIT_LONGEST_MINUTES": "0.5"]).longestSeconds == 30)
+        for bad in ["0", "-1", "three", "nan", "inf"] {
+            #expect(throws: LimitSettingError.self) { try UsageLimits.from(environment: ["LIMIT_LONGEST_MINUTES": bad]) }
+        }
         #expect(UsageLimits.personal == UsageLimits(storedBytes: 200 << 30, videos: 1000, fileBytes: 50 << 30, convertedMinutesPerMonth: 600))
         let set = try UsageLimits.from(environment: ["LIMIT_STORED_GIB": "10", "LIMIT_MINUTES_PER_MONTH": "0", "LIMIT_VIDEOS": ""])
         #expect(set == UsageLimits(storedBytes: 10 << 30, videos: 1000, fileBytes: 50 << 30, convertedMinutesPerMonth: 0))
@@ -73,7 +78,8 @@ struct UsageLimitsTests {
         #expect(answer.status == 200 && answer.headers["Cache-Control"] == "no-store")
         let body = try json(answer)
         #expect(texts(body["usage"]) == ["storedBytes": "40", "videos": "1", "convertedMinutes": "2", "month": month])
-        #expect(texts(body["limits"]) == ["storedBytes": "100", "videos": "9", "fileBytes": "60", "convertedMinutesPerMonth": "2"])
+        #expect(texts(body["limits"]) == ["storedBytes": "100", "videos": "9", "fileBytes": "60", "convertedMinutesPerMonth": "2",
+                                          "longestMinutes": "180"])
         let bobs = texts(try json(await service(library).handle(request("GET", "/videos/usage", sub: bob)))["usage"])
         #expect(bobs["storedBytes"] == "70" && bobs["convertedMinutes"] == "0")
         #expect(await service(library).handle(VideoRequest(method: "GET", path: "/videos/usage")).status == 401)

@@ -57,9 +57,12 @@ final class RecordingConverter: Converter {
     let jobs = Mutex<[ConversionJob]>([])
     /// Set: every submission is refused with it, and no job is recorded.
     let refusal = Mutex<ConversionRefused?>(nil)
-    func submit(_ job: ConversionJob) async throws {
+    func submit(_ job: ConversionJob) async throws -> String? {
         if let refused = refusal.withLock({ $0 }) { throw refused }
-        jobs.withLock { $0.append(job) }
+        return jobs.withLock { jobs in
+            jobs.append(job)
+            return "job-\(jobs.count)"
+        }
     }
 }
 
@@ -84,7 +87,7 @@ func record(_ sub: String, status: VideoStatus = .uploading, progress: Double? =
 struct StatusMachineTests {
     @Test("moves forward only, and progress only rises")
     func forwardOnly() {
-        let changes: [VideoChange] = [.queued, .converting(progress: 0.5), .ready(durationSeconds: 3), .failed(reason: "x")]
+        let changes: [VideoChange] = [.queued(), .converting(progress: 0.5), .ready(durationSeconds: 3), .failed(reason: "x")]
         for status in VideoStatus.allCases {
             for change in changes {
                 let video = record(alice, status: status, progress: status == .converting ? 0.5 : nil)
@@ -97,7 +100,7 @@ struct StatusMachineTests {
         #expect(!VideoChange.converting(progress: 0.5).applies(to: record(alice, status: .converting, progress: 0.5)))
         #expect(VideoChange.converting(progress: 0.6).applies(to: record(alice, status: .converting, progress: 0.5)))
         #expect(VideoChange.ready(durationSeconds: nil).applies(to: record(alice, status: .queued)))
-        #expect(!VideoChange.queued.applies(to: record(alice, status: .queued)))
+        #expect(!VideoChange.queued().applies(to: record(alice, status: .queued)))
     }
 
     @Test("ready keeps a known duration and clears progress and error")
