@@ -59,6 +59,10 @@ def single_arguments(source, mp4, has_audio=True):
             + (["-map", "0:a:0"] if has_audio else []) + mp4_encoding(has_audio) + [mp4])
 
 
+# UsageLimits.defaultLongestMinutes, in seconds.
+LONGEST_SECONDS = 180 * 60
+
+
 def renditions(width, height):
     """StreamLadder.renditions: (rung, width, height) lowest first, never above the source."""
     def scaled(target, rung):
@@ -68,13 +72,15 @@ def renditions(width, height):
     return [scaled(rung[0], rung) for rung in reversed(fitting)] if fitting else [scaled(height, RUNGS[-1])]
 
 
-def ladder_arguments(source, mp4, folder, rungs, has_audio=True):
-    """ConversionSettings.ladderArguments: the MP4 and the ladder in one run."""
+def ladder_arguments(source, mp4, folder, rungs, has_audio=True, longest_seconds=LONGEST_SECONDS):
+    """ConversionSettings.ladderArguments: the MP4 and the ladder in one run, reading no further
+    than the longest video converted (`-t` before `-i`, the local cloud's default cap)."""
     folder = folder if folder.endswith("/") else folder + "/"
     graph = f"[0:v:0]split={len(rungs) + 1}[mp4]" + "".join(f"[s{i}]" for i in range(len(rungs)))
     for i, (_, w, h) in enumerate(rungs):
         graph += f";[s{i}]scale={w}:{h},setsar=1[r{i}]"
-    args = ["-nostdin", "-v", "error", "-y"] + input_restrictions() + ["-i", source, "-filter_complex", graph]
+    cap = ["-t", f"{longest_seconds:.3f}"] if longest_seconds else []
+    args = ["-nostdin", "-v", "error", "-y"] + input_restrictions() + cap + ["-i", source, "-filter_complex", graph]
     args += ["-map", "[mp4]"] + (["-map", "0:a:0"] if has_audio else []) + mp4_encoding(has_audio) + [mp4]
 
     def hls(playlist, file):

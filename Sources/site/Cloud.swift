@@ -60,6 +60,16 @@ struct CloudCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How many conversions run at once.", valueName: "N"))
     var workers: Int = 1
 
+    @Option(name: .customLong("sweep-every"), help: ArgumentHelp(
+        "How often the sweeper looks for videos whose conversion ended without settling them, in seconds (default 60).",
+        valueName: "SECONDS"))
+    var sweepEvery: Double = 60
+
+    @Option(name: .customLong("sweep-after"), help: ArgumentHelp(
+        "How long a video waits for its conversion before the sweeper asks the job queue about it, in seconds (default 600).",
+        valueName: "SECONDS"))
+    var sweepAfter: Double = 600
+
     @Option(help: ArgumentHelp("Who may make an account: open (anyone signs up), invite or closed (SignUp refused; `site cloud invite` makes accounts).",
                                valueName: "POLICY"))
     var signup: SignUpPolicy = .fallback(isLocal: true)
@@ -75,6 +85,8 @@ struct CloudCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16.") }
+        guard sweepEvery >= 0.1, sweepEvery <= 86_400 else { throw ValidationError("--sweep-every must be from 0.1 to 86400 seconds.") }
+        guard sweepAfter >= 0, sweepAfter <= 30 * 86_400 else { throw ValidationError("--sweep-after must be from 0 to 2592000 seconds.") }
         for origin in allowOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ValidationError("--allow-origin \(origin): an origin is scheme://host[:port] with no path, e.g. http://127.0.0.1:8000.")
         }
@@ -85,6 +97,8 @@ struct CloudCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.host = host
         configuration.workers = workers
+        configuration.sweepInterval = sweepEvery
+        configuration.sweepAfter = sweepAfter
         configuration.tokenLifetime = tokenLifetime.seconds
         configuration.limits = limits.limits
         configuration.requestRate = requestRate.rate

@@ -66,7 +66,7 @@ test('refusals carry their status (403: the cookies ran out); no answer is statu
   await assert.rejects(download(aborted, 'https://x/v', null, undefined, () => 0), { name: 'AbortError' });
 });
 
-test('retries: a 404 renews the media session once (CloudFront turns an expired cookie\'s 403 into its 404 page), then is final', async () => {
+test('retries: a 404 renews the media session once (a distribution mapping 403 to its 404 page answers an expired cookie so), then is final', async () => {
   let renewals = 0;
   let calls = 0;
   const renew = async () => { renewals += 1; return true; };

@@ -50,3 +50,11 @@ test('the usage is the caller\'s own, from GET /videos/usage', async () => {
   assert.deepEqual(await api.usage(), body);
   assert.deepEqual(calls.map((c) => [c.init.method, c.url, c.init.credentials]), [['GET', '/api/videos/usage', undefined]]);
 });
+
+test('an error whose body is not JSON (the site\'s 404 page, as CloudFront answers a 404 under /api) is no message to show', async () => {
+  const page = '<!DOCTYPE html><html lang="en"><head><title>Page not found</title></head><body><h1>Not found</h1></body></html>';
+  const fetchAPI = async () => new Response(page, { status: 404, headers: { 'Content-Type': 'text/html' } });
+  const api = new VideoApi({ fetchAPI, baseUrl: '/api/' });
+  await assert.rejects(api.listParts({ key: 'k', uploadId: 'u' }), (error) =>
+    error instanceof ApiError && error.status === 404 && error.code === 'HTTP404' && error.message === 'HTTP 404');
+});

@@ -35,7 +35,7 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 VIDEO_ID = re.compile(r"^[a-z2-7]{25}[aeimquy4]$")
 VIDEO_FIELDS = {"id", "title", "status", "sizeBytes", "durationSeconds", "createdAt", "playbackUrl",
-                "thumbnailUrl", "streamUrl", "error", "progress"}
+                "thumbnailUrl", "streamUrl", "error", "progress", "cutFromSeconds"}
 STATUSES = {"uploading", "queued", "converting", "ready", "failed"}
 ERROR_CODES = {"BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "PayloadTooLarge",
                "TooManyRequests", "InternalError"}

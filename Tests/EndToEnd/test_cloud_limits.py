@@ -64,13 +64,13 @@ def test_usage_reports_the_callers_own_videos_and_the_limits(cloud):
     assert report["usage"] == {"storedBytes": 0, "videos": 0, "convertedMinutes": 0,
                                "month": datetime.now(timezone.utc).strftime("%Y-%m")}, report
     assert report["limits"] == {"storedBytes": 1048576 * GiB, "videos": 1000, "fileBytes": 5120 * GiB,
-                                "convertedMinutesPerMonth": 600}, report
+                                "convertedMinutesPerMonth": 600, "longestMinutes": 180}, report
     assert upload_url(cloud, ana, size=3000).status == 200
     assert usage(cloud, ana)["usage"]["storedBytes"] == 3000 and usage(cloud, ana)["usage"]["videos"] == 1
     assert usage(cloud, ben)["usage"]["storedBytes"] == 0
     cloud.set_user_limits(ana, stored_gib=7, minutes=30)
     assert usage(cloud, ana)["limits"] == {"storedBytes": 7 * GiB, "videos": 1000, "fileBytes": 5120 * GiB,
-                                           "convertedMinutesPerMonth": 30}
+                                           "convertedMinutesPerMonth": 30, "longestMinutes": 180}
     assert usage(cloud, ben)["limits"]["storedBytes"] == 1048576 * GiB
     assert api_call(cloud, "GET", "/videos/usage", None).status == 401
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -15,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from support.files import FFPROBE, make_clip
-from support.local_cloud import LocalCloud, media_cookies, media_get, register_user
+from support.local_cloud import LocalCloud, api_call, media_cookies, media_get, register_user
 from support.pipeline import get_video, require_binary, upload, wait_for
 
 TEMP = "video-temp-conversion"
@@ -262,5 +263,64 @@ def test_a_conversion_killed_by_sigkill_finishes_after_a_restart(tmp_path):
         assert mentions(state["videos"], video_id), state["videos"]
         leftovers = subprocess.run(["pgrep", "-af", "ffmpeg"], capture_output=True, text=True).stdout
         print("ffmpeg processes still running:", [line for line in leftovers.splitlines() if str(tmp_path) in line])
+    finally:
+        own.stop()
+
+
+def test_a_video_longer_than_the_longest_is_cut_there_and_its_owner_told(tmp_path):
+    """`--longest-minutes 0.05`: three seconds. A 7-second clip is converted up to 3 s (the MP4 and
+    the ladder), its minutes count 3 s, and the video says how long the original was."""
+    own = LocalCloud(require_binary(), tmp_path / "data", extra_args=("--longest-minutes", "0.05"))
+    (tmp_path / "data").mkdir()
+    own.start()
+    try:
+        person = register_user(own, f"longest-{uuid.uuid4().hex[:6]}@example.com")
+        created = upload(own, person, make_clip(tmp_path / "long.avi", 7, "320x240", quality=5), "long.avi", "video/x-msvideo")
+        video = wait_for(own, person, created["videoId"], {"ready", "failed"}, 120, [])
+        assert video["status"] == "ready", video
+        assert abs(video["durationSeconds"] - 3) < 0.01, video
+        assert abs(video["cutFromSeconds"] - 7) < 0.5, video
+        cookies = media_cookies(own, person["tokens"]["AccessToken"])
+        mp4 = tmp_path / "cut.mp4"
+        mp4.write_bytes(media_get(own, video["playbackUrl"], cookies).body)
+        assert abs(float(ffprobe(mp4)["format"]["duration"]) - 3) < 0.3, ffprobe(mp4)["format"]
+        playlist = media_get(own, video["streamUrl"].replace("index.m3u8", "index_240p.m3u8"), cookies).body.decode()
+        listed = sum(float(line.split(":")[1].rstrip(",")) for line in playlist.splitlines() if line.startswith("#EXTINF:"))
+        assert abs(listed - 3) < 0.3, playlist
+        usage = api_call(own, "GET", "/videos/usage", person["tokens"]["AccessToken"]).json()
+        assert usage["usage"]["convertedMinutes"] == 1 and usage["limits"]["longestMinutes"] == 0.05, usage
+        # A video shorter than the cap is converted whole and says nothing of a cut.
+        short = upload(own, person, make_clip(tmp_path / "short.avi", 2, "320x240", quality=5), "short.avi", "video/x-msvideo")
+        whole = wait_for(own, person, short["videoId"], {"ready", "failed"}, 120, [])
+        assert whole["status"] == "ready" and whole["cutFromSeconds"] is None and abs(whole["durationSeconds"] - 2) < 0.5, whole
+    finally:
+        own.stop()
+
+
+def test_the_sweeper_settles_a_video_whose_conversion_ended_without_it(tmp_path):
+    """A completion that never reached the video (here written into the database while the cloud is
+    stopped: a done job beside a video still `converting`, and a `queued` video with no job at all)
+    is settled by the sweeper after the next start: ready, and failed with its reason."""
+    own = LocalCloud(require_binary(), tmp_path / "data", extra_args=("--sweep-every", "0.5", "--sweep-after", "0"))
+    (tmp_path / "data").mkdir()
+    own.start()
+    try:
+        person = register_user(own, f"sweep-{uuid.uuid4().hex[:6]}@example.com")
+        first = upload(own, person, make_clip(tmp_path / "a.avi", 2, "320x240", quality=5), "a.avi", "video/x-msvideo")
+        second = upload(own, person, make_clip(tmp_path / "b.avi", 2, "320x240", quality=5), "b.avi", "video/x-msvideo")
+        for created in (first, second):
+            assert wait_for(own, person, created["videoId"], {"ready", "failed"}, 120, [])["status"] == "ready"
+        own.stop()
+        with sqlite3.connect(tmp_path / "data" / "cloud.sqlite") as db:
+            db.execute("UPDATE videos SET status = 'converting', progress = 0.5 WHERE id = ?", (first["videoId"],))
+            db.execute("UPDATE videos SET status = 'queued' WHERE id = ?", (second["videoId"],))
+            db.execute("DELETE FROM jobs WHERE videoId = ?", (second["videoId"],))
+        own.start()
+        assert get_video(own, person, first["videoId"])["status"] in {"converting", "ready"}
+        settled = wait_for(own, person, first["videoId"], {"ready", "failed"}, 30, [])
+        assert settled["status"] == "ready" and settled["progress"] is None, settled
+        lost = wait_for(own, person, second["videoId"], {"ready", "failed"}, 30, [])
+        assert lost["status"] == "failed" and "lost" in lost["error"], lost
+        assert any("sweep:" in line for line in own.output), own.output[-10:]
     finally:
         own.stop()

@@ -7,7 +7,7 @@ Tests/Infra/requirements.txt (checkov pins a boto3 older than these tests need).
 
 - Every check checkov runs on the template passes or is suppressed on its resource with a reason,
   as a `# checkov:skip=CKV_AWS_…:reason` comment in the resource's lines (infra/deploy strips
-  comment lines, so the reasons cost nothing of CloudFormation's 51,200 bytes).
+  comment lines, so the reasons cost nothing of the template's size).
 - Every suppression is needed: the same template without them fails exactly the suppressed checks
   (a fixed finding leaves no skip behind), and every skip comment is inside a resource (checkov
   ignores one that is not, silently).

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from support import REPO
 from support.cfn_template import load_template
-from support.files import sha256_b64
+from support.files import make_clip, sha256_b64
 from support.lambda_host import LambdaHost, build_lambda, http_api_event
 
 ALICE = str(uuid.UUID(int=0xA11CE))
@@ -239,6 +239,81 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
     assert complete(functions, production.error_event(job_id, user_metadata=job["UserMetadata"])) == {"applied": False}
     # The same video, URLs included: they are paths, not signed afresh on every read.
     assert video(functions, created["videoId"]) == ready
+
+
+@pytest.fixture
+def capped(production, binary):
+    """The trigger, complete and video functions of a deployment whose longest video is 3 seconds
+    (`LIMIT_LONGEST_MINUTES` 0.05) and whose sweeper asks about every waiting video at once."""
+    env = production.env(LIMIT_LONGEST_MINUTES="0.05", SWEEP_AFTER_SECONDS="0")
+    hosts = {name: LambdaHost(binary, name, env=env).start() for name in ("video", "trigger", "complete")}
+    try:
+        yield hosts
+    finally:
+        for host in hosts.values():
+            host.stop()
+
+
+def test_a_source_longer_than_the_longest_is_clipped_by_the_job_and_the_video_says_so(production, capped, tmp_path):
+    # A real 5-second MP4: its mvhd states the duration the trigger reads before paying for a job.
+    clip = make_clip(tmp_path / "five.mp4", 5, "160x90")
+    created = upload(production, capped, "five seconds.mp4", clip.read_bytes())
+    trigger_batch(production, capped)
+    job = next(j for j in production.mediaconvert.create_job_requests() if j["ClientRequestToken"] == created["videoId"])
+    # Accepted by the fake, so valid by botocore's model: the input is cut at 3 s (frame 0 of second 3).
+    assert job["Settings"]["Inputs"][0]["InputClippings"] == [{"EndTimecode": "00:00:03:00"}]
+    assert abs(float(job["UserMetadata"]["cutFrom"]) - 5) < 0.1, job["UserMetadata"]
+    job_id = next(r.job_id for r in production.mediaconvert.requests if r.accepted and r.job_id and
+                  production.mediaconvert.jobs[r.job_id]["clientRequestToken"] == created["videoId"])
+    assert complete(capped, production.complete_event_for(job_id, duration_ms=3_000)) == {"applied": True}
+    ready = video(capped, created["videoId"])
+    assert ready["status"] == "ready" and ready["durationSeconds"] == pytest.approx(3.0), ready
+    assert ready["cutFromSeconds"] == pytest.approx(float(job["UserMetadata"]["cutFrom"])), ready
+    status, report = api(capped, "GET", "/videos/usage")
+    assert status == 200 and report["limits"]["longestMinutes"] == 0.05, report
+    # A source shorter than the cap is not clipped.
+    short = upload(production, capped, "one second.mp4", make_clip(tmp_path / "one.mp4", 1, "160x90").read_bytes())
+    trigger_batch(production, capped)
+    whole = next(j for j in production.mediaconvert.create_job_requests() if j["ClientRequestToken"] == short["videoId"])
+    assert "InputClippings" not in whole["Settings"]["Inputs"][0] and "cutFrom" not in whole["UserMetadata"]
+
+
+def test_the_scheduled_sweep_settles_videos_whose_job_event_was_lost(production, capped):
+    """Four videos whose job events never reached the completion handler: MediaConvert has finished
+    one, failed one, still runs one, and knows nothing of the fourth (its job id lost). The schedule's
+    event makes the handler ask GetJob about each and settle what ended."""
+    created = [upload(production, capped, f"lost {n}.mp4", CLIP_480P) for n in range(4)]
+    trigger_batch(production, capped)
+    ids = {c["videoId"]: next(r.job_id for r in production.mediaconvert.requests if r.accepted and r.job_id and
+                                production.mediaconvert.jobs[r.job_id]["clientRequestToken"] == c["videoId"]) for c in created}
+    done, broken, running, orphan = (c["videoId"] for c in created)
+    finished = production.mediaconvert.jobs[ids[done]]
+    params = production.complete_event_for(ids[done], duration_ms=4_200)["detail"]["outputGroupDetails"]
+    production.mediaconvert.set_job(ids[done], status="COMPLETE", outputGroupDetails=params)
+    production.mediaconvert.set_job(ids[broken], status="ERROR", errorCode=1010, errorMessage="Failed probe/open")
+    production.mediaconvert.set_job(ids[running], status="PROGRESSING")
+    production.client("dynamodb").update_item(TableName=production.table_name, Key={"sub": {"S": ALICE}, "id": {"S": orphan}},
+                                               UpdateExpression="SET jobId = :gone", ExpressionAttributeValues={":gone": {"S": "1-gone00"}})
+    assert finished["userMetadata"]["videoId"] == done
+    gets_before = len([r for r in production.mediaconvert.requests if r.operation == "GetJob"])
+    schedule = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                "account": "123456789012", "time": "2026-12-05T17:00:00Z", "region": production.region,
+                "resources": ["arn:aws:events:us-east-1:123456789012:rule/sweep"], "detail": {}}
+    answer = complete(capped, schedule)
+    assert answer["ready"] == 1 and answer["failed"] == 2 and answer["running"] >= 1 and answer["errors"] == 0, answer
+    gets = [r for r in production.mediaconvert.requests if r.operation == "GetJob"][gets_before:]
+    assert {r.params["Id"] for r in gets} >= {ids[done], ids[broken], ids[running], "1-gone00"}, gets
+    assert video(capped, done)["status"] == "ready" and video(capped, done)["durationSeconds"] == pytest.approx(4.2)
+    failed = video(capped, broken)
+    assert failed["status"] == "failed" and "could not be opened" in failed["error"] and "1010" in failed["error"], failed
+    assert video(capped, running)["status"] == "queued"
+    lost = video(capped, orphan)
+    assert lost["status"] == "failed" and "lost" in lost["error"], lost
+    # The original of the video made ready left the temporary bucket, as the end event would have done.
+    listed = [o["Key"] for o in production.client("s3").list_objects_v2(Bucket=production.temp_bucket).get("Contents", [])]
+    assert created[0]["key"] not in listed and created[2]["key"] in listed
+    # The event that finally arrives changes nothing.
+    assert complete(capped, production.complete_event_for(ids[done], duration_ms=4_200)) == {"applied": False}
 
 
 def ladder_outputs(job: dict) -> list[tuple[str, int, int]]:

@@ -22,8 +22,10 @@ the assumed role's session credentials) through its scenario:
   read (a ranged GetObject; a refusal fails the message rather than starting a job blind), one
   CreateJob on the MediaConvert fake and the video `queued` in DynamoDB;
 - complete: STATUS_UPDATE, COMPLETE (the video `ready`, the original deleted from the temp bucket)
-  and ERROR (another video `failed`) events, and a COMPLETE for a video deleted meanwhile (what
-  the conversion wrote, MP4, thumbnail and HLS ladder, is deleted from the main bucket);
+  and ERROR (another video `failed`) events, a COMPLETE for a video deleted meanwhile (what
+  the conversion wrote, MP4, thumbnail and HLS ladder, is deleted from the main bucket), and the
+  schedule's event: the sweeper scans for waiting videos, asks GetJob, and makes ready the one whose
+  job completed without its event;
 - signout: a user of a moto user pool signed in twice, then the post-confirmation event of their
   password reset: both refresh tokens refused afterwards, the event answered unchanged.
 
@@ -129,6 +131,8 @@ NOT_ENFORCED: dict[tuple[str, str], str] = {
         "moto has no MediaConvert; the fake verifies signatures, evaluates no IAM",
     ("trigger", "iam:PassRole"):
         "checked by MediaConvert at CreateJob; the fake does not, moto has no MediaConvert",
+    ("complete", "mediaconvert:GetJob"):
+        "moto has no MediaConvert; the fake verifies signatures, evaluates no IAM",
     ("complete", "sqs:SendMessage"):
         "Lambda sends a failed asynchronous event to the dead-letter queue with the role; the function calls no SQS",
 }
@@ -582,6 +586,9 @@ class Run:
 
     def host(self, handler: str, credentials: Credentials | None = None) -> LambdaHost:
         env = self.production.env()
+        # The sweeper asks about every waiting video at once (an hour in production).
+        if handler == "complete":
+            env["SWEEP_AFTER_SECONDS"] = "0"
         # The video function needs its media key's variables to start (no scenario signs cookies).
         for name, value in media_environment(self.production).items():
             env.setdefault(name, value)
@@ -891,8 +898,8 @@ def signout_scenario(run: Run, credentials: Credentials) -> None:
 
 def complete_scenario(run: Run, credentials: Credentials) -> None:
     production = run.production
-    (ready, ready_job, ready_metadata), (failing, failing_job, failing_metadata), (deleted, deleted_job, _) = \
-        queued_videos(run, ["ready.mp4", "failing.mp4", "deleted.mp4"])
+    (ready, ready_job, ready_metadata), (failing, failing_job, failing_metadata), (deleted, deleted_job, _), (swept, swept_job, _) = \
+        queued_videos(run, ["ready.mp4", "failing.mp4", "deleted.mp4", "swept.mp4"])
     expect(run.setup("video"), "DELETE", f"/videos/{deleted['videoId']}", 204)
     # What the conversion of the deleted video wrote after the deletion.
     deleted_folder = put_converted(production, deleted["videoId"])
@@ -918,6 +925,17 @@ def complete_scenario(run: Run, credentials: Credentials) -> None:
         raise ScenarioFailed("after COMPLETE the original is still in the temp bucket")
     if left := left_in(production, deleted_folder):
         raise ScenarioFailed(f"after the COMPLETE of a deleted video its files are still in the main bucket: {left}")
+    # The sweeper: a job that completed without its event reaching the function; the schedule's
+    # event has the function scan for waiting videos, ask GetJob and settle this one.
+    groups = production.complete_event_for(swept_job, duration_ms=9_000)["detail"]["outputGroupDetails"]
+    production.mediaconvert.set_job(swept_job, status="COMPLETE", outputGroupDetails=groups)
+    outcome = host.invoke({"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                           "account": production.account_id, "time": "2026-12-05T17:00:00Z", "region": production.region,
+                           "resources": [], "detail": {}}, timeout_ms=20_000)
+    if outcome.kind != "response":
+        raise ScenarioFailed(f"the sweep failed: {outcome.payload}")
+    if (status := video_record(production, swept["videoId"]).get("status")) != "ready":
+        raise ScenarioFailed(f"after the sweep the video whose job completed is {status}: {outcome.payload}")
 
 
 SCENARIOS: dict[str, Callable[[Run, Credentials], None]] = {

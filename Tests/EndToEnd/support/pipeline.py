@@ -26,7 +26,7 @@ def get_video(cloud, user, video_id) -> dict:
     assert response.status == 200, response
     video = response.json()
     assert set(video) == {"id", "title", "status", "sizeBytes", "durationSeconds", "createdAt", "playbackUrl",
-                          "thumbnailUrl", "streamUrl", "error", "progress"}, video
+                          "thumbnailUrl", "streamUrl", "error", "progress", "cutFromSeconds"}, video
     return video
 
 

@@ -115,6 +115,11 @@ function card(video) {
     status.append(bar);
   }
   const parts = [title, details, status];
+  // Longer than the longest video converted: only its beginning was, and its owner is told so.
+  if (ready && video.cutFromSeconds) {
+    parts.push(element('p', 'video-detail video-cut', t('library.cut', {
+      kept: formatDuration(video.durationSeconds, lang), source: formatDuration(video.cutFromSeconds, lang) })));
+  }
   if (video.status === 'failed') {
     parts.push(element('p', 'video-error', t(reasonKey(video.error))));
     if (video.error) parts.push(element('p', 'video-detail', t('library.reason.detail', { detail: video.error })));
@@ -149,7 +154,7 @@ function card(video) {
 /** What the card shows; a card is rebuilt only when this changes (a new presigned URL alone does not). */
 function signature(video) {
   return JSON.stringify([video.title, video.status, video.progress == null ? null : Math.floor(video.progress * 100),
-    video.error, video.durationSeconds, video.sizeBytes, video.status === 'uploading' && resumable.has(video.id)]);
+    video.error, video.durationSeconds, video.cutFromSeconds, video.sizeBytes, video.status === 'uploading' && resumable.has(video.id)]);
 }
 
 function render() {

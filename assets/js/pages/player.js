@@ -112,6 +112,7 @@ async function play(entry) {
   title.textContent = entry.title;
   const details = [formatBytes(entry.sizeBytes, lang)];
   if (entry.durationSeconds) details.push(formatDuration(entry.durationSeconds, lang));
+  if (entry.cutFromSeconds) details.push(t('player.cut', { source: formatDuration(entry.cutFromSeconds, lang) }));
   details.push(formatDate(entry.createdAt, lang));
   meta.textContent = details.join(' · ');
   if (entry.thumbnailUrl) video.poster = entry.thumbnailUrl;
@@ -131,7 +132,7 @@ async function loadMaster(url) {
     try {
       const response = await fetch(url, { credentials: 'same-origin' });
       if (response.ok) return parseMaster(await response.text(), new URL(url, location.href).href);
-      // A 403, or through CloudFront its 404 page (it answers every 403 so): the cookies may have run out.
+      // A 403 (or a 404, from a distribution that maps 403 to its 404 page): the cookies may have run out.
       if (![403, 404].includes(response.status) || !(await renewMediaSession())) return null;
     } catch {
       return null;

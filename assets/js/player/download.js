@@ -49,9 +49,9 @@ export const sleepFor = (ms, signal) => new Promise((resolve) => {
 /**
  * `attempt()` until it works, at most MAX_TRIES times: a 403 (or 401) calls `renew()` (a new media
  * session) before the next try, other failures wait with backoff; a 410, a second 404 and an abort
- * end it at once, as does `stopped()` turning true. The first 404 renews too: in production
- * CloudFront answers every 403 (expired media cookies included) with the site's 404 page, so a 404
- * may be the session running out; a file really missing is a 404 again after the renewal.
+ * end it at once, as does `stopped()` turning true. The first 404 renews too: a distribution that
+ * maps 403 to its 404 page (ours did until its site bucket could be listed) answers run-out media
+ * cookies with a 404; a file really missing is a 404 again after the renewal.
  */
 export async function retrying(attempt, { signal, renew = async () => false, stopped = () => false } = {}) {
   let renewedFor404 = false;

@@ -62,7 +62,10 @@ export class VideoApi {
     if (!response.ok) {
       const retryAfter = Number(response.headers.get('Retry-After'));
       const refusal = readRefusal(parsed);
-      throw new ApiError(response.status, refusal.code ?? `HTTP${response.status}`, refusal.message ?? text.slice(0, 200),
+      // Only a JSON body is the API's own words: behind CloudFront a 404's body is the site's HTML
+      // 404 page, which is no message for a person.
+      const message = refusal.message ?? (parsed === null ? `HTTP ${response.status}` : text.slice(0, 200));
+      throw new ApiError(response.status, refusal.code ?? `HTTP${response.status}`, message,
         { retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined, limit: refusal.limit });
     }
     return parsed;
