@@ -5,7 +5,8 @@ that resumes and sends only the missing parts, with the browser's memory measure
 in flight refused by the store and sent again; cancel; a text file posing as MP4 that fails with its
 reason; delete behind a dialog; the usage against the user's limits above the library, and an
 upload over a limit (set with `site cloud limits`) refused with which limit and by how much; a
-second user who sees and plays none of the first's videos; a hostile file name shown as text; English. Every state is screenshotted at 390 and 1280 px into
+second user who sees and plays none of the first's videos; a hostile file name shown as text; English;
+a clip longer than the module's 30-second cap (`APP_ARGS`) that the library and the player say was cut. Every state is screenshotted at 390 and 1280 px into
 .test-output/screenshots/videos/ (or $SCREENSHOTS_DIR/videos/), and the console must report no CSP
 or Trusted Types violation in the whole run."""
 
@@ -31,6 +32,9 @@ from support.files import MiB, make_clip, make_file
 from support.local_cloud import api_call, fresh_totp, register_user
 from support.site import run_site
 from support.media_session import expire_media_cookies, media_cookie_expiry, media_cookie_names
+
+# The longest video converted: 30 seconds, so a 40-second clip is cut (the module's other clips are shorter).
+APP_ARGS = ("--longest-minutes", "0.5")
 
 # The tests marked with this run in every engine; the module's others in Chromium only (a module-level
 # ENGINES would make them all run in every engine, which is why it is not imported here).
@@ -598,6 +602,31 @@ def test_a_second_user_sees_and_plays_nothing_of_the_first(app, browser, screens
     assert media_status(browser, media) == 403
     screens.take(browser, "player-not-found")
     assert app.clip_id not in state.text
+
+
+def test_a_video_cut_at_the_longest_says_so_in_the_library_and_the_player(app, browser, screens, alice, files):
+    """A 40-second clip under a 30-second cap: converted up to 0:30, and both pages say the original
+    was 0:40, in the page's language."""
+    clip = make_clip(files / "Longo demais.avi", 40, "320x180")
+    open_upload(browser, app)
+    choose(browser, clip)
+    wait_row_state(browser, clip.name, "done", timeout=60)
+    video_id = upload_row(browser, clip.name).get_attribute("data-video-id")
+    open_page(browser, app, "/library/")
+    wait_card_status(browser, video_id, "ready", timeout=120)
+    note = card(browser, video_id).find_element(By.CSS_SELECTOR, ".video-cut")
+    assert note.text == "Só os primeiros 0:30 foram convertidos: o original tem 0:40, mais que o vídeo mais longo permitido.", note.text
+    assert "0:30" in card(browser, video_id).find_element(By.CSS_SELECTOR, ".video-meta").text
+    screens.take(browser, "library-cut")
+    open_page(browser, app, "/en/library/")
+    wait_card_status(browser, video_id, "ready", timeout=30)
+    assert card(browser, video_id).find_element(By.CSS_SELECTOR, ".video-cut").text == \
+        "Only the first 0:30 were converted: the original is 0:40 long, longer than the longest video allowed."
+    open_page(browser, app, f"/player/?id={video_id}")
+    wait_until(lambda: field(browser, "player").is_displayed(), 20, "the player")
+    meta = wait_until(lambda: (m := browser.find_element(By.ID, "video-meta")).text and m, 10, "the player's details")
+    assert "0:30" in meta.text and "cortado de 0:40" in meta.text, meta.text
+    screens.take(browser, "player-cut")
 
 
 def test_the_whole_run_had_no_policy_violation(browser):

@@ -125,9 +125,15 @@ def field(driver, element_id: str):
 
 
 def fill(driver, element_id: str, text: str):
+    """Types `text` into the field, as a person would; under load a driver can lose keystrokes typed
+    while the page is still settling (seen in WebKit), so a field that does not hold the text after
+    typing is cleared and typed again, once, before the test goes on with what it holds."""
     element = field(driver, element_id)
-    element.clear()
-    element.send_keys(text)
+    for _ in range(2):
+        element.clear()
+        element.send_keys(text)
+        if element.get_attribute("value") == text:
+            break
     return element
 
 
