@@ -1525,6 +1525,33 @@ def test_deploy_sets_the_sign_up_policy_invite_first_and_otherwise_keeps_it(tmp_
     assert len(deploy.state["deploys"]) == deploys
 
 
+def test_deploy_sets_any_parameter_of_the_template_and_otherwise_keeps_it(tmp_path, template):
+    """Everyone's limits, the sessions' lifetimes, the web firewall: `--set NAME=VALUE`, refused for a
+    name the template does not have, the media key's slots (the command's own) and the parameters
+    that have an option of their own; a refusal deploys nothing."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    deploy = Deployer(tmp_path, template)
+    first = deploy("--set", "LimitLongestMinutes=240", "--set=LimitConvertedMinutes=1200")
+    assert first.returncode == 0, first.stderr
+    assert deploy.state["deploys"][-1]["LimitLongestMinutes"] == "240" and deploy.state["deploys"][-1]["LimitConvertedMinutes"] == "1200"
+    assert deploy.slots()["LimitLongestMinutes"] == "240" and deploy.slots()["LimitVideos"] == "1000"
+    kept = deploy()
+    assert kept.returncode == 0 and "LimitLongestMinutes" not in deploy.state["deploys"][-1]
+    assert deploy.slots()["LimitLongestMinutes"] == "240"
+    deploys = len(deploy.state["deploys"])
+    for setting, words in [("LimitMinutes=5", "infra/template.yaml has no parameter LimitMinutes"),
+                           ("MediaKeyAPublicKey=x", "the media key's parameters are this command's own"),
+                           ("ActiveMediaKey=B", "the media key's parameters are this command's own"),
+                           ("SignUpPolicy=open", "use --signup"), ("AlarmEmail=a@b.c", "use --alarm-email"),
+                           ("LimitVideos", "--set takes NAME=VALUE, not 'LimitVideos'")]:
+        refused = deploy("--set", setting)
+        assert refused.returncode != 0 and words in refused.stderr, (setting, refused.stderr)
+    assert len(deploy.state["deploys"]) == deploys
+    assert "--set NAME=VALUE" in subprocess.run([str(REPO / "infra" / "deploy"), "--help"], capture_output=True, text=True,
+                                                timeout=30, check=False).stdout
+
+
 # -- infra/deploy's artifacts bucket ------------------------------------------------------------------
 ARTIFACTS = "video-artifacts-111122223333-us-east-1"  # the fake's account and the Deployer's region
 

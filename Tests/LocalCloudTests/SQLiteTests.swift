@@ -123,6 +123,8 @@ struct SQLiteTests {
                 ALTER TABLE uploads DROP COLUMN checksumAlgorithm;
                 ALTER TABLE parts DROP COLUMN checksumSHA256;
                 ALTER TABLE videos DROP COLUMN hlsLadder;
+                ALTER TABLE videos DROP COLUMN cutFromSeconds;
+                ALTER TABLE videos DROP COLUMN jobId;
                 DROP TABLE wrongAnswers;
                 ALTER TABLE refreshTokens DROP COLUMN replacedAt;
                 DROP TABLE convertedMonths;
@@ -146,10 +148,10 @@ struct SQLiteTests {
         }
         #expect(users == ["ana"])
         #expect(applied == ["v1", "v2", "v3-checksums", "v4-hls-ladder", "v5-wrong-answers", "v6-refresh-rotation",
-                            "v7-usage-limits", "v8-request-rates"])
+                            "v7-usage-limits", "v8-request-rates", "v9-cut-videos"])
         // A video converted before the ladder has none (it plays its MP4).
         let video = try database.queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM videos").map(LocalLibrary.record) }
-        #expect(video?.status == .ready && video?.hlsLadder == false)
+        #expect(video?.status == .ready && video?.hlsLadder == false && video?.cutFromSeconds == nil && video?.jobId == nil)
         // The earlier table stays, so an earlier build still opens the folder.
         #expect(try database.queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") } == ["v1", "v2"])
         #expect(checksumColumn == 1)
