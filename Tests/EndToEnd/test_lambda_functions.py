@@ -49,15 +49,21 @@ def binary():
     return build_lambda().binary
 
 
-@pytest.fixture
-def functions(production, binary):
-    env = production.env()
+def started_functions(production, binary, **settings: str):
+    """The video, trigger and complete functions with the production peer's environment and
+    `settings` added; stopped when the test ends."""
+    env = production.env(**settings)
     hosts = {name: LambdaHost(binary, name, env=env).start() for name in ("video", "trigger", "complete")}
     try:
         yield hosts
     finally:
         for host in hosts.values():
             host.stop()
+
+
+@pytest.fixture
+def functions(production, binary):
+    yield from started_functions(production, binary)
 
 
 def api(functions, method: str, path: str, sub: str = ALICE, body: dict | None = None, query: str = "") -> tuple[int, dict]:
@@ -245,13 +251,7 @@ def test_an_upload_becomes_one_mediaconvert_job_and_then_a_ready_video(productio
 def capped(production, binary):
     """The trigger, complete and video functions of a deployment whose longest video is 3 seconds
     (`LIMIT_LONGEST_MINUTES` 0.05) and whose sweeper asks about every waiting video at once."""
-    env = production.env(LIMIT_LONGEST_MINUTES="0.05", SWEEP_AFTER_SECONDS="0")
-    hosts = {name: LambdaHost(binary, name, env=env).start() for name in ("video", "trigger", "complete")}
-    try:
-        yield hosts
-    finally:
-        for host in hosts.values():
-            host.stop()
+    yield from started_functions(production, binary, LIMIT_LONGEST_MINUTES="0.05", SWEEP_AFTER_SECONDS="0")
 
 
 def test_a_source_longer_than_the_longest_is_clipped_by_the_job_and_the_video_says_so(production, capped, tmp_path):
