@@ -33,10 +33,17 @@ extension DynamoDBLibrary: PendingVideos {
 /// MediaConvert's answer for a video's job (`GetJob`, by the id the trigger recorded).
 struct MediaConvertLookup: ConversionLookup {
     let aws: AWSServices
+    var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+
+    /// How long a video with no job id is taken to be converting: one submitted before job ids were
+    /// recorded may still have its job running (and its end event coming), so only after a day,
+    /// longer than any conversion the caps allow, is it lost.
+    static let withoutJobId: Double = 86_400
 
     func state(of video: VideoRecord) async throws -> ConversionState {
-        // Submitted before job ids were recorded, or never submitted: nothing to ask about.
-        guard let jobId = video.jobId, jobId.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return .unknown }
+        guard let jobId = video.jobId, jobId.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+            return now() - video.createdAt > Self.withoutJobId ? .unknown : .running
+        }
         let answer: JSONValue
         do {
             answer = try await aws.json(service: "mediaconvert", endpoint: aws.mediaConvert, method: "GET", path: "/2017-08-29/jobs/\(jobId)",

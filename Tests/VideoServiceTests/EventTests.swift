@@ -1,4 +1,6 @@
+import AWSClient
 import Foundation
+import SigV4
 import Testing
 import VideoService
 @testable import VideoFunctions
@@ -77,5 +79,21 @@ struct EventTests {
         #expect(reason.contains("could not be opened") && reason.contains("1010"))
         #expect(try JobEvent.parse(event(["status": "COMPLETE", "userMetadata": [:] as [String: String]])) == nil)
         #expect(throws: EventError.self) { try JobEvent.parse(bytes(["source": "aws.s3"])) }
+    }
+
+    @Test("the sweeper's lookup: a video with no job id (submitted before they were recorded) is converting for a day, then lost; MediaConvert is not asked")
+    func noJobId() async throws {
+        // An endpoint nothing listens on: any call would fail the test with a connection error.
+        let endpoint = Endpoint(scheme: "http", host: "127.0.0.1", port: 9)
+        let credentials = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret")
+        let transport = AWSTransport(http: .shared) { credentials }
+        let aws = AWSServices(transport: transport, region: "us-east-1", credentials: credentials,
+                              s3: S3(transport: transport, region: "us-east-1", endpoint: endpoint, pathStyle: true),
+                              dynamoDB: endpoint, mediaConvert: endpoint, secretsManager: endpoint)
+        var video = record(alice, status: .converting)
+        video.createdAt = 1_000_000
+        let lookup = { (now: Double) in MediaConvertLookup(aws: aws, now: { now }) }
+        #expect(try await lookup(1_000_000 + 23 * 3600).state(of: video) == .running)
+        #expect(try await lookup(1_000_000 + 25 * 3600).state(of: video) == .unknown)
     }
 }
