@@ -128,7 +128,7 @@ public enum LocalCloud {
             events: ConversionEvents(library: library,
                                      storage: LocalStorage(store: store, signer: Signer(credentials: state.credentials, region: configuration.region,
                                                                                          service: "s3"), s3Origin: ""),
-                                     converter: Pipeline.NoSubmission(), usage: UsagePolicy(defaults: configuration.limits, ledger: library), log: log),
+                                     converter: NoConverter(), usage: UsagePolicy(defaults: configuration.limits, ledger: library), log: log),
             pending: library, lookup: LocalConversionLookup(database: database), after: configuration.sweepAfter, log: log)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await pipeline.run() }

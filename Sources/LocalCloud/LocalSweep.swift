@@ -1,5 +1,4 @@
 import Foundation
-import SigV4
 import VideoService
 
 /// The sweeper's reads in the local cloud: the videos waiting in SQLite, and the pipeline's job
@@ -52,9 +51,3 @@ extension Pipeline {
     }
 }
 
-extension Pipeline {
-    /// The sweeper settles conversions; it never starts one (uploads enqueue theirs in the store's transaction).
-    struct NoSubmission: Converter {
-        func submit(_ job: ConversionJob) async throws -> String? { nil }
-    }
-}

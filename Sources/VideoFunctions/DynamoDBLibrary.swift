@@ -39,17 +39,24 @@ public struct DynamoDBLibrary: VideoLibrary, UsageLedger {
     }
 
     public func videos(sub: String) async throws -> [VideoRecord] {
+        try await records("Query", ["KeyConditionExpression": "#sub = :sub", "ExpressionAttributeNames": ["#sub": "sub"],
+                                    "ExpressionAttributeValues": [":sub": Self.s(sub)], "ConsistentRead": true])
+            .sorted { ($0.createdAt, $1.id) > ($1.createdAt, $0.id) }
+    }
+
+    /// The videos a `Query` or `Scan` of `body` finds, page after page (`LastEvaluatedKey`); the
+    /// items that are no video (usage, limits) left out.
+    func records(_ action: String, _ body: [String: JSONValue]) async throws -> [VideoRecord] {
         var records: [VideoRecord] = []
         var start: JSONValue?
         repeat {
-            var body: [String: JSONValue] = ["KeyConditionExpression": "#sub = :sub", "ExpressionAttributeNames": ["#sub": "sub"],
-                                             "ExpressionAttributeValues": [":sub": Self.s(sub)], "ConsistentRead": true]
-            if let start { body["ExclusiveStartKey"] = start }
-            let answer = try await call("Query", body)
+            var page = body
+            if let start { page["ExclusiveStartKey"] = start }
+            let answer = try await call(action, page)
             records += (answer["Items"]?.arrayValue ?? []).compactMap(Self.record)
             start = answer["LastEvaluatedKey"]
         } while start != nil
-        return records.sorted { ($0.createdAt, $1.id) > ($1.createdAt, $0.id) }
+        return records
     }
 
     public func remove(sub: String, id: String) async throws -> VideoRecord? {

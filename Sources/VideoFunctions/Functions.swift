@@ -224,9 +224,3 @@ public struct CompletionFunction: Sendable {
     }
 }
 
-/// The completion handler converts nothing.
-struct NoConverter: Converter {
-    func submit(_ job: ConversionJob) async throws -> String? {
-        throw ConfigurationError("The completion handler does not start conversions.")
-    }
-}

@@ -8,25 +8,16 @@ import VideoService
 
 /// The sweeper's reads in production: a `Scan` of the table for videos `queued` or `converting`
 /// since before a time (the only read across users; the table holds a person's few thousand items,
-/// so a scan an hour reads about a megabyte), and MediaConvert's `GetJob` for each one's job.
+/// so each quarter hour's scan reads about a megabyte), and MediaConvert's `GetJob` for each one's job.
 extension DynamoDBLibrary: PendingVideos {
     public func pendingVideos(createdBefore: Double) async throws -> [VideoRecord] {
-        var found: [VideoRecord] = []
-        var start: JSONValue?
-        repeat {
-            var body: [String: JSONValue] = [
-                "FilterExpression": "#status IN (:queued, :converting) AND createdAt < :before",
-                "ExpressionAttributeNames": ["#status": "status"],
-                "ExpressionAttributeValues": [":queued": ["S": "queued"], ":converting": ["S": "converting"],
-                                              ":before": Self.n(String(createdBefore))],
-                "ConsistentRead": true,
-            ]
-            if let start { body["ExclusiveStartKey"] = start }
-            let answer = try await call("Scan", body)
-            found += (answer["Items"]?.arrayValue ?? []).compactMap(Self.record)
-            start = answer["LastEvaluatedKey"]
-        } while start != nil
-        return found
+        try await records("Scan", [
+            "FilterExpression": "#status IN (:queued, :converting) AND createdAt < :before",
+            "ExpressionAttributeNames": ["#status": "status"],
+            "ExpressionAttributeValues": [":queued": ["S": "queued"], ":converting": ["S": "converting"],
+                                          ":before": Self.n(String(createdBefore))],
+            "ConsistentRead": true,
+        ])
     }
 }
 

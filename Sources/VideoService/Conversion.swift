@@ -66,6 +66,20 @@ public protocol Converter: Sendable {
     func submit(_ job: ConversionJob) async throws -> String?
 }
 
+/// The converter of what only records conversions' ends (the completion handler, the sweeper): it
+/// starts none, and a submission to it is a mistake in the code that made it.
+public struct NoConverter: Converter {
+    public struct Refused: Error, CustomStringConvertible, Sendable {
+        public var description: String { "This converter starts no conversion: it only records their ends." }
+    }
+
+    public init() {}
+
+    public func submit(_ job: ConversionJob) async throws -> String? {
+        throw Refused()
+    }
+}
+
 /// The conversion's settings, stated once for both converters.
 public enum ConversionSettings {
     public static let audioBitrate = 128_000
@@ -297,7 +311,8 @@ public struct ConversionEvents: Sendable {
         do {
             // Once, before the first submission: a redelivery while queued may find its job running.
             if video.status == .uploading { try await checkLimits(video) }
-            let longest = try await usage?.limits(sub: upload.sub).longestSeconds
+            // The deployment's, everyone's (no user's override changes it): no read for it.
+            let longest = usage?.defaults.longestSeconds
             jobId = try await converter.submit(ConversionJob(sub: upload.sub, videoId: upload.videoId, inputBucket: bucket,
                                                              inputKey: key, outputBucket: storage.mainBucket, longestSeconds: longest))
         } catch let refused as ConversionRefused {
