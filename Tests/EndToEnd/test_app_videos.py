@@ -27,7 +27,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from support.app_browser import (COUNT_DIGESTS, MemoryWatch, card, choose, field, network_requests, open_page, open_upload, ready,
-                                 main_thread_digests, sign_in, upload_row, wait_card_status, wait_for_path, wait_row_state, wait_until)
+                                 main_thread_digests, sign_in, upload_row, upload_through_the_page, wait_card_status, wait_for_path,
+                                 wait_row_state, wait_until)
 from support.files import MiB, make_clip, make_file
 from support.local_cloud import api_call, fresh_totp, register_user
 from support.site import run_site
@@ -68,18 +69,6 @@ def temp_keys(app, user) -> list[str]:
     listed = s3.list_objects_v2(Bucket="video-temp-conversion", Prefix=f"uploads/{user['sub']}/")
     main = s3.list_objects_v2(Bucket="video-main", Prefix=f"videos/{user['sub']}/")
     return [o["Key"] for o in listed.get("Contents", [])] + [o["Key"] for o in main.get("Contents", [])]
-
-
-def uploaded_through_the_page(browser, app, path: Path, state: str) -> str:
-    """Uploads `path` from the upload page and opens the library once the row is done; the video's
-    id, its card at `state`."""
-    open_upload(browser, app)
-    choose(browser, path)
-    wait_row_state(browser, path.name, "done", timeout=60)
-    video_id = upload_row(browser, path.name).get_attribute("data-video-id")
-    open_page(browser, app, "/library/")
-    wait_card_status(browser, video_id, state, timeout=120)
-    return video_id
 
 
 def part_puts(requests: list[dict]) -> list[tuple[int, int | None]]:
@@ -425,7 +414,7 @@ def test_cancel_leaves_no_object_and_no_video(app, browser, screens, alice, file
 def test_a_text_file_named_mp4_fails_with_its_reason(app, browser, screens, alice, files):
     fake = files / "not really.mp4"
     fake.write_text("This is a shopping list, not a video.\n" * 50)
-    video_id = uploaded_through_the_page(browser, app, fake, "failed")
+    video_id = upload_through_the_page(browser, app, fake, status="failed", timeout=120, upload_timeout=60)
     reason = card(browser, video_id).find_element(By.CSS_SELECTOR, ".video-error").text
     assert reason.startswith("Este arquivo não é um vídeo"), reason  # the pipeline's reason, in the page's language
     assert "Invalid data" in card(browser, video_id).find_element(By.CSS_SELECTOR, ".video-detail").text
@@ -615,7 +604,7 @@ def test_a_video_cut_at_the_longest_says_so_in_the_library_and_the_player(app, b
     """A 40-second clip under a 30-second cap: converted up to 0:30, and both pages say the original
     was 0:40, in the page's language."""
     clip = make_clip(files / "Longo demais.avi", 40, "320x180")
-    video_id = uploaded_through_the_page(browser, app, clip, "ready")
+    video_id = upload_through_the_page(browser, app, clip, timeout=120, upload_timeout=60)
     note = card(browser, video_id).find_element(By.CSS_SELECTOR, ".video-cut")
     assert note.text == "Só os primeiros 0:30 foram convertidos: o original tem 0:40, mais que o vídeo mais longo permitido.", note.text
     assert "0:30" in card(browser, video_id).find_element(By.CSS_SELECTOR, ".video-meta").text

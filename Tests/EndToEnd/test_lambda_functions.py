@@ -109,6 +109,17 @@ def trigger_batch(production, functions) -> tuple[dict, dict]:
     return event, outcome.payload
 
 
+def job_request(production, video_id: str) -> dict:
+    """The accepted CreateJob of a video (botocore member names)."""
+    return next(j for j in production.mediaconvert.create_job_requests() if j["ClientRequestToken"] == video_id)
+
+
+def job_id_of(production, video_id: str) -> str:
+    """The id of the job the fake made for a video."""
+    return next(r.job_id for r in production.mediaconvert.requests if r.accepted and r.job_id
+                and r.params.get("ClientRequestToken") == video_id)
+
+
 def session(functions, method: str = "POST", sub: str = ALICE, exp: int | None = None, path: str = "/session",
             host: str = "video") -> dict:
     """The session call through the function, as API Gateway sends it (the token's `exp` among the
@@ -259,13 +270,12 @@ def test_a_source_longer_than_the_longest_is_clipped_by_the_job_and_the_video_sa
     clip = make_clip(tmp_path / "five.mp4", 5, "160x90")
     created = upload(production, capped, "five seconds.mp4", clip.read_bytes())
     trigger_batch(production, capped)
-    job = next(j for j in production.mediaconvert.create_job_requests() if j["ClientRequestToken"] == created["videoId"])
+    job = job_request(production, created["videoId"])
     # Accepted by the fake, so valid by botocore's model: the input is cut at 3 s (frame 0 of second 3).
     assert job["Settings"]["Inputs"][0]["InputClippings"] == [{"EndTimecode": "00:00:03:00"}]
     assert abs(float(job["UserMetadata"]["cutFrom"]) - 5) < 0.1, job["UserMetadata"]
-    job_id = next(r.job_id for r in production.mediaconvert.requests if r.accepted and r.job_id and
-                  production.mediaconvert.jobs[r.job_id]["clientRequestToken"] == created["videoId"])
-    assert complete(capped, production.complete_event_for(job_id, duration_ms=3_000)) == {"applied": True}
+    assert complete(capped, production.complete_event_for(job_id_of(production, created["videoId"]), duration_ms=3_000)) \
+        == {"applied": True}
     ready = video(capped, created["videoId"])
     assert ready["status"] == "ready" and ready["durationSeconds"] == pytest.approx(3.0), ready
     assert ready["cutFromSeconds"] == pytest.approx(float(job["UserMetadata"]["cutFrom"])), ready
@@ -274,7 +284,7 @@ def test_a_source_longer_than_the_longest_is_clipped_by_the_job_and_the_video_sa
     # A source shorter than the cap is not clipped.
     short = upload(production, capped, "one second.mp4", make_clip(tmp_path / "one.mp4", 1, "160x90").read_bytes())
     trigger_batch(production, capped)
-    whole = next(j for j in production.mediaconvert.create_job_requests() if j["ClientRequestToken"] == short["videoId"])
+    whole = job_request(production, short["videoId"])
     assert "InputClippings" not in whole["Settings"]["Inputs"][0] and "cutFrom" not in whole["UserMetadata"]
 
 
@@ -284,22 +294,17 @@ def test_the_scheduled_sweep_settles_videos_whose_job_event_was_lost(production,
     event makes the handler ask GetJob about each and settle what ended."""
     created = [upload(production, capped, f"lost {n}.mp4", CLIP_480P) for n in range(4)]
     trigger_batch(production, capped)
-    ids = {c["videoId"]: next(r.job_id for r in production.mediaconvert.requests if r.accepted and r.job_id and
-                                production.mediaconvert.jobs[r.job_id]["clientRequestToken"] == c["videoId"]) for c in created}
+    ids = {c["videoId"]: job_id_of(production, c["videoId"]) for c in created}
     done, broken, running, orphan = (c["videoId"] for c in created)
     finished = production.mediaconvert.jobs[ids[done]]
-    params = production.complete_event_for(ids[done], duration_ms=4_200)["detail"]["outputGroupDetails"]
-    production.mediaconvert.set_job(ids[done], status="COMPLETE", outputGroupDetails=params)
+    production.complete_job(ids[done], duration_ms=4_200)
     production.mediaconvert.set_job(ids[broken], status="ERROR", errorCode=1010, errorMessage="Failed probe/open")
     production.mediaconvert.set_job(ids[running], status="PROGRESSING")
     production.client("dynamodb").update_item(TableName=production.table_name, Key={"sub": {"S": ALICE}, "id": {"S": orphan}},
                                                UpdateExpression="SET jobId = :gone", ExpressionAttributeValues={":gone": {"S": "1-gone00"}})
     assert finished["userMetadata"]["videoId"] == done
     gets_before = len([r for r in production.mediaconvert.requests if r.operation == "GetJob"])
-    schedule = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                "account": "123456789012", "time": "2026-12-05T17:00:00Z", "region": production.region,
-                "resources": ["arn:aws:events:us-east-1:123456789012:rule/sweep"], "detail": {}}
-    answer = complete(capped, schedule)
+    answer = complete(capped, production.schedule_event())
     assert answer["ready"] == 1 and answer["failed"] == 2 and answer["running"] >= 1 and answer["errors"] == 0, answer
     gets = [r for r in production.mediaconvert.requests if r.operation == "GetJob"][gets_before:]
     assert {r.params["Id"] for r in gets} >= {ids[done], ids[broken], ids[running], "1-gone00"}, gets
@@ -326,13 +331,13 @@ def ladder_outputs(job: dict) -> list[tuple[str, int, int]]:
 def test_a_480p_upload_gets_the_480p_and_360p_renditions_only(production, functions):
     created = upload(production, functions, "phone clip.mp4", CLIP_480P)
     assert trigger_batch(production, functions)[1] == {"batchItemFailures": []}
-    job = next(j for j in production.mediaconvert.create_job_requests() if j["ClientRequestToken"] == created["videoId"])
+    job = job_request(production, created["videoId"])
     assert ladder_outputs(job) == [("_360p", 640, 360), ("_480p", 854, 480)]
     assert all(o["VideoDescription"]["ScalingBehavior"] == "FIT_NO_UPSCALE"
                for g in job["Settings"]["OutputGroups"] if g["Name"] == "Stream" for o in g["Outputs"] if "VideoDescription" in o)
     assert job["UserMetadata"]["hls"] == "360p,480p"
     # The job wrote a ladder, which its completion records.
-    job_id = [r.job_id for r in production.mediaconvert.requests if r.accepted and r.params.get("ClientRequestToken") == created["videoId"]][-1]
+    job_id = job_id_of(production, created["videoId"])
     assert complete(functions, production.complete_event_for(job_id)) == {"applied": True}
     assert video(functions, created["videoId"])["streamUrl"] == f"/media/videos/{ALICE}/{created['videoId']}/hls/index.m3u8"
 
@@ -342,7 +347,7 @@ def test_a_job_submitted_before_the_ladder_completes_as_mp4_only(production, fun
     ready with its MP4, and no stream."""
     created = upload(production, functions, "old.mp4")
     trigger_batch(production, functions)
-    job_id = [r.job_id for r in production.mediaconvert.requests if r.accepted and r.params.get("ClientRequestToken") == created["videoId"]][-1]
+    job_id = job_id_of(production, created["videoId"])
     event = production.complete_event(job_id, user_metadata={"videoId": created["videoId"], "sub": ALICE})
     assert complete(functions, event) == {"applied": True}
     ready = video(functions, created["videoId"])

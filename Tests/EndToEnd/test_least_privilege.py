@@ -927,11 +927,8 @@ def complete_scenario(run: Run, credentials: Credentials) -> None:
         raise ScenarioFailed(f"after the COMPLETE of a deleted video its files are still in the main bucket: {left}")
     # The sweeper: a job that completed without its event reaching the function; the schedule's
     # event has the function scan for waiting videos, ask GetJob and settle this one.
-    groups = production.complete_event_for(swept_job, duration_ms=9_000)["detail"]["outputGroupDetails"]
-    production.mediaconvert.set_job(swept_job, status="COMPLETE", outputGroupDetails=groups)
-    outcome = host.invoke({"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                           "account": production.account_id, "time": "2026-12-05T17:00:00Z", "region": production.region,
-                           "resources": [], "detail": {}}, timeout_ms=20_000)
+    production.complete_job(swept_job, duration_ms=9_000)
+    outcome = host.invoke(production.schedule_event(), timeout_ms=20_000)
     if outcome.kind != "response":
         raise ScenarioFailed(f"the sweep failed: {outcome.payload}")
     if (status := video_record(production, swept["videoId"]).get("status")) != "ready":

@@ -327,12 +327,13 @@ def wait_row_state(driver, name: str, *states: str, timeout: float = 120):
         raise AssertionError(f"{error}; it is {row_state(driver, name)}, showing: {shown!r}") from None
 
 
-def upload_through_the_page(driver, app, path: Path, *, status: str = "ready", timeout: float = 300) -> str:
-    """Uploads `path` through the upload page, then waits in the library for its card to reach
-    `status` (its conversion's end); returns the video's id."""
+def upload_through_the_page(driver, app, path: Path, *, status: str = "ready", timeout: float = 300,
+                            upload_timeout: float = 120) -> str:
+    """Uploads `path` through the upload page (its row done within `upload_timeout`), then waits in
+    the library for its card to reach `status` (its conversion's end); returns the video's id."""
     open_upload(driver, app)
     choose(driver, path)
-    wait_row_state(driver, path.name, "done", timeout=120)
+    wait_row_state(driver, path.name, "done", timeout=upload_timeout)
     video_id = upload_row(driver, path.name).get_attribute("data-video-id")
     open_page(driver, app, "/library/")
     wait_card_status(driver, video_id, status, timeout=timeout)

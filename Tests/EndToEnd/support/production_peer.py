@@ -474,6 +474,19 @@ class ProductionPeer:
             output_groups=output_details(params["Settings"], duration_ms=duration_ms,
                                          captures=captures))
 
+    def complete_job(self, job_id: str, *, duration_ms: int) -> None:
+        """Moves a job the fake received to COMPLETE, with the output details its COMPLETE event
+        would carry (GetJob then answers it so, as when its event never arrived)."""
+        groups = self.complete_event_for(job_id, duration_ms=duration_ms)["detail"]["outputGroupDetails"]
+        self.mediaconvert.set_job(job_id, status="COMPLETE", outputGroupDetails=groups)
+
+    def schedule_event(self) -> dict:
+        """An EventBridge schedule's event ("Scheduled Event" from aws.events), as the sweeper's
+        schedule sends it to the complete function."""
+        return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                "account": self.account_id, "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": self.region, "resources": [f"arn:aws:events:{self.region}:{self.account_id}:rule/sweep"], "detail": {}}
+
     def _event_context(self, options: dict) -> dict:
         options.setdefault("account_id", self.account_id)
         options.setdefault("region", self.region)
